@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs every Debian package tvm's build, tests and benchmarks need.
+# Idempotent and quiet when nothing is missing. Run as root (or with sudo).
+set -euo pipefail
+
+BUILD_PKGS=(build-essential cmake pkg-config libxml2-dev libsqlite3-dev libncurses-dev
+    libvncserver-dev libjson-c-dev zlib1g-dev libzstd-dev libcmocka-dev)
+# Test oracles and lab: tvm itself never runs QEMU; tests use these to check its work.
+TEST_PKGS=(libxml2-utils libvirt-clients virtinst qemu-utils qemu-system-x86 busybox-static cpio
+    xz-utils tmux iproute2 dnsmasq-base vncsnapshot sqlite3 kmod)
+
+want=("${BUILD_PKGS[@]}")
+[ "${1:-}" = "--build-only" ] || want+=("${TEST_PKGS[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -qq >/dev/null
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,81 @@
+/* The command table: one entry per command, one file per command
+ * (src/core/cmd-*.c), shared by one-shot verbs (`tvm list --all`), batch
+ * scripts (`tvm --batch FILE`) and the TUI (its ':' prompt and key bindings
+ * are command strings run through cmd_run_line()).
+ *
+ * Options follow virsh: `--all`, `--file PATH` or `--file=PATH`. An entry's
+ * option spec is a comma-separated list; a trailing '=' means the option
+ * takes a value: "all,name,inactive,file=". `--` ends options.
+ * Exit codes: 0 ok, 1 command failed, 2 usage error.
+ */
+#ifndef TVM_CORE_CMD_H
+#define TVM_CORE_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct store;
+
+enum cmd_result {
+    CMD_OK = 0,
+    CMD_ERROR = 1, /* the command ran and failed; message in err_msg() */
+    CMD_USAGE = 2, /* bad arguments or unknown command */
+};
+
+#define CMD_MAX_OPTS 16
+
+struct cmd_args {
+    int argc; /* positional arguments only */
+    char **argv;
+    const char *opt_names[CMD_MAX_OPTS];
+    const char *opt_values[CMD_MAX_OPTS]; /* "" for flags */
+    int nopts;
+};
+bool cmd_has(const struct cmd_args *a, const char *opt);
+const char *cmd_get(const struct cmd_args *a, const char *opt); /* NULL if absent */
+
+/* What a command runs against. Output goes to `out`, errors are returned
+ * through err_set() and printed by the caller (with FILE:LINE in batch). */
+struct cmd_ctx {
+    const char *db_path;
+    struct store *store; /* opened lazily by cmd_store() */
+    FILE *out;
+    bool interactive; /* a terminal user is present (may prompt, run $EDITOR) */
+    bool in_tui;      /* running inside the TUI: commands that take over the terminal refuse or adapt */
+};
+/* The store, opened on first use. NULL with err_msg() set on failure. */
+struct store *cmd_store(struct cmd_ctx *ctx);
+
+struct cmd_entry {
+    const char *name;
+    const char *alias; /* NULL if none */
+    const char *usage; /* "list [--all] [--inactive] [--name]" */
+    const char *summary;
+    const char *opts; /* option spec, see above */
+    int min_args, max_args; /* positional; max -1 = unbounded */
+    enum cmd_result (*exec)(struct cmd_ctx *ctx, struct cmd_args *args);
+};
+
+/* Every command, in help order; NULL-terminated. */
+extern const struct cmd_entry *const cmd_table[];
+
+/* Exact name or alias first, then a unique prefix. NULL with err_msg()
+ * set ("unknown command 'x'" or "ambiguous command 'li': list, ..."). */
+const struct cmd_entry *cmd_find(const char *name);
+/* Parse argv (argv[0] is the command name) and run. */
+enum cmd_result cmd_run_argv(struct cmd_ctx *ctx, int argc, char **argv);
+/* Split one line like a shell (quotes, backslashes) and run it. */
+enum cmd_result cmd_run_line(struct cmd_ctx *ctx, const char *line);
+
+/* Shell-like word splitting for one logical line. Returns the number of
+ * words (>= 0) with *argv malloc'd (free with cmd_free_words), or -1 with
+ * an error such as "unterminated quote". */
+int cmd_split_words(const char *line, char ***argv);
+void cmd_free_words(int argc, char **argv);
+
+/* Run a batch script ("-" = stdin). Stops at the first failing line and
+ * reports "FILE:LINE: message" on stderr unless keep_going. Returns the
+ * exit code (0, 1 or 2 as for a single command; with keep_going the worst). */
+int cmd_run_batch(struct cmd_ctx *ctx, const char *path, bool keep_going);
+
+#endif

@@ -1,0 +1,43 @@
+/* libvirt network XML: a typed view over the document, like domain.h. */
+#ifndef TVM_CORE_NETWORK_H
+#define TVM_CORE_NETWORK_H
+
+#include "core/domain.h"
+
+struct network_dhcp_host {
+    char *mac;
+    char *name;
+    char *ip;
+};
+
+struct network_ip {
+    char *family; /* ipv4 | ipv6 */
+    char *address;
+    char *netmask;   /* ipv4 style, or NULL */
+    unsigned prefix; /* 0 if netmask given */
+    char *dhcp_start;
+    char *dhcp_end;
+    struct network_dhcp_host *hosts;
+    size_t nhosts;
+};
+
+struct network {
+    char *name;
+    char uuid[UUID_STR_LEN];
+    char *bridge;       /* <bridge name=...> */
+    bool stp;
+    char *forward_mode; /* nat | route | bridge | open | NULL = isolated */
+    char *forward_dev;
+    char mac[MAC_STR_LEN]; /* bridge MAC, "" if absent */
+    char *domain_name;     /* <domain name=...> */
+    unsigned vlan_tag;     /* 0 if none */
+    struct network_ip *ips;
+    size_t nips;
+    void *doc;
+};
+
+int network_parse(const char *xml, size_t len, const char *origin, struct network **out);
+char *network_format(const struct network *n);
+void network_free(struct network *n);
+
+#endif

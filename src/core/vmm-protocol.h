@@ -1,0 +1,47 @@
+/* The contract between tvm and tvm-vmm: how a guest is launched, which
+ * files live in its run directory, and what the control socket speaks.
+ * Both sides include this header; nothing else couples them.
+ *
+ * Launch: tvm creates RUNDIR/<uuid>/ (0700), writes the domain XML there as
+ * VMM_FILE_DOMAIN, and runs, detached (setsid, stdio to VMM_FILE_LOG):
+ *     tvm-vmm --domain DIR/domain.xml --rundir DIR [--console-log PATH]
+ * The VMM reads only that XML (never SQLite), creates VMM_FILE_PID, then the
+ * sockets (0600), and from then on serves QMP. tvm treats the guest as
+ * started once the control socket answers with the QMP greeting; if the
+ * VMM exits first, the last line of VMM_FILE_LOG is the error to show.
+ *
+ * Exit: when the guest powers off (or on_reboot/on_crash say stop), or on
+ * `quit`, the VMM writes VMM_FILE_EXIT as one JSON object
+ *     {"reason": "shutdown"|"destroyed"|"crashed"|"error", "detail": "...", "exit_code": N}
+ * removes its sockets and pid file, and exits. A run directory whose pid is
+ * gone and that has no VMM_FILE_EXIT means the VMM was killed: tvm records
+ * the domain as crashed. Either way tvm then removes the directory.
+ *
+ * Control socket: QMP (JSON lines). Greeting {"QMP": {...}}, then
+ * qmp_capabilities, then {"execute": CMD, "arguments": {...}, "id": X} ->
+ * {"return": ...} | {"error": {"class": "GenericError", "desc": "..."}}.
+ * Events {"event": NAME, "data": {...}, "timestamp": {...}}: SHUTDOWN,
+ * POWERDOWN, RESET, STOP, RESUME. Commands: query-status, stop, cont,
+ * system_powerdown, system_reset, quit, query-cpus-fast,
+ * query-memory-size-summary (later issues add more). Several clients may
+ * connect at once.
+ *
+ * Console socket: the raw byte stream of the guest's serial port (COM1).
+ * Every connected client reads all output from the moment it connects
+ * (plus the recent backlog, so an attach shows the current screen); the
+ * first connected client is the writer, later ones are read-only until it
+ * disconnects.
+ */
+#ifndef TVM_CORE_VMM_PROTOCOL_H
+#define TVM_CORE_VMM_PROTOCOL_H
+
+#define VMM_BINARY "tvm-vmm"
+#define VMM_FILE_DOMAIN "domain.xml"
+#define VMM_FILE_PID "vmm.pid"
+#define VMM_FILE_LOG "vmm.log"
+#define VMM_FILE_EXIT "exit.json"
+#define VMM_SOCK_CONTROL "control.sock"
+#define VMM_SOCK_CONSOLE "console.sock"
+#define VMM_CONSOLE_BACKLOG (64 * 1024)
+
+#endif

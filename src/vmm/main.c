@@ -1,0 +1,5 @@
+/* placeholder until the VMM is written */
+int main(void)
+{
+    return 0;
+}
