@@ -36,8 +36,14 @@ int err_prefix(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof(prefix), fmt, ap);
     va_end(ap);
-    snprintf(old, sizeof(old), "%s", err_buf);
-    snprintf(err_buf, sizeof(err_buf), "%s%s", prefix, old);
+    memcpy(old, err_buf, sizeof(old));
+    size_t n = strnlen(prefix, sizeof(err_buf) - 1);
+    memcpy(err_buf, prefix, n);
+    size_t rest = strnlen(old, sizeof(old) - 1);
+    if (rest > sizeof(err_buf) - 1 - n)
+        rest = sizeof(err_buf) - 1 - n;
+    memcpy(err_buf + n, old, rest);
+    err_buf[n + rest] = '\0';
     return -1;
 }
 
