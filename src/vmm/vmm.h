@@ -1,0 +1,73 @@
+/* Interfaces inside tvm-vmm shared by its parts: the event loop, guest
+ * memory, the port-I/O/MMIO bus, interrupts, and the VM-level actions the
+ * control socket and devices ask for. Device files and the control server
+ * include this; struct vm itself is private to vm.c/kvm.c.
+ *
+ * Threads: the main thread runs the event loop (control socket, console
+ * socket, timers, eventfds); each vCPU runs in its own thread and calls
+ * device handlers from KVM exits. Device state touched from both sides is
+ * guarded by the device's own mutex.
+ */
+#ifndef TVM_VMM_VMM_H
+#define TVM_VMM_VMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+
+/* ---- event loop (main thread; epoll) ---- */
+struct loop;
+typedef void (*loop_fn)(void *opaque, uint32_t epoll_events);
+struct loop *loop_new(void);
+void loop_free(struct loop *l);
+int loop_add(struct loop *l, int fd, uint32_t epoll_events, loop_fn fn, void *opaque);
+int loop_mod(struct loop *l, int fd, uint32_t epoll_events);
+void loop_del(struct loop *l, int fd);
+/* Runs ready callbacks once; returns -1 on error, 0 otherwise. */
+int loop_run_once(struct loop *l, int timeout_ms);
+
+/* ---- guest memory: every guest-supplied address goes through these ---- */
+/* Host pointer for [gpa, gpa+len) if the whole range is guest RAM, else NULL. */
+void *vm_gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
+uint64_t vm_ram_size(struct vm *vm);
+
+/* ---- I/O bus: devices claim port or MMIO ranges ---- */
+struct io_ops {
+    /* off is relative to the registered base; len is 1, 2, 4 or 8 */
+    void (*read)(void *opaque, uint64_t off, uint8_t *data, uint32_t len);
+    void (*write)(void *opaque, uint64_t off, const uint8_t *data, uint32_t len);
+};
+int vm_register_pio(struct vm *vm, uint16_t base, uint16_t len, const struct io_ops *ops,
+                    void *opaque);
+int vm_register_mmio(struct vm *vm, uint64_t base, uint64_t len, const struct io_ops *ops,
+                     void *opaque);
+
+/* ---- interrupts (in-kernel IOAPIC/PIC) ---- */
+int vm_irq_line(struct vm *vm, unsigned gsi, bool level);
+/* Edge: raise then lower. */
+int vm_irq_pulse(struct vm *vm, unsigned gsi);
+
+/* ---- VM-level actions (main thread) ---- */
+enum vm_run_state { VM_RUNNING, VM_PAUSED, VM_SHUTTING_DOWN, VM_STOPPED };
+enum vm_run_state vm_run_state(struct vm *vm);
+int vm_pause(struct vm *vm);      /* all vCPUs out of KVM_RUN and parked */
+int vm_resume(struct vm *vm);
+int vm_powerdown(struct vm *vm);  /* press the ACPI power button */
+int vm_reset(struct vm *vm);      /* system_reset: as if the guest rebooted */
+int vm_quit(struct vm *vm, const char *reason); /* stop now, VMM exits (destroy) */
+unsigned vm_vcpu_count(struct vm *vm);
+/* For query-cpus-fast: host thread id of vCPU i, and its APIC id. */
+int vm_vcpu_info(struct vm *vm, unsigned i, int *thread_id, unsigned *apic_id);
+
+/* Guest-originated events (called from vCPU threads or devices). */
+void vm_guest_poweroff(struct vm *vm);  /* ACPI S5 / shutdown */
+void vm_guest_reboot(struct vm *vm);    /* i8042 reset, ACPI reset register, triple fault -> on_reboot */
+void vm_guest_crashed(struct vm *vm, const char *why); /* emulation failure -> on_crash */
+
+/* ---- QMP events out (implemented by the control server) ---- */
+/* data_json may be NULL ({}); name is SHUTDOWN, POWERDOWN, RESET, STOP, RESUME ... */
+void control_emit_event(const char *name, const char *data_json);
+
+#endif
