@@ -1,0 +1,69 @@
+/* The QMP control server of tvm-vmm (see src/core/vmm-protocol.h for the
+ * wire contract). It listens on a unix socket (0600), serves several
+ * clients at once on the main event loop, never blocks: input is framed by
+ * '\n' and bounded (CONTROL_MAX_LINE), output per client is bounded
+ * (CONTROL_MAX_OUTBUF) and a client that stops reading is dropped.
+ *
+ * Actions reach the VM through struct control_ops, whose members have the
+ * exact signatures of the vmm.h functions: main.c uses control_init() (the
+ * real vm_* functions), unit tests call control_start() with recorders.
+ *
+ * Events: control_emit_event() (declared in vmm.h) may be called from any
+ * thread; it queues the event and wakes the loop through an eventfd, and
+ * the loop thread broadcasts it to every client that has negotiated.
+ */
+#ifndef TVM_VMM_CONTROL_H
+#define TVM_VMM_CONTROL_H
+
+#include <stdint.h>
+
+#include "vmm.h"
+
+#define CONTROL_MAX_LINE (64 * 1024)
+#define CONTROL_MAX_OUTBUF (1024 * 1024)
+#define CONTROL_MAX_CLIENTS 16
+
+struct control_ops {
+    enum vm_run_state (*run_state)(struct vm *vm);
+    int (*pause)(struct vm *vm);
+    int (*resume)(struct vm *vm);
+    int (*powerdown)(struct vm *vm);
+    int (*reset)(struct vm *vm);
+    int (*quit)(struct vm *vm, const char *reason);
+    unsigned (*vcpu_count)(struct vm *vm);
+    int (*vcpu_info)(struct vm *vm, unsigned i, int *thread_id, unsigned *apic_id);
+    uint64_t (*ram_size)(struct vm *vm);
+};
+
+struct control_config {
+    const char *name; /* domain name for query-name (may be NULL) */
+    /* Topology for query-cpus-fast props; 0 means 1. Sockets follow. */
+    unsigned cores_per_socket;
+    unsigned threads_per_core;
+};
+
+/* Start serving on sock_path (a stale socket there is replaced). */
+int control_start(struct loop *l, struct vm *vm, const struct control_ops *ops,
+                  const struct control_config *cfg, const char *sock_path);
+/* Close every client and the listener and unlink the socket. */
+void control_close(void);
+
+/* Glue for main.c with the real VM actions. */
+static inline int control_init(struct loop *l, struct vm *vm, const struct control_config *cfg,
+                               const char *sock_path)
+{
+    static const struct control_ops ops = {
+        .run_state = vm_run_state,
+        .pause = vm_pause,
+        .resume = vm_resume,
+        .powerdown = vm_powerdown,
+        .reset = vm_reset,
+        .quit = vm_quit,
+        .vcpu_count = vm_vcpu_count,
+        .vcpu_info = vm_vcpu_info,
+        .ram_size = vm_ram_size,
+    };
+    return control_start(l, vm, &ops, cfg, sock_path);
+}
+
+#endif

@@ -1,0 +1,50 @@
+/* ACPI tables for tvm-vmm: RSDP, XSDT, FADT, FACS, MADT and DSDT, written
+ * into a guest-memory region the core reserves in e820 (by convention
+ * ACPI_REGION_GPA, inside the 0xE0000-0xFFFFF window Linux scans for the
+ * RSDP on legacy boot). The core passes the RSDP address back to the guest
+ * in boot_params.acpi_rsdp_addr.
+ *
+ * The tables describe the fixed hardware that dev/acpi-pm.c emulates: PM1a
+ * event/control blocks, PM timer, GPE0 and the reset register, all in I/O
+ * space at cfg->pm_base, and the SCI on cfg->sci_irq (level, active high).
+ */
+#ifndef TVM_VMM_X86_ACPI_H
+#define TVM_VMM_X86_ACPI_H
+
+#include <stdint.h>
+
+/* Where the core reserves room for the tables (e820 reserved). */
+#define ACPI_REGION_GPA 0xE0000ULL
+#define ACPI_REGION_LEN 0x10000ULL
+
+/* DSDT processor names are C000..CFFF, so this is the hard upper bound;
+ * the region size usually limits first. */
+#define ACPI_MAX_CPUS 4096
+
+#define ACPI_IOAPIC_GPA 0xFEC00000U
+#define ACPI_LAPIC_GPA 0xFEE00000U
+
+struct acpi_config {
+    unsigned ncpus;
+    /* APIC id of vCPU i; NULL means id = i. The ACPI processor UID is i. */
+    const uint32_t *apic_ids;
+    uint16_t pm_base; /* I/O base of the PM block, see dev/acpi-pm.h */
+    uint8_t sci_irq;  /* ISA IRQ (== GSI) of the SCI */
+    /* GSI that the PIT's IRQ0 reaches. KVM's default irq routing maps
+     * GSI 0 to IOAPIC pin 0, so 0 (no override) is right unless the core
+     * installs QEMU-style routing (IRQ0 -> pin 2), then say 2. */
+    uint8_t timer_gsi;
+};
+
+/* Build every table into mem, which maps guest physical
+ * [mem_gpa, mem_gpa + mem_len). On success *rsdp_gpa is the RSDP's guest
+ * address (16-byte aligned, first thing in the region) and 0 is returned;
+ * on bad config or too small a region -1 with a message and mem untouched
+ * beyond the region. */
+int acpi_build_tables(uint8_t *mem, uint64_t mem_gpa, uint64_t mem_len,
+                      const struct acpi_config *cfg, uint64_t *rsdp_gpa);
+
+/* Sum of bytes, as ACPI checksums are defined (a valid table sums to 0). */
+uint8_t acpi_checksum(const uint8_t *p, uint64_t len);
+
+#endif
