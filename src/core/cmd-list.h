@@ -4,5 +4,16 @@
  * Add a line here when you add the file. */
 
 /* foundation: inventory and XML */
+CMD(cmd_help_entry)
+CMD(cmd_version_entry)
 /* lifecycle (VMM) */
+CMD(cmd_start_entry)
+CMD(cmd_shutdown_entry)
+CMD(cmd_destroy_entry)
+CMD(cmd_reboot_entry)
+CMD(cmd_reset_entry)
+CMD(cmd_suspend_entry)
+CMD(cmd_resume_entry)
+CMD(cmd_console_entry)
+CMD(cmd_domstate_entry)
 /* TUI-only or misc */

@@ -42,6 +42,7 @@ struct cmd_ctx {
     FILE *out;
     bool interactive; /* a terminal user is present (may prompt, run $EDITOR) */
     bool in_tui;      /* running inside the TUI: commands that take over the terminal refuse or adapt */
+    bool stdin_busy;  /* stdin carries the batch script: `define -` must not read it */
 };
 /* The store, opened on first use. NULL with err_msg() set on failure. */
 struct store *cmd_store(struct cmd_ctx *ctx);
@@ -54,7 +55,17 @@ struct cmd_entry {
     const char *opts; /* option spec, see above */
     int min_args, max_args; /* positional; max -1 = unbounded */
     enum cmd_result (*exec)(struct cmd_ctx *ctx, struct cmd_args *args);
+    unsigned flags; /* CMD_F_* */
 };
+
+/* The command changes the store: cmd_run_argv() opens it and runs exec in
+ * one transaction, committed on CMD_OK and rolled back otherwise, so a
+ * failing command (or batch line) changes nothing. Leave it off for
+ * commands that block for long (console) or hand work to other processes. */
+#define CMD_F_WRITES 0x1u
+
+#define TVM_VERSION "0.1.0"
+
 
 /* Every command, in help order; NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];
@@ -67,11 +78,24 @@ enum cmd_result cmd_run_argv(struct cmd_ctx *ctx, int argc, char **argv);
 /* Split one line like a shell (quotes, backslashes) and run it. */
 enum cmd_result cmd_run_line(struct cmd_ctx *ctx, const char *line);
 
+/* Check argv (argv[0] is the command name) against e's option spec and
+ * argument counts. On success out->argv is malloc'd (free it) and points
+ * into argv. Returns CMD_OK or CMD_USAGE with err_msg() naming the problem
+ * and the usage. `--help`/`-h` are not handled here (cmd_run_argv does). */
+enum cmd_result cmd_parse_args(const struct cmd_entry *e, int argc, char **argv,
+                               struct cmd_args *out);
+void cmd_free_args(struct cmd_args *a);
+/* "usage: NAME ARGS" and the summary, as `tvm help NAME` prints them. */
+void cmd_print_help(const struct cmd_entry *e, FILE *f);
+
 /* Shell-like word splitting for one logical line. Returns the number of
  * words (>= 0) with *argv malloc'd (free with cmd_free_words), or -1 with
  * an error such as "unterminated quote". */
 int cmd_split_words(const char *line, char ***argv);
 void cmd_free_words(int argc, char **argv);
+/* False while `text` ends inside a quote or with a continuation backslash,
+ * so a reader should append the next line before splitting. */
+bool cmd_words_complete(const char *text);
 
 /* Run a batch script ("-" = stdin). Stops at the first failing line and
  * reports "FILE:LINE: message" on stderr unless keep_going. Returns the
