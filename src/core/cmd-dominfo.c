@@ -1,0 +1,44 @@
+/* dominfo NAME: basic facts about one domain, in virsh's layout. */
+#include "core/cmd-util.h"
+#include "core/domain.h"
+#include "core/err.h"
+#include "store/store.h"
+
+#include <inttypes.h>
+
+static enum cmd_result dominfo_exec(struct cmd_ctx *ctx, struct cmd_args *args)
+{
+    struct store_domain_row row;
+    struct domain *d;
+    if (cmd_domain_load(ctx, args->argv[0], &row, &d) < 0)
+        return CMD_ERROR;
+    FILE *o = ctx->out;
+    if (row.id >= 0)
+        fprintf(o, "%-15s %" PRId64 "\n", "Id:", row.id);
+    else
+        fprintf(o, "%-15s %s\n", "Id:", "-");
+    fprintf(o, "%-15s %s\n", "Name:", row.name);
+    fprintf(o, "%-15s %s\n", "UUID:", row.uuid);
+    fprintf(o, "%-15s %s\n", "OS Type:", d->os_type ? d->os_type : "hvm");
+    fprintf(o, "%-15s %s\n", "State:", domain_state_name(row.state));
+    fprintf(o, "%-15s %u\n", "CPU(s):", row.vcpus_current ? row.vcpus_current : row.vcpus);
+    fprintf(o, "%-15s %" PRIu64 " KiB\n", "Max memory:", row.memory_kib);
+    fprintf(o, "%-15s %" PRIu64 " KiB\n", "Used memory:", row.current_memory_kib);
+    fprintf(o, "%-15s %s\n", "Persistent:", row.persistent ? "yes" : "no");
+    fprintf(o, "%-15s %s\n", "Autostart:", row.autostart ? "enable" : "disable");
+    fprintf(o, "%-15s %s\n", "Managed save:", "no");
+    fprintf(o, "%-15s %s\n", "Security model:", "none");
+    fprintf(o, "%-15s %s\n\n", "Security DOI:", "0");
+    domain_free(d);
+    return CMD_OK;
+}
+
+const struct cmd_entry cmd_dominfo_entry = {
+    .name = "dominfo",
+    .usage = "dominfo DOMAIN",
+    .summary = "show basic information about a domain",
+    .opts = "",
+    .min_args = 1,
+    .max_args = 1,
+    .exec = dominfo_exec,
+};
