@@ -11,7 +11,6 @@
 #include "core/domain-priv.h"
 #include "core/err.h"
 #include "core/units.h"
-#include "core/uuid.h"
 #include "core/xml-util.h"
 
 const char *domain_state_name(enum domain_state s)
@@ -50,29 +49,8 @@ int domain_write_kib(xmlNodePtr node, uint64_t kib)
 
 static int parse_identity(struct domain *d, xmlNodePtr root, const char *origin)
 {
-    xmlNodePtr name = xml_child(root, "name");
-    if (!name)
-        return xml_err(origin, root, "name", "missing");
-    d->name = xml_text(name);
-    if (domain_check_name(d->name) < 0)
-        return xml_err(origin, name, NULL, "%s", err_msg());
-
-    xmlNodePtr uuid = xml_child(root, "uuid");
-    if (uuid) {
-        char *text = xml_text(uuid);
-        int rc = uuid_parse(text, d->uuid);
-        if (rc < 0)
-            xml_err(origin, uuid, NULL, "invalid '%s'", text);
-        free(text);
-        if (rc < 0)
-            return -1;
-    } else {
-        if (uuid_generate(d->uuid) < 0)
-            return -1;
-        uuid = xml_insert_after(root, name, xmlNewDocNode(root->doc, NULL, BAD_CAST "uuid", NULL));
-    }
-    xmlNodeSetContent(uuid, BAD_CAST d->uuid);
-
+    if (xml_name_uuid(root, origin, &d->name, d->uuid) < 0)
+        return -1;
     xmlNodePtr title = xml_child(root, "title");
     d->title = xml_text(title);
     if (d->title && strchr(d->title, '\n'))

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,7 +13,10 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlsave.h>
 
+#include "core/domain.h"
 #include "core/err.h"
+#include "core/units.h"
+#include "core/uuid.h"
 
 /* The first error libxml2 raises while parsing: later ones are usually
  * consequences of it and would only confuse the user. */
@@ -35,6 +39,31 @@ static void xml_capture_error(void *data, xmlErrorPtr e)
     size_t n = strlen(fe->msg);
     while (n > 0 && (fe->msg[n - 1] == '\n' || fe->msg[n - 1] == ' '))
         fe->msg[--n] = '\0';
+}
+
+static bool xml_all_blank(const xmlChar *s)
+{
+    for (; s && *s; s++)
+        if (!isspace(*s))
+            return false;
+    return true;
+}
+
+/* NOBLANKS keeps whitespace inside elements without element children
+ * (<ip ...>\n  </ip>); drop those too so the output indents cleanly. */
+static void xml_strip_blanks(xmlNodePtr n)
+{
+    xmlNodePtr c = n->children;
+    while (c) {
+        xmlNodePtr next = c->next;
+        if (c->type == XML_TEXT_NODE && xml_all_blank(c->content)) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        } else if (c->type == XML_ELEMENT_NODE) {
+            xml_strip_blanks(c);
+        }
+        c = next;
+    }
 }
 
 xmlDocPtr xml_read(const char *xml, size_t len, const char *origin, const char *root)
@@ -71,6 +100,7 @@ xmlDocPtr xml_read(const char *xml, size_t len, const char *origin, const char *
         xmlFreeDoc(doc);
         return err_set("%s: empty document, expected <%s>", origin, root), NULL;
     }
+    xml_strip_blanks(r);
     if (!xml_is(r, root)) {
         err_set("%s:%ld: expected <%s>, found <%s>", origin, xml_line(r), root,
                 (const char *)r->name);
@@ -294,4 +324,48 @@ bool xml_in_list(const char *value, const char *const *allowed)
         if (!strcmp(value, *allowed))
             return true;
     return false;
+}
+
+int xml_name_uuid(xmlNodePtr root, const char *origin, char **name, char uuid[37])
+{
+    xmlNodePtr n = xml_child(root, "name");
+    if (!n)
+        return xml_err(origin, root, "name", "missing");
+    *name = xml_text(n);
+    if (domain_check_name(*name) < 0)
+        return xml_err(origin, n, NULL, "%s", err_msg());
+    xmlNodePtr u = xml_child(root, "uuid");
+    if (u) {
+        char *text = xml_text(u);
+        int rc = uuid_parse(text, uuid);
+        if (rc < 0)
+            xml_err(origin, u, NULL, "invalid '%s'", text ? text : "");
+        free(text);
+        if (rc < 0)
+            return -1;
+    } else {
+        if (uuid_generate(uuid) < 0)
+            return -1;
+        u = xml_insert_after(root, n, xmlNewDocNode(root->doc, NULL, BAD_CAST "uuid", NULL));
+        if (!u)
+            return err_set("out of memory");
+    }
+    xmlNodeSetContent(u, BAD_CAST uuid);
+    return 0;
+}
+
+int xml_size_bytes(xmlNodePtr n, const char *origin, uint64_t *bytes)
+{
+    char *text = xml_text(n), *unit = xml_prop(n, "unit");
+    int rc = units_parse_bytes(text, unit, bytes);
+    if (rc < 0)
+        xml_err(origin, n, NULL, "%s", err_msg());
+    free(text);
+    free(unit);
+    if (rc < 0)
+        return -1;
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%" PRIu64, *bytes);
+    xmlNodeSetContent(n, BAD_CAST buf);
+    return xml_set_prop(n, "unit", "bytes");
 }

@@ -65,6 +65,14 @@ void xml_remove_children(xmlNodePtr parent, const char *name);
 xmlNodePtr xml_insert_after(xmlNodePtr parent, xmlNodePtr after, xmlNodePtr n);
 int xml_set_prop(xmlNodePtr n, const char *attr, const char *value);
 
+/* <name> (required, checked as domain_check_name) and <uuid> (canonicalised,
+ * or generated and inserted right after <name> as libvirt does). */
+int xml_name_uuid(xmlNodePtr root, const char *origin, char **name, char uuid[37]);
+
+/* A storage size element (<capacity unit='G'>10</capacity>): bytes, default
+ * unit bytes, rewritten as unit='bytes' the way virsh prints it. */
+int xml_size_bytes(xmlNodePtr n, const char *origin, uint64_t *bytes);
+
 /* Value checked against a NULL-terminated list; names the allowed ones on error. */
 bool xml_in_list(const char *value, const char *const *allowed);
 
