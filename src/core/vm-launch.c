@@ -71,14 +71,12 @@ static int check_host(const struct domain *d)
         return -1;
     if (d->os_initrd && *d->os_initrd && check_readable("initrd", d->os_initrd) < 0)
         return -1;
-    if (check_kvm() < 0)
-        return -1;
     unsigned long long avail = host_mem_available_kib();
     if (avail && d->memory_kib > avail)
         return err_set("not enough memory for domain '%s': it needs %llu MiB, the host has %llu "
                        "MiB available (MemAvailable in /proc/meminfo)",
                        d->name, (unsigned long long)d->memory_kib / 1024, avail / 1024);
-    return 0;
+    return check_kvm();
 }
 
 /* tvm-vmm: $TVM_VMM, else beside the tvm binary. */
@@ -251,9 +249,9 @@ static int wait_ready(const struct store_domain_row *row, pid_t pid, int timeout
         return -1;
     int64_t deadline = vm_now_ms() + timeout_ms;
     for (;;) {
-        if (!vm_pid_alive(pid, row->uuid) || access(exitp, F_OK) == 0) {
+        if (!vm_pid_running(pid) || access(exitp, F_OK) == 0) {
             char line[512];
-            vm_wait_gone(pid, row->uuid, 2000);
+            vm_wait_gone(pid, NULL, 2000);
             last_log_line(row->uuid, line, sizeof(line));
             return err_set("tvm-vmm exited during start-up: %s",
                            line[0] ? line : "(no message in vmm.log)");
@@ -311,9 +309,9 @@ static int launch(const struct store_domain_row *row, const char *xml,
 /* After a failed launch: nothing may be left running or on disk. */
 static void launch_cleanup(const struct store_domain_row *row, pid_t pid)
 {
-    if (pid > 0 && vm_pid_alive(pid, row->uuid)) {
+    if (vm_pid_running(pid)) {
         kill(pid, SIGKILL);
-        vm_wait_gone(pid, row->uuid, 3000);
+        vm_wait_gone(pid, NULL, 3000);
     }
     vm_remove_rundir(row->uuid);
 }

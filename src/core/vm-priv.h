@@ -44,7 +44,11 @@ void vm_dir_unlock(int fd);
 pid_t vm_read_pid(const char *uuid);
 /* pid is a live (not zombie) tvm-vmm serving RUNDIR/<uuid>. */
 bool vm_pid_alive(pid_t pid, const char *uuid);
-/* Waits up to timeout_ms for pid to be gone; true if it is. */
+/* pid exists and is not a zombie. For our own fresh child only: right
+ * after exec its command line can read empty for a moment. */
+bool vm_pid_running(pid_t pid);
+/* Waits up to timeout_ms for pid to be gone (uuid NULL: vm_pid_running's
+ * test); true if it is. */
 bool vm_wait_gone(pid_t pid, const char *uuid, int timeout_ms);
 /* Removes RUNDIR/<uuid>/ and everything in it. */
 int vm_remove_rundir(const char *uuid);

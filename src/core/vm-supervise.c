@@ -121,9 +121,14 @@ static bool pid_is_zombie(pid_t pid)
     return !paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X';
 }
 
+bool vm_pid_running(pid_t pid)
+{
+    return pid > 0 && !(kill(pid, 0) < 0 && errno == ESRCH) && !pid_is_zombie(pid);
+}
+
 bool vm_pid_alive(pid_t pid, const char *uuid)
 {
-    if (pid <= 0 || (kill(pid, 0) < 0 && errno == ESRCH) || pid_is_zombie(pid))
+    if (!vm_pid_running(pid))
         return false;
     /* A recycled pid must not pass for the guest: the command line names
      * this guest's run directory. */
@@ -147,7 +152,7 @@ bool vm_pid_alive(pid_t pid, const char *uuid)
 bool vm_wait_gone(pid_t pid, const char *uuid, int timeout_ms)
 {
     int64_t deadline = vm_now_ms() + timeout_ms;
-    while (vm_pid_alive(pid, uuid)) {
+    while (uuid ? vm_pid_alive(pid, uuid) : vm_pid_running(pid)) {
         if (vm_now_ms() >= deadline)
             return false;
         sleep_ms(20);
