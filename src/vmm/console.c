@@ -1,0 +1,461 @@
+/* Console socket fan-out; see console.h for the semantics.
+ *
+ * Guest bytes take two steps: vCPU threads append to `pending` under a
+ * mutex and kick an eventfd when it goes from empty to non-empty (one
+ * syscall per burst, not per byte); the loop thread then moves the burst
+ * into the backlog ring, the log file and every client's buffer.
+ * Clients live in fixed slots (fd -1 = free), so stale loop events for a
+ * closed client are harmless.
+ */
+#include "console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/vmm-protocol.h"
+
+struct con_client {
+    int fd;       /* -1: free slot */
+    uint64_t seq; /* connect order: the oldest reader becomes the next writer */
+    uint8_t *buf; /* CONSOLE_CLIENT_BUF bytes */
+    size_t len;
+    bool want_out;
+};
+
+static struct console {
+    bool up;
+    struct loop *loop;
+    char *sock_path, *log_path;
+    int listen_fd, event_fd, log_fd;
+    size_t log_size;
+    struct con_client clients[CONSOLE_MAX_CLIENTS];
+    int writer; /* slot index or -1 */
+    uint64_t next_seq;
+    /* The last VMM_CONSOLE_BACKLOG bytes, a ring. */
+    uint8_t backlog[VMM_CONSOLE_BACKLOG];
+    size_t bl_head, bl_len;
+
+    /* Shared with vCPU threads, under lock. */
+    pthread_mutex_t lock;
+    bool accepting;
+    uint8_t *pending;
+    size_t pend_len;
+    void (*input_fn)(void *opaque, const uint8_t *buf, size_t len);
+    void *input_opaque;
+} con = {
+    .listen_fd = -1, .event_fd = -1, .log_fd = -1, .writer = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* ---- producer side (any thread) ---- */
+
+void console_guest_output(const uint8_t *buf, size_t len)
+{
+    pthread_mutex_lock(&con.lock);
+    if (!con.accepting || len == 0) {
+        pthread_mutex_unlock(&con.lock);
+        return;
+    }
+    bool was_empty = con.pend_len == 0;
+    if (len >= CONSOLE_PENDING_MAX) {
+        buf += len - CONSOLE_PENDING_MAX;
+        len = CONSOLE_PENDING_MAX;
+        con.pend_len = 0;
+    } else if (con.pend_len + len > CONSOLE_PENDING_MAX) {
+        /* The loop is far behind: keep the newest bytes. */
+        size_t drop = con.pend_len + len - CONSOLE_PENDING_MAX;
+        memmove(con.pending, con.pending + drop, con.pend_len - drop);
+        con.pend_len -= drop;
+    }
+    memcpy(con.pending + con.pend_len, buf, len);
+    con.pend_len += len;
+    if (was_empty) {
+        uint64_t one = 1;
+        ssize_t w = write(con.event_fd, &one, sizeof(one));
+        (void)w; /* a saturated counter still wakes the loop */
+    }
+    pthread_mutex_unlock(&con.lock);
+}
+
+void console_set_input_handler(void (*fn)(void *opaque, const uint8_t *buf, size_t len),
+                               void *opaque)
+{
+    pthread_mutex_lock(&con.lock);
+    con.input_fn = fn;
+    con.input_opaque = opaque;
+    pthread_mutex_unlock(&con.lock);
+}
+
+/* ---- clients ---- */
+
+static void client_arm(struct con_client *c, bool want_out)
+{
+    if (c->want_out == want_out)
+        return;
+    c->want_out = want_out;
+    loop_mod(con.loop, c->fd, EPOLLIN | (want_out ? EPOLLOUT : 0));
+}
+
+static void elect_writer(void)
+{
+    int best = -1;
+    for (int i = 0; i < CONSOLE_MAX_CLIENTS; i++)
+        if (con.clients[i].fd >= 0 && (best < 0 || con.clients[i].seq < con.clients[best].seq))
+            best = i;
+    con.writer = best;
+}
+
+static void client_close(struct con_client *c)
+{
+    if (c->fd < 0)
+        return;
+    loop_del(con.loop, c->fd);
+    close(c->fd);
+    c->fd = -1;
+    free(c->buf);
+    c->buf = NULL;
+    c->len = 0;
+    if (con.writer == c - con.clients)
+        elect_writer();
+}
+
+static void client_flush(struct con_client *c)
+{
+    size_t done = 0;
+    while (done < c->len) {
+        ssize_t n = send(c->fd, c->buf + done, c->len - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0) {
+            client_close(c);
+            return;
+        }
+        done += (size_t)n;
+    }
+    memmove(c->buf, c->buf + done, c->len - done);
+    c->len -= done;
+    client_arm(c, c->len > 0);
+}
+
+/* Queue without flushing; a reader that fell CONSOLE_CLIENT_BUF behind is
+ * dropped so the guest never waits for it. */
+static void client_queue(struct con_client *c, const uint8_t *p, size_t n)
+{
+    if (c->fd < 0)
+        return;
+    if (c->len + n > CONSOLE_CLIENT_BUF) {
+        fprintf(stderr, "tvm-vmm: console: dropping a client that does not keep up\n");
+        client_close(c);
+        return;
+    }
+    memcpy(c->buf + c->len, p, n);
+    c->len += n;
+}
+
+static void on_client(void *opaque, uint32_t events)
+{
+    struct con_client *c = opaque;
+    if (c->fd < 0)
+        return;
+    if (events & EPOLLOUT)
+        client_flush(c);
+    if (c->fd < 0 || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        return;
+    uint8_t buf[4096];
+    for (;;) {
+        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            client_close(c);
+            return;
+        }
+        if (con.writer != c - con.clients)
+            continue; /* read-only client: input dropped */
+        pthread_mutex_lock(&con.lock);
+        void (*fn)(void *, const uint8_t *, size_t) = con.input_fn;
+        void *fn_opaque = con.input_opaque;
+        pthread_mutex_unlock(&con.lock);
+        if (fn)
+            fn(fn_opaque, buf, (size_t)n);
+    }
+}
+
+static void backlog_copy_to(struct con_client *c)
+{
+    size_t start = (con.bl_head + VMM_CONSOLE_BACKLOG - con.bl_len) % VMM_CONSOLE_BACKLOG;
+    size_t first = con.bl_len;
+    if (start + first > VMM_CONSOLE_BACKLOG)
+        first = VMM_CONSOLE_BACKLOG - start;
+    client_queue(c, con.backlog + start, first);
+    client_queue(c, con.backlog, con.bl_len - first);
+}
+
+static void on_listen(void *opaque, uint32_t events)
+{
+    (void)opaque;
+    (void)events;
+    for (;;) {
+        int fd = accept4(con.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                fprintf(stderr, "tvm-vmm: console: accept: %s\n", strerror(errno));
+            return;
+        }
+        int slot = -1;
+        for (int i = 0; i < CONSOLE_MAX_CLIENTS && slot < 0; i++)
+            if (con.clients[i].fd < 0)
+                slot = i;
+        uint8_t *buf = slot >= 0 ? malloc(CONSOLE_CLIENT_BUF) : NULL;
+        if (!buf || loop_add(con.loop, fd, EPOLLIN, on_client, &con.clients[slot]) < 0) {
+            fprintf(stderr, "tvm-vmm: console: refusing a client (%s)\n",
+                    slot < 0 ? "too many clients" : "no memory or loop error");
+            free(buf);
+            close(fd);
+            continue;
+        }
+        struct con_client *c = &con.clients[slot];
+        *c = (struct con_client){.fd = fd, .seq = con.next_seq++, .buf = buf};
+        if (con.writer < 0)
+            con.writer = slot;
+        backlog_copy_to(c);
+        client_flush(c);
+    }
+}
+
+/* ---- guest output, loop side ---- */
+
+static void backlog_add(const uint8_t *p, size_t n)
+{
+    size_t total = con.bl_len + n;
+    con.bl_len = total > VMM_CONSOLE_BACKLOG ? VMM_CONSOLE_BACKLOG : total;
+    if (n >= VMM_CONSOLE_BACKLOG) {
+        p += n - VMM_CONSOLE_BACKLOG;
+        n = VMM_CONSOLE_BACKLOG;
+    }
+    while (n > 0) {
+        size_t room = VMM_CONSOLE_BACKLOG - con.bl_head;
+        size_t k = n < room ? n : room;
+        memcpy(con.backlog + con.bl_head, p, k);
+        con.bl_head = (con.bl_head + k) % VMM_CONSOLE_BACKLOG;
+        p += k;
+        n -= k;
+    }
+}
+
+static int log_open(void)
+{
+    con.log_fd = open(con.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    con.log_size = 0;
+    if (con.log_fd < 0)
+        return err_errno("cannot open console log '%s'", con.log_path);
+    return 0;
+}
+
+/* Past CONSOLE_LOG_MAX the log moves to PATH.old and starts over, so a
+ * chatty guest costs at most twice that on disk. */
+static void log_write(const uint8_t *p, size_t n)
+{
+    if (con.log_fd < 0)
+        return;
+    if (con.log_size + n > CONSOLE_LOG_MAX && con.log_size > 0) {
+        char old[4096];
+        snprintf(old, sizeof(old), "%s.old", con.log_path);
+        close(con.log_fd);
+        if (rename(con.log_path, old) < 0)
+            fprintf(stderr, "tvm-vmm: console: cannot rotate '%s': %s\n", con.log_path,
+                    strerror(errno));
+        if (log_open() < 0) {
+            fprintf(stderr, "tvm-vmm: %s\n", err_msg());
+            return;
+        }
+    }
+    while (n > 0) {
+        ssize_t w = write(con.log_fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            fprintf(stderr, "tvm-vmm: console: log write failed: %s\n", strerror(errno));
+            return;
+        }
+        p += w;
+        n -= (size_t)w;
+        con.log_size += (size_t)w;
+    }
+}
+
+static void distribute(const uint8_t *p, size_t n)
+{
+    backlog_add(p, n);
+    log_write(p, n);
+    for (int i = 0; i < CONSOLE_MAX_CLIENTS; i++) {
+        struct con_client *c = &con.clients[i];
+        client_queue(c, p, n);
+        if (c->fd >= 0)
+            client_flush(c);
+    }
+}
+
+static void drain(void)
+{
+    static uint8_t chunk[64 * 1024];
+    for (;;) {
+        pthread_mutex_lock(&con.lock);
+        size_t n = con.pend_len < sizeof(chunk) ? con.pend_len : sizeof(chunk);
+        memcpy(chunk, con.pending, n);
+        memmove(con.pending, con.pending + n, con.pend_len - n);
+        con.pend_len -= n;
+        pthread_mutex_unlock(&con.lock);
+        if (n == 0)
+            return;
+        distribute(chunk, n);
+    }
+}
+
+static void on_event(void *opaque, uint32_t events)
+{
+    (void)opaque;
+    (void)events;
+    uint64_t cnt;
+    ssize_t r = read(con.event_fd, &cnt, sizeof(cnt));
+    (void)r;
+    drain();
+}
+
+/* ---- setup ---- */
+
+static int listen_unix(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return err_set("console socket path '%s' is too long (max %zu bytes)", path,
+                       sizeof(sa.sun_path) - 1);
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return err_errno("console socket");
+    if (unlink(path) < 0 && errno != ENOENT) {
+        err_errno("cannot remove stale console socket '%s'", path);
+        close(fd);
+        return -1;
+    }
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+        listen(fd, 16) < 0) {
+        err_errno("cannot listen on console socket '%s'", path);
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    return fd;
+}
+
+static void release(void)
+{
+    if (con.listen_fd >= 0) {
+        loop_del(con.loop, con.listen_fd);
+        close(con.listen_fd);
+        unlink(con.sock_path);
+    }
+    if (con.event_fd >= 0) {
+        loop_del(con.loop, con.event_fd);
+        close(con.event_fd);
+    }
+    if (con.log_fd >= 0)
+        close(con.log_fd);
+    con.listen_fd = con.event_fd = con.log_fd = -1;
+    free(con.sock_path);
+    free(con.log_path);
+    con.sock_path = con.log_path = NULL;
+    pthread_mutex_lock(&con.lock);
+    free(con.pending);
+    con.pending = NULL;
+    con.pend_len = 0;
+    pthread_mutex_unlock(&con.lock);
+}
+
+int console_init(struct loop *l, const char *sock_path, const char *log_path)
+{
+    if (con.up)
+        return err_set("console already running");
+    con.loop = l;
+    con.writer = -1;
+    con.bl_head = con.bl_len = 0;
+    for (int i = 0; i < CONSOLE_MAX_CLIENTS; i++)
+        con.clients[i].fd = -1;
+    con.sock_path = sock_path ? strdup(sock_path) : NULL;
+    con.log_path = log_path ? strdup(log_path) : NULL;
+    uint8_t *pending = malloc(CONSOLE_PENDING_MAX);
+    if (!pending || (sock_path && !con.sock_path) || (log_path && !con.log_path)) {
+        free(pending);
+        err_set("console: out of memory");
+        goto fail;
+    }
+    pthread_mutex_lock(&con.lock);
+    con.pending = pending;
+    con.pend_len = 0;
+    pthread_mutex_unlock(&con.lock);
+    if (log_path && log_open() < 0)
+        goto fail;
+    con.event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (con.event_fd < 0) {
+        err_errno("console: eventfd");
+        goto fail;
+    }
+    if (loop_add(l, con.event_fd, EPOLLIN, on_event, NULL) < 0) {
+        close(con.event_fd);
+        con.event_fd = -1;
+        goto fail;
+    }
+    if (sock_path) {
+        con.listen_fd = listen_unix(sock_path);
+        if (con.listen_fd < 0)
+            goto fail;
+        if (loop_add(l, con.listen_fd, EPOLLIN, on_listen, NULL) < 0) {
+            close(con.listen_fd);
+            unlink(sock_path);
+            con.listen_fd = -1;
+            goto fail;
+        }
+    }
+    pthread_mutex_lock(&con.lock);
+    con.accepting = true;
+    pthread_mutex_unlock(&con.lock);
+    con.up = true;
+    return 0;
+fail:
+    release();
+    return -1;
+}
+
+void console_close(void)
+{
+    if (!con.up)
+        return;
+    pthread_mutex_lock(&con.lock);
+    con.accepting = false;
+    pthread_mutex_unlock(&con.lock);
+    /* The guest's last words still reach the log and, best effort, the
+     * clients (sockets are nonblocking; what does not fit is lost). */
+    drain();
+    for (int i = 0; i < CONSOLE_MAX_CLIENTS; i++)
+        client_close(&con.clients[i]);
+    con.writer = -1;
+    release();
+    con.up = false;
+}
