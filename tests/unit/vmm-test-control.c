@@ -108,7 +108,7 @@ static const struct control_ops rec_ops = {
 /* ---- harness ---- */
 
 static struct loop *loop;
-static char dir[64], sock[128];
+static char dir[64], sock[96];
 
 static int setup(void **state)
 {
