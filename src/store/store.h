@@ -24,10 +24,14 @@ struct store;
 /* Default path: $XDG_DATA_HOME/tvm/tvm.db (~/.local/share/tvm/tvm.db), or
  * /var/lib/tvm/tvm.db as root. Returns a static buffer. */
 const char *store_default_path(void);
-/* Opens (creating the file and its directory if needed) and migrates. */
+/* Opens (creating the file and its directory if needed) and migrates.
+ * A struct store serves one thread at a time; open one per thread. */
 int store_open(const char *path, struct store **out);
 void store_close(struct store *st);
 int store_schema_version(struct store *st);
+/* How long a change waits for another process's write lock before failing
+ * with "database is locked" (default 5000 ms). */
+int store_set_busy_timeout(struct store *st, int ms);
 
 /* Explicit transactions for callers that group several changes (batch
  * define of many objects uses one per command; the bench relies on that
@@ -78,7 +82,7 @@ struct store_object_row {
     char uuid[UUID_STR_LEN]; /* volumes: empty */
     bool active;
     bool autostart;
-    char kind[64];   /* network forward mode / pool type / volume format */
+    char kind[64];    /* network forward mode / pool type / volume format */
     char detail[512]; /* bridge name / target path / volume path */
     uint64_t capacity_bytes;
     uint64_t allocation_bytes;
@@ -104,7 +108,12 @@ int store_pool_list(struct store *st, struct store_object_row **rows, size_t *n)
 
 /* Volumes belong to a pool (name or uuid); names are unique within a pool. */
 int store_volume_insert(struct store *st, const char *pool, const struct volume *v);
+/* Replace the definition of the volume named v->name in pool (after a resize, ...). */
+int store_volume_update(struct store *st, const char *pool, const struct volume *v);
 int store_volume_get_xml(struct store *st, const char *pool, const char *name, char **xml);
+/* kind = format, detail = path; uuid is empty. */
+int store_volume_get_row(struct store *st, const char *pool, const char *name,
+                         struct store_object_row *row);
 int store_volume_delete(struct store *st, const char *pool, const char *name);
 int store_volume_list(struct store *st, const char *pool, struct store_object_row **rows,
                       size_t *n);
@@ -121,22 +130,21 @@ struct store_snapshot_row {
 /* The parent named in s must exist for the same domain. */
 int store_snapshot_insert(struct store *st, const char *domain_uuid, const struct snapshot *s,
                           bool make_current);
-int store_snapshot_get_xml(struct store *st, const char *domain_uuid, const char *name,
-                           char **xml);
+int store_snapshot_get_xml(struct store *st, const char *domain_uuid, const char *name, char **xml);
 /* Children of a deleted snapshot are re-parented to its parent (as virsh does). */
 int store_snapshot_delete(struct store *st, const char *domain_uuid, const char *name);
 int store_snapshot_set_current(struct store *st, const char *domain_uuid, const char *name);
 /* Ordered by creation time. */
-int store_snapshot_list(struct store *st, const char *domain_uuid,
-                        struct store_snapshot_row **rows, size_t *n);
+int store_snapshot_list(struct store *st, const char *domain_uuid, struct store_snapshot_row **rows,
+                        size_t *n);
 
 /* ---- event log ---- */
 struct store_event_row {
     int64_t id;
-    int64_t time_ms; /* ms since the epoch */
+    int64_t time_ms;      /* ms since the epoch */
     char object_kind[16]; /* domain | network | pool | volume | snapshot */
     char object_name[256];
-    char event[64];  /* defined, started, stopped, crashed, ... */
+    char event[64]; /* defined, started, stopped, crashed, ... */
     char detail[512];
 };
 int store_event_add(struct store *st, const char *kind, const char *name, const char *event,

@@ -1,0 +1,64 @@
+/* The event log: an append-only record of what happened to which object. */
+#include "store/store-internal.h"
+
+#include "core/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int store_event_add(struct store *st, const char *kind, const char *name, const char *event,
+                    const char *detail)
+{
+    sqlite3_stmt *stmt = store_stmt(st, STMT_EVENT_INSERT);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, store_now_ms());
+    store_bind_text(stmt, 2, kind);
+    store_bind_text(stmt, 3, name);
+    store_bind_text(stmt, 4, event);
+    store_bind_text(stmt, 5, detail);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_CONSTRAINT_CHECK)
+        err_set("unknown event object kind '%s' (domain, network, pool, volume or snapshot)",
+                kind ? kind : "");
+    else if (rc != SQLITE_DONE)
+        store_sql_error(st, "cannot record event");
+    store_done(stmt);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_event_list(struct store *st, const char *name_filter, size_t limit,
+                     struct store_event_row **rows, size_t *n)
+{
+    sqlite3_stmt *stmt = store_stmt(st, STMT_EVENT_LIST);
+    if (!stmt)
+        return -1;
+    store_bind_text_or_null(stmt, 1, name_filter && *name_filter ? name_filter : NULL);
+    sqlite3_bind_int64(stmt, 2, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
+    struct store_event_row *out = NULL;
+    size_t cap = 0, count = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (store_grow((void **)&out, &cap, count, sizeof(*out)) < 0)
+            goto fail;
+        struct store_event_row *row = &out[count++];
+        row->id = sqlite3_column_int64(stmt, 0);
+        row->time_ms = sqlite3_column_int64(stmt, 1);
+        store_copy_col(stmt, 2, row->object_kind, sizeof(row->object_kind));
+        store_copy_col(stmt, 3, row->object_name, sizeof(row->object_name));
+        store_copy_col(stmt, 4, row->event, sizeof(row->event));
+        store_copy_col(stmt, 5, row->detail, sizeof(row->detail));
+    }
+    if (rc != SQLITE_DONE) {
+        store_sql_error(st, "cannot list events");
+        goto fail;
+    }
+    store_done(stmt);
+    *rows = out;
+    *n = count;
+    return 0;
+fail:
+    store_done(stmt);
+    free(out);
+    return -1;
+}

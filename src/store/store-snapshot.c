@@ -1,0 +1,339 @@
+/* Snapshot metadata: a tree per domain with at most one current snapshot.
+ *
+ * The tree lives twice: in the parent column (what lists and checks read)
+ * and in each snapshot's XML (<parent><name>), which snapshot-dumpxml
+ * prints. Re-parenting rewrites both in the same transaction. At most one
+ * current per domain is enforced by the partial unique index
+ * snapshots_one_current, so a bug here fails loudly instead of storing two.
+ */
+#include "store/store-internal.h"
+
+#include "core/err.h"
+
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+
+int store_snapshot_insert(struct store *st, const char *domain_uuid, const struct snapshot *s,
+                          bool make_current)
+{
+    int64_t dom;
+    if (store_check_name("snapshot", s->name) < 0)
+        return -1;
+    char *xml = snapshot_format(s);
+    if (!xml)
+        return err_prefix("snapshot '%s': ", s->name);
+    if (store_begin(st) < 0)
+        goto fail_free;
+    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0)
+        goto fail;
+    if (s->parent && s->parent[0]) {
+        sqlite3_stmt *get = store_stmt(st, STMT_SNAPSHOT_GET);
+        if (!get)
+            goto fail;
+        sqlite3_bind_int64(get, 1, dom);
+        store_bind_text(get, 2, s->parent);
+        int rc = sqlite3_step(get);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            store_sql_error(st, "cannot read snapshot");
+        store_done(get);
+        if (rc == SQLITE_DONE)
+            err_set("parent snapshot '%s' of '%s' not found", s->parent, s->name);
+        if (rc != SQLITE_ROW)
+            goto fail;
+    }
+    sqlite3_stmt *stmt;
+    if (make_current) {
+        if (!(stmt = store_stmt(st, STMT_SNAPSHOT_CLEAR_CURRENT)))
+            goto fail;
+        sqlite3_bind_int64(stmt, 1, dom);
+        if (store_step_done(st, stmt, "cannot clear the current snapshot") < 0)
+            goto fail;
+    }
+    if (!(stmt = store_stmt(st, STMT_SNAPSHOT_INSERT)))
+        goto fail;
+    sqlite3_bind_int64(stmt, 1, dom);
+    store_bind_text(stmt, 2, s->name);
+    store_bind_text_or_null(stmt, 3, s->parent && s->parent[0] ? s->parent : NULL);
+    sqlite3_bind_int(stmt, 4, make_current);
+    sqlite3_bind_int64(stmt, 5, s->creation_time);
+    store_bind_text(stmt, 6, s->state);
+    store_bind_text(stmt, 7, xml);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        store_sql_error(st, "cannot store snapshot");
+    store_done(stmt);
+    if (store_is_unique_violation(rc))
+        err_set("snapshot '%s' already exists", s->name);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    free(xml);
+    return store_commit(st);
+fail:
+    store_rollback(st);
+fail_free:
+    free(xml);
+    return -1;
+}
+
+int store_snapshot_get_xml(struct store *st, const char *domain_uuid, const char *name, char **xml)
+{
+    int64_t dom;
+    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0)
+        return -1;
+    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_XML);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, dom);
+    store_bind_text(stmt, 2, name);
+    int found = store_fetch_xml(st, stmt, xml);
+    if (found == 0)
+        return err_set("snapshot '%s' not found", name);
+    return found < 0 ? -1 : 0;
+}
+
+/* The element after which <parent> goes, in libvirt's order
+ * (name, description, state, parent, creationTime ...). */
+static xmlNodePtr store_snapshot_parent_anchor(xmlNodePtr root)
+{
+    static const char *const before[] = {"state", "description", "name"};
+    for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++)
+        for (xmlNodePtr c = root->children; c; c = c->next)
+            if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST before[i]))
+                return c;
+    return NULL;
+}
+
+/* Point the document's <parent><name> at parent (NULL: a root, no <parent>). */
+static int store_snapshot_doc_set_parent(xmlDocPtr doc, const char *parent)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!root)
+        return err_set("snapshot document has no root element");
+    for (xmlNodePtr c = root->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST "parent")) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+            break;
+        }
+    }
+    if (!parent)
+        return 0;
+    xmlNodePtr node = xmlNewDocNode(doc, NULL, BAD_CAST "parent", NULL);
+    if (!node || !xmlNewTextChild(node, NULL, BAD_CAST "name", BAD_CAST parent)) {
+        xmlFreeNode(node);
+        return err_set("out of memory");
+    }
+    xmlNodePtr anchor = store_snapshot_parent_anchor(root);
+    if (anchor)
+        xmlAddNextSibling(anchor, node);
+    else if (root->children)
+        xmlAddPrevSibling(root->children, node);
+    else
+        xmlAddChild(root, node);
+    return 0;
+}
+
+/* The stored XML of a child, rewritten to name its new parent. */
+static char *store_snapshot_xml_reparent(const char *xml, const char *parent)
+{
+    struct snapshot *s;
+    if (snapshot_parse(xml, strlen(xml), "stored snapshot", &s) < 0)
+        return NULL;
+    char *out = NULL;
+    if (store_snapshot_doc_set_parent(s->doc, parent) == 0)
+        out = snapshot_format(s);
+    snapshot_free(s);
+    return out;
+}
+
+struct store_snapshot_child {
+    int64_t id;
+    char *xml;
+};
+
+static void store_snapshot_children_free(struct store_snapshot_child *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(c[i].xml);
+    free(c);
+}
+
+/* Read all children first: the rows are rewritten after the SELECT ends. */
+static int store_snapshot_children(struct store *st, int64_t dom, const char *name,
+                                   struct store_snapshot_child **out, size_t *n)
+{
+    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_CHILDREN);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, dom);
+    store_bind_text(stmt, 2, name);
+    struct store_snapshot_child *c = NULL;
+    size_t cap = 0, count = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (store_grow((void **)&c, &cap, count, sizeof(*c)) < 0)
+            goto fail;
+        c[count].id = sqlite3_column_int64(stmt, 0);
+        if (!(c[count].xml = store_dup_col(stmt, 1)))
+            goto fail;
+        count++;
+    }
+    if (rc != SQLITE_DONE) {
+        store_sql_error(st, "cannot read snapshot children");
+        goto fail;
+    }
+    store_done(stmt);
+    *out = c;
+    *n = count;
+    return 0;
+fail:
+    store_done(stmt);
+    store_snapshot_children_free(c, count);
+    return -1;
+}
+
+static int store_snapshot_reparent_children(struct store *st, int64_t dom, const char *name,
+                                            const char *new_parent)
+{
+    struct store_snapshot_child *c;
+    size_t n;
+    if (store_snapshot_children(st, dom, name, &c, &n) < 0)
+        return -1;
+    int ret = 0;
+    for (size_t i = 0; i < n && ret == 0; i++) {
+        char *xml = store_snapshot_xml_reparent(c[i].xml, new_parent);
+        sqlite3_stmt *stmt = xml ? store_stmt(st, STMT_SNAPSHOT_REPARENT) : NULL;
+        if (!stmt) {
+            free(xml);
+            ret = -1;
+            break;
+        }
+        sqlite3_bind_int64(stmt, 1, c[i].id);
+        store_bind_text_or_null(stmt, 2, new_parent);
+        store_bind_text(stmt, 3, xml);
+        ret = store_step_done(st, stmt, "cannot re-parent snapshot");
+        free(xml);
+    }
+    store_snapshot_children_free(c, n);
+    return ret;
+}
+
+/* Children move up to the deleted snapshot's parent, and if it was the
+ * current one its parent becomes current (libvirt does both). */
+int store_snapshot_delete(struct store *st, const char *domain_uuid, const char *name)
+{
+    int64_t dom, id;
+    char *parent = NULL;
+    bool was_current = false;
+    if (store_begin(st) < 0)
+        return -1;
+    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0)
+        goto fail;
+    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_GET);
+    if (!stmt)
+        goto fail;
+    sqlite3_bind_int64(stmt, 1, dom);
+    store_bind_text(stmt, 2, name);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        id = sqlite3_column_int64(stmt, 0);
+        if (sqlite3_column_type(stmt, 1) != SQLITE_NULL && !(parent = store_dup_col(stmt, 1)))
+            rc = SQLITE_NOMEM;
+        was_current = sqlite3_column_int(stmt, 2) != 0;
+    } else if (rc == SQLITE_DONE) {
+        err_set("snapshot '%s' not found", name);
+    } else {
+        store_sql_error(st, "cannot read snapshot");
+    }
+    store_done(stmt);
+    if (rc != SQLITE_ROW)
+        goto fail;
+    if (store_snapshot_reparent_children(st, dom, name, parent) < 0)
+        goto fail;
+    if (!(stmt = store_stmt(st, STMT_SNAPSHOT_DELETE)))
+        goto fail;
+    sqlite3_bind_int64(stmt, 1, id);
+    if (store_step_done(st, stmt, "cannot delete snapshot") < 0)
+        goto fail;
+    if (was_current && parent) {
+        if (!(stmt = store_stmt(st, STMT_SNAPSHOT_SET_CURRENT)))
+            goto fail;
+        sqlite3_bind_int64(stmt, 1, dom);
+        store_bind_text(stmt, 2, parent);
+        if (store_step_done(st, stmt, "cannot set the current snapshot") < 0)
+            goto fail;
+    }
+    free(parent);
+    return store_commit(st);
+fail:
+    free(parent);
+    store_rollback(st);
+    return -1;
+}
+
+int store_snapshot_set_current(struct store *st, const char *domain_uuid, const char *name)
+{
+    int64_t dom;
+    if (store_begin(st) < 0)
+        return -1;
+    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0)
+        goto fail;
+    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_CLEAR_CURRENT);
+    if (!stmt)
+        goto fail;
+    sqlite3_bind_int64(stmt, 1, dom);
+    if (store_step_done(st, stmt, "cannot clear the current snapshot") < 0)
+        goto fail;
+    if (!(stmt = store_stmt(st, STMT_SNAPSHOT_SET_CURRENT)))
+        goto fail;
+    sqlite3_bind_int64(stmt, 1, dom);
+    store_bind_text(stmt, 2, name);
+    if (store_step_done(st, stmt, "cannot set the current snapshot") < 0)
+        goto fail;
+    if (sqlite3_changes(st->db) == 0) {
+        err_set("snapshot '%s' not found", name);
+        goto fail;
+    }
+    return store_commit(st);
+fail:
+    store_rollback(st);
+    return -1;
+}
+
+int store_snapshot_list(struct store *st, const char *domain_uuid, struct store_snapshot_row **rows,
+                        size_t *n)
+{
+    int64_t dom;
+    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0)
+        return -1;
+    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_LIST);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, dom);
+    struct store_snapshot_row *out = NULL;
+    size_t cap = 0, count = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (store_grow((void **)&out, &cap, count, sizeof(*out)) < 0)
+            goto fail;
+        struct store_snapshot_row *row = &out[count++];
+        store_copy_col(stmt, 0, row->name, sizeof(row->name));
+        store_copy_col(stmt, 1, row->parent, sizeof(row->parent));
+        store_copy_col(stmt, 2, row->state, sizeof(row->state));
+        row->creation_time = sqlite3_column_int64(stmt, 3);
+        row->current = sqlite3_column_int(stmt, 4) != 0;
+    }
+    if (rc != SQLITE_DONE) {
+        store_sql_error(st, "cannot list snapshots");
+        goto fail;
+    }
+    store_done(stmt);
+    *rows = out;
+    *n = count;
+    return 0;
+fail:
+    store_done(stmt);
+    free(out);
+    return -1;
+}

@@ -1,0 +1,506 @@
+/* Opening the inventory, schema migrations and transactions. */
+#include "store/store-internal.h"
+
+#include "core/err.h"
+#include "core/paths.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+/* One step per schema version, applied in order in its own transaction.
+ * A database at version N opens by running every step above N. */
+struct store_migration {
+    int version;
+    const char *sql;
+};
+
+static const struct store_migration store_migrations[] = {
+    {1, STORE_SCHEMA_V1},
+};
+#define STORE_SCHEMA_LATEST                                                                        \
+    (store_migrations[sizeof(store_migrations) / sizeof(store_migrations[0]) - 1].version)
+
+static int store_read_version(struct store *st, int *version)
+{
+    sqlite3_stmt *stmt = store_stmt(st, STMT_USER_VERSION);
+    if (!stmt)
+        return -1;
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
+        store_sql_error(st, "cannot read the schema version");
+        store_done(stmt);
+        return -1;
+    }
+    *version = sqlite3_column_int(stmt, 0);
+    store_done(stmt);
+    return 0;
+}
+
+static int store_exec(struct store *st, const char *sql, const char *what)
+{
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return store_sql_error(st, what);
+    return 0;
+}
+
+/* Version read inside the write transaction, so two tvm processes opening a
+ * fresh file at once do not both run a step. */
+static int store_apply_migration(struct store *st, const struct store_migration *m)
+{
+    int version;
+    if (store_begin(st) < 0)
+        return -1;
+    if (store_read_version(st, &version) < 0)
+        goto fail;
+    if (version >= m->version)
+        return store_commit(st);
+    if (store_exec(st, m->sql, "schema migration") < 0) {
+        err_prefix("to version %d: ", m->version);
+        goto fail;
+    }
+    return store_commit(st);
+fail:
+    store_rollback(st);
+    return -1;
+}
+
+static int store_migrate(struct store *st)
+{
+    int version;
+    if (store_read_version(st, &version) < 0)
+        return -1;
+    if (version > STORE_SCHEMA_LATEST)
+        return err_set("database schema version %d is newer than this tvm supports (%d); "
+                       "use a newer tvm",
+                       version, STORE_SCHEMA_LATEST);
+    for (size_t i = 0; i < sizeof(store_migrations) / sizeof(store_migrations[0]); i++)
+        if (store_migrations[i].version > version &&
+            store_apply_migration(st, &store_migrations[i]) < 0)
+            return -1;
+    return 0;
+}
+
+/* The directory is private (0700) and the file 0600: domain XML can hold
+ * VNC passwords. SQLite gives its -wal and -shm files the database's mode. */
+static int store_prepare_file(const char *path)
+{
+    char dir[PATH_MAX];
+    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+        return err_set("path too long");
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (access(dir, F_OK) < 0 && paths_mkdir_p(dir, 0700) < 0)
+            return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return err_errno("cannot open");
+    close(fd);
+    return 0;
+}
+
+static int store_configure(struct store *st)
+{
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+    if (store_exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", "pragma") < 0)
+        return -1;
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
+        return store_sql_error(st, "cannot enable WAL");
+    int rc = sqlite3_step(stmt);
+    bool wal = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(stmt, 0), "wal") == 0;
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_ROW)
+        return store_sql_error(st, "cannot enable WAL");
+    if (!wal)
+        return err_set("cannot enable WAL journal mode");
+    return 0;
+}
+
+int store_open(const char *path, struct store **out)
+{
+    if (!path || !*path)
+        path = store_default_path();
+    struct store *st = calloc(1, sizeof(*st));
+    if (!st || !(st->path = strdup(path))) {
+        free(st);
+        return err_set("%s: out of memory", path);
+    }
+    if (store_prepare_file(path) < 0)
+        goto fail;
+    /* NOMUTEX: a struct store is used by one thread at a time (it keeps a
+     * statement cache and a nesting count), so SQLite's per-call locking
+     * only costs time -- a fifth of a 10,000-row list. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+        store_sql_error(st, "cannot open");
+        goto fail;
+    }
+    if (store_configure(st) < 0 || store_migrate(st) < 0)
+        goto fail;
+    *out = st;
+    return 0;
+fail:
+    err_prefix("%s: ", path);
+    store_close(st);
+    return -1;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    while (st->depth > 0)
+        store_rollback(st);
+    for (int i = 0; i < STMT_COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    sqlite3_close_v2(st->db);
+    free(st->path);
+    free(st);
+}
+
+int store_schema_version(struct store *st)
+{
+    int version;
+    return store_read_version(st, &version) < 0 ? -1 : version;
+}
+
+int store_set_busy_timeout(struct store *st, int ms)
+{
+    if (sqlite3_busy_timeout(st->db, ms) != SQLITE_OK)
+        return store_sql_error(st, "busy timeout");
+    return 0;
+}
+
+/* ---- transactions ----
+ * The outermost level is BEGIN IMMEDIATE: taking the write lock up front
+ * means a read never has to be upgraded (which WAL refuses with BUSY at
+ * once, without waiting). Inner levels are savepoints, so a failed inner
+ * change undoes only itself. */
+
+static int store_run(struct store *st, enum store_stmt_id id, const char *what)
+{
+    sqlite3_stmt *stmt = store_stmt(st, id);
+    if (!stmt)
+        return -1;
+    return store_step_done(st, stmt, what);
+}
+
+/* SQLite rolls a transaction back by itself after some errors (full disk,
+ * I/O error, out of memory); the nesting count must notice. */
+static void store_check_aborted(struct store *st)
+{
+    if (st->depth > 0 && sqlite3_get_autocommit(st->db))
+        st->aborted = true;
+}
+
+int store_begin(struct store *st)
+{
+    store_check_aborted(st);
+    if (st->depth > 0 && st->aborted)
+        return err_set("transaction was rolled back after an earlier error");
+    if (store_run(st, st->depth == 0 ? STMT_BEGIN : STMT_SAVEPOINT, "begin transaction") < 0)
+        return -1;
+    if (st->depth == 0)
+        st->aborted = false;
+    st->depth++;
+    return 0;
+}
+
+int store_commit(struct store *st)
+{
+    if (st->depth == 0)
+        return err_set("commit without a transaction");
+    store_check_aborted(st);
+    if (st->aborted) {
+        if (--st->depth == 0)
+            st->aborted = false;
+        return err_set("transaction was rolled back after an earlier error");
+    }
+    if (st->depth > 1) {
+        if (store_run(st, STMT_RELEASE, "commit") < 0)
+            return -1;
+        st->depth--;
+        return 0;
+    }
+    if (store_run(st, STMT_COMMIT, "commit") < 0) {
+        store_rollback(st);
+        return -1;
+    }
+    st->depth = 0;
+    return 0;
+}
+
+/* Keeps the message of the failure that led here. */
+void store_rollback(struct store *st)
+{
+    if (st->depth == 0)
+        return;
+    char saved[ERR_MSG_MAX];
+    snprintf(saved, sizeof(saved), "%s", err_msg());
+    store_check_aborted(st);
+    if (!st->aborted) {
+        if (st->depth > 1) {
+            store_run(st, STMT_ROLLBACK_TO, "rollback");
+            store_run(st, STMT_RELEASE, "rollback");
+        } else {
+            store_run(st, STMT_ROLLBACK, "rollback");
+        }
+    }
+    if (--st->depth == 0)
+        st->aborted = false;
+    err_set("%s", saved);
+}
+
+/* ---- helpers shared by the object files ---- */
+
+static const char *const store_sql_text[STMT_COUNT] = {
+#define STORE_STMT_TEXT(id, sql) [STMT_##id] = sql,
+    STORE_STATEMENTS(STORE_STMT_TEXT)
+#undef STORE_STMT_TEXT
+};
+
+sqlite3_stmt *store_stmt(struct store *st, enum store_stmt_id id)
+{
+    sqlite3_stmt *stmt = st->stmt[id];
+    if (stmt) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+        return stmt;
+    }
+    if (sqlite3_prepare_v3(st->db, store_sql_text[id], -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+                           NULL) != SQLITE_OK) {
+        store_sql_error(st, "cannot prepare statement");
+        return NULL;
+    }
+    st->stmt[id] = stmt;
+    return stmt;
+}
+
+void store_done(sqlite3_stmt *stmt)
+{
+    sqlite3_reset(stmt);
+}
+
+int store_sql_error(struct store *st, const char *what)
+{
+    return err_set("%s: %s", what, st->db ? sqlite3_errmsg(st->db) : "out of memory");
+}
+
+int store_step_done(struct store *st, sqlite3_stmt *stmt, const char *what)
+{
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        store_sql_error(st, what);
+    store_done(stmt);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+void store_bind_text(sqlite3_stmt *stmt, int idx, const char *s)
+{
+    sqlite3_bind_text(stmt, idx, s ? s : "", -1, SQLITE_STATIC);
+}
+
+void store_bind_text_or_null(sqlite3_stmt *stmt, int idx, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(stmt, idx, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, idx);
+}
+
+void store_bind_u64(sqlite3_stmt *stmt, int idx, uint64_t v)
+{
+    sqlite3_bind_int64(stmt, idx, v > INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+void store_copy_col(sqlite3_stmt *stmt, int col, char *dst, size_t size)
+{
+    const char *s = (const char *)sqlite3_column_text(stmt, col);
+    size_t len = s ? (size_t)sqlite3_column_bytes(stmt, col) : 0;
+    if (len >= size) {
+        len = size - 1;
+        /* back up over UTF-8 continuation bytes so no character is cut in two */
+        while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+            len--;
+    }
+    if (len)
+        memcpy(dst, s, len);
+    dst[len] = '\0';
+}
+
+char *store_dup_col(sqlite3_stmt *stmt, int col)
+{
+    const char *s = (const char *)sqlite3_column_text(stmt, col);
+    char *dup = strdup(s ? s : "");
+    if (!dup)
+        err_set("out of memory");
+    return dup;
+}
+
+int64_t store_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool store_uuid_canonical(const char *s, char out[UUID_STR_LEN])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char nibble[32];
+    size_t n = 0;
+    for (; *s; s++) {
+        if (*s == '-')
+            continue;
+        const char *p = strchr(hex, *s >= 'A' && *s <= 'F' ? *s - 'A' + 'a' : *s);
+        if (!p || n == 32)
+            return false;
+        nibble[n++] = (unsigned char)(p - hex);
+    }
+    if (n != 32)
+        return false;
+    char *o = out;
+    for (size_t i = 0; i < 32; i++) {
+        if (i == 8 || i == 12 || i == 16 || i == 20)
+            *o++ = '-';
+        *o++ = hex[nibble[i]];
+    }
+    *o = '\0';
+    return true;
+}
+
+bool store_is_unique_violation(int rc)
+{
+    return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+void store_bind_key(sqlite3_stmt *stmt, const char *key)
+{
+    char uuid[UUID_STR_LEN];
+    store_bind_text(stmt, 1, key);
+    if (store_uuid_canonical(key, uuid))
+        sqlite3_bind_text(stmt, 2, uuid, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(stmt, 2);
+}
+
+int store_lookup_id(struct store *st, enum store_stmt_id id, const char *key, int64_t *row_id)
+{
+    sqlite3_stmt *stmt = store_stmt(st, id);
+    if (!stmt)
+        return -1;
+    store_bind_key(stmt, key);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *row_id = sqlite3_column_int64(stmt, 0);
+    else if (rc != SQLITE_DONE)
+        store_sql_error(st, "lookup");
+    store_done(stmt);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_resolve(struct store *st, enum store_stmt_id id, const char *kind, const char *key,
+                  int64_t *row_id)
+{
+    int found = store_lookup_id(st, id, key, row_id);
+    if (found == 0)
+        return err_set("%s '%s' not found", kind, key);
+    return found < 0 ? -1 : 0;
+}
+
+int store_fetch_xml(struct store *st, sqlite3_stmt *stmt, char **xml)
+{
+    int rc = sqlite3_step(stmt);
+    int ret = 0;
+    if (rc == SQLITE_ROW)
+        ret = (*xml = store_dup_col(stmt, 0)) ? 1 : -1;
+    else if (rc != SQLITE_DONE)
+        ret = store_sql_error(st, "read xml");
+    store_done(stmt);
+    return ret;
+}
+
+int store_duplicate_error(struct store *st, enum store_stmt_id id_stmt, const char *kind,
+                          const char *name, const char *uuid)
+{
+    sqlite3_stmt *stmt = store_stmt(st, id_stmt);
+    if (!stmt)
+        return -1;
+    /* by name only: ?2 stays NULL */
+    store_bind_text(stmt, 1, name);
+    int rc = sqlite3_step(stmt);
+    store_done(stmt);
+    if (rc == SQLITE_ROW)
+        return err_set("%s '%s' already exists", kind, name);
+    return err_set("%s with uuid %s already exists", kind, uuid);
+}
+
+int store_check_name(const char *kind, const char *name)
+{
+    if (!name || !*name)
+        return err_set("%s name is empty", kind);
+    if (strlen(name) > 255)
+        return err_set("%s name '%.40s...' is too long (at most 255 bytes)", kind, name);
+    return 0;
+}
+
+int store_grow(void **rows, size_t *cap, size_t n, size_t elem_size)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    void *p = realloc(*rows, ncap * elem_size);
+    if (!p)
+        return err_set("out of memory");
+    *rows = p;
+    *cap = ncap;
+    return 0;
+}
+
+void store_object_row_fill(sqlite3_stmt *stmt, struct store_object_row *row)
+{
+    store_copy_col(stmt, 0, row->name, sizeof(row->name));
+    store_copy_col(stmt, 1, row->uuid, sizeof(row->uuid));
+    row->active = sqlite3_column_int(stmt, 2) != 0;
+    row->autostart = sqlite3_column_int(stmt, 3) != 0;
+    store_copy_col(stmt, 4, row->kind, sizeof(row->kind));
+    store_copy_col(stmt, 5, row->detail, sizeof(row->detail));
+    row->capacity_bytes = (uint64_t)sqlite3_column_int64(stmt, 6);
+    row->allocation_bytes = (uint64_t)sqlite3_column_int64(stmt, 7);
+}
+
+int store_object_list(struct store *st, sqlite3_stmt *stmt, struct store_object_row **rows,
+                      size_t *n, const char *what)
+{
+    struct store_object_row *out = NULL;
+    size_t cap = 0, count = 0;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (store_grow((void **)&out, &cap, count, sizeof(*out)) < 0)
+            goto fail;
+        store_object_row_fill(stmt, &out[count++]);
+    }
+    if (rc != SQLITE_DONE) {
+        store_sql_error(st, what);
+        goto fail;
+    }
+    store_done(stmt);
+    *rows = out;
+    *n = count;
+    return 0;
+fail:
+    store_done(stmt);
+    free(out);
+    return -1;
+}
