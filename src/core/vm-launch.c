@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define VM_START_TIMEOUT_MS 15000
+#define VM_START_SETTLE_MS 300
 #define VM_KVM_DEVICE "/dev/kvm"
 
 static int check_readable(const char *what, const char *path)
@@ -247,23 +248,32 @@ static int wait_ready(const struct store_domain_row *row, pid_t pid, int timeout
     if (vm_run_path(row->uuid, VMM_SOCK_CONTROL, sock, sizeof(sock)) < 0 ||
         vm_run_path(row->uuid, VMM_FILE_EXIT, exitp, sizeof(exitp)) < 0)
         return -1;
-    int64_t deadline = vm_now_ms() + timeout_ms;
+    int64_t deadline = vm_now_ms() + timeout_ms, settle_until = -1;
     for (;;) {
         if (!vm_pid_running(pid) || access(exitp, F_OK) == 0) {
             char line[512];
             vm_wait_gone(pid, NULL, 2000);
             last_log_line(row->uuid, line, sizeof(line));
+            const char *why = line;
+            if (!strncmp(why, VMM_BINARY ": ", strlen(VMM_BINARY) + 2))
+                why += strlen(VMM_BINARY) + 2;
             return err_set("tvm-vmm exited during start-up: %s",
-                           line[0] ? line : "(no message in vmm.log)");
+                           *why ? why : "(no message in vmm.log)");
         }
-        struct qmp *q;
-        if (access(sock, F_OK) == 0 && qmp_open(sock, 1000, &q) == 0) {
-            qmp_close(q);
+        if (settle_until >= 0 && vm_now_ms() >= settle_until)
             return 0;
+        struct qmp *q;
+        if (settle_until < 0 && access(sock, F_OK) == 0 && qmp_open(sock, 1000, &q) == 0) {
+            int rc = qmp_execute(q, "query-status", NULL, NULL);
+            qmp_close(q);
+            /* A VMM whose set-up fails after its socket is up may still
+             * greet while tearing down: give it a moment to show that. */
+            if (rc == 0)
+                settle_until = vm_now_ms() + VM_START_SETTLE_MS;
         }
         if (vm_now_ms() >= deadline)
             return err_set("tvm-vmm did not answer on %s within %d ms", sock, timeout_ms);
-        struct timespec ts = {0, 50 * 1000000};
+        struct timespec ts = {0, 20 * 1000000};
         nanosleep(&ts, NULL);
     }
 }
