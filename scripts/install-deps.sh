@@ -8,7 +8,7 @@ BUILD_PKGS=(build-essential cmake pkg-config libxml2-dev libsqlite3-dev libncurs
 # Test oracles and lab: tvm itself never runs QEMU; tests use these to check its work.
 TEST_PKGS=(libxml2-utils libvirt-clients virtinst qemu-utils qemu-system-x86 busybox-static cpio
     xz-utils tmux iproute2 dnsmasq-base vncsnapshot sqlite3 kmod)
-TEST_PKGS+=(acpica-tools socat python3-minimal) # ACPI table oracle (iasl); QMP/console clients in lab tests
+TEST_PKGS+=(acpica-tools socat) # ACPI table oracle (iasl); QMP/console clients in lab tests
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${TEST_PKGS[@]}")
