@@ -1,11 +1,313 @@
-/* Temporary entry point until the TUI lands. */
+/* tui_main and the event loop: poll() over the terminal, the console socket
+ * and a refresh timer; one key handled per turn; redraw only on change. */
 #include "tui/tui.h"
+#include "tui/app.h"
 #include "core/err.h"
+#include "store/store.h"
+
+#if __has_include("core/vm.h")
+#include "core/vm.h"
+#define TUI_HAVE_RECONCILE 1
+#endif
+
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REFRESH_INTERVAL_MS 1000
+
+static volatile sig_atomic_t quit_signal;
+static volatile sig_atomic_t screen_active;
+
+static void on_quit_signal(int sig)
+{
+    quit_signal = sig;
+}
+
+/* A crash must not leave the terminal in raw mode: restore, then die as before. */
+static void on_fatal_signal(int sig)
+{
+    if (screen_active)
+        endwin();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_quit_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_fatal_signal;
+    sa.sa_flags = SA_RESETHAND;
+    int fatal[] = {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGQUIT};
+    for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+        sigaction(fatal[i], &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void restore_signals(void)
+{
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGQUIT};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        signal(sigs[i], SIG_DFL);
+}
+
+static void at_exit_restore(void)
+{
+    if (screen_active) {
+        endwin();
+        screen_active = 0;
+    }
+}
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+void app_message(struct app *a, bool error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->message, sizeof(a->message), fmt, ap);
+    va_end(ap);
+    /* One line only: the message line is one row. */
+    for (char *p = a->message; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+    a->message_error = error;
+    a->redraw = true;
+}
+
+int app_refresh(struct app *a)
+{
+    int reaction = R_NONE;
+#ifdef TUI_HAVE_RECONCILE
+    /* Guests started, stopped or crashed elsewhere: make the store right first. */
+    if (vm_reconcile(a->st) < 0)
+        err_clear();
+#endif
+    int changed = domlist_reload(&a->list, a->st);
+    if (changed < 0) {
+        app_message(a, true, "cannot read the inventory: %s", err_msg());
+        reaction |= R_REDRAW;
+    } else if (changed > 0) {
+        details_invalidate(a);
+        reaction |= R_REDRAW;
+    } else if (domlist_sample(&a->list)) {
+        reaction |= R_REDRAW;
+    }
+    host_info_refresh(&a->host);
+    a->last_refresh_ms = host_now_ms();
+    return reaction;
+}
+
+void app_suspend_screen(struct app *a)
+{
+    (void)a;
+    def_prog_mode();
+    endwin();
+    screen_active = 0;
+}
+
+void app_resume_screen(struct app *a)
+{
+    reset_prog_mode();
+    screen_active = 1;
+    clearok(curscr, TRUE);
+    a->redraw = true;
+}
+
+static void service_console(struct app *a)
+{
+    int r = console_read(&a->con);
+    if (r < 0)
+        app_message(a, true, "console of '%s' disconnected (guest stopped?)", a->con.name);
+    if (r != 0 && a->focus == FOCUS_CONSOLE)
+        a->redraw = true;
+}
+
+int app_wait_key(struct app *a)
+{
+    for (;;) {
+        if (quit_signal) {
+            a->quit = true;
+            return -1;
+        }
+        int ch = getch();
+        if (ch != ERR)
+            return ch;
+        if (a->redraw)
+            return -1;
+        int64_t now = host_now_ms();
+        int timeout = (int)(a->last_refresh_ms + REFRESH_INTERVAL_MS - now);
+        if (timeout <= 0) {
+            if (app_refresh(a) & R_REDRAW)
+                a->redraw = true;
+            continue;
+        }
+        struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+                                {.fd = a->con.fd, .events = POLLIN}};
+        int n = poll(fds, a->con.fd >= 0 ? 2 : 1, timeout);
+        if (n < 0 && errno != EINTR)
+            return -1;
+        if (n > 0 && a->con.fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+            service_console(a);
+    }
+}
+
+static bool locale_is_utf8(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (!strcasecmp(cs, "UTF-8") || !strcasecmp(cs, "utf8"));
+}
+
+static int load_theme(struct theme *t, const char *theme_name)
+{
+    char conf_theme[64];
+    if (!theme_name || !*theme_name) {
+        if (theme_config_name(conf_theme, sizeof(conf_theme)) < 0)
+            return -1;
+        theme_name = conf_theme[0] ? conf_theme : "default";
+    }
+    return theme_load(t, theme_name);
+}
+
+static int screen_start(struct app *a)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+        return err_set("the TUI needs a terminal (use a verb or --batch otherwise)");
+    /* newterm instead of initscr: initscr exits the process on a bad $TERM. */
+    if (!newterm(NULL, stdout, stdin))
+        return err_set("cannot start the screen: unknown terminal type '%s'",
+                       getenv("TERM") ? getenv("TERM") : "");
+    screen_active = 1;
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0);
+    theme_apply(&a->theme);
+    return 0;
+}
+
+static void bench_report(struct app *a)
+{
+    FILE *f = fopen(a->bench_path, "w");
+    if (!f)
+        return;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(f, "domains %zu\n", a->list.n);
+    fprintf(f, "first_frame_ms %.2f\n", a->first_frame_us / 1000.0);
+    fprintf(f, "redraws %u\n", a->redraw_count);
+    fprintf(f, "redraw_avg_ms %.3f\n",
+            a->redraw_count ? a->redraw_total_ms / a->redraw_count : 0.0);
+    fprintf(f, "redraw_max_ms %.3f\n", a->redraw_max_ms);
+    fprintf(f, "max_rss_kib %ld\n", ru.ru_maxrss);
+    fclose(f);
+}
+
+static void frame(struct app *a, double key_us)
+{
+    draw_all(a);
+    a->redraw = false;
+    double done = now_us();
+    if (!a->first_frame_us)
+        a->first_frame_us = done - a->start_us;
+    if (key_us > 0) {
+        double ms = (done - key_us) / 1000.0;
+        a->redraw_total_ms += ms;
+        a->redraw_count++;
+        if (ms > a->redraw_max_ms)
+            a->redraw_max_ms = ms;
+    }
+}
+
+static void run_loop(struct app *a)
+{
+    frame(a, 0);
+    while (!a->quit) {
+        int key = app_wait_key(a);
+        double key_us = 0;
+        if (key >= 0) {
+            key_us = now_us();
+            int r = actions_dispatch(a, key);
+            if (r & R_QUIT)
+                break;
+            if (r & R_REFRESH)
+                app_refresh(a);
+            if (r & (R_REDRAW | R_REFRESH))
+                a->redraw = true;
+        }
+        if (a->redraw)
+            frame(a, key_us);
+    }
+}
 
 int tui_main(struct cmd_ctx *ctx, const char *theme_name)
 {
-    (void)ctx;
-    (void)theme_name;
-    err_set("the TUI is not built yet; try 'tvm help'");
-    return 1;
+    static struct app app; /* static: one TUI per process, and the signal path needs no pointer */
+    struct app *a = &app;
+    memset(a, 0, sizeof(*a));
+    a->ctx = ctx;
+    a->start_us = now_us();
+    a->bench_path = getenv("TVM_TUI_BENCH");
+    if (a->bench_path && !*a->bench_path)
+        a->bench_path = NULL;
+    setlocale(LC_ALL, "");
+    a->utf8 = locale_is_utf8();
+    console_init(&a->con);
+
+    if (load_theme(&a->theme, theme_name) < 0)
+        return 2;
+    if (!(a->st = cmd_store(ctx)))
+        return 1;
+    host_info_read(&a->host);
+    if (domlist_reload(&a->list, a->st) < 0)
+        return 1;
+    a->last_refresh_ms = host_now_ms();
+    a->det.stale = true;
+
+    atexit(at_exit_restore);
+    install_signals();
+    if (screen_start(a) < 0) {
+        restore_signals();
+        domlist_free(&a->list);
+        return 2;
+    }
+    run_loop(a);
+    endwin();
+    screen_active = 0;
+    restore_signals();
+    if (a->bench_path)
+        bench_report(a);
+    console_close(&a->con);
+    free(a->con.lines);
+    details_free(&a->det);
+    domlist_free(&a->list);
+    if (quit_signal == SIGHUP || quit_signal == SIGTERM)
+        return 1;
+    return 0;
 }

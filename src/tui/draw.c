@@ -1,0 +1,270 @@
+/* Screen layout and the parts drawn every frame: title, list, message line,
+ * function-key bar. The details and console panes draw themselves. */
+#include "tui/app.h"
+#include "tui/format.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <string.h>
+#include <wchar.h>
+
+/* Wide terminals get the details beside the list, narrow ones below it. */
+#define SIDE_BY_SIDE_MIN_COLS 150
+
+void draw_layout(struct app *a)
+{
+    struct layout *l = &a->lay;
+    int rows = LINES, cols = COLS;
+    l->title = (struct rect){0, 0, 1, cols};
+    l->keys = (struct rect){rows - 1, 0, 1, cols};
+    l->message = (struct rect){rows - 2, 0, 1, cols};
+    int body_y = 1, body_h = rows - 3;
+    if (body_h < 2)
+        body_h = 2;
+    l->side_by_side = cols >= SIDE_BY_SIDE_MIN_COLS;
+    if (l->side_by_side) {
+        int lw = cols * 55 / 100;
+        l->list = (struct rect){body_y, 0, body_h, lw};
+        l->details = (struct rect){body_y, lw, body_h, cols - lw};
+    } else {
+        int lh = body_h / 2;
+        if (lh < 4)
+            lh = body_h < 4 ? body_h : 4;
+        l->list = (struct rect){body_y, 0, lh, cols};
+        l->details = (struct rect){body_y + lh, 0, body_h - lh, cols};
+    }
+}
+
+void draw_put(int y, int x, int w, const char *s, unsigned attr)
+{
+    if (w <= 0 || y < 0 || y >= LINES)
+        return;
+    attrset(attr);
+    move(y, x);
+    int used = fmt_fit(s, w);
+    size_t bytes = fmt_fit_bytes(s, w);
+    addnstr(s, (int)bytes);
+    for (; used < w; used++)
+        addch(' ');
+    attrset(A_NORMAL);
+}
+
+void draw_box(const struct app *a, struct rect r, const char *title)
+{
+    if (r.h < 2 || r.w < 4)
+        return;
+    unsigned attr = theme_attr(ROLE_BORDER);
+    attrset(attr);
+    if (a->utf8) {
+        mvhline(r.y, r.x, ACS_HLINE, r.w);
+    } else {
+        mvhline(r.y, r.x, '-', r.w);
+    }
+    attrset(A_NORMAL);
+    if (title && *title) {
+        char t[256];
+        snprintf(t, sizeof(t), " %s ", title);
+        draw_put(r.y, r.x + 2, (int)strlen(t) < r.w - 4 ? (int)strlen(t) : r.w - 4, t, attr);
+    }
+}
+
+static void draw_title(struct app *a)
+{
+    const struct host_info *h = &a->host;
+    char total[32], avail[32], line[512];
+    fmt_kib(total, sizeof(total), h->mem_total_kib);
+    fmt_kib(avail, sizeof(avail), h->mem_avail_kib);
+    snprintf(line, sizeof(line), " tvm  host %s  CPUs %d  memory %s (%s free)  %s  domains %zu",
+             h->hostname, h->cpus, total, avail, h->kvm_text, a->list.n);
+    draw_put(0, 0, COLS, line, theme_attr(ROLE_TITLE));
+}
+
+static enum role draw_state_role(enum domain_state s)
+{
+    switch (s) {
+    case DOMAIN_RUNNING:
+    case DOMAIN_BLOCKED:
+        return ROLE_STATE_RUNNING;
+    case DOMAIN_PAUSED:
+    case DOMAIN_PMSUSPENDED:
+        return ROLE_STATE_PAUSED;
+    case DOMAIN_SHUTOFF:
+        return ROLE_STATE_SHUTOFF;
+    case DOMAIN_CRASHED:
+        return ROLE_STATE_CRASHED;
+    default:
+        return ROLE_STATE_OTHER;
+    }
+}
+
+/* Column widths after the name, which takes what is left. */
+static const struct {
+    const char *title;
+    int width;
+    enum sort_key sort;
+} columns[] = {
+    {"STATE", 10, SORT_STATE}, {"VCPU", 5, SORT_VCPUS},  {"MEMORY", 9, SORT_MEMORY},
+    {"CPU%", 6, SORT_CPU},     {"MEM USE", 9, SORT_RSS}, {"A", 2, SORT_COUNT},
+};
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+static int name_width(int w)
+{
+    int fixed = 1;
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        fixed += columns[i].width + 1;
+    return w - fixed > 8 ? w - fixed : 8;
+}
+
+/* Append cell to line, right- or left-aligned in width display columns. */
+static int put_cell(char *line, size_t size, int off, const char *cell, int width, bool left)
+{
+    int pad = width - fmt_fit(cell, 1024);
+    if (pad < 0)
+        pad = 0;
+    if (off >= (int)size)
+        return off;
+    if (left)
+        return off + snprintf(line + off, size - (size_t)off, " %s%*s", cell, pad, "");
+    return off + snprintf(line + off, size - (size_t)off, " %*s%s", pad, "", cell);
+}
+
+static void draw_list_header(struct app *a, struct rect r)
+{
+    const char *up = a->utf8 ? "\u25b2" : "^", *down = a->utf8 ? "\u25bc" : "v";
+    const char *mark = a->list.reverse ? down : up;
+    char line[1024], cell[32];
+    snprintf(cell, sizeof(cell), "NAME%s", a->list.sort == SORT_NAME ? mark : "");
+    int off = put_cell(line, sizeof(line), 0, cell, name_width(r.w), true);
+    for (size_t i = 0; i < NCOLUMNS; i++) {
+        snprintf(cell, sizeof(cell), "%s%s", columns[i].title,
+                 columns[i].sort == a->list.sort ? mark : "");
+        off = put_cell(line, sizeof(line), off, cell, columns[i].width, i == 0);
+    }
+    draw_put(r.y, r.x, r.w, line, theme_attr(ROLE_LIST_HEADER));
+}
+
+static void draw_row(struct app *a, struct rect r, int y, const struct dom_item *it, bool sel)
+{
+    (void)a;
+    int nw = name_width(r.w);
+    unsigned base = theme_attr(sel ? ROLE_ROW_SELECTED : ROLE_ROW);
+    char mem[32], cpu[16], rss[32];
+    fmt_kib(mem, sizeof(mem), it->memory_kib);
+    if (it->cpu_pct >= 0)
+        snprintf(cpu, sizeof(cpu), "%.1f", it->cpu_pct);
+    else
+        snprintf(cpu, sizeof(cpu), "-");
+    if (it->rss_kib)
+        fmt_kib(rss, sizeof(rss), it->rss_kib);
+    else
+        snprintf(rss, sizeof(rss), "-");
+    char name[512];
+    snprintf(name, sizeof(name), " %s", it->name);
+    draw_put(y, r.x, nw + 1, name, base);
+    int x = r.x + nw + 1;
+    const char *state = domain_state_name(it->state);
+    draw_put(y, x, 1, "", base);
+    draw_put(y, x + 1, columns[0].width, state,
+             sel ? base : theme_attr(draw_state_role(it->state)));
+    x += columns[0].width + 1;
+    char rest[256];
+    snprintf(rest, sizeof(rest), " %*u %*s %*s %*s  %s", columns[1].width, it->vcpus,
+             columns[2].width, mem, columns[3].width, cpu, columns[4].width, rss,
+             it->autostart ? "*" : " ");
+    draw_put(y, x, r.x + r.w - x, rest, base);
+}
+
+int draw_list_rows(const struct app *a)
+{
+    return a->lay.list.h - 1 > 0 ? a->lay.list.h - 1 : 1;
+}
+
+static void draw_list(struct app *a)
+{
+    struct rect r = a->lay.list;
+    draw_list_header(a, r);
+    int rows = draw_list_rows(a);
+    domlist_scroll(&a->list, rows);
+    for (int i = 0; i < rows; i++) {
+        size_t v = a->list.top + (size_t)i;
+        int y = r.y + 1 + i;
+        if (v >= a->list.nview) {
+            const char *empty = "";
+            if (i == 0)
+                empty = a->list.n ? "  (no domain matches the filter)"
+                                  : "  (no domains defined: 'a' defines one from an XML file)";
+            draw_put(y, r.x, r.w, empty, theme_attr(ROLE_ROW));
+            continue;
+        }
+        const struct dom_item *it = &a->list.items[a->list.view[v]];
+        draw_row(a, r, y, it, v == a->list.selected && a->focus == FOCUS_LIST);
+    }
+}
+
+static void draw_console(struct app *a, struct rect r)
+{
+    char title[300];
+    snprintf(title, sizeof(title), "console: %s%s", a->con.name,
+             a->con.fd < 0 ? " (disconnected)" : "");
+    draw_box(a, r, title);
+    int rows = r.h - 1;
+    const struct console *c = &a->con;
+    size_t bottom = c->count > c->scroll ? c->count - c->scroll : 0;
+    size_t start = bottom > (size_t)rows ? bottom - (size_t)rows : 0;
+    for (int i = 0; i < rows; i++) {
+        size_t li = start + (size_t)i;
+        draw_put(r.y + 1 + i, r.x, r.w, li < bottom ? console_line(c, li) : "",
+                 theme_attr(ROLE_CONSOLE));
+    }
+}
+
+static void draw_message(struct app *a)
+{
+    const char *text = a->message;
+    enum role role = a->message_error ? ROLE_STATUS_ERROR : ROLE_STATUS;
+    if (!*text) {
+        text = a->focus == FOCUS_CONSOLE
+                   ? " keys go to the guest  Ctrl-] back to list  PgUp/PgDn scroll"
+                   : " Enter/Tab details  s start  h shutdown  D destroy  r reboot  p pause  "
+                     "c console  e edit  u undefine  / filter  < > sort  : command  ? help";
+        role = ROLE_STATUS;
+    }
+    draw_put(a->lay.message.y, 0, COLS, text, theme_attr(role));
+}
+
+static void draw_fkeys(struct app *a)
+{
+    static const char *const labels[] = {"Help",   "Start", "Shutdn", "Filter", "Consol",
+                                         "SortBy", "Edit",  "Destry", "Undef",  "Quit"};
+    int x = 0, y = a->lay.keys.y;
+    for (int i = 0; i < 10 && x < COLS; i++) {
+        char key[8];
+        snprintf(key, sizeof(key), "F%d", i + 1);
+        int kw = (int)strlen(key);
+        draw_put(y, x, kw < COLS - x ? kw : COLS - x, key, theme_attr(ROLE_HELP_KEY));
+        x += kw;
+        int lw = (int)strlen(labels[i]) + 1;
+        if (x < COLS)
+            draw_put(y, x, lw < COLS - x ? lw : COLS - x, labels[i], theme_attr(ROLE_HELP_TEXT));
+        x += lw;
+    }
+    if (x < COLS)
+        draw_put(y, x, COLS - x, "", theme_attr(ROLE_HELP_TEXT));
+}
+
+void draw_all(struct app *a)
+{
+    draw_layout(a);
+    erase();
+    draw_title(a);
+    draw_list(a);
+    if (a->focus == FOCUS_CONSOLE)
+        draw_console(a, a->lay.details);
+    else
+        details_draw(a, a->lay.details);
+    draw_message(a);
+    draw_fkeys(a);
+    wnoutrefresh(stdscr);
+    doupdate();
+}

@@ -1,0 +1,144 @@
+/* Host facts for the title bar and per-guest CPU/memory from /proc. */
+#include "tui/host.h"
+#include "core/paths.h"
+#include "core/vmm-protocol.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t host_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t meminfo_kib(const char *key)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    uint64_t v = 0;
+    size_t klen = strlen(key);
+    while (fgets(line, sizeof(line), f)) {
+        if (!strncmp(line, key, klen) && line[klen] == ':') {
+            v = strtoull(line + klen + 1, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+static bool cpu_has_virt_flags(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return true; /* cannot tell: do not blame the CPU */
+    char line[4096];
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        if (!strncmp(line, "flags", 5))
+            found = strstr(line, " vmx") || strstr(line, " svm");
+    fclose(f);
+    return found;
+}
+
+/* Why KVM cannot be used, in the words a user can act on. */
+static void kvm_check(struct host_info *h)
+{
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        h->kvm_ok = true;
+        snprintf(h->kvm_text, sizeof(h->kvm_text), "KVM ok");
+        return;
+    }
+    h->kvm_ok = false;
+    if (errno == ENOENT)
+        snprintf(h->kvm_text, sizeof(h->kvm_text), "no KVM: /dev/kvm missing%s",
+                 cpu_has_virt_flags() ? "" : " (no vmx/svm)");
+    else if (errno == EACCES || errno == EPERM)
+        snprintf(h->kvm_text, sizeof(h->kvm_text), "no KVM: no permission on /dev/kvm");
+    else
+        snprintf(h->kvm_text, sizeof(h->kvm_text), "no KVM: %s", strerror(errno));
+}
+
+void host_info_read(struct host_info *h)
+{
+    memset(h, 0, sizeof(*h));
+    if (gethostname(h->hostname, sizeof(h->hostname) - 1) < 0)
+        snprintf(h->hostname, sizeof(h->hostname), "?");
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    h->cpus = n > 0 ? (int)n : 1;
+    h->mem_total_kib = meminfo_kib("MemTotal");
+    kvm_check(h);
+    host_info_refresh(h);
+}
+
+void host_info_refresh(struct host_info *h)
+{
+    h->mem_avail_kib = meminfo_kib("MemAvailable");
+}
+
+pid_t host_vmm_pid(const char *uuid)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s/%s", paths_rundir(), uuid, VMM_FILE_PID);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    long pid = 0;
+    if (fscanf(f, "%ld", &pid) != 1)
+        pid = 0;
+    fclose(f);
+    if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+        return 0;
+    return (pid_t)pid;
+}
+
+int host_proc_sample(pid_t pid, uint64_t *cpu_ticks, uint64_t *rss_kib)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* The command name may hold spaces and parentheses: fields start after the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    unsigned long long utime = 0, stime = 0;
+    /* After ')': state(3) ... utime is field 14, stime 15. */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+        return -1;
+    *cpu_ticks = utime + stime;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    *rss_kib = 0;
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof(line), f))
+            if (!strncmp(line, "VmRSS:", 6)) {
+                *rss_kib = strtoull(line + 6, NULL, 10);
+                break;
+            }
+        fclose(f);
+    }
+    return 0;
+}

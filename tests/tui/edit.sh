@@ -1,0 +1,56 @@
+# 'e' edits the XML in $EDITOR: a valid change is applied, an invalid one is
+# refused with the error shown, the store left unchanged, and a re-edit offered.
+source "$(dirname "$0")/lib.bash"
+
+define vm1 1 512
+# A scripted editor: what it does is read from a file so one TUI run covers every case.
+cat >"$TMP/editor" <<'SH'
+#!/bin/sh
+case "$(cat "$EDITOR_MODE")" in
+grow) sed -i "s/>524288</>786432</g" "$1" ;;
+break) sed -i 's/unit="KiB"/unit="XB"/' "$1" ;;
+same) : ;;
+esac
+SH
+chmod +x "$TMP/editor"
+export EDITOR="$TMP/editor" EDITOR_MODE="$TMP/mode"
+
+tui_start 100 30
+wait_for " vm1 "
+
+# unchanged file: nothing happens
+echo same >"$EDITOR_MODE"
+keys e
+wait_for "Domain 'vm1' XML configuration not changed."
+
+# valid change: applied through define, visible in the list and the store
+echo grow >"$EDITOR_MODE"
+keys e
+wait_for "Domain 'vm1' XML configuration edited."
+wait_for "768 MiB"
+"$TVM" --db "$DB" dumpxml vm1 | grep -q "786432" || fail "edit not stored"
+
+# invalid change: error shown, re-edit offered; 'n' keeps the old definition
+before=$("$TVM" --db "$DB" dumpxml vm1)
+echo break >"$EDITOR_MODE"
+keys e
+wait_for "Edit again?"
+screen | grep -q "XB" || fail "the error does not name the bad unit"
+keys n
+wait_for "(definition not changed)"
+[ "$("$TVM" --db "$DB" dumpxml vm1)" = "$before" ] || fail "store changed by an invalid edit"
+row vm1 | grep -q "768 MiB" || fail "row changed by an invalid edit"
+
+# 'y' re-edits: this time the editor repairs nothing but restores a valid file
+keys e
+wait_for "Edit again?"
+echo same >"$EDITOR_MODE"
+keys y
+# the file still holds the invalid text, so it fails again
+wait_for "Edit again?"
+keys n
+wait_for "(definition not changed)"
+
+keys q
+wait_for "TVM-EXIT=0"
+echo ok

@@ -1,0 +1,48 @@
+# Themes: shipped ones load; a bad colour or role is reported as FILE:LINE
+# and tvm exits 2 before touching the screen; tvm.conf chooses the theme.
+source "$(dirname "$0")/lib.bash"
+
+# Without a terminal the TUI refuses after the theme loaded, so a clean
+# theme shows up as the terminal error, a bad one as its own error.
+expect_exit() { # CODE PATTERN -- tvm args...
+    local code=$1 pattern=$2 rc=0 err
+    shift 3
+    err=$("$TVM" --db "$DB" "$@" </dev/null 2>&1 >/dev/null) || rc=$?
+    [ "$rc" -eq "$code" ] || fail "tvm $*: exit $rc, wanted $code ($err)"
+    printf '%s\n' "$err" | grep -qE -- "$pattern" || fail "tvm $*: '$err' lacks /$pattern/"
+}
+
+for t in default dark light high-contrast; do
+    expect_exit 2 "needs a terminal" -- --theme "$t"
+done
+
+printf 'title = black cyan\nrow = default default\nborder = purplish black\n' >"$TMP/bad.theme"
+expect_exit 2 "^tvm: $TMP/bad.theme:3: unknown colour 'purplish'$" -- --theme "$TMP/bad.theme"
+
+printf '# ok\nsidebar = red black\n' >"$TMP/role.theme"
+expect_exit 2 ":2: unknown role 'sidebar'" -- --theme "$TMP/role.theme"
+
+printf 'row = red 256\n' >"$TMP/range.theme"
+expect_exit 2 ":1: unknown colour '256'" -- --theme "$TMP/range.theme"
+
+expect_exit 2 "theme 'nosuch' not found" -- --theme nosuch
+
+# tvm.conf picks a theme from $XDG_CONFIG_HOME/tvm/themes
+mkdir -p "$XDG_CONFIG_HOME/tvm/themes"
+printf 'state-running = 300 black\n' >"$XDG_CONFIG_HOME/tvm/themes/mine.theme"
+printf '# my settings\ntheme = mine\n' >"$XDG_CONFIG_HOME/tvm/tvm.conf"
+expect_exit 2 "mine.theme:1: unknown colour '300'" --
+# --theme wins over the config
+expect_exit 2 "needs a terminal" -- --theme dark
+printf 'colour = yes\n' >"$XDG_CONFIG_HOME/tvm/tvm.conf"
+expect_exit 2 "tvm.conf:1: unknown setting 'colour'" --
+rm "$XDG_CONFIG_HOME/tvm/tvm.conf"
+
+# a good theme really draws: run it in tmux
+printf 'state-shutoff = bright-magenta 17 bold underline\n' >"$XDG_CONFIG_HOME/tvm/themes/mine.theme"
+define vm 1 256
+tui_start 100 30 --theme mine
+wait_for " vm "
+keys q
+wait_for "TVM-EXIT=0"
+echo ok
