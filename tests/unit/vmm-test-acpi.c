@@ -194,6 +194,7 @@ static void check_dsdt(const uint8_t *dsdt, unsigned ncpus)
     uint32_t len = rd32(dsdt + 4);
     assert_int_equal(dsdt[8], 2); /* 64-bit AML integers */
     assert_true(contains(dsdt, len, "_S5_", 4));
+    assert_true(contains(dsdt, len, "_S0_", 4));
     assert_true(contains(dsdt, len, "_SB_", 4));
     char name[8];
     snprintf(name, sizeof(name), "C%03X", ncpus - 1);

@@ -253,6 +253,7 @@ static void build_facs(uint8_t *t)
 }
 
 /* The DSDT's AML:
+ *   Name (\_S0, Package () { 0, 0, 0, 0 })    -- working state (SLP_TYP unused)
  *   Name (\_S5, Package () { S5, S5, 0, 0 })  -- SLP_TYP for poweroff
  *   Method (\_PIC, 1) { }                      -- IRQ model switch, nothing to do
  *   Scope (\_SB) { Device (Cnnn) { _HID "ACPI0007", _UID n } ... }
@@ -260,7 +261,9 @@ static void build_facs(uint8_t *t)
  * _STA/_EJ0 later. */
 static int build_dsdt_aml(struct aml *a, const struct acpi_config *cfg)
 {
+    uint64_t s0[4] = {0, 0, 0, 0};
     uint64_t s5[4] = {ACPI_PM_SLP_TYP_S5, ACPI_PM_SLP_TYP_S5, 0, 0};
+    aml_name_package(a, "\\_S0", s0, 4);
     aml_name_package(a, "\\_S5", s5, 4);
     size_t pic = aml_method_begin(a, "\\_PIC", 1, false);
     aml_block_end(a, pic);
