@@ -32,8 +32,9 @@ static void print_usage(FILE *f)
                "       tvm --version | --help | help [COMMAND]\n");
 }
 
-/* "--db PATH" or "--db=PATH": returns the value and advances *i, or NULL. */
-static const char *option_value(int argc, char **argv, int *i, const char *name)
+/* "--db PATH" or "--db=PATH": returns the value and advances *i, or NULL
+ * (with *missing set when the option is there but its value is not). */
+static const char *option_value(int argc, char **argv, int *i, const char *name, bool *missing)
 {
     size_t n = strlen(name);
     if (strncmp(argv[*i], name, n) != 0)
@@ -44,6 +45,7 @@ static const char *option_value(int argc, char **argv, int *i, const char *name)
         return NULL;
     if (*i + 1 >= argc) {
         err_set("option %s needs a value", name);
+        *missing = true;
         return NULL;
     }
     return argv[++*i];
@@ -56,16 +58,16 @@ static int parse_globals(int argc, char **argv, struct tvm_opts *o)
     for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
         const char *a = argv[i];
         const char *v;
-        err_clear();
+        bool missing = false;
         if (strcmp(a, "--") == 0)
             return i + 1;
-        if ((v = option_value(argc, argv, &i, "--db")))
+        if ((v = option_value(argc, argv, &i, "--db", &missing)))
             o->db_path = v;
-        else if ((v = option_value(argc, argv, &i, "--batch")))
+        else if (!missing && (v = option_value(argc, argv, &i, "--batch", &missing)))
             o->batch = v;
-        else if ((v = option_value(argc, argv, &i, "--theme")))
+        else if (!missing && (v = option_value(argc, argv, &i, "--theme", &missing)))
             o->theme = v;
-        else if (err_msg()[0])
+        else if (missing)
             return -1;
         else if (strcmp(a, "--keep-going") == 0)
             o->keep_going = true;

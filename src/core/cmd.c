@@ -125,7 +125,7 @@ enum cmd_result cmd_run_argv(struct cmd_ctx *ctx, int argc, char **argv)
     else
         r = e->exec(ctx, &args);
     cmd_free_args(&args);
-    if (r != CMD_OK && !err_msg()[0])
+    if (r != CMD_OK && strcmp(err_msg(), "unknown error") == 0)
         err_set("%s failed", e->name);
     fflush(ctx->out);
     return r;

@@ -1,0 +1,86 @@
+# Bad input gets a clear message, the right exit code, and changes nothing.
+source "$(dirname "$0")/lib.sh"
+
+ok tvm define "$DATA/domain/minimal.xml"
+name=$(names)
+tvm dumpxml "$name" >"$tmp/before.xml"
+tvm events >"$tmp/events-before"
+
+# Malformed XML: FILE:LINE in the message, nothing stored.
+printf '<domain type="kvm">\n  <name>broken</name>\n  <memory unit="KiB">1024\n</domain>\n' >"$tmp/broken.xml"
+run 1 tvm define "$tmp/broken.xml"
+grep -qE "^tvm: $tmp/broken.xml:[0-9]+: " "$tmp/err" || fail "no FILE:LINE in: $(cat "$tmp/err")"
+printf '<domain type="kvm">\n  <name>badunit</name>\n  <memory unit="XB">1</memory>\n</domain>\n' >"$tmp/unit.xml"
+run 1 tvm define "$tmp/unit.xml"
+err_has "$tmp/unit.xml:3:"
+err_has "XB"
+[ "$(names)" = "$name" ] || fail "a bad define stored something: $(names)"
+
+# Missing file
+run 1 tvm define "$tmp/nonexistent.xml"
+err_has "$tmp/nonexistent.xml"
+err_has "No such file"
+
+# Unknown command, ambiguous prefix: usage errors (2)
+run 2 tvm frobnicate
+err_is "tvm: unknown command 'frobnicate'"
+run 2 tvm dom
+err_has "ambiguous command 'dom'"
+err_has "dominfo"
+# a unique prefix works
+ok tvm domin "$name"
+out_has "Name:           $name"
+
+# Wrong argument count: exit 2 with the usage
+run 2 tvm dominfo
+err_is "tvm: dominfo: missing argument; usage: dominfo DOMAIN"
+run 2 tvm dominfo a b
+err_is "tvm: dominfo: unexpected argument 'b'; usage: dominfo DOMAIN"
+run 2 tvm domrename onlyone
+err_has "usage: domrename DOMAIN NEW-NAME"
+
+# Unknown option, option without its value, unknown global option
+run 2 tvm list --bogus
+err_has "command 'list' doesn't support option --bogus"
+err_has "usage: list"
+run 2 tvm events --limit
+err_has "option --limit needs a value"
+run 2 tvm events --limit=abc
+err_has "--limit wants a number"
+run 2 "$TVM" --db "$DB" --bogus list
+err_has "unknown option '--bogus'"
+
+# Not found: exit 1
+run 1 tvm dominfo nosuch
+err_is "tvm: domain 'nosuch' not found"
+run 1 tvm undefine nosuch
+err_has "nosuch"
+
+# Duplicate name with a different uuid: refused, original kept.
+sed -e "s:<uuid>.*</uuid>:<uuid>0b0b0b0b-1111-2222-3333-444444444444</uuid>:" \
+    "$tmp/before.xml" >"$tmp/dup-name.xml"
+grep -q 0b0b0b0b "$tmp/dup-name.xml" || fail "test setup: uuid not replaced"
+run 1 tvm define "$tmp/dup-name.xml"
+err_has "domain '$name' already exists with uuid"
+# Same uuid, different name: refused too.
+sed -e "s:<name>$name</name>:<name>other-name</name>:" "$tmp/before.xml" >"$tmp/dup-uuid.xml"
+run 1 tvm define "$tmp/dup-uuid.xml"
+err_has "domain '$name' is already defined with uuid"
+tvm dumpxml "$name" >"$tmp/after.xml"
+cmp -s "$tmp/before.xml" "$tmp/after.xml" || fail "a refused define changed the stored XML"
+[ "$(names)" = "$name" ] || fail "a refused define added a domain: $(names)"
+tvm events >"$tmp/events-after"
+cmp -s "$tmp/events-before" "$tmp/events-after" || fail "failed commands recorded events"
+
+# Network and pool duplicates and bad XML
+ok tvm net-define "$DATA/network/nat.xml"
+net=$(tvm net-list --all --name | sed '/^$/d')
+sed -e "s:<uuid>.*</uuid>:<uuid>0c0c0c0c-1111-2222-3333-444444444444</uuid>:" \
+    "$DATA/network/nat.xml" >"$tmp/net-dup.xml"
+run 1 tvm net-define "$tmp/net-dup.xml"
+err_has "network '$net' already exists"
+printf '<network>\n<name>n</name>\n<bridge name="x"\n</network>\n' >"$tmp/net-bad.xml"
+run 1 tvm net-define "$tmp/net-bad.xml"
+err_has "$tmp/net-bad.xml:"
+[ "$(tvm net-list --all --name | sed '/^$/d')" = "$net" ] || fail "bad net-define stored something"
+echo "bad-input: ok"

@@ -1,0 +1,72 @@
+# Snapshot metadata: snapshot-create --redefine, list (table, --name,
+# --parent, --tree), current, dumpxml, delete --metadata, undefine with snapshots.
+source "$(dirname "$0")/lib.sh"
+
+s="$DATA/snapshot"
+ok tvm define "$DATA/domain/virsh-test.xml"
+dom=$(names)
+
+run 1 tvm snapshot-create "$dom" "$s/first.xml"
+err_has "snapshot creation needs the image layer (not yet available)"
+ok tvm snapshot-list "$dom" --name
+out_is ""
+
+ok tvm snapshot-create "$dom" "$s/first.xml" --redefine
+out_is "Domain snapshot first created from '$s/first.xml'"$'\n'
+run 1 tvm snapshot-current "$dom"
+err_has "domain '$dom' has no current snapshot"
+ok tvm snapshot-create "$dom" "$s/second.xml" --redefine --current
+ok tvm snapshot-create "$dom" "$s/hand-external.xml" --redefine
+ext=$(sed -n 's:^  <name>\(.*\)</name>.*:\1:p' "$s/hand-external.xml")
+
+ok tvm snapshot-list "$dom" --name
+out_has "first"
+out_has "second"
+out_has "$ext"
+ok tvm snapshot-list "$dom"
+out_has " Name "
+out_has "Creation Time"
+out_has "$(date -u -d @"$(sed -n 's:.*<creationTime>\(.*\)</creationTime>.*:\1:p' "$s/first.xml")" '+%Y-%m-%d %H:%M:%S +0000')"
+ok tvm snapshot-list "$dom" --parent
+grep -qE "^ second +.* first$" "$tmp/out" || fail "--parent does not show second's parent"
+
+# virsh's tree: first has two children
+ok tvm snapshot-list "$dom" --tree
+printf 'first\n  |\n' >"$tmp/tree-head"
+head -2 "$tmp/out" | cmp -s - "$tmp/tree-head" || fail "tree does not start with first and a branch"
+out_has "  +- second"
+out_has "  +- $ext"
+
+ok tvm snapshot-current "$dom" --name
+out_is "second"$'\n'
+ok tvm snapshot-current "$dom"
+out_has "<name>second</name>"
+ok tvm snapshot-dumpxml "$dom" first
+out_has "<name>first</name>"
+run 1 tvm snapshot-dumpxml "$dom" nosnap
+err_has "nosnap"
+
+# a snapshot of another domain is refused
+sed -e 's:<uuid>[^<]*</uuid>:<uuid>0e0e0e0e-1111-2222-3333-444444444444</uuid>:' \
+    -e 's:<name>first</name>:<name>alien</name>:' "$s/first.xml" >"$tmp/alien.xml"
+run 1 tvm snapshot-create "$dom" "$tmp/alien.xml" --redefine
+err_has "belongs to domain uuid 0e0e0e0e"
+ok tvm snapshot-list "$dom" --name
+out_lacks "alien"
+
+# undefine refuses while snapshots exist, unless --snapshots-metadata
+run 1 tvm undefine "$dom"
+err_has "snapshots"
+[ "$(names)" = "$dom" ] || fail "refused undefine removed the domain"
+
+# deleting the parent re-parents the children
+ok tvm snapshot-delete "$dom" first --metadata
+out_is "Domain snapshot first deleted"$'\n'
+ok tvm snapshot-list "$dom" --parent
+out_lacks " first "
+run 1 tvm snapshot-delete "$dom" second
+err_has "--metadata"
+
+ok tvm undefine "$dom" --snapshots-metadata
+[ -z "$(names)" ] || fail "undefine --snapshots-metadata left $(names)"
+echo "snapshot: ok"
