@@ -1,0 +1,34 @@
+/* Internals shared by image.c and the format drivers. */
+#ifndef TVM_CORE_IMAGE_IMAGE_PRIV_H
+#define TVM_CORE_IMAGE_IMAGE_PRIV_H
+
+#include "core/image/image.h"
+
+#include <pthread.h>
+
+struct image {
+    char *path;
+    int fd;
+    bool read_only;
+    enum image_format format;
+    const struct image_ops *ops;
+    void *priv;                       /* the driver's state */
+    struct image *backing;            /* opened by image.c after ops->open */
+    char *backing_name;               /* set by the driver's open when the header names one */
+    enum image_format backing_format; /* AUTO when the header does not say */
+    pthread_mutex_t lock;
+};
+
+extern const struct image_ops image_raw_ops;
+extern const struct image_ops image_qcow2_ops;
+
+/* Reads LEN bytes at OFF from the backing chain of IMG (zeros when there is
+ * none or past the backing image's end). */
+int image_read_backing(struct image *img, void *buf, uint64_t off, size_t len);
+
+/* pread/pwrite that loop over short transfers; a short read at EOF fills zeros
+ * when ZERO_PAST_EOF, else fails with EIO. Messages name the image path. */
+int image_pread_full(struct image *img, void *buf, size_t len, uint64_t off, bool zero_past_eof);
+int image_pwrite_full(struct image *img, const void *buf, size_t len, uint64_t off);
+
+#endif

@@ -1,0 +1,403 @@
+/* Generic half of the image layer: opening a chain, range checks, locking,
+ * and dispatch to the format's ops table. */
+#include "core/image/image-priv.h"
+#include "core/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const uint8_t qcow2_magic[4] = {'Q', 'F', 'I', 0xfb};
+
+const char *image_format_name(enum image_format format)
+{
+    switch (format) {
+    case IMAGE_FORMAT_RAW:
+        return "raw";
+    case IMAGE_FORMAT_QCOW2:
+        return "qcow2";
+    default:
+        return "auto";
+    }
+}
+
+int image_format_parse(const char *name, enum image_format *format)
+{
+    if (strcmp(name, "raw") == 0)
+        *format = IMAGE_FORMAT_RAW;
+    else if (strcmp(name, "qcow2") == 0)
+        *format = IMAGE_FORMAT_QCOW2;
+    else
+        return err_set("unsupported image format '%s' (raw or qcow2)", name);
+    return 0;
+}
+
+static int probe_fd(int fd, const char *path, enum image_format *format)
+{
+    uint8_t magic[4];
+    ssize_t n = pread(fd, magic, sizeof(magic), 0);
+    if (n < 0)
+        return err_errno("%s: read", path);
+    *format =
+        (n == 4 && memcmp(magic, qcow2_magic, 4) == 0) ? IMAGE_FORMAT_QCOW2 : IMAGE_FORMAT_RAW;
+    return 0;
+}
+
+int image_probe(const char *path, enum image_format *format)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_errno("%s", path);
+    int rc = probe_fd(fd, path, format);
+    close(fd);
+    return rc;
+}
+
+int image_pread_full(struct image *img, void *buf, size_t len, uint64_t off, bool zero_past_eof)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = pread(img->fd, p, len, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return err_errno("%s: read at %llu", img->path, (unsigned long long)off);
+        }
+        if (n == 0) {
+            if (zero_past_eof) {
+                memset(p, 0, len);
+                return 0;
+            }
+            errno = EIO;
+            return err_set("%s: read at %llu: unexpected end of file", img->path,
+                           (unsigned long long)off);
+        }
+        p += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
+    return 0;
+}
+
+int image_pwrite_full(struct image *img, const void *buf, size_t len, uint64_t off)
+{
+    const uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = pwrite(img->fd, p, len, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return err_errno("%s: write at %llu", img->path, (unsigned long long)off);
+        }
+        p += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* A relative backing name is relative to the directory of the image naming it. */
+static char *resolve_backing(const char *image_path, const char *name)
+{
+    if (name[0] == '/')
+        return strdup(name);
+    const char *slash = strrchr(image_path, '/');
+    if (!slash)
+        return strdup(name);
+    char *out = NULL;
+    if (asprintf(&out, "%.*s/%s", (int)(slash - image_path), image_path, name) < 0)
+        return NULL;
+    return out;
+}
+
+struct chain_seen {
+    dev_t dev[IMAGE_MAX_CHAIN_DEPTH + 1];
+    ino_t ino[IMAGE_MAX_CHAIN_DEPTH + 1];
+    int n;
+};
+
+static void image_free_one(struct image *img)
+{
+    if (img->ops && img->priv)
+        img->ops->close(img);
+    if (img->fd >= 0)
+        close(img->fd);
+    pthread_mutex_destroy(&img->lock);
+    free(img->backing_name);
+    free(img->path);
+    free(img);
+}
+
+static struct image *open_chain(const char *path, enum image_format format, unsigned flags,
+                                struct chain_seen *seen, const char *top)
+{
+    if (seen->n > IMAGE_MAX_CHAIN_DEPTH) {
+        errno = EINVAL;
+        err_set("%s: backing chain deeper than %d images", top, IMAGE_MAX_CHAIN_DEPTH);
+        return NULL;
+    }
+    struct image *img = calloc(1, sizeof(*img));
+    if (!img || !(img->path = strdup(path))) {
+        free(img);
+        err_set("out of memory");
+        return NULL;
+    }
+    img->fd = -1;
+    img->read_only = flags & IMAGE_OPEN_RDONLY;
+    pthread_mutex_init(&img->lock, NULL);
+    img->fd = open(path, (img->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (img->fd < 0) {
+        err_errno("%s", path);
+        goto fail;
+    }
+    struct stat st;
+    if (fstat(img->fd, &st) < 0) {
+        err_errno("%s: stat", path);
+        goto fail;
+    }
+    for (int i = 0; i < seen->n; i++) {
+        if (seen->dev[i] == st.st_dev && seen->ino[i] == st.st_ino) {
+            errno = ELOOP;
+            err_set("%s: backing chain loop: '%s' is already in the chain", top, path);
+            goto fail;
+        }
+    }
+    seen->dev[seen->n] = st.st_dev;
+    seen->ino[seen->n] = st.st_ino;
+    seen->n++;
+    if (format == IMAGE_FORMAT_AUTO && probe_fd(img->fd, path, &format) < 0)
+        goto fail;
+    img->format = format;
+    img->ops = format == IMAGE_FORMAT_QCOW2 ? &image_qcow2_ops : &image_raw_ops;
+    if (img->ops->open(img) < 0)
+        goto fail;
+    if (img->backing_name) {
+        char *bpath = resolve_backing(path, img->backing_name);
+        if (!bpath) {
+            err_set("out of memory");
+            goto fail;
+        }
+        img->backing = open_chain(bpath, img->backing_format, IMAGE_OPEN_RDONLY, seen, top);
+        if (!img->backing) {
+            if (seen->n > 1 && strstr(err_msg(), "backing") == NULL)
+                err_prefix("%s: backing file: ", path);
+            free(bpath);
+            goto fail;
+        }
+        free(bpath);
+    }
+    return img;
+fail:;
+    int saved = errno;
+    image_free_one(img);
+    errno = saved ? saved : EINVAL;
+    return NULL;
+}
+
+struct image *image_open(const char *path, enum image_format format, unsigned flags)
+{
+    struct chain_seen seen = {.n = 0};
+    errno = 0;
+    return open_chain(path, format, flags, &seen, path);
+}
+
+void image_close(struct image *img)
+{
+    while (img) {
+        struct image *next = img->backing;
+        image_free_one(img);
+        img = next;
+    }
+}
+
+static int check_range(struct image *img, uint64_t off, uint64_t len, const char *what)
+{
+    uint64_t size = img->ops->get_size(img);
+    if (off > size || len > size - off) {
+        errno = EINVAL;
+        return err_set("%s: %s of %llu bytes at %llu is past the end of the disk (%llu bytes)",
+                       img->path, what, (unsigned long long)len, (unsigned long long)off,
+                       (unsigned long long)size);
+    }
+    return 0;
+}
+
+static int check_writable(struct image *img)
+{
+    if (img->read_only) {
+        errno = EROFS;
+        return err_set("%s: image is open read-only", img->path);
+    }
+    return 0;
+}
+
+int image_read(struct image *img, void *buf, uint64_t off, size_t len)
+{
+    if (check_range(img, off, len, "read") < 0)
+        return -1;
+    if (len == 0)
+        return 0;
+    pthread_mutex_lock(&img->lock);
+    int rc = img->ops->read(img, buf, off, len);
+    pthread_mutex_unlock(&img->lock);
+    return rc;
+}
+
+int image_write(struct image *img, const void *buf, uint64_t off, size_t len)
+{
+    if (check_writable(img) < 0 || check_range(img, off, len, "write") < 0)
+        return -1;
+    if (len == 0)
+        return 0;
+    pthread_mutex_lock(&img->lock);
+    int rc = img->ops->write(img, buf, off, len);
+    pthread_mutex_unlock(&img->lock);
+    return rc;
+}
+
+static size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; i++)
+        total += iov[i].iov_len;
+    return total;
+}
+
+int image_readv(struct image *img, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+    if (check_range(img, off, iov_total(iov, iovcnt), "read") < 0)
+        return -1;
+    int rc = 0;
+    pthread_mutex_lock(&img->lock);
+    for (int i = 0; i < iovcnt && rc == 0; i++) {
+        if (iov[i].iov_len)
+            rc = img->ops->read(img, iov[i].iov_base, off, iov[i].iov_len);
+        off += iov[i].iov_len;
+    }
+    pthread_mutex_unlock(&img->lock);
+    return rc;
+}
+
+int image_writev(struct image *img, const struct iovec *iov, int iovcnt, uint64_t off)
+{
+    if (check_writable(img) < 0 || check_range(img, off, iov_total(iov, iovcnt), "write") < 0)
+        return -1;
+    int rc = 0;
+    pthread_mutex_lock(&img->lock);
+    for (int i = 0; i < iovcnt && rc == 0; i++) {
+        if (iov[i].iov_len)
+            rc = img->ops->write(img, iov[i].iov_base, off, iov[i].iov_len);
+        off += iov[i].iov_len;
+    }
+    pthread_mutex_unlock(&img->lock);
+    return rc;
+}
+
+int image_flush(struct image *img)
+{
+    if (img->read_only)
+        return 0;
+    pthread_mutex_lock(&img->lock);
+    int rc = img->ops->flush(img);
+    pthread_mutex_unlock(&img->lock);
+    return rc;
+}
+
+int image_discard(struct image *img, uint64_t off, uint64_t len)
+{
+    if (check_writable(img) < 0 || check_range(img, off, len, "discard") < 0)
+        return -1;
+    pthread_mutex_lock(&img->lock);
+    int rc = img->ops->discard(img, off, len);
+    pthread_mutex_unlock(&img->lock);
+    return rc;
+}
+
+int image_write_zeroes(struct image *img, uint64_t off, uint64_t len)
+{
+    if (check_writable(img) < 0 || check_range(img, off, len, "write-zeroes") < 0)
+        return -1;
+    pthread_mutex_lock(&img->lock);
+    int rc = img->ops->write_zeroes(img, off, len);
+    pthread_mutex_unlock(&img->lock);
+    return rc;
+}
+
+uint64_t image_get_size(const struct image *img)
+{
+    return img->ops->get_size((struct image *)img);
+}
+
+int image_get_info(struct image *img, struct image_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    pthread_mutex_lock(&img->lock);
+    int rc = img->ops->get_info(img, info);
+    pthread_mutex_unlock(&img->lock);
+    info->format = img->format;
+    info->read_only = img->read_only;
+    info->backing_file = img->backing_name;
+    info->backing_format = img->backing ? img->backing->format : img->backing_format;
+    info->backing_path = img->backing ? img->backing->path : NULL;
+    return rc;
+}
+
+const char *image_path(const struct image *img)
+{
+    return img->path;
+}
+
+struct image *image_backing(const struct image *img)
+{
+    return img->backing;
+}
+
+int image_read_backing(struct image *img, void *buf, uint64_t off, size_t len)
+{
+    struct image *b = img->backing;
+    if (!b) {
+        memset(buf, 0, len);
+        return 0;
+    }
+    uint64_t bsize = image_get_size(b);
+    size_t inside = off >= bsize ? 0 : (bsize - off < len ? (size_t)(bsize - off) : len);
+    if (inside && image_read(b, buf, off, inside) < 0)
+        return -1;
+    memset((uint8_t *)buf + inside, 0, len - inside);
+    return 0;
+}
+
+void image_snapshots_free(struct image_snapshot *snaps, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(snaps[i].id);
+        free(snaps[i].name);
+    }
+    free(snaps);
+}
+
+int image_create_raw(const char *path, uint64_t size)
+{
+    if (size > (uint64_t)INT64_MAX)
+        return err_set("%s: size %llu too large", path, (unsigned long long)size);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return err_errno("%s", path);
+    if (ftruncate(fd, (off_t)size) < 0) {
+        err_errno("%s: set size", path);
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        err_errno("%s: sync", path);
+        unlink(path);
+        return -1;
+    }
+    return 0;
+}

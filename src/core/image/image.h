@@ -1,0 +1,122 @@
+/* The disk-image layer: raw files and qcow2 (v2/v3) with backing chains.
+ *
+ * Used at run time by tvm-vmm's virtio-blk and offline by the storage verbs.
+ * An image is opened with its whole backing chain (each backing file
+ * read-only); reads and writes take guest byte offsets. Every call returns 0
+ * on success or -1 with a message in err.h and errno set: EINVAL for a bad
+ * request, EIO when the image's metadata is found to be broken (the image is
+ * then refused for further I/O), EROFS for a write to a read-only or corrupt
+ * image, ENOSPC/ENOMEM from the host.
+ *
+ * Thread safety: each image has one mutex; calls on one image from several
+ * threads serialise.
+ */
+#ifndef TVM_CORE_IMAGE_IMAGE_H
+#define TVM_CORE_IMAGE_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+enum image_format {
+    IMAGE_FORMAT_AUTO = 0, /* probe: qcow2 magic, else raw */
+    IMAGE_FORMAT_RAW,
+    IMAGE_FORMAT_QCOW2,
+};
+
+/* image_open() flags */
+#define IMAGE_OPEN_RDONLY 0x1u
+
+/* Backing chains deeper than this are refused (also catches loops early). */
+#define IMAGE_MAX_CHAIN_DEPTH 16
+
+struct image;
+
+struct image_info {
+    enum image_format format;
+    uint64_t virtual_size;
+    uint32_t cluster_size; /* 0 for raw */
+    uint32_t version;      /* qcow2 version, 0 for raw */
+    uint32_t refcount_bits;
+    uint32_t nb_snapshots;
+    bool read_only;
+    bool dirty;               /* qcow2 incompatible bit 0 */
+    bool corrupt;             /* qcow2 incompatible bit 1, or broken metadata found during I/O */
+    const char *backing_file; /* as written in the header; NULL if none */
+    enum image_format backing_format; /* from the header extension, else probed */
+    const char *backing_path;         /* resolved path of the opened backing image */
+};
+
+struct image_snapshot {
+    char *id;
+    char *name;
+    uint64_t vm_state_size;
+    uint64_t disk_size; /* 0 when the entry has no such extra data */
+    uint32_t date_sec;
+    uint32_t date_nsec;
+    uint64_t vm_clock_nsec;
+    uint64_t l1_table_offset;
+    uint32_t l1_size;
+};
+
+/* Per-format operations; raw.c and qcow2.c each provide one table. The
+ * generic functions below check ranges and take the lock, so the ops see
+ * only in-range requests. */
+struct image_ops {
+    const char *name;
+    int (*open)(struct image *img);
+    void (*close)(struct image *img);
+    int (*read)(struct image *img, void *buf, uint64_t off, size_t len);
+    int (*write)(struct image *img, const void *buf, uint64_t off, size_t len);
+    int (*flush)(struct image *img);
+    int (*discard)(struct image *img, uint64_t off, uint64_t len);
+    int (*write_zeroes)(struct image *img, uint64_t off, uint64_t len);
+    uint64_t (*get_size)(struct image *img);
+    int (*get_info)(struct image *img, struct image_info *info);
+};
+
+/* Opens PATH and its backing chain. FORMAT may be IMAGE_FORMAT_AUTO. */
+struct image *image_open(const char *path, enum image_format format, unsigned flags);
+/* Flushes (for writable images) and frees the whole chain. NULL is fine. */
+void image_close(struct image *img);
+
+int image_read(struct image *img, void *buf, uint64_t off, size_t len);
+int image_write(struct image *img, const void *buf, uint64_t off, size_t len);
+/* Scatter/gather forms for virtio-blk: one request, contiguous on the disk. */
+int image_readv(struct image *img, const struct iovec *iov, int iovcnt, uint64_t off);
+int image_writev(struct image *img, const struct iovec *iov, int iovcnt, uint64_t off);
+/* Makes every completed write durable (fdatasync at most twice). */
+int image_flush(struct image *img);
+/* Advisory: whole clusters become unallocated (or zero when a backing file exists). */
+int image_discard(struct image *img, uint64_t off, uint64_t len);
+/* The range reads as zeros afterwards. */
+int image_write_zeroes(struct image *img, uint64_t off, uint64_t len);
+uint64_t image_get_size(const struct image *img);
+int image_get_info(struct image *img, struct image_info *info);
+const char *image_path(const struct image *img);
+/* The next image in the chain, or NULL. */
+struct image *image_backing(const struct image *img);
+
+/* Internal snapshots (qcow2 only; raw has none). *out is an array of *count
+ * entries, freed with image_snapshots_free(). */
+int image_list_snapshots(struct image *img, struct image_snapshot **out, size_t *count);
+void image_snapshots_free(struct image_snapshot *snaps, size_t count);
+
+/* Reads the first bytes of PATH: qcow2 magic → QCOW2, else RAW. */
+int image_probe(const char *path, enum image_format *format);
+const char *image_format_name(enum image_format format);
+/* "raw"/"qcow2" → format; -1 with a message otherwise. */
+int image_format_parse(const char *name, enum image_format *format);
+
+/* Creates a sparse raw file of SIZE bytes; refuses to overwrite. */
+int image_create_raw(const char *path, uint64_t size);
+/* Creates a qcow2 v3 image (refcount_bits 16). CLUSTER_BITS 9..21 (0 = 16,
+ * i.e. 64 KiB). BACKING_PATH may be NULL; it is stored as given (a relative
+ * path is resolved against PATH's directory when opened), and BACKING_FMT
+ * (AUTO = probe now) goes into the backing-format header extension. SIZE 0
+ * with a backing file takes the backing file's size. Refuses to overwrite. */
+int image_create_qcow2(const char *path, uint64_t size, unsigned cluster_bits,
+                       const char *backing_path, enum image_format backing_fmt);
+
+#endif

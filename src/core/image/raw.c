@@ -1,0 +1,121 @@
+/* Raw images: the file is the disk. Holes read as zeros; discard punches them. */
+#include "core/image/image-priv.h"
+#include "core/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct raw {
+    uint64_t size;
+};
+
+static struct raw *raw_of(struct image *img)
+{
+    return img->priv;
+}
+
+static int raw_open(struct image *img)
+{
+    struct stat st;
+    if (fstat(img->fd, &st) < 0)
+        return err_errno("%s: stat", img->path);
+    struct raw *r = calloc(1, sizeof(*r));
+    if (!r)
+        return err_set("out of memory");
+    r->size = (uint64_t)st.st_size;
+    if (S_ISBLK(st.st_mode)) {
+        off_t end = lseek(img->fd, 0, SEEK_END);
+        if (end < 0) {
+            free(r);
+            return err_errno("%s: size", img->path);
+        }
+        r->size = (uint64_t)end;
+    }
+    img->priv = r;
+    return 0;
+}
+
+static void raw_close(struct image *img)
+{
+    if (!img->read_only)
+        fdatasync(img->fd);
+    free(img->priv);
+    img->priv = NULL;
+}
+
+static int raw_read(struct image *img, void *buf, uint64_t off, size_t len)
+{
+    return image_pread_full(img, buf, len, off, true);
+}
+
+static int raw_write(struct image *img, const void *buf, uint64_t off, size_t len)
+{
+    return image_pwrite_full(img, buf, len, off);
+}
+
+static int raw_flush(struct image *img)
+{
+    if (fdatasync(img->fd) < 0)
+        return err_errno("%s: flush", img->path);
+    return 0;
+}
+
+static int raw_discard(struct image *img, uint64_t off, uint64_t len)
+{
+    /* Advisory: a filesystem without hole punching just keeps the data. */
+    if (len &&
+        fallocate(img->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) <
+            0 &&
+        errno != EOPNOTSUPP)
+        return err_errno("%s: discard", img->path);
+    return 0;
+}
+
+static int raw_write_zeroes(struct image *img, uint64_t off, uint64_t len)
+{
+    if (len == 0)
+        return 0;
+    if (fallocate(img->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+        return 0;
+    if (fallocate(img->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0)
+        return 0;
+    /* No fallocate support: write real zeros. */
+    static const uint8_t zeros[65536];
+    while (len > 0) {
+        size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+        if (image_pwrite_full(img, zeros, n, off) < 0)
+            return -1;
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+static uint64_t raw_get_size(struct image *img)
+{
+    return raw_of(img)->size;
+}
+
+static int raw_get_info(struct image *img, struct image_info *info)
+{
+    info->virtual_size = raw_of(img)->size;
+    return 0;
+}
+
+const struct image_ops image_raw_ops = {
+    .name = "raw",
+    .open = raw_open,
+    .close = raw_close,
+    .read = raw_read,
+    .write = raw_write,
+    .flush = raw_flush,
+    .discard = raw_discard,
+    .write_zeroes = raw_write_zeroes,
+    .get_size = raw_get_size,
+    .get_info = raw_get_info,
+};
