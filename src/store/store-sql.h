@@ -110,7 +110,8 @@
     X(SNAPSHOT_GET,                                                                                \
       "SELECT id, parent, is_current FROM snapshots WHERE domain_id = ?1 AND name = ?2")           \
     X(SNAPSHOT_XML, "SELECT xml FROM snapshots WHERE domain_id = ?1 AND name = ?2")                \
-    X(SNAPSHOT_CHILDREN, "SELECT id, xml FROM snapshots WHERE domain_id = ?1 AND parent = ?2")     \
+    X(SNAPSHOT_CHILDREN,                                                                           \
+      "SELECT id, xml FROM snapshots WHERE domain_id = ?1 AND parent = ?2 ORDER BY id")            \
     X(SNAPSHOT_REPARENT, "UPDATE snapshots SET parent = ?2, xml = ?3 WHERE id = ?1")               \
     X(SNAPSHOT_DELETE, "DELETE FROM snapshots WHERE id = ?1")                                      \
     X(SNAPSHOT_CLEAR_CURRENT,                                                                      \

@@ -842,6 +842,41 @@ static void test_snapshot_delete_with_grandchildren(void **state)
     store_close(st);
 }
 
+/* A re-parenting that fails half-way (the second child's stored XML is
+ * unreadable) changes nothing: not the first child, not the deleted one. */
+static void test_snapshot_delete_failure_changes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = open_store(f->path);
+    insert_domain(st, "web", UUID_WEB);
+    insert_snapshot(st, "web", "a", NULL, 1, false);
+    insert_snapshot(st, "web", "b", "a", 2, true);
+    insert_snapshot(st, "web", "c1", "b", 3, false);
+    insert_snapshot(st, "web", "c2", "b", 4, false);
+    char *c1_before;
+    assert_int_equal(store_snapshot_get_xml(st, "web", "c1", &c1_before), 0);
+    assert_int_equal(
+        raw_sql(f->path, "UPDATE snapshots SET xml = '<domainsnapshot><name>' WHERE name = 'c2'"),
+        SQLITE_OK);
+
+    assert_int_equal(store_snapshot_delete(st, "web", "b"), -1);
+    assert_non_null(strstr(err_msg(), "stored snapshot"));
+    struct store_snapshot_row *rows;
+    size_t n;
+    assert_int_equal(store_snapshot_list(st, "web", &rows, &n), 0);
+    assert_int_equal(n, 4);
+    assert_snapshot(rows, n, "b", "a", true);
+    assert_snapshot(rows, n, "c1", "b", false);
+    assert_snapshot(rows, n, "c2", "b", false);
+    free(rows);
+    char *c1_after;
+    assert_int_equal(store_snapshot_get_xml(st, "web", "c1", &c1_after), 0);
+    assert_string_equal(c1_before, c1_after);
+    free(c1_before);
+    free(c1_after);
+    store_close(st);
+}
+
 /* ---- events ---- */
 
 static void test_events(void **state)
@@ -1029,6 +1064,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pool_and_volumes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_delete_with_grandchildren, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_delete_failure_changes_nothing, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_transaction_leaves_old_state, setup, teardown),
