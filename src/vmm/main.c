@@ -1,5 +1,445 @@
-/* placeholder until the VMM is written */
-int main(void)
+/* tvm-vmm: one process per guest (see src/core/vmm-protocol.h).
+ *
+ *   tvm-vmm --domain PATH --rundir DIR [--console-log PATH] [--foreground]
+ *
+ * Reads the domain XML, builds the VM and its devices, writes vmm.pid,
+ * serves the control and console sockets on the main event loop, and when
+ * the guest is gone writes exit.json, removes its sockets and pid file and
+ * exits. --foreground also copies the guest's console to stdout and feeds
+ * stdin to it (handy by hand; tvm never uses it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "control.h"
+#include "core/domain.h"
+#include "core/err.h"
+#include "core/paths.h"
+#include "core/vmm-protocol.h"
+#include "dev/acpi-pm.h"
+#include "dev/legacy.h"
+#include "vm.h"
+#include "x86/acpi.h"
+
+#define EXIT_OK 0
+#define EXIT_ERROR 1
+#define EXIT_CRASHED 2
+
+struct opts {
+    const char *domain;
+    const char *rundir;
+    const char *console_log;
+    bool foreground;
+};
+
+struct vmm {
+    struct opts o;
+    struct domain *dom;
+    struct vm *vm;
+    struct loop *loop;
+    struct serial *serial;
+    struct acpi_config acpi;
+    uint32_t apic_ids[VM_MAX_VCPUS];
+    int sig_fd;
+    bool console_up, control_up;
+    char pid_path[PATH_MAX], control_path[PATH_MAX], console_path[PATH_MAX];
+};
+
+static void usage(FILE *f)
 {
+    fprintf(f, "usage: tvm-vmm --domain PATH --rundir DIR [--console-log PATH] [--foreground]\n");
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        {"domain", required_argument, NULL, 'd'},   {"rundir", required_argument, NULL, 'r'},
+        {"console-log", required_argument, NULL, 'l'}, {"foreground", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o->domain = optarg;
+            break;
+        case 'r':
+            o->rundir = optarg;
+            break;
+        case 'l':
+            o->console_log = optarg;
+            break;
+        case 'f':
+            o->foreground = true;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc)
+        return err_set("unexpected argument '%s'", argv[optind]);
+    if (!o->domain || !o->rundir)
+        return err_set("--domain and --rundir are required");
     return 0;
+}
+
+static int join(char *buf, const char *dir, const char *name)
+{
+    if (snprintf(buf, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX)
+        return err_set("%s/%s: path too long", dir, name);
+    return 0;
+}
+
+static int load_domain(struct vmm *m)
+{
+    FILE *f = fopen(m->o.domain, "r");
+    if (!f)
+        return err_errno("%s", m->o.domain);
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len + 4096 > cap) {
+            cap = cap ? cap * 2 : 16384;
+            char *n = realloc(buf, cap);
+            if (!n) {
+                free(buf);
+                fclose(f);
+                return err_set("out of memory");
+            }
+            buf = n;
+        }
+        size_t r = fread(buf + len, 1, cap - len, f);
+        len += r;
+        if (r == 0)
+            break;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return err_set("%s: read error", m->o.domain);
+    }
+    int rc = domain_parse(buf, len, m->o.domain, &m->dom);
+    free(buf);
+    return rc;
+}
+
+static bool is(const char *v, const char *want)
+{
+    return v && strcmp(v, want) == 0;
+}
+
+static void config_from_domain(const struct domain *d, struct vm_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->ram_bytes = d->memory_kib * 1024;
+    c->vcpus = d->vcpus_current ? d->vcpus_current : d->vcpus;
+    c->sockets = d->cpu_sockets;
+    c->cores = d->cpu_cores;
+    c->threads = d->cpu_threads;
+    c->kernel = d->os_kernel;
+    c->initrd = d->os_initrd;
+    c->cmdline = d->os_cmdline;
+    c->reboot_restarts = !d->on_reboot || is(d->on_reboot, "restart") ||
+                         is(d->on_reboot, "rename-restart");
+    c->crash_restarts = is(d->on_crash, "restart") || is(d->on_crash, "rename-restart");
+    c->poweroff_restarts = is(d->on_poweroff, "restart") || is(d->on_poweroff, "rename-restart");
+}
+
+/* ---- console: the console socket module if linked, else the log file directly ---- */
+
+#pragma weak console_init
+#pragma weak console_guest_output
+#pragma weak console_set_input_handler
+#pragma weak console_close
+#pragma weak control_start
+#pragma weak control_close
+#pragma weak acpi_pm_setup
+#pragma weak acpi_pm_opaque
+#pragma weak acpi_pm_io_ops
+#pragma weak acpi_pm_reset
+#pragma weak acpi_build_tables
+
+static int log_fd = -1;
+static bool echo_stdout;
+
+static void guest_output(void *opaque, const uint8_t *buf, size_t len)
+{
+    (void)opaque;
+    if (console_guest_output)
+        console_guest_output(buf, len);
+    else if (log_fd >= 0 && write(log_fd, buf, len) < 0)
+        log_fd = -1; /* a full disk must not stop the guest */
+    if (echo_stdout && write(STDOUT_FILENO, buf, len) < 0)
+        echo_stdout = false;
+}
+
+static void guest_input(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct vmm *m = opaque;
+    serial_receive(m->serial, buf, len);
+}
+
+static void stdin_ready(void *opaque, uint32_t events)
+{
+    struct vmm *m = opaque;
+    uint8_t buf[512];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    if (n > 0) {
+        guest_input(m, buf, n);
+    } else if (n == 0 || (events & (EPOLLHUP | EPOLLERR))) {
+        loop_del(m->loop, STDIN_FILENO);
+    }
+}
+
+static int setup_console(struct vmm *m)
+{
+    echo_stdout = m->o.foreground;
+    if (console_init) {
+        if (console_init(m->loop, m->console_path, m->o.console_log) < 0)
+            return err_prefix("console: ");
+        m->console_up = true;
+        console_set_input_handler(guest_input, m);
+    } else if (m->o.console_log) {
+        log_fd = open(m->o.console_log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+        if (log_fd < 0)
+            return err_errno("console log %s", m->o.console_log);
+    }
+    if (m->o.foreground && isatty(STDIN_FILENO) == 0 &&
+        loop_add(m->loop, STDIN_FILENO, EPOLLIN, stdin_ready, m) < 0)
+        err_clear(); /* stdin may be a file or /dev/null: not worth failing for */
+    return 0;
+}
+
+/* ---- ACPI ---- */
+
+static int build_acpi(struct vm *vm, void *opaque, uint64_t *rsdp)
+{
+    struct acpi_config *c = opaque;
+    uint8_t *mem = vm_gpa_ptr(vm, ACPI_REGION_GPA, ACPI_REGION_LEN);
+    if (!mem)
+        return err_set("no guest RAM for the ACPI tables");
+    return acpi_build_tables(mem, ACPI_REGION_GPA, ACPI_REGION_LEN, c, rsdp);
+}
+
+static void reset_acpi_pm(void *opaque)
+{
+    (void)opaque;
+    acpi_pm_reset();
+}
+
+static void reset_serial(void *opaque)
+{
+    serial_reset(opaque);
+}
+
+static int setup_devices(struct vmm *m)
+{
+    struct vm *vm = m->vm;
+    m->serial = serial_init(vm, SERIAL_COM1_BASE, SERIAL_COM1_IRQ, guest_output, m);
+    if (!m->serial || vm_add_reset_hook(vm, reset_serial, m->serial) < 0)
+        return -1;
+    if (i8042_init(vm) < 0 || rtc_init(vm, is(m->dom->clock_offset, "localtime")) < 0)
+        return -1;
+    if (!m->dom->acpi)
+        return 0; /* libvirt: no <features><acpi/>, no ACPI */
+    if (!acpi_build_tables || !acpi_pm_setup) {
+        fprintf(stderr, "tvm-vmm: warning: built without ACPI support; the guest has no power "
+                        "button\n");
+        return 0;
+    }
+    if (acpi_pm_init(vm) < 0 || vm_add_reset_hook(vm, reset_acpi_pm, NULL) < 0)
+        return err_prefix("ACPI PM: ");
+    for (unsigned i = 0; i < vm->nvcpus; i++)
+        m->apic_ids[i] = vcpu_apic_id(&vm->cfg, i);
+    m->acpi = (struct acpi_config){
+        .ncpus = vm->nvcpus,
+        .apic_ids = m->apic_ids,
+        .pm_base = ACPI_PM_BASE,
+        .sci_irq = ACPI_SCI_IRQ,
+        .timer_gsi = 0,
+    };
+    vm->cfg.firmware = build_acpi;
+    vm->cfg.firmware_opaque = &m->acpi;
+    return 0;
+}
+
+/* ---- run-dir files ---- */
+
+static int write_pid(struct vmm *m)
+{
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", m->pid_path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return err_errno("%s", tmp);
+    fprintf(f, "%d\n", (int)getpid());
+    if (fclose(f) != 0 || rename(tmp, m->pid_path) < 0)
+        return err_errno("%s", m->pid_path);
+    return 0;
+}
+
+static void write_exit(const struct vmm *m, const char *reason, const char *detail, int code)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 8];
+    if (join(path, m->o.rundir, VMM_FILE_EXIT) < 0)
+        return;
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "reason", json_object_new_string(reason));
+    json_object_object_add(o, "detail", json_object_new_string(detail ? detail : ""));
+    json_object_object_add(o, "exit_code", json_object_new_int(code));
+    FILE *f = fopen(tmp, "w");
+    if (f) {
+        fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        if (fclose(f) == 0)
+            rename(tmp, path);
+    } else {
+        fprintf(stderr, "tvm-vmm: cannot write %s: %s\n", path, strerror(errno));
+    }
+    json_object_put(o);
+}
+
+/* ---- signals: SIGTERM/SIGINT/SIGHUP end the guest like `destroy` ---- */
+
+static void signal_ready(void *opaque, uint32_t events)
+{
+    struct vmm *m = opaque;
+    struct signalfd_siginfo si;
+    (void)events;
+    if (read(m->sig_fd, &si, sizeof si) == sizeof si) {
+        fprintf(stderr, "tvm-vmm: signal %u: destroying the guest\n", si.ssi_signo);
+        vm_quit(m->vm, "destroyed");
+    }
+}
+
+static int setup_signals(struct vmm *m)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    m->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (m->sig_fd < 0)
+        return err_errno("signalfd");
+    return loop_add(m->loop, m->sig_fd, EPOLLIN, signal_ready, m);
+}
+
+static void vm_ready(void *opaque, uint32_t events)
+{
+    struct vmm *m = opaque;
+    (void)events;
+    vm_poll(m->vm);
+}
+
+static int setup(struct vmm *m)
+{
+    if (join(m->pid_path, m->o.rundir, VMM_FILE_PID) < 0 ||
+        join(m->control_path, m->o.rundir, VMM_SOCK_CONTROL) < 0 ||
+        join(m->console_path, m->o.rundir, VMM_SOCK_CONSOLE) < 0)
+        return -1;
+    if (paths_mkdir_p(m->o.rundir, 0700) < 0)
+        return -1;
+    if (load_domain(m) < 0)
+        return -1;
+    struct vm_config cfg;
+    config_from_domain(m->dom, &cfg);
+    if (mem_check_host(cfg.ram_bytes) < 0)
+        return err_prefix("%s: ", m->o.domain);
+    m->vm = vm_new(&cfg);
+    if (!m->vm)
+        return err_prefix("%s: ", m->o.domain);
+    m->loop = loop_new();
+    if (!m->loop || write_pid(m) < 0 || setup_signals(m) < 0)
+        return -1;
+    if (loop_add(m->loop, vm_event_fd(m->vm), EPOLLIN, vm_ready, m) < 0)
+        return -1;
+    if (setup_console(m) < 0 || setup_devices(m) < 0)
+        return -1;
+    if (control_start) {
+        struct control_config cc = {
+            .name = m->dom->name,
+            .cores_per_socket = m->dom->cpu_cores,
+            .threads_per_core = m->dom->cpu_threads,
+        };
+        if (control_init(m->loop, m->vm, &cc, m->control_path) < 0)
+            return err_prefix("control socket: ");
+        m->control_up = true;
+    }
+    return vm_start(m->vm);
+}
+
+static void teardown(struct vmm *m)
+{
+    if (m->vm)
+        vcpu_stop_all(m->vm);
+    /* Let queued events and console output reach clients and the log. */
+    for (int i = 0; m->loop && i < 5; i++)
+        loop_run_once(m->loop, 10);
+    if (m->control_up)
+        control_close();
+    if (m->console_up)
+        console_close();
+    unlink(m->control_path);
+    unlink(m->console_path);
+    vm_free(m->vm);
+    loop_free(m->loop);
+    if (log_fd >= 0)
+        close(log_fd);
+    domain_free(m->dom);
+}
+
+int main(int argc, char **argv)
+{
+    struct vmm m = {.sig_fd = -1};
+    if (parse_opts(argc, argv, &m.o) < 0) {
+        fprintf(stderr, "tvm-vmm: %s\n", err_msg());
+        return EXIT_ERROR;
+    }
+    if (setup(&m) < 0) {
+        char msg[ERR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err_msg());
+        fprintf(stderr, "tvm-vmm: %s\n", msg);
+        teardown(&m);
+        write_exit(&m, "error", msg, EXIT_ERROR);
+        unlink(m.pid_path);
+        return EXIT_ERROR;
+    }
+    const char *reason = NULL, *detail = NULL;
+    while (!vm_quit_requested(m.vm, &reason, &detail)) {
+        if (loop_run_once(m.loop, -1) < 0) {
+            fprintf(stderr, "tvm-vmm: %s\n", err_msg());
+            vm_quit(m.vm, "error");
+        }
+    }
+    char why[32], what[256];
+    snprintf(why, sizeof why, "%s", reason);
+    snprintf(what, sizeof what, "%s", detail);
+    int code = strcmp(why, "crashed") == 0 ? EXIT_CRASHED
+               : strcmp(why, "error") == 0 ? EXIT_ERROR
+                                           : EXIT_OK;
+    fprintf(stderr, "tvm-vmm: exiting: %s%s%s\n", why, *what ? ": " : "", what);
+    teardown(&m);
+    write_exit(&m, why, what, code);
+    unlink(m.pid_path);
+    return code;
 }

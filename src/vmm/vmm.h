@@ -61,12 +61,20 @@ unsigned vm_vcpu_count(struct vm *vm);
 /* For query-cpus-fast: host thread id of vCPU i, and its APIC id. */
 int vm_vcpu_info(struct vm *vm, unsigned i, int *thread_id, unsigned *apic_id);
 
+/* Devices with state of their own register a hook that puts them back
+ * in power-on state; it runs on the main thread while no vCPU runs, at
+ * every reset (guest reboot with on_reboot=restart, system_reset). */
+int vm_add_reset_hook(struct vm *vm, void (*fn)(void *opaque), void *opaque);
+
 /* Guest-originated events (called from vCPU threads or devices). */
 void vm_guest_poweroff(struct vm *vm);  /* ACPI S5 / shutdown */
 void vm_guest_reboot(struct vm *vm);    /* i8042 reset, ACPI reset register, triple fault -> on_reboot */
 void vm_guest_crashed(struct vm *vm, const char *why); /* emulation failure -> on_crash */
 
 /* ---- QMP events out (implemented by the control server) ---- */
+/* vm.c emits them: STOP/RESUME from vm_pause/vm_resume, POWERDOWN from
+ * vm_powerdown, SHUTDOWN and RESET when the guest powers off, reboots or
+ * crashes (and RESET from vm_reset); the control server only forwards. */
 /* data_json may be NULL ({}); name is SHUTDOWN, POWERDOWN, RESET, STOP, RESUME ... */
 void control_emit_event(const char *name, const char *data_json);
 

@@ -1,0 +1,249 @@
+/* i8042 keyboard controller: enough for Linux to probe it quickly (self
+ * test, command byte, a keyboard and an aux port that ACK what they are
+ * sent) and for the classic reset: command 0xFE on port 0x64 pulses the
+ * CPU reset line, which reboots the guest. There are no keystrokes; guest
+ * input comes over the serial console.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "dev/legacy.h"
+
+#define I8042_DATA 0x60
+#define I8042_CMD 0x64
+#define I8042_KBD_IRQ 1
+#define I8042_AUX_IRQ 12
+
+#define STS_OBF 0x01
+#define STS_SYS 0x04
+#define STS_CMD 0x08 /* last write was a command */
+#define STS_UNLOCKED 0x10 /* keylock switch open */
+#define STS_AUXDATA 0x20
+
+#define CB_KBD_INT 0x01
+#define CB_AUX_INT 0x02
+#define CB_SYS 0x04
+#define CB_XLATE 0x40
+
+#define QUEUE_LEN 16
+
+struct i8042 {
+    struct vm *vm;
+    pthread_mutex_t lock;
+    uint8_t cmdbyte;
+    uint8_t pending_cmd; /* command waiting for its data byte, 0 if none */
+    uint8_t status_cmd;
+    struct {
+        uint8_t byte;
+        bool aux;
+    } q[QUEUE_LEN];
+    unsigned qhead, qlen;
+};
+
+/* Queue a reply; raise the port's interrupt if the guest enabled it.
+ * Caller holds the lock. Returns the IRQ to pulse, or 0. */
+static unsigned reply(struct i8042 *k, uint8_t b, bool aux)
+{
+    if (k->qlen == QUEUE_LEN)
+        return 0;
+    k->q[(k->qhead + k->qlen) % QUEUE_LEN].byte = b;
+    k->q[(k->qhead + k->qlen) % QUEUE_LEN].aux = aux;
+    k->qlen++;
+    if (k->qlen != 1)
+        return 0; /* the next interrupt comes when the guest reads the head */
+    if (aux)
+        return (k->cmdbyte & CB_AUX_INT) ? I8042_AUX_IRQ : 0;
+    return (k->cmdbyte & CB_KBD_INT) ? I8042_KBD_IRQ : 0;
+}
+
+static unsigned head_irq(const struct i8042 *k)
+{
+    if (!k->qlen)
+        return 0;
+    if (k->q[k->qhead].aux)
+        return (k->cmdbyte & CB_AUX_INT) ? I8042_AUX_IRQ : 0;
+    return (k->cmdbyte & CB_KBD_INT) ? I8042_KBD_IRQ : 0;
+}
+
+/* A keyboard that ACKs everything and identifies as an MF2 keyboard. */
+static unsigned kbd_write(struct i8042 *k, uint8_t b)
+{
+    unsigned irq = reply(k, 0xFA, false);
+    if (b == 0xFF) {
+        reply(k, 0xAA, false); /* self test passed */
+    } else if (b == 0xF2) {
+        reply(k, 0xAB, false);
+        reply(k, 0x83, false);
+    }
+    return irq;
+}
+
+/* A PS/2 mouse that ACKs everything: standard mouse ID 0. */
+static unsigned aux_write(struct i8042 *k, uint8_t b)
+{
+    unsigned irq = reply(k, 0xFA, true);
+    if (b == 0xFF) {
+        reply(k, 0xAA, true);
+        reply(k, 0x00, true);
+    } else if (b == 0xF2) {
+        reply(k, 0x00, true);
+    } else if (b == 0xE9) {
+        reply(k, 0x00, true);
+        reply(k, 0x02, true);
+        reply(k, 0x64, true);
+    }
+    return irq;
+}
+
+static unsigned command(struct i8042 *k, uint8_t c, bool *reset)
+{
+    switch (c) {
+    case 0x20: /* read command byte */
+        return reply(k, k->cmdbyte, false);
+    case 0x60: /* write command byte */
+    case 0xD1: /* write output port */
+    case 0xD2: /* write keyboard output buffer */
+    case 0xD3: /* write aux output buffer */
+    case 0xD4: /* write to aux device */
+        k->pending_cmd = c;
+        return 0;
+    case 0xA9: /* aux interface test: 0 = ok */
+    case 0xAB: /* keyboard interface test */
+        return reply(k, 0x00, false);
+    case 0xAA: /* controller self test */
+        return reply(k, 0x55, false);
+    case 0xA7:
+        k->cmdbyte |= 0x20;
+        return 0;
+    case 0xA8:
+        k->cmdbyte &= ~0x20;
+        return 0;
+    case 0xAD:
+        k->cmdbyte |= 0x10;
+        return 0;
+    case 0xAE:
+        k->cmdbyte &= ~0x10;
+        return 0;
+    case 0xC0: /* read input port */
+        return reply(k, 0x00, false);
+    case 0xD0: /* read output port: A20 on, no reset */
+        return reply(k, 0x03, false);
+    default:
+        if (c >= 0xF0 && !(c & 0x01)) /* pulse output line bit 0: CPU reset */
+            *reset = true;
+        return 0;
+    }
+}
+
+static unsigned data_write(struct i8042 *k, uint8_t b)
+{
+    uint8_t c = k->pending_cmd;
+    k->pending_cmd = 0;
+    switch (c) {
+    case 0x60:
+        k->cmdbyte = b;
+        return 0;
+    case 0xD1:
+        return 0;
+    case 0xD2:
+        return reply(k, b, false);
+    case 0xD3:
+        return reply(k, b, true);
+    case 0xD4:
+        return aux_write(k, b);
+    default:
+        return kbd_write(k, b);
+    }
+}
+
+/* port: 0 = data (0x60), 4 = status/command (0x64) */
+static void i8042_read(struct i8042 *k, unsigned port, uint8_t *data, uint32_t len)
+{
+    unsigned off = port;
+    unsigned irq = 0;
+    memset(data, 0, len);
+    pthread_mutex_lock(&k->lock);
+    if (off == 0) {
+        if (k->qlen) {
+            data[0] = k->q[k->qhead].byte;
+            k->qhead = (k->qhead + 1) % QUEUE_LEN;
+            k->qlen--;
+            irq = head_irq(k);
+        }
+    } else {
+        data[0] = STS_SYS | STS_UNLOCKED | k->status_cmd;
+        if (k->qlen)
+            data[0] |= STS_OBF | (k->q[k->qhead].aux ? STS_AUXDATA : 0);
+    }
+    pthread_mutex_unlock(&k->lock);
+    if (irq)
+        vm_irq_pulse(k->vm, irq);
+}
+
+static void i8042_write(struct i8042 *k, unsigned port, const uint8_t *data, uint32_t len)
+{
+    unsigned off = port;
+    bool reset = false;
+    unsigned irq;
+    (void)len;
+    pthread_mutex_lock(&k->lock);
+    if (off == 0) {
+        k->status_cmd = 0;
+        irq = data_write(k, data[0]);
+    } else {
+        k->status_cmd = STS_CMD;
+        irq = command(k, data[0], &reset);
+    }
+    pthread_mutex_unlock(&k->lock);
+    if (irq)
+        vm_irq_pulse(k->vm, irq);
+    if (reset)
+        vm_guest_reboot(k->vm);
+}
+
+static void data_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+    (void)off;
+    i8042_read(opaque, 0, data, len);
+}
+
+static void data_write_io(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    (void)off;
+    i8042_write(opaque, 0, data, len);
+}
+
+static void cmd_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+    (void)off;
+    i8042_read(opaque, 4, data, len);
+}
+
+static void cmd_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    (void)off;
+    i8042_write(opaque, 4, data, len);
+}
+
+static const struct io_ops data_ops = {.read = data_read, .write = data_write_io};
+static const struct io_ops cmd_ops = {.read = cmd_read, .write = cmd_write};
+
+int i8042_init(struct vm *vm)
+{
+    struct i8042 *k = calloc(1, sizeof *k);
+    if (!k)
+        return err_set("out of memory");
+    k->vm = vm;
+    k->cmdbyte = CB_KBD_INT | CB_SYS | CB_XLATE;
+    pthread_mutex_init(&k->lock, NULL);
+    /* Two single ports: 0x61 between them belongs to the in-kernel PIT. */
+    if (vm_register_pio(vm, I8042_DATA, 1, &data_ops, k) < 0 ||
+        vm_register_pio(vm, I8042_CMD, 1, &cmd_ops, k) < 0) {
+        pthread_mutex_destroy(&k->lock);
+        free(k);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,36 @@
+/* Legacy PC devices of tvm-vmm: the 8250 UART (COM1), the i8042 keyboard
+ * controller (enough for the kernel's probe and the 0xFE reset) and the
+ * CMOS RTC. Each claims its ports on the VM's I/O bus.
+ */
+#ifndef TVM_VMM_DEV_LEGACY_H
+#define TVM_VMM_DEV_LEGACY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm.h"
+
+#define SERIAL_COM1_BASE 0x3F8
+#define SERIAL_COM1_IRQ 4
+/* Guest input the UART holds before the guest reads it (a 16550 has 16
+ * bytes; more buffering only makes pasted input survive). */
+#define SERIAL_RX_BUF 4096
+
+struct serial;
+/* out receives every byte the guest transmits (from a vCPU thread). */
+typedef void (*serial_out_fn)(void *opaque, const uint8_t *buf, size_t len);
+
+struct serial *serial_init(struct vm *vm, uint16_t base, unsigned irq, serial_out_fn out,
+                           void *opaque);
+/* Queue guest input (any thread); returns how many bytes were taken. */
+size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
+/* Power-on register state, input dropped (system reset). */
+void serial_reset(struct serial *s);
+void serial_free(struct serial *s);
+
+int i8042_init(struct vm *vm);
+/* localtime: the guest's clock shows host local time (libvirt clock offset='localtime'). */
+int rtc_init(struct vm *vm, bool localtime);
+
+#endif

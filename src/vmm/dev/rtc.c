@@ -1,0 +1,154 @@
+/* MC146818 CMOS RTC at ports 0x70 (index, bit 7 = NMI mask) and 0x71
+ * (data). The clock registers show the host's time when read, in BCD or
+ * binary and 12/24-hour as register B asks; the update-in-progress bit is
+ * never set, so readers never wait. The other bytes are plain CMOS RAM.
+ * Writes to the clock are accepted and forgotten: the guest cannot move
+ * the host's clock, and the next read shows host time again.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/err.h"
+#include "dev/legacy.h"
+
+#define RTC_SECONDS 0x00
+#define RTC_MINUTES 0x02
+#define RTC_HOURS 0x04
+#define RTC_WEEKDAY 0x06
+#define RTC_DAY 0x07
+#define RTC_MONTH 0x08
+#define RTC_YEAR 0x09
+#define RTC_REG_A 0x0A
+#define RTC_REG_B 0x0B
+#define RTC_REG_C 0x0C
+#define RTC_REG_D 0x0D
+#define RTC_CENTURY 0x32
+
+#define REG_B_24H 0x02
+#define REG_B_BINARY 0x04
+#define REG_D_VRT 0x80
+
+struct rtc {
+    pthread_mutex_t lock;
+    bool localtime;
+    uint8_t index;
+    uint8_t ram[128];
+};
+
+static uint8_t encode(const struct rtc *r, unsigned v)
+{
+    if (r->ram[RTC_REG_B] & REG_B_BINARY)
+        return (uint8_t)v;
+    return (uint8_t)(((v / 10) << 4) | (v % 10));
+}
+
+static uint8_t hours(const struct rtc *r, int h)
+{
+    if (r->ram[RTC_REG_B] & REG_B_24H)
+        return encode(r, h);
+    unsigned h12 = h % 12 ? h % 12 : 12;
+    return encode(r, h12) | (h >= 12 ? 0x80 : 0);
+}
+
+static uint8_t read_reg(struct rtc *r, uint8_t idx)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    if (r->localtime)
+        localtime_r(&now, &tm);
+    else
+        gmtime_r(&now, &tm);
+    switch (idx) {
+    case RTC_SECONDS:
+        return encode(r, tm.tm_sec > 59 ? 59 : tm.tm_sec);
+    case RTC_MINUTES:
+        return encode(r, tm.tm_min);
+    case RTC_HOURS:
+        return hours(r, tm.tm_hour);
+    case RTC_WEEKDAY:
+        return encode(r, tm.tm_wday + 1);
+    case RTC_DAY:
+        return encode(r, tm.tm_mday);
+    case RTC_MONTH:
+        return encode(r, tm.tm_mon + 1);
+    case RTC_YEAR:
+        return encode(r, tm.tm_year % 100);
+    case RTC_CENTURY:
+        return encode(r, (tm.tm_year + 1900) / 100);
+    case RTC_REG_A:
+        return r->ram[RTC_REG_A] & 0x7F; /* UIP clear */
+    case RTC_REG_C: {
+        uint8_t v = r->ram[RTC_REG_C];
+        r->ram[RTC_REG_C] = 0; /* read clears the flags */
+        return v;
+    }
+    case RTC_REG_D:
+        return REG_D_VRT;
+    default:
+        return r->ram[idx & 0x7F];
+    }
+}
+
+static void write_reg(struct rtc *r, uint8_t idx, uint8_t v)
+{
+    switch (idx) {
+    case RTC_SECONDS:
+    case RTC_MINUTES:
+    case RTC_HOURS:
+    case RTC_WEEKDAY:
+    case RTC_DAY:
+    case RTC_MONTH:
+    case RTC_YEAR:
+    case RTC_CENTURY:
+    case RTC_REG_C:
+    case RTC_REG_D:
+        return; /* host time stays authoritative; C and D are read-only */
+    case RTC_REG_A:
+        r->ram[RTC_REG_A] = v & 0x7F;
+        return;
+    default:
+        r->ram[idx & 0x7F] = v;
+    }
+}
+
+static void rtc_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+    struct rtc *r = opaque;
+    memset(data, 0xFF, len);
+    pthread_mutex_lock(&r->lock);
+    data[0] = off == 0 ? 0xFF : read_reg(r, r->index);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void rtc_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    struct rtc *r = opaque;
+    (void)len;
+    pthread_mutex_lock(&r->lock);
+    if (off == 0)
+        r->index = data[0] & 0x7F; /* bit 7 masks NMIs: nothing to mask here */
+    else
+        write_reg(r, r->index, data[0]);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static const struct io_ops rtc_ops = {.read = rtc_read, .write = rtc_write};
+
+int rtc_init(struct vm *vm, bool localtime)
+{
+    struct rtc *r = calloc(1, sizeof *r);
+    if (!r)
+        return err_set("out of memory");
+    pthread_mutex_init(&r->lock, NULL);
+    r->localtime = localtime;
+    r->ram[RTC_REG_A] = 0x26; /* 32.768 kHz time base, 1024 Hz periodic rate */
+    r->ram[RTC_REG_B] = REG_B_24H;
+    if (vm_register_pio(vm, 0x70, 2, &rtc_ops, r) < 0) {
+        pthread_mutex_destroy(&r->lock);
+        free(r);
+        return -1;
+    }
+    return 0;
+}

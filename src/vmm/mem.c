@@ -1,0 +1,139 @@
+/* Guest RAM: one anonymous host mapping (MAP_NORESERVE: pages cost host
+ * memory only once the guest touches them), laid out in guest-physical
+ * space below the 32-bit PCI hole and, for the remainder, above 4 GiB.
+ * Every guest-supplied address is checked here before it is dereferenced.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include "core/err.h"
+#include "vm.h"
+
+#define MIN_RAM (16ULL << 20)
+/* The guest-physical address space a 4-level guest can reach with room to spare. */
+#define MAX_RAM (1ULL << 40)
+
+int mem_layout(uint64_t ram_bytes, struct mem_region *out, unsigned *n)
+{
+    if (ram_bytes < MIN_RAM)
+        return err_set("memory: %" PRIu64 " KiB is too little (at least %llu MiB)",
+                       ram_bytes >> 10, MIN_RAM >> 20);
+    if (ram_bytes > MAX_RAM)
+        return err_set("memory: %" PRIu64 " KiB is more than tvm-vmm supports (%llu GiB)",
+                       ram_bytes >> 10, MAX_RAM >> 30);
+    if (ram_bytes & 0xFFF)
+        return err_set("memory: %" PRIu64 " bytes is not a whole number of 4 KiB pages",
+                       ram_bytes);
+    uint64_t low = ram_bytes < MEM_HOLE_START ? ram_bytes : MEM_HOLE_START;
+    out[0] = (struct mem_region){.gpa = 0, .size = low};
+    *n = 1;
+    if (ram_bytes > low) {
+        out[1] = (struct mem_region){.gpa = MEM_4G, .size = ram_bytes - low};
+        *n = 2;
+    }
+    return 0;
+}
+
+int mem_alloc(struct vm *vm)
+{
+    if (mem_layout(vm->cfg.ram_bytes, vm->regions, &vm->nregions) < 0)
+        return -1;
+    void *p = mmap(NULL, vm->cfg.ram_bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return err_errno("cannot map %" PRIu64 " MiB of guest memory", vm->cfg.ram_bytes >> 20);
+    /* Large guests benefit from THP; failure only costs speed. */
+    madvise(p, vm->cfg.ram_bytes, MADV_HUGEPAGE);
+    vm->ram = p;
+    vm->ram_size = vm->cfg.ram_bytes;
+    uint64_t off = 0;
+    for (unsigned i = 0; i < vm->nregions; i++) {
+        vm->regions[i].host = vm->ram + off;
+        off += vm->regions[i].size;
+    }
+    return 0;
+}
+
+void mem_release(struct vm *vm)
+{
+    if (vm->ram)
+        munmap(vm->ram, vm->ram_size);
+    vm->ram = NULL;
+    vm->nregions = 0;
+}
+
+void *vm_gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    for (unsigned i = 0; i < vm->nregions; i++) {
+        const struct mem_region *r = &vm->regions[i];
+        if (gpa < r->gpa)
+            continue;
+        uint64_t off = gpa - r->gpa;
+        /* Written so no sum can overflow: off <= size and len <= size - off. */
+        if (off > r->size || len > r->size - off)
+            continue;
+        if (len == 0 && off == r->size)
+            continue;
+        return r->host + off;
+    }
+    return NULL;
+}
+
+uint64_t vm_ram_size(struct vm *vm)
+{
+    return vm->ram_size;
+}
+
+uint64_t mem_low_end(const struct vm *vm)
+{
+    return vm->nregions ? vm->regions[0].size : 0;
+}
+
+/* Refuse up front what the host cannot back, rather than have the guest
+ * die later of an OOM kill: MemAvailable plus free swap is the honest bound. */
+int mem_check_host(uint64_t bytes)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0; /* cannot tell: let the kernel decide */
+    char line[256];
+    uint64_t avail = 0, swap = 0, v;
+    bool have = false;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "MemAvailable: %" SCNu64, &v) == 1) {
+            avail = v;
+            have = true;
+        } else if (sscanf(line, "SwapFree: %" SCNu64, &v) == 1) {
+            swap = v;
+        }
+    }
+    fclose(f);
+    if (!have)
+        return 0;
+    uint64_t can_kib = avail + swap;
+    if ((bytes >> 10) > can_kib)
+        return err_set("memory: the guest wants %" PRIu64 " MiB but the host can give only %" PRIu64
+                       " MiB (MemAvailable + SwapFree)",
+                       bytes >> 20, can_kib >> 10);
+    return 0;
+}
+
+int mem_kvm_map(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->nregions; i++) {
+        struct kvm_userspace_memory_region r = {
+            .slot = i,
+            .guest_phys_addr = vm->regions[i].gpa,
+            .memory_size = vm->regions[i].size,
+            .userspace_addr = (uint64_t)(uintptr_t)vm->regions[i].host,
+        };
+        if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+            return err_errno("KVM_SET_USER_MEMORY_REGION (slot %u)", i);
+    }
+    return 0;
+}

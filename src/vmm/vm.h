@@ -1,0 +1,169 @@
+/* The VM object private to the VMM core (vm.c, mem.c, io.c, vcpu.c,
+ * x86/boot.c, x86/cpuid.c, x86/msr.c). Devices see only vmm.h.
+ *
+ * Life of a VM: vm_new() (memory, no KVM: usable by unit tests) ->
+ * vm_start() (KVM VM, kernel loaded, vCPU threads running) -> the main
+ * loop calls vm_poll() when the VM's eventfd fires, which carries out what
+ * the guest asked for (poweroff, reboot, crash) -> vm_free().
+ *
+ * A reset (guest reboot with on_reboot=restart, or system_reset) throws
+ * the KVM VM away and builds a fresh one over the same guest RAM: the
+ * in-kernel irqchip, PIT, LAPICs, kvmclock and every vCPU register come
+ * back in their power-on state without us having to list them all.
+ */
+#ifndef TVM_VMM_VM_H
+#define TVM_VMM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm.h"
+
+#define VM_MAX_VCPUS 255
+#define VM_MAX_IO 64
+#define VM_MAX_RESET_HOOKS 16
+
+/* The 32-bit PCI hole: RAM beyond it moves above 4 GiB. */
+#define MEM_HOLE_START 0xC0000000ULL
+#define MEM_4G 0x100000000ULL
+
+struct mem_region {
+    uint64_t gpa;
+    uint64_t size;
+    uint8_t *host;
+};
+
+/* What the VMM needs from the domain XML. */
+struct vm_config {
+    uint64_t ram_bytes;
+    unsigned vcpus;
+    unsigned sockets, cores, threads; /* 0 = derive (1 socket, vcpus cores, 1 thread) */
+    const char *kernel;
+    const char *initrd;  /* may be NULL */
+    const char *cmdline; /* may be NULL */
+    bool reboot_restarts;  /* on_reboot == restart (default) */
+    bool crash_restarts;   /* on_crash == restart */
+    bool poweroff_restarts; /* on_poweroff == restart */
+    /* Called after the kernel is loaded at every (re)boot, before vCPUs run,
+     * to place firmware tables; may be NULL. Returns the RSDP address (0 if none) or -1. */
+    int (*firmware)(struct vm *vm, void *opaque, uint64_t *rsdp_gpa);
+    void *firmware_opaque;
+};
+
+struct io_range {
+    uint64_t base, len;
+    const struct io_ops *ops;
+    void *opaque;
+};
+
+struct vcpu {
+    struct vm *vm;
+    unsigned index;
+    unsigned apic_id;
+    int fd;
+    struct kvm_run *run;
+    pthread_t thread;
+    bool started;
+    int tid;
+    bool parked;
+    bool exited;
+};
+
+/* Entry state a boot loader leaves for the BSP. */
+struct boot_entry {
+    bool pvh;          /* 32-bit protected mode PVH entry, else 64-bit */
+    uint64_t rip;
+    uint64_t zero_page; /* RSI (64-bit) or RBX = hvm_start_info (PVH) */
+    uint64_t gdt;       /* GDT base (3 entries + TSS placeholder) */
+    uint64_t cr3;       /* PML4 (64-bit entry only) */
+    uint64_t rsp;
+};
+
+enum vm_request { VM_REQ_NONE, VM_REQ_RESET, VM_REQ_POWEROFF, VM_REQ_CRASH };
+
+struct vm {
+    struct vm_config cfg;
+
+    /* guest RAM: one host mapping, split into at most two guest regions */
+    uint8_t *ram;
+    uint64_t ram_size;
+    struct mem_region regions[2];
+    unsigned nregions;
+
+    int kvm_fd;
+    int vm_fd;
+    size_t run_size;
+    void *cpuid; /* struct kvm_cpuid2 *, as KVM supports it */
+
+    struct io_range pio[VM_MAX_IO];
+    unsigned npio;
+    struct io_range mmio[VM_MAX_IO];
+    unsigned nmmio;
+    uint32_t *unknown_pio; /* per port access counts */
+    unsigned unknown_logged;
+    uint64_t unknown_mmio;
+
+    struct vcpu vcpus[VM_MAX_VCPUS];
+    unsigned nvcpus;
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    enum vm_run_state state;
+    bool pause_req;   /* vCPUs park */
+    bool stop_req;    /* vCPU threads exit */
+    enum vm_request req;
+    char req_detail[256];
+    int event_fd;     /* vCPU threads -> main loop */
+
+    bool quit;
+    char quit_reason[32];
+    char quit_detail[256];
+
+    struct {
+        void (*fn)(void *opaque);
+        void *opaque;
+    } reset_hooks[VM_MAX_RESET_HOOKS];
+    unsigned nreset_hooks;
+
+    struct boot_entry entry;
+};
+
+/* vm.c */
+struct vm *vm_new(const struct vm_config *cfg);
+void vm_free(struct vm *vm);
+int vm_start(struct vm *vm);
+int vm_event_fd(struct vm *vm);
+/* Main loop: handle what vCPU threads asked for. */
+void vm_poll(struct vm *vm);
+bool vm_quit_requested(struct vm *vm, const char **reason, const char **detail);
+
+/* mem.c */
+int mem_layout(uint64_t ram_bytes, struct mem_region *out, unsigned *n);
+int mem_alloc(struct vm *vm);
+void mem_release(struct vm *vm);
+int mem_check_host(uint64_t bytes);
+int mem_kvm_map(struct vm *vm);
+/* Bytes of RAM below the hole (the part the boot loader can use for the kernel). */
+uint64_t mem_low_end(const struct vm *vm);
+
+/* io.c */
+int io_dispatch_pio(struct vm *vm, uint16_t port, uint8_t *data, uint32_t len, bool write);
+int io_dispatch_mmio(struct vm *vm, uint64_t addr, uint8_t *data, uint32_t len, bool write);
+int io_register_legacy(struct vm *vm);
+
+/* vcpu.c */
+int vcpu_create_all(struct vm *vm);
+int vcpu_start_all(struct vm *vm);
+void vcpu_stop_all(struct vm *vm);  /* threads exit, fds closed */
+void vcpu_kick_all(struct vm *vm);
+unsigned vcpu_apic_id(const struct vm_config *cfg, unsigned index);
+
+/* x86/cpuid.c */
+int cpuid_init(struct vm *vm);
+int cpuid_setup_vcpu(struct vm *vm, struct vcpu *v);
+
+/* x86/msr.c */
+int msr_setup_vcpu(struct vm *vm, struct vcpu *v);
+
+#endif
