@@ -110,16 +110,17 @@ static void rb_set(const struct qcow2 *q, uint8_t *rb, uint64_t idx, uint64_t va
 static int check_refblock_offset(struct qcow2 *q, uint64_t i, uint64_t off)
 {
     if (off & (q->cluster_size - 1))
-        return err_set("%s: refcount table entry %llu: offset 0x%llx not cluster aligned",
+        return err_set("%s: qcow2 refcount table: entry %llu: offset 0x%llx not cluster aligned",
                        q->img->path, (unsigned long long)i, (unsigned long long)off);
     if (off == 0 || off + q->cluster_size > q->file_size)
-        return err_set("%s: refcount table entry %llu: block at 0x%llx is %s", q->img->path,
+        return err_set("%s: qcow2 refcount table: entry %llu: block at 0x%llx is %s", q->img->path,
                        (unsigned long long)i, (unsigned long long)off,
                        off == 0 ? "the header" : "past the end of the file");
     int kind = qcow2_meta_find(q, off);
     if (kind >= 0 && kind != QCOW2_META_REFBLOCK)
-        return err_set("%s: refcount table entry %llu: block at 0x%llx overlaps other metadata",
-                       q->img->path, (unsigned long long)i, (unsigned long long)off);
+        return err_set(
+            "%s: qcow2 refcount table: entry %llu: block at 0x%llx overlaps other metadata",
+            q->img->path, (unsigned long long)i, (unsigned long long)off);
     return 0;
 }
 

@@ -253,13 +253,13 @@ static int load_l1(struct qcow2 *q)
         if (!l2)
             continue;
         if (l2 & (q->cluster_size - 1))
-            rc = L1_ERR(q, "L1 entry %u: L2 table offset 0x%llx not cluster aligned", i,
+            rc = L1_ERR(q, "entry %u: L2 table offset 0x%llx not cluster aligned", i,
                         (unsigned long long)l2);
         else if (l2 + q->cluster_size > q->file_size)
-            rc = L1_ERR(q, "L1 entry %u: L2 table at 0x%llx past the end of the file", i,
+            rc = L1_ERR(q, "entry %u: L2 table at 0x%llx past the end of the file", i,
                         (unsigned long long)l2);
         else if (qcow2_meta_find(q, l2) >= 0 && qcow2_meta_find(q, l2) != QCOW2_META_L2)
-            rc = L1_ERR(q, "L1 entry %u: L2 table at 0x%llx overlaps other metadata", i,
+            rc = L1_ERR(q, "entry %u: L2 table at 0x%llx overlaps other metadata", i,
                         (unsigned long long)l2);
         else
             rc = qcow2_meta_add(q, l2, q->cluster_size, QCOW2_META_L2);
