@@ -245,17 +245,19 @@ static void reply_error(struct ctl_client *c, const char *cls, struct json_objec
  * err_msg() set (sent as GenericError). */
 typedef int (*qmp_fn)(struct json_object *args, struct json_object **ret);
 
+/* VM_SHUTTING_DOWN is the VMM on its way out (vCPUs parked, exit.json
+ * next): QEMU calls that "shutdown" too. */
 static const char *run_state_name(enum vm_run_state s)
 {
     switch (s) {
+    case VM_RUNNING:
+        return "running";
     case VM_PAUSED:
         return "paused";
+    case VM_SHUTTING_DOWN:
     case VM_STOPPED:
-        return "shutdown";
-    case VM_RUNNING:
-    case VM_SHUTTING_DOWN: /* the guest still runs until it powers off */
     default:
-        return "running";
+        return "shutdown";
     }
 }
 
@@ -266,8 +268,7 @@ static int qmp_query_status(struct json_object *args, struct json_object **ret)
     *ret = json_object_new_object();
     json_object_object_add(*ret, "status", json_object_new_string(run_state_name(s)));
     json_object_object_add(*ret, "singlestep", json_object_new_boolean(0));
-    json_object_object_add(*ret, "running",
-                           json_object_new_boolean(s == VM_RUNNING || s == VM_SHUTTING_DOWN));
+    json_object_object_add(*ret, "running", json_object_new_boolean(s == VM_RUNNING));
     return 0;
 }
 

@@ -395,6 +395,17 @@ static void test_pm_power_on_state(void **state)
     assert_int_equal(pm_in(ACPI_PM1_CNT_OFF, 2) & ACPI_PM1_CNT_SCI_EN, ACPI_PM1_CNT_SCI_EN);
 }
 
+/* ACPICA enables the global lock and RTC events and reads PM1_EN back. */
+static void test_pm_enable_bits_read_back(void **state)
+{
+    (void)state;
+    pm_out(ACPI_PM1_EVT_OFF + 2, 1u << 5 | 1u << 10, 2);
+    assert_int_equal(pm_in(ACPI_PM1_EVT_OFF + 2, 2), 1u << 5 | 1u << 10);
+    pm_out(ACPI_PM1_EVT_OFF + 3, 0xFF, 1); /* undefined bits stay 0 */
+    assert_int_equal(pm_in(ACPI_PM1_EVT_OFF + 2, 2), ACPI_PM1_EN_BITS & 0xFF20);
+    assert_int_equal(rec.sci_level, 0); /* nothing pending */
+}
+
 static void test_pm_power_button_sci(void **state)
 {
     (void)state;
@@ -485,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_bad_config_refused),
         cmocka_unit_test(test_iasl_accepts_tables),
         cmocka_unit_test_setup_teardown(test_pm_power_on_state, pm_setup, pm_teardown),
+        cmocka_unit_test_setup_teardown(test_pm_enable_bits_read_back, pm_setup, pm_teardown),
         cmocka_unit_test_setup_teardown(test_pm_power_button_sci, pm_setup, pm_teardown),
         cmocka_unit_test_setup_teardown(test_pm_sleep_s5_powers_off, pm_setup, pm_teardown),
         cmocka_unit_test_setup_teardown(test_pm_reset_register, pm_setup, pm_teardown),

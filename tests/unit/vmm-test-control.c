@@ -346,6 +346,11 @@ static void test_query_status_stop_cont(void **state)
     r = execute(fd, "{\"execute\": \"query-status\"}");
     assert_string_equal(get_str(r, "return.status"), "shutdown");
     json_object_put(r);
+    fake.state = VM_SHUTTING_DOWN; /* on its way out */
+    r = execute(fd, "{\"execute\": \"query-status\"}");
+    assert_string_equal(get_str(r, "return.status"), "shutdown");
+    assert_false(json_object_get_boolean(get(r, "return.running")));
+    json_object_put(r);
     close(fd);
 }
 

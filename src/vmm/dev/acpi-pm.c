@@ -22,10 +22,12 @@ struct acpi_pm {
 
 static struct acpi_pm pm = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* PM1_STS bits that can cause an SCI (with their PM1_EN twin). */
-#define PM1_SCI_BITS (ACPI_PM1_TMR_STS | ACPI_PM1_PWRBTN_STS)
-/* PM1_STS bits the guest can see at all. */
-#define PM1_STS_BITS (PM1_SCI_BITS | ACPI_PM1_WAK_STS)
+/* PM1_STS bits that raise the SCI when their PM1_EN twin is set. Only the
+ * power button is ever set by this device; the global lock, RTC alarm and
+ * sleep button have no source here, but the guest may enable them. */
+#define PM1_SCI_BITS                                                                               \
+    (ACPI_PM1_TMR_STS | ACPI_PM1_GBL_STS | ACPI_PM1_PWRBTN_STS | ACPI_PM1_SLPBTN_STS |             \
+     ACPI_PM1_RTC_STS)
 
 static uint32_t pm_timer_now(void)
 {
@@ -167,7 +169,7 @@ static void pm_write_byte(uint64_t off, uint8_t v, enum pm_action *act)
         break;
     case ACPI_PM1_EVT_OFF + 2:
     case ACPI_PM1_EVT_OFF + 3:
-        pm.pm1_en = set_byte(pm.pm1_en, off - ACPI_PM1_EVT_OFF - 2, v) & PM1_SCI_BITS;
+        pm.pm1_en = set_byte(pm.pm1_en, off - ACPI_PM1_EVT_OFF - 2, v) & ACPI_PM1_EN_BITS;
         break;
     case ACPI_PM1_CNT_OFF + 0:
     case ACPI_PM1_CNT_OFF + 1:

@@ -42,7 +42,13 @@
 /* PM1 bits */
 #define ACPI_PM1_TMR_STS (1u << 0)
 #define ACPI_PM1_PWRBTN_STS (1u << 8)
+#define ACPI_PM1_GBL_STS (1u << 5)
+#define ACPI_PM1_SLPBTN_STS (1u << 9)
+#define ACPI_PM1_RTC_STS (1u << 10)
 #define ACPI_PM1_WAK_STS (1u << 15)
+/* PM1_EN bits the spec defines (TMR, GBL, PWRBTN, SLPBTN, RTC,
+ * PCIEXP_WAKE_DIS): they read back as written, which ACPICA checks. */
+#define ACPI_PM1_EN_BITS 0x4721u
 #define ACPI_PM1_CNT_SCI_EN (1u << 0)
 #define ACPI_PM1_CNT_SLP_TYP_SHIFT 10
 #define ACPI_PM1_CNT_SLP_TYP_MASK (7u << 10)
