@@ -479,6 +479,40 @@ static void test_oversize_line_refused(void **state)
     close(fd);
 }
 
+/* Random bytes (NULs, braces, quotes, high bytes) never take the server
+ * down or wedge the connection: after a newline it answers again. */
+static void test_garbage_input_survives(void **state)
+{
+    (void)state;
+    int fd = client();
+    unsigned seed = 12345;
+    char *junk = malloc(20000);
+    for (int i = 0; i < 20000; i++) {
+        seed = seed * 1103515245 + 12345;
+        junk[i] = (char)(seed >> 16);
+        if (junk[i] == '\n')
+            junk[i] = '{';
+    }
+    for (int i = 0; i < 20000; i += 1000) {
+        ssize_t w = send(fd, junk + i, 1000, MSG_NOSIGNAL);
+        assert_int_equal(w, 1000);
+        loop_run_once(loop, 0);
+    }
+    free(junk);
+    send_text(fd, "\n{\"execute\": \"query-status\", \"id\": \"after-junk\"}\n");
+    for (;;) {
+        struct json_object *m = read_msg(fd);
+        struct json_object *id = get(m, "id");
+        bool done = id && strcmp(json_object_get_string(id), "after-junk") == 0;
+        if (done)
+            assert_string_equal(get_str(m, "return.status"), "running");
+        json_object_put(m);
+        if (done)
+            break;
+    }
+    close(fd);
+}
+
 static void *emit_from_thread(void *arg)
 {
     (void)arg;
@@ -620,6 +654,7 @@ int main(void)
         T(test_malformed_json_keeps_connection),
         T(test_unknown_command),
         T(test_oversize_line_refused),
+        T(test_garbage_input_survives),
         T(test_events_broadcast),
         T(test_quit_replies_then_quits),
         T(test_client_that_does_not_read_is_dropped),
