@@ -53,7 +53,7 @@ static enum cmd_result events_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 const struct cmd_entry cmd_events_entry = {
     .name = "events",
     .usage = "events [--domain NAME] [--limit N]",
-    .summary = "show the event log (defines, starts, stops, crashes ...), oldest first",
+    .summary = "show the event log (defines, starts, stops, crashes ...)",
     .opts = "domain=,limit=",
     .min_args = 0,
     .max_args = 0,

@@ -44,7 +44,7 @@ static enum cmd_result undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 const struct cmd_entry cmd_undefine_entry = {
     .name = "undefine",
     .usage = "undefine DOMAIN [--snapshots-metadata] [--remove-all-storage]",
-    .summary = "undefine an inactive domain (--remove-all-storage needs the image layer)",
+    .summary = "undefine an inactive domain",
     .opts = "snapshots-metadata,remove-all-storage,storage=,nvram,keep-nvram,managed-save",
     .min_args = 1,
     .max_args = 1,

@@ -35,8 +35,7 @@ static enum cmd_result vol_create_exec(struct cmd_ctx *ctx, struct cmd_args *arg
 const struct cmd_entry cmd_vol_create_entry = {
     .name = "vol-create",
     .usage = "vol-create POOL FILE",
-    .summary = "record a volume from an XML file (metadata only: the image layer, not yet "
-               "available, will create the file)",
+    .summary = "record a volume from XML (metadata only; no image is created yet)",
     .opts = "",
     .min_args = 2,
     .max_args = 2,

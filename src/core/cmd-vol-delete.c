@@ -21,7 +21,7 @@ static enum cmd_result vol_delete_exec(struct cmd_ctx *ctx, struct cmd_args *arg
 const struct cmd_entry cmd_vol_delete_entry = {
     .name = "vol-delete",
     .usage = "vol-delete VOL --pool POOL",
-    .summary = "remove a volume's record (metadata only: the image file is left alone)",
+    .summary = "forget a volume's record (metadata only; the file is kept)",
     .opts = "pool=",
     .min_args = 1,
     .max_args = 1,

@@ -1,0 +1,32 @@
+# The man pages render without groff warnings and document the inventory
+# verbs and every global option that tvm accepts.
+source "$(dirname "$0")/lib.sh"
+
+man1="$TVM_SRC/man/tvm.1"
+man5="$TVM_SRC/man/tvm-batch.5"
+[ -f "$man1" ] && [ -f "$man5" ] || fail "man pages missing"
+
+if command -v groff >/dev/null; then
+    for page in "$man1" "$man5"; do
+        LC_ALL=C.UTF-8 groff -ww -z -man "$page" >"$tmp/out" 2>"$tmp/err" || fail "groff failed on $page"
+        [ ! -s "$tmp/err" ] || fail "groff warnings for $page"
+    done
+    LC_ALL=C.UTF-8 groff -man -Tascii -P-c -P-b -P-u "$man1" 2>/dev/null >"$tmp/tvm.txt"
+else
+    sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$man1" >"$tmp/tvm.txt"
+fi
+
+# Every foundation verb (as tvm help lists it) has an entry in tvm(1).
+for verb in define undefine list dominfo dumpxml edit domrename desc domuuid domname domid \
+    net-define net-undefine net-list net-dumpxml net-info \
+    pool-define pool-undefine pool-list pool-dumpxml pool-info \
+    vol-create vol-list vol-dumpxml vol-delete \
+    snapshot-create snapshot-list snapshot-dumpxml snapshot-current snapshot-delete \
+    events help version; do
+    tvm help | grep -qE "^    $verb " || fail "'$verb' is documented but not in the table"
+    grep -qE "(^|[ ,])$verb( |,|$)" "$tmp/tvm.txt" || fail "tvm.1 lacks '$verb'"
+done
+for opt in --db --batch --keep-going --theme --version --help; do
+    grep -qF -- "$opt" "$tmp/tvm.txt" || fail "tvm.1 lacks $opt"
+done
+echo "man: ok"
