@@ -278,12 +278,17 @@ static int record_alive(struct store *st, const struct store_domain_row *row)
     char *reply = NULL;
     if (vm_qmp(row, VM_QMP_POLL_MS, "query-status", NULL, &reply) == 0) {
         json_object *o = json_tokener_parse(reply), *v;
-        if (o && json_object_object_get_ex(o, "running", &v)) {
-            enum domain_state now = json_object_get_boolean(v) ? DOMAIN_RUNNING : DOMAIN_PAUSED;
-            if (now != s)
-                reason = now == DOMAIN_PAUSED ? VM_PAUSED_USER : VM_RUNNING_UNPAUSED;
-            s = now;
-        }
+        const char *status = "";
+        if (o && json_object_object_get_ex(o, "status", &v))
+            status = json_object_get_string(v);
+        /* Other statuses ("shutdown": powering off) keep what is recorded;
+         * the exit that follows is recorded from exit.json. */
+        enum domain_state now = !strcmp(status, "running")  ? DOMAIN_RUNNING
+                                : !strcmp(status, "paused") ? DOMAIN_PAUSED
+                                                            : s;
+        if (now != s)
+            reason = now == DOMAIN_PAUSED ? VM_PAUSED_USER : VM_RUNNING_UNPAUSED;
+        s = now;
         json_object_put(o);
         free(reply);
     }

@@ -256,7 +256,7 @@ static void test_silent_server_times_out(void **state)
     assert_int_equal(qmp_open(s->path, 300, &q), -1);
     int64_t took = ms_now() - t0;
     assert_null(q);
-    assert_true(took >= 250 && took < 2000);
+    assert_true(took >= 250 && took < 5000); /* generous: CI machines are busy */
     assert_non_null(strstr(err_msg(), "control socket not answering within 300 ms"));
     server_stop(s);
 }
@@ -269,7 +269,7 @@ static void test_stalled_reply_times_out(void **state)
     assert_int_equal(qmp_open(s->path, 300, &q), 0);
     int64_t t0 = ms_now();
     assert_int_equal(qmp_execute(q, "query-status", NULL, NULL), -1);
-    assert_true(ms_now() - t0 < 2000);
+    assert_true(ms_now() - t0 < 5000);
     assert_non_null(strstr(err_msg(), "not answering"));
     qmp_close(q);
     server_stop(s);
