@@ -58,7 +58,8 @@ int store_lookup_id(struct store *st, enum store_stmt_id id, const char *key, in
 /* Like store_lookup_id, but "KIND 'KEY' not found" when missing. */
 int store_resolve(struct store *st, enum store_stmt_id id, const char *kind, const char *key,
                   int64_t *row_id);
-/* Bind ?1 = key and ?2 = its canonical uuid (or NULL). */
+/* Bind ?1 = key, ?2 = its canonical uuid (or NULL) and, in domain lookups,
+ * ?3 = the key as a run id (or NULL). */
 void store_bind_key(sqlite3_stmt *stmt, const char *key);
 /* Run a one-column xml query (already bound): 1 found with *xml set, 0 not found, -1 error. */
 int store_fetch_xml(struct store *st, sqlite3_stmt *stmt, char **xml);

@@ -20,6 +20,11 @@
     "name, uuid, title, state, state_reason, vcpus, vcpus_current, memory_kib, "                   \
     "current_memory_kib, autostart, persistent, run_id"
 #define BY_NAME_OR_UUID " WHERE name = ?1 OR uuid = ?2 ORDER BY uuid IS ?2 DESC LIMIT 1"
+/* Domains also answer to their run id (virsh's "Id", ?3, NULL unless the key
+ * is a number), which wins over uuid and name as in virsh. */
+#define DOMAIN_BY_KEY                                                                              \
+    " WHERE name = ?1 OR uuid = ?2 OR (run_id = ?3 AND run_id >= 0)"                               \
+    " ORDER BY run_id IS ?3 DESC, uuid IS ?2 DESC LIMIT 1"
 
 /* Columns for struct store_object_row: name, uuid, active, autostart, kind, detail, capacity,
  * allocation. */
@@ -46,9 +51,9 @@
     X(DOMAIN_UPDATE,                                                                               \
       "UPDATE domains SET name = ?1, title = ?3, vcpus = ?4, vcpus_current = ?5, "                 \
       "memory_kib = ?6, current_memory_kib = ?7, xml = ?8, updated_ms = ?9 WHERE uuid = ?2")       \
-    X(DOMAIN_ID, "SELECT id FROM domains" BY_NAME_OR_UUID)                                         \
-    X(DOMAIN_XML, "SELECT xml FROM domains" BY_NAME_OR_UUID)                                       \
-    X(DOMAIN_ROW, "SELECT " DOMAIN_ROW_COLS " FROM domains" BY_NAME_OR_UUID)                       \
+    X(DOMAIN_ID, "SELECT id FROM domains" DOMAIN_BY_KEY)                                           \
+    X(DOMAIN_XML, "SELECT xml FROM domains" DOMAIN_BY_KEY)                                         \
+    X(DOMAIN_ROW, "SELECT " DOMAIN_ROW_COLS " FROM domains" DOMAIN_BY_KEY)                         \
     X(DOMAIN_DELETE, "DELETE FROM domains WHERE id = ?1")                                          \
     X(DOMAIN_SET_STATE,                                                                            \
       "UPDATE domains SET state = ?2, state_reason = ?3, run_id = ?4, updated_ms = ?5 "            \
@@ -154,6 +159,7 @@
     ");" /* covering index: list reads it alone, in name order, never the wide xml rows */         \
     "CREATE INDEX domains_list ON domains (name, uuid, title, state, state_reason, vcpus,"         \
     " vcpus_current, memory_kib, current_memory_kib, autostart, persistent, run_id);"              \
+    "CREATE INDEX domains_running ON domains (run_id) WHERE run_id >= 0;"                          \
     "CREATE TABLE networks ("                                                                      \
     "  id INTEGER PRIMARY KEY,"                                                                    \
     "  name TEXT NOT NULL UNIQUE,"                                                                 \

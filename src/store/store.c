@@ -385,14 +385,32 @@ bool store_is_unique_violation(int rc)
     return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
 
+/* A run id as virsh prints it: a plain non-negative decimal number. */
+static bool store_parse_run_id(const char *key, int64_t *id)
+{
+    size_t len = strlen(key);
+    if (len == 0 || len > 9 || strspn(key, "0123456789") != len)
+        return false;
+    *id = strtoll(key, NULL, 10);
+    return true;
+}
+
 void store_bind_key(sqlite3_stmt *stmt, const char *key)
 {
     char uuid[UUID_STR_LEN];
+    int64_t run_id;
     store_bind_text(stmt, 1, key);
     if (store_uuid_canonical(key, uuid))
         sqlite3_bind_text(stmt, 2, uuid, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(stmt, 2);
+    /* only domain lookups have ?3 */
+    if (sqlite3_bind_parameter_count(stmt) < 3)
+        return;
+    if (store_parse_run_id(key, &run_id))
+        sqlite3_bind_int64(stmt, 3, run_id);
+    else
+        sqlite3_bind_null(stmt, 3);
 }
 
 int store_lookup_id(struct store *st, enum store_stmt_id id, const char *key, int64_t *row_id)

@@ -5,7 +5,9 @@
  * database from any earlier version opens. Every multi-row change is one
  * transaction: a killed process leaves the old state or the new one.
  * Objects are stored as their full XML plus the columns lists are drawn from.
- * Lookups accept a name or a uuid wherever virsh does.
+ * Lookups accept a name or a uuid wherever virsh does; domain lookups also
+ * take the run id of a running domain (virsh's "Id"), which wins, then uuid,
+ * then name.
  */
 #ifndef TVM_STORE_STORE_H
 #define TVM_STORE_STORE_H

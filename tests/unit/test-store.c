@@ -256,7 +256,9 @@ static const char v1_database[] =
     " current_memory_kib INTEGER NOT NULL, autostart INTEGER NOT NULL DEFAULT 0,"
     " persistent INTEGER NOT NULL DEFAULT 1, xml TEXT NOT NULL, created_ms INTEGER NOT NULL,"
     " updated_ms INTEGER NOT NULL);"
-    "CREATE INDEX domains_state ON domains (state, name);"
+    "CREATE INDEX domains_list ON domains (name, uuid, title, state, state_reason, vcpus,"
+    " vcpus_current, memory_kib, current_memory_kib, autostart, persistent, run_id);"
+    "CREATE INDEX domains_running ON domains (run_id) WHERE run_id >= 0;"
     "CREATE TABLE networks (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
     " uuid TEXT NOT NULL UNIQUE, bridge TEXT NOT NULL DEFAULT '',"
     " forward_mode TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 0,"
@@ -475,6 +477,34 @@ static void test_domain_list_filters_and_order(void **state)
     assert_int_equal(store_domain_list(st, STORE_LIST_ACTIVE | STORE_LIST_INACTIVE, &rows, &n), 0);
     assert_int_equal(n, 5);
     free(rows);
+    store_close(st);
+}
+
+/* virsh resolves a number as a running domain's Id first, then uuid, then name. */
+static void test_domain_lookup_by_run_id(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = open_store(f->path);
+    insert_domain(st, "web", UUID_WEB);
+    insert_domain(st, "4", UUID_DB);
+    struct store_domain_row row;
+    assert_int_equal(store_domain_get_row(st, "4", &row), 0);
+    assert_string_equal(row.name, "4");
+
+    assert_int_equal(store_domain_set_state(st, "web", DOMAIN_RUNNING, 1, 4), 0);
+    assert_int_equal(store_domain_get_row(st, "4", &row), 0);
+    assert_string_equal(row.name, "web");
+    char *xml;
+    assert_int_equal(store_domain_get_xml(st, "4", &xml), 0);
+    assert_non_null(strstr(xml, "<name>web</name>"));
+    free(xml);
+    expect_error(store_domain_get_row(st, "5", &row), "domain '5' not found");
+
+    /* once stopped, its old id means nothing and the name answers again */
+    assert_int_equal(store_domain_set_state(st, UUID_WEB, DOMAIN_SHUTOFF, 1, -1), 0);
+    assert_int_equal(store_domain_get_row(st, "4", &row), 0);
+    assert_string_equal(row.name, "4");
+    expect_error(store_domain_get_row(st, "-1", &row), "domain '-1' not found");
     store_close(st);
 }
 
@@ -1059,6 +1089,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_domain_crud, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domain_duplicates_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domain_list_filters_and_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_domain_lookup_by_run_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domain_list_10000, setup, teardown),
         cmocka_unit_test_setup_teardown(test_network_crud, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_and_volumes, setup, teardown),
