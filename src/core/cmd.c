@@ -111,6 +111,12 @@ enum cmd_result cmd_run_argv(struct cmd_ctx *ctx, int argc, char **argv)
     const struct cmd_entry *e = cmd_find(argv[0]);
     if (!e)
         return CMD_USAGE;
+    return cmd_run_entry(ctx, e, argc, argv);
+}
+
+enum cmd_result cmd_run_entry(struct cmd_ctx *ctx, const struct cmd_entry *e, int argc, char **argv)
+{
+    err_clear();
     if (wants_help(argc, argv)) {
         cmd_print_help(e, ctx->out);
         return CMD_OK;

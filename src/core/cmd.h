@@ -41,8 +41,8 @@ struct cmd_ctx {
     struct store *store; /* opened lazily by cmd_store() */
     FILE *out;
     bool interactive; /* a terminal user is present (may prompt, run $EDITOR) */
-    bool in_tui;      /* running inside the TUI: commands that take over the terminal refuse or adapt */
-    bool stdin_busy;  /* stdin carries the batch script: `define -` must not read it */
+    bool in_tui; /* running inside the TUI: commands that take over the terminal refuse or adapt */
+    bool stdin_busy; /* stdin carries the batch script: `define -` must not read it */
 };
 /* The store, opened on first use. NULL with err_msg() set on failure. */
 struct store *cmd_store(struct cmd_ctx *ctx);
@@ -52,7 +52,7 @@ struct cmd_entry {
     const char *alias; /* NULL if none */
     const char *usage; /* "list [--all] [--inactive] [--name]" */
     const char *summary;
-    const char *opts; /* option spec, see above */
+    const char *opts;       /* option spec, see above */
     int min_args, max_args; /* positional; max -1 = unbounded */
     enum cmd_result (*exec)(struct cmd_ctx *ctx, struct cmd_args *args);
     unsigned flags; /* CMD_F_* */
@@ -66,7 +66,6 @@ struct cmd_entry {
 
 #define TVM_VERSION "0.1.0"
 
-
 /* Every command, in help order; NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];
 
@@ -75,6 +74,11 @@ extern const struct cmd_entry *const cmd_table[];
 const struct cmd_entry *cmd_find(const char *name);
 /* Parse argv (argv[0] is the command name) and run. */
 enum cmd_result cmd_run_argv(struct cmd_ctx *ctx, int argc, char **argv);
+/* Run one given entry as cmd_run_argv() runs a table entry (help, option
+ * parsing, the CMD_F_WRITES transaction). For callers with entries of
+ * their own, such as tests. */
+enum cmd_result cmd_run_entry(struct cmd_ctx *ctx, const struct cmd_entry *e, int argc,
+                              char **argv);
 /* Split one line like a shell (quotes, backslashes) and run it. */
 enum cmd_result cmd_run_line(struct cmd_ctx *ctx, const char *line);
 
