@@ -146,6 +146,8 @@ static int parse_vcpu(struct domain *d, xmlNodePtr root, const char *origin)
         if (rc < 0)
             return -1;
         d->vcpus_current = (unsigned)n;
+        if (d->vcpus_current == d->vcpus) /* virsh omits a current equal to the maximum */
+            xmlUnsetProp(vcpu, BAD_CAST "current");
     }
     d->vcpu_placement = xml_prop(vcpu, "placement");
     if (!d->vcpu_placement) {
@@ -236,6 +238,29 @@ static int parse_os(struct domain *d, xmlNodePtr root, const char *origin)
     return 0;
 }
 
+/* Insert `n` after the first of `preds` present in root (else at the end):
+ * how defaults land where virsh would print them. */
+static xmlNodePtr insert_after_first(xmlNodePtr root, xmlNodePtr n, const char *const *preds)
+{
+    xmlNodePtr after = NULL;
+    for (; *preds && !after; preds++)
+        after = xml_child(root, *preds);
+    if (after)
+        return xmlAddNextSibling(after, n);
+    return xmlAddChild(root, n);
+}
+
+/* Absent lifecycle actions get libvirt's defaults. In libvirt's order
+ * on_crash follows on_reboot, which follows on_poweroff, then <clock> ... */
+static xmlNodePtr lifecycle_default(xmlNodePtr root, const char *elem, const char *value)
+{
+    static const char *const before[] = {"on_reboot", "on_poweroff", "clock", "features",
+                                         "cpu",       "os",          "vcpu",  NULL};
+    size_t start = !strcmp(elem, "on_crash") ? 0 : !strcmp(elem, "on_reboot") ? 1 : 2;
+    xmlNodePtr n = xmlNewDocNode(root->doc, NULL, BAD_CAST elem, BAD_CAST value);
+    return insert_after_first(root, n, before + start);
+}
+
 static int parse_lifecycle(char **out, xmlNodePtr root, const char *elem, const char *origin)
 {
     static const char *const actions[] = {
@@ -243,7 +268,7 @@ static int parse_lifecycle(char **out, xmlNodePtr root, const char *elem, const 
         "coredump-destroy", "coredump-restart", NULL};
     xmlNodePtr n = xml_child(root, elem);
     if (!n)
-        return 0;
+        n = lifecycle_default(root, elem, strcmp(elem, "on_reboot") ? "destroy" : "restart");
     *out = xml_text(n);
     bool crash_only = *out && !strncmp(*out, "coredump-", 9);
     if (!xml_in_list(*out, actions) || (crash_only && strcmp(elem, "on_crash")))
@@ -257,6 +282,12 @@ static int parse_misc(struct domain *d, xmlNodePtr root, const char *origin)
     d->acpi = xml_child(features, "acpi") != NULL;
     d->apic = xml_child(features, "apic") != NULL;
     xmlNodePtr clock = xml_child(root, "clock");
+    if (!clock) { /* libvirt's default */
+        static const char *const before[] = {"features", "cpu", "os", "vcpu", NULL};
+        clock = insert_after_first(root, xmlNewDocNode(root->doc, NULL, BAD_CAST "clock", NULL),
+                                   before);
+        xml_set_prop(clock, "offset", "utc");
+    }
     d->clock_offset = xml_prop(clock, "offset");
     static const char *const offsets[] = {"utc",      "localtime", "timezone",
                                           "variable", "absolute",  NULL};

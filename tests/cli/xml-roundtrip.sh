@@ -1,0 +1,176 @@
+# Every corpus document through the real binary: define it, dump it, check
+# the dump against libvirt's schema and its values against the input -- for
+# domains, against what libvirt itself (virsh's test driver) makes of the
+# same file, so units and defaults are normalised the way virsh does.
+source "$(dirname "$0")/lib.sh"
+
+# xp FILE XPATH: the string value of XPATH in FILE ("" when absent).
+xp() {
+    xmllint --xpath "string($2)" "$1" 2>/dev/null || true
+}
+
+# vals FILE XPATH...: the string values of all XPATHs, in array VALS, from
+# one xmllint run (a fork per value makes this test crawl).
+vals() {
+    local f=$1 expr="concat(''" x
+    shift
+    for x in "$@"; do
+        expr+=", string($x), '@@'"
+    done
+    mapfile -d '' VALS < <(xmllint --xpath "$expr)" "$f" 2>/dev/null | sed 's/@@/\x00/g')
+}
+
+# agree WHAT A B XPATH...: each XPATH has the same value in files A and B.
+agree() {
+    local what=$1 a=$2 b=$3 i=0 x
+    shift 3
+    vals "$a" "$@"
+    local -a va=("${VALS[@]}")
+    vals "$b" "$@"
+    for x in "$@"; do
+        same "$what $x" "${va[i]}" "${VALS[i]}"
+        i=$((i + 1))
+    done
+}
+
+# same WHAT A B: two values must agree.
+same() {
+    [ "$2" = "$3" ] || fail "$1: '$2' != '$3'"
+}
+
+valid() { # FILE SCHEMA
+    virt-xml-validate "$1" "$2" >"$tmp/validate" 2>&1 ||
+        fail "$1 does not validate as $2: $(cat "$tmp/validate")"$'\n'"$(cat "$1")"
+}
+
+# ---- domains ----
+ndom=0
+for f in "$DATA"/domain/*.xml; do
+    name=$(xp "$f" /domain/name)
+    ok tvm define "$f"
+    out_has "Domain '$name' defined from $f"
+    tvm dumpxml "$name" >"$tmp/dom.xml"
+    valid "$tmp/dom.xml" domain
+    head -c 5 "$tmp/dom.xml" | grep -q '^<?xml' && fail "$name: dumpxml has an XML declaration"
+
+    virsh -q -c test:///default "define $f; dumpxml --inactive $name" >"$tmp/virsh.xml" ||
+        fail "virsh could not define $f"
+    agree "$name" "$tmp/dom.xml" "$tmp/virsh.xml" /domain/name /domain/@type /domain/memory \
+        /domain/memory/@unit /domain/currentMemory /domain/maxMemory /domain/maxMemory/@slots \
+        /domain/vcpu /domain/vcpu/@current /domain/vcpu/@placement /domain/title \
+        /domain/description /domain/cpu/@mode /domain/cpu/model /domain/cpu/topology/@cores \
+        /domain/os/type /domain/os/kernel /domain/os/initrd /domain/os/cmdline \
+        /domain/on_poweroff /domain/on_reboot /domain/on_crash /domain/clock/@offset \
+        "count(/domain/devices/disk)" "count(/domain/devices/interface)" \
+        "count(/domain/devices/graphics)" "count(/domain/devices/channel)" \
+        "count(/domain/devices/rng)"
+    # What the input fixed stays fixed; what it left out was generated.
+    uuid=$(xp "$tmp/dom.xml" /domain/uuid)
+    if grep -q '<uuid>' "$f"; then
+        same "$name uuid" "$uuid" "$(xp "$tmp/virsh.xml" /domain/uuid)"
+    else
+        [[ $uuid =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] ||
+            fail "$name: generated uuid '$uuid'"
+    fi
+    nnic=$(xp "$tmp/dom.xml" "count(/domain/devices/interface)")
+    for ((i = 1; i <= nnic; i++)); do
+        mac=$(xp "$tmp/dom.xml" "/domain/devices/interface[$i]/mac/@address")
+        want=$(xp "$f" "/domain/devices/interface[$i]/mac/@address")
+        if [ -n "$want" ]; then
+            same "$name nic $i mac" "$mac" "${want,,}"
+        else
+            [[ $mac =~ ^52:54:00(:[0-9a-f]{2}){3}$ ]] || fail "$name: generated MAC '$mac'"
+        fi
+    done
+    ndisk=$(xp "$tmp/dom.xml" "count(/domain/devices/disk)")
+    paths=()
+    for ((i = 1; i <= ndisk; i++)); do
+        for x in source/@file source/@dev target/@dev target/@bus driver/@cache serial \
+            boot/@order; do
+            paths+=("/domain/devices/disk[$i]/$x")
+        done
+        for x in readonly shareable; do
+            paths+=("count(/domain/devices/disk[$i]/$x)")
+        done
+    done
+    for ((i = 1; i <= nnic; i++)); do
+        for x in @type "source/@*[1]" model/@type link/@state target/@dev; do
+            paths+=("/domain/devices/interface[$i]/$x")
+        done
+    done
+    [ "${#paths[@]}" -eq 0 ] || agree "$name" "$tmp/dom.xml" "$f" "${paths[@]}"
+
+    # The dump is a fixed point: defining it again changes nothing.
+    ok tvm define "$tmp/dom.xml"
+    tvm dumpxml "$name" >"$tmp/dom2.xml"
+    cmp -s "$tmp/dom.xml" "$tmp/dom2.xml" || fail "$name: dumpxml changed after re-define: $(diff "$tmp/dom.xml" "$tmp/dom2.xml")"
+    ndom=$((ndom + 1))
+done
+[ "$ndom" -ge 30 ] || fail "only $ndom domain files"
+
+# Unknown XML survives define/dumpxml byte for byte (the file is in normal
+# form); dumpxml ends with a blank line, as virsh's does.
+tvm dumpxml keeper >"$tmp/keeper.xml"
+[ "$(tail -c 2 "$tmp/keeper.xml" | od -An -c | tr -d ' ')" = '\n\n' ] ||
+    fail "dumpxml does not end with a blank line"
+sed -i '$ {/^$/d}' "$tmp/keeper.xml"
+cmp -s "$tmp/keeper.xml" "$DATA/domain/hand-unknown.xml" ||
+    fail "hand-unknown.xml changed: $(diff "$tmp/keeper.xml" "$DATA/domain/hand-unknown.xml")"
+
+# Bad input names file, line and element, and changes nothing.
+printf '<domain type="kvm">\n  <name>broken</name>\n  <memory unit="XB">1</memory>\n</domain>\n' >"$tmp/bad.xml"
+run 1 tvm define "$tmp/bad.xml"
+err_has "bad.xml:3: <memory>: unknown unit 'XB'"
+run 1 tvm dumpxml broken
+
+# ---- networks, pools, volumes ----
+for f in "$DATA"/network/*.xml; do
+    name=$(xp "$f" /network/name)
+    ok tvm net-define "$f"
+    tvm net-dumpxml "$name" >"$tmp/net.xml"
+    valid "$tmp/net.xml" network
+    agree "network $name" "$tmp/net.xml" "$f" /network/name /network/uuid /network/bridge/@name \
+        /network/bridge/@stp /network/forward/@mode /network/forward/nat/port/@start \
+        /network/mac/@address /network/domain/@name "count(/network/ip)" /network/ip/@address \
+        /network/ip/@prefix /network/ip/@netmask /network/ip/dhcp/range/@start "count(//host)"
+done
+
+for f in "$DATA"/pool/*.xml; do
+    name=$(xp "$f" /pool/name)
+    ok tvm pool-define "$f"
+    tvm pool-dumpxml "$name" >"$tmp/pool.xml"
+    valid "$tmp/pool.xml" storagepool
+    agree "pool $name" "$tmp/pool.xml" "$f" /pool/name /pool/uuid /pool/@type /pool/target/path \
+        /pool/source/device/@path /pool/source/host/@name /pool/source/dir/@path \
+        /pool/source/name /pool/source/format/@type /pool/capacity /pool/available
+done
+
+for f in "$DATA"/volume/*.xml; do
+    name=$(xp "$f" /volume/name)
+    ok tvm vol-create images "$f"
+    tvm vol-dumpxml "$name" --pool images >"$tmp/vol.xml"
+    valid "$tmp/vol.xml" storagevol
+    agree "volume $name" "$tmp/vol.xml" "$f" /volume/name /volume/capacity /volume/capacity/@unit \
+        /volume/allocation /volume/target/format/@type /volume/backingStore/path \
+        /volume/backingStore/format/@type
+done
+# Units converted exactly: 20 G = 20 GiB, in bytes.
+printf "<volume>\n  <name>sized</name>\n  <capacity unit='G'>20</capacity>\n</volume>\n" >"$tmp/sized.xml"
+ok tvm vol-create images "$tmp/sized.xml"
+tvm vol-dumpxml sized --pool images >"$tmp/vol.xml"
+same "20G volume" "$(xp "$tmp/vol.xml" /volume/capacity)" 21474836480
+same "20G volume unit" "$(xp "$tmp/vol.xml" /volume/capacity/@unit)" bytes
+
+# ---- snapshots of the test driver's own domain ----
+for f in "$DATA"/snapshot/*.xml; do
+    name=$(xp "$f" /domainsnapshot/name)
+    ok tvm snapshot-create test "$f" --redefine
+    tvm snapshot-dumpxml test "$name" >"$tmp/snap.xml"
+    valid "$tmp/snap.xml" domainsnapshot
+    agree "snapshot $name" "$tmp/snap.xml" "$f" /domainsnapshot/name /domainsnapshot/description \
+        /domainsnapshot/state /domainsnapshot/parent/name /domainsnapshot/creationTime \
+        /domainsnapshot/memory/@snapshot /domainsnapshot/memory/@file \
+        "count(/domainsnapshot/disks/disk)" /domainsnapshot/disks/disk/source/@file \
+        /domainsnapshot/domain/uuid
+done
+echo "xml-roundtrip: $ndom domains and every network/pool/volume/snapshot file passed"
