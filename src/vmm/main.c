@@ -307,7 +307,7 @@ static void write_exit(const struct vmm *m, const char *reason, const char *deta
     json_object_object_add(o, "exit_code", json_object_new_int(code));
     FILE *f = fopen(tmp, "w");
     if (f) {
-        fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         if (fclose(f) == 0)
             rename(tmp, path);
     } else {

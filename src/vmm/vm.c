@@ -104,6 +104,12 @@ static int open_kvm(struct vm *vm)
 /* A fresh KVM VM over our RAM, the kernel loaded, vCPUs created (not running). */
 static int build_machine(struct vm *vm)
 {
+    /* Images first: a missing kernel is reported the same with or without KVM. */
+    uint64_t rsdp = 0;
+    if (vm->cfg.firmware && vm->cfg.firmware(vm, vm->cfg.firmware_opaque, &rsdp) < 0)
+        return err_prefix("firmware: ");
+    if (boot_load(vm, rsdp) < 0)
+        return -1;
     if (open_kvm(vm) < 0)
         return -1;
     do
@@ -123,11 +129,6 @@ static int build_machine(struct vm *vm)
     if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
         return err_errno("KVM_CREATE_PIT2");
     if (mem_kvm_map(vm) < 0)
-        return -1;
-    uint64_t rsdp = 0;
-    if (vm->cfg.firmware && vm->cfg.firmware(vm, vm->cfg.firmware_opaque, &rsdp) < 0)
-        return err_prefix("firmware: ");
-    if (boot_load(vm, rsdp) < 0)
         return -1;
     return vcpu_create_all(vm);
 }

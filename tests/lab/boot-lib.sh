@@ -1,0 +1,97 @@
+# Helpers for the tvm-vmm boot tests (sourced by t-boot*.sh): write a
+# domain, run tvm-vmm directly on it, and read the guest's console log.
+# Env: TVM_VMM, LAB_KERNEL, LAB_INITRD.
+: "${TVM_VMM:?} ${LAB_KERNEL:?} ${LAB_INITRD:?}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/tvm-boot-XXXXXX")
+BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-240}
+VMM_PID= DIR=
+
+boot_cleanup() {
+    [ -n "$VMM_PID" ] && kill -9 "$VMM_PID" 2>/dev/null
+    rm -rf "$T"
+}
+trap boot_cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    for f in "$DIR"/console.log "$DIR"/vmm.log "$DIR"/exit.json; do
+        [ -f "$f" ] && { echo "--- $f" >&2; tail -n 40 "$f" >&2; }
+    done
+    exit 1
+}
+step() { echo "== $*"; }
+
+# domain NAME VCPUS MEM_MIB CMDLINE_EXTRA [ON_REBOOT]: write $T/NAME/domain.xml, set DIR.
+domain() {
+    DIR=$T/$1
+    mkdir -p "$DIR"
+    cat >"$DIR/domain.xml" <<XML
+<domain type='kvm'>
+  <name>$1</name>
+  <memory unit='MiB'>$3</memory>
+  <vcpu>$2</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <kernel>$LAB_KERNEL</kernel>
+    <initrd>$LAB_INITRD</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1 $4</cmdline>
+  </os>
+  <features><acpi/><apic/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>${5:-restart}</on_reboot>
+  <on_crash>destroy</on_crash>
+</domain>
+XML
+}
+
+# start: run tvm-vmm on $DIR in the background (stderr to $DIR/vmm.log).
+start() {
+    "$TVM_VMM" --domain "$DIR/domain.xml" --rundir "$DIR" --console-log "$DIR/console.log" \
+        </dev/null >"$DIR/vmm.log" 2>&1 &
+    VMM_PID=$!
+}
+
+# count_console PATTERN: lines of the console log matching (0 if no log yet).
+count_console() {
+    local c
+    c=$(grep -c -- "$1" "$DIR/console.log" 2>/dev/null) || true
+    echo "${c:-0}"
+}
+
+# wait_console PATTERN [COUNT]: until the console log has COUNT lines matching.
+wait_console() {
+    local n=${2:-1} t=0
+    while [ "$(count_console "$1")" -lt "$n" ]; do
+        kill -0 "$VMM_PID" 2>/dev/null || fail "tvm-vmm exited while waiting for '$1' x$n"
+        [ $t -ge $((BOOT_TIMEOUT * 5)) ] && fail "no '$1' x$n on the console after ${BOOT_TIMEOUT}s"
+        sleep 0.2
+        t=$((t + 1))
+    done
+}
+
+# wait_exit: until tvm-vmm exits; sets VMM_RC.
+wait_exit() {
+    local t=0
+    while kill -0 "$VMM_PID" 2>/dev/null; do
+        [ $t -ge $((BOOT_TIMEOUT * 5)) ] && fail "tvm-vmm still running after ${BOOT_TIMEOUT}s"
+        sleep 0.2
+        t=$((t + 1))
+    done
+    wait "$VMM_PID"
+    VMM_RC=$?
+    VMM_PID=
+}
+
+# exit_reason: the "reason" of $DIR/exit.json.
+exit_reason() {
+    sed -n 's/.*"reason": *"\([^"]*\)".*/\1/p' "$DIR/exit.json" 2>/dev/null
+}
+
+# check_clean: exit.json there, no sockets or pid file left.
+check_clean() {
+    [ -f "$DIR/exit.json" ] || fail "no exit.json"
+    for f in vmm.pid control.sock console.sock; do
+        [ ! -e "$DIR/$f" ] || fail "$f left in the run directory"
+    done
+}
