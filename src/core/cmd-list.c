@@ -6,13 +6,53 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+static bool list_has_state_filter(const struct cmd_args *args)
+{
+    return cmd_has(args, "state-running") || cmd_has(args, "state-paused") ||
+           cmd_has(args, "state-shutoff") || cmd_has(args, "state-other");
+}
+
 static unsigned list_flags(const struct cmd_args *args)
 {
-    if (cmd_has(args, "all"))
+    if (cmd_has(args, "all") || list_has_state_filter(args))
         return STORE_LIST_ALL;
     if (cmd_has(args, "inactive"))
         return STORE_LIST_INACTIVE;
     return STORE_LIST_ACTIVE;
+}
+
+/* virsh's filters: the --state-* ones are or'ed, the others and'ed. */
+static bool list_wanted(const struct cmd_args *args, const struct store_domain_row *r)
+{
+    if (list_has_state_filter(args)) {
+        bool running = r->state == DOMAIN_RUNNING, paused = r->state == DOMAIN_PAUSED;
+        bool shutoff = r->state == DOMAIN_SHUTOFF;
+        bool other = !running && !paused && !shutoff;
+        if (!((cmd_has(args, "state-running") && running) ||
+              (cmd_has(args, "state-paused") && paused) ||
+              (cmd_has(args, "state-shutoff") && shutoff) ||
+              (cmd_has(args, "state-other") && other)))
+            return false;
+    }
+    if (cmd_has(args, "autostart") && !r->autostart)
+        return false;
+    if (cmd_has(args, "no-autostart") && r->autostart)
+        return false;
+    if (cmd_has(args, "persistent") && !r->persistent)
+        return false;
+    if (cmd_has(args, "transient") && r->persistent)
+        return false;
+    return true;
+}
+
+/* Keeps the rows that pass the filters, in order; returns how many. */
+static size_t list_filter(const struct cmd_args *args, struct store_domain_row *rows, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (list_wanted(args, &rows[i]))
+            rows[kept++] = rows[i];
+    return kept;
 }
 
 /* --name, --uuid or both ("UUID NAME"): one domain per line. */
@@ -50,6 +90,7 @@ static enum cmd_result list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     cmd_reconcile(ctx);
     if (!st || store_domain_list(st, list_flags(args), &rows, &n) < 0)
         return CMD_ERROR;
+    n = list_filter(args, rows, n);
     bool name = cmd_has(args, "name"), uuid = cmd_has(args, "uuid");
     if (name || uuid)
         list_plain(ctx->out, rows, n, name, uuid);
@@ -61,9 +102,12 @@ static enum cmd_result list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 
 const struct cmd_entry cmd_list_entry = {
     .name = "list",
-    .usage = "list [--all] [--inactive] [--name] [--uuid] [--title]",
+    .usage = "list [--all] [--inactive] [--name] [--uuid] [--title] [--state-running] "
+             "[--state-paused] [--state-shutoff] [--state-other] [--autostart] [--no-autostart] "
+             "[--persistent] [--transient]",
     .summary = "list domains (running ones unless --all or --inactive)",
-    .opts = "all,inactive,name,uuid,title,table",
+    .opts = "all,inactive,name,uuid,title,table,state-running,state-paused,state-shutoff,"
+            "state-other,autostart,no-autostart,persistent,transient",
     .min_args = 0,
     .max_args = 0,
     .exec = list_exec,

@@ -24,6 +24,15 @@ ok tvm list --all --uuid
 out_is "$uuid"$'\n'
 ok tvm list --all --uuid --name
 out_is "$uuid $name"$'\n'
+# virsh's filters
+ok tvm list --state-shutoff --name
+out_is "$name"$'\n'
+ok tvm list --state-running --state-paused --name
+out_is ""
+ok tvm list --all --transient --name
+out_is ""
+ok tvm list --all --persistent --no-autostart --name
+out_is "$name"$'\n'
 
 # dominfo reports the memory and vcpus of the XML.
 ok tvm dominfo "$name"
