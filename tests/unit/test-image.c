@@ -4,6 +4,8 @@
  * snapshots, raw. */
 #include "test-image-util.h"
 
+#include <pthread.h>
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -499,6 +501,69 @@ static void test_create_with_backing(void **state)
     assert_non_null(strstr(err_msg(), "missing.raw"));
 }
 
+struct writer_arg {
+    struct image *img;
+    const char *mirror;
+    uint64_t base, span;
+    unsigned seed;
+    int failed;
+};
+
+/* One thread's share: its own region, written with writev in pieces. */
+static void *writer_thread(void *p)
+{
+    struct writer_arg *a = p;
+    uint8_t *buf = malloc(96 * 1024);
+    unsigned seed = a->seed;
+    for (int i = 0; i < 60; i++) {
+        size_t len = 3 + (size_t)rand_r(&seed) % (96 * 1024 - 3);
+        uint64_t off = a->base + (uint64_t)rand_r(&seed) % (a->span - len);
+        fill_pattern(buf, len, off, a->seed);
+        struct iovec iov[3] = {
+            {buf, len / 3}, {buf + len / 3, len / 3}, {buf + 2 * (len / 3), len - 2 * (len / 3)}};
+        if (image_writev(a->img, iov, 3, off) != 0) {
+            a->failed = 1;
+            break;
+        }
+        raw_pwrite(a->mirror, buf, len, off);
+        uint8_t back[512];
+        if (image_read(a->img, back, off, len < 512 ? len : 512) != 0 ||
+            memcmp(back, buf, len < 512 ? len : 512) != 0) {
+            a->failed = 1;
+            break;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+/* Several threads on one image (the VMM's I/O threads): one lock keeps the
+ * shared metadata (L2 cache, reservations) consistent. */
+static void test_threads(void **state)
+{
+    (void)state;
+    const uint64_t size = 32 * MiB;
+    const char *p = tpath("t.qcow2"), *m = tpath("t.raw");
+    unlink(p);
+    unlink(m);
+    assert_int_equal(image_create_qcow2(p, size, 12, NULL, IMAGE_FORMAT_AUTO), 0);
+    assert_int_equal(image_create_raw(m, size), 0);
+    struct image *img = open_ok(p, 0);
+    pthread_t th[4];
+    struct writer_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (struct writer_arg){img, m, (uint64_t)i * (size / 4), size / 4, 100u + i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, writer_thread, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(args[i].failed, 0);
+    }
+    image_close(img);
+    check_clean(p);
+    compare_equal(p, m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -514,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_snapshots),
         cmocka_unit_test(test_raw),
         cmocka_unit_test(test_create_with_backing),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -275,12 +275,81 @@ static void test_backing_loops(void **state)
     assert_non_null(strstr(err_msg(), "gone.qcow2"));
 }
 
+static void copy_file(const char *from, const char *to)
+{
+    if (sh("cp '%s' '%s'", from, to) != 0)
+        fail_msg("cp failed");
+}
+
+/* Random damage to the metadata of a good image (header, L1, refcount table
+ * and block, L2, snapshot table): open, read, write, discard, close must
+ * fail cleanly or succeed, never crash (run under ASan/UBSan in CI). */
+static void test_random_mutations(void **state)
+{
+    (void)state;
+    const char *orig = tpath("fuzz-orig.qcow2"), *p = tpath("fuzz.qcow2");
+    unlink(orig);
+    assert_int_equal(sh("qemu-img create -q -f qcow2 -o cluster_size=4k fuzz-orig.qcow2 4M && "
+                        "qemu-io -c 'write -P 0x21 0 1M' -c 'write -P 0x22 3M 64k' "
+                        "fuzz-orig.qcow2 && qemu-img snapshot -c s fuzz-orig.qcow2 && qemu-io -c "
+                        "'write -P 0x23 512k 1M' fuzz-orig.qcow2"),
+                     0);
+    uint64_t l1 = peek_be64(orig, 40), rt = peek_be64(orig, 48);
+    uint64_t regions[6][2] = {
+        {0, 512},
+        {l1, 64},
+        {rt, 64},
+        {peek_be64(orig, rt), 512},
+        {peek_be64(orig, l1) & 0x00fffffffffffe00ull, 4096},
+        {peek_be64(orig, 64), 128},
+    };
+    unsigned seed = (unsigned)time(NULL);
+    print_message("seed %u\n", seed);
+    srand(seed);
+    uint8_t *buf = malloc(256 * 1024);
+    int opened = 0;
+    for (int round = 0; round < 400; round++) {
+        copy_file(orig, p);
+        int nmut = 1 + rand() % 3;
+        for (int k = 0; k < nmut; k++) {
+            uint64_t *r = regions[rand() % 6];
+            uint64_t at = r[0] + (uint64_t)rand() % r[1];
+            uint8_t v;
+            file_peek(p, at, &v, 1);
+            v = rand() % 2 ? (uint8_t)(v ^ (1u << (rand() % 8))) : (uint8_t)rand();
+            file_poke(p, at, &v, 1);
+        }
+        struct image *img = image_open(p, IMAGE_FORMAT_QCOW2, 0);
+        if (!img)
+            img = image_open(p, IMAGE_FORMAT_QCOW2, IMAGE_OPEN_RDONLY);
+        if (!img) {
+            assert_true(strlen(err_msg()) > 10);
+            continue;
+        }
+        opened++;
+        uint64_t size = image_get_size(img);
+        for (uint64_t off = 0; off < size && off < (64ull << 20); off += 256 * 1024)
+            image_read(img, buf, off, size - off < 256 * 1024 ? size - off : 256 * 1024);
+        for (int w = 0; w < 8 && size > 8192; w++) {
+            uint64_t off = (uint64_t)rand() % (size - 8192);
+            memset(buf, w, 8192);
+            image_write(img, buf, off, 1 + (size_t)rand() % 8192);
+        }
+        if (size > 65536)
+            image_discard(img, 0, 65536);
+        image_flush(img);
+        image_close(img);
+    }
+    free(buf);
+    print_message("%d of 400 damaged images opened\n", opened);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_header_fields),  cmocka_unit_test(test_bad_combined),
         cmocka_unit_test(test_bad_snapshot_entry), cmocka_unit_test(test_bad_l2_entries),
-        cmocka_unit_test(test_backing_loops),
+        cmocka_unit_test(test_backing_loops),      cmocka_unit_test(test_random_mutations),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

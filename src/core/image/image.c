@@ -137,7 +137,7 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
                                 struct chain_seen *seen, const char *top)
 {
     if (seen->n > IMAGE_MAX_CHAIN_DEPTH) {
-        errno = EINVAL;
+        errno = ELOOP;
         err_set("%s: backing chain deeper than %d images", top, IMAGE_MAX_CHAIN_DEPTH);
         return NULL;
     }
@@ -184,7 +184,8 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
         }
         img->backing = open_chain(bpath, img->backing_format, IMAGE_OPEN_RDONLY, seen, top);
         if (!img->backing) {
-            if (seen->n > 1 && strstr(err_msg(), "backing") == NULL)
+            /* Chain errors (ELOOP) already name the top image and the culprit. */
+            if (errno != ELOOP)
                 err_prefix("%s: backing file: ", path);
             free(bpath);
             goto fail;

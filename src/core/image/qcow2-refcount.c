@@ -360,6 +360,12 @@ static int refill(struct qcow2 *q)
         }
         uint64_t idx = c & ((1ull << q->rb_bits) - 1);
         if (rb_get(q, sp.data, idx) == 0) {
+            /* A free metadata cluster means broken refcounts: never hand it out. */
+            if (qcow2_meta_find(q, c << q->cluster_bits) >= 0) {
+                span_flush(q, &sp);
+                return qcow2_signal_corruption(q, "metadata cluster 0x%llx has refcount 0",
+                                               (unsigned long long)(c << q->cluster_bits));
+            }
             uint32_t lo, hi;
             rb_set(q, sp.data, idx, 1, &lo, &hi);
             if (sp.lo >= sp.hi) {

@@ -515,16 +515,36 @@ static int qcow2_read(struct image *img, void *buf, uint64_t off, size_t len)
     if (q->broken)
         return refuse_broken(q);
     uint8_t *p = buf;
+    /* Clusters adjacent in the file too are read with one pread. */
+    uint8_t *run_buf = NULL;
+    uint64_t run_host = 0;
+    size_t run_len = 0;
     while (len > 0) {
         uint64_t in = off & (q->cluster_size - 1);
         size_t n = q->cluster_size - in < len ? (size_t)(q->cluster_size - in) : len;
         struct mapping m;
-        if (lookup(q, off, &m) < 0 || read_mapped(q, &m, p, off, n) < 0)
+        if (lookup(q, off, &m) < 0)
             return -1;
+        if (m.type == CL_NORMAL && run_len && run_host + run_len == m.host + in) {
+            run_len += n;
+        } else {
+            if (run_len && image_pread_full(img, run_buf, run_len, run_host, true) < 0)
+                return -1;
+            run_len = 0;
+            if (m.type == CL_NORMAL) {
+                run_buf = p;
+                run_host = m.host + in;
+                run_len = n;
+            } else if (read_mapped(q, &m, p, off, n) < 0) {
+                return -1;
+            }
+        }
         p += n;
         off += n;
         len -= n;
     }
+    if (run_len && image_pread_full(img, run_buf, run_len, run_host, true) < 0)
+        return -1;
     return 0;
 }
 
