@@ -1,8 +1,10 @@
 /* The QMP control server of tvm-vmm (see src/core/vmm-protocol.h for the
- * wire contract). It listens on a unix socket (0600), serves several
- * clients at once on the main event loop, never blocks: input is framed by
- * '\n' and bounded (CONTROL_MAX_LINE), output per client is bounded
- * (CONTROL_MAX_OUTBUF) and a client that stops reading is dropped.
+ * wire contract). It listens on a unix socket (0600), serves up to
+ * CONTROL_MAX_CLIENTS clients at once on the main event loop and never
+ * blocks: input is a stream of JSON objects (one per line in practice), a
+ * request larger than CONTROL_MAX_LINE is refused with an error, output is
+ * one JSON object per line, bounded per client (CONTROL_MAX_OUTBUF), and a
+ * client that stops reading is dropped.
  *
  * Actions reach the VM through struct control_ops, whose members have the
  * exact signatures of the vmm.h functions: main.c uses control_init() (the
