@@ -70,6 +70,7 @@ xmlDocPtr xml_read(const char *xml, size_t len, const char *origin, const char *
 {
     if (len > INT_MAX)
         return err_set("%s: document too large", origin), NULL;
+    xmlInitParser(); /* idempotent; makes later use from threads safe */
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
     if (!ctxt)
         return err_set("%s: out of memory", origin), NULL;
@@ -94,6 +95,12 @@ xmlDocPtr xml_read(const char *xml, size_t len, const char *origin, const char *
         else
             err_set("%s: parse error: malformed XML", origin);
         return NULL;
+    }
+    /* libvirt XML has no DTD; entities from one could expand without bound
+     * when read and would dangle once the DTD is dropped on output. */
+    if (doc->intSubset || doc->extSubset) {
+        xmlFreeDoc(doc);
+        return err_set("%s: <!DOCTYPE> is not accepted in libvirt XML", origin), NULL;
     }
     xmlNodePtr r = xmlDocGetRootElement(doc);
     if (!r) {
