@@ -108,23 +108,39 @@ static int store_prepare_file(const char *path)
     return 0;
 }
 
+/* Switching a fresh file to WAL needs a moment of exclusive access, and
+ * SQLite answers BUSY at once there instead of calling the busy handler:
+ * when several tvm processes open a new file together, retry for as long as
+ * the busy timeout would have waited. */
+static int store_enable_wal(struct store *st)
+{
+    for (int waited_ms = 0;; waited_ms += 5) {
+        sqlite3_stmt *stmt;
+        if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
+            return store_sql_error(st, "cannot enable WAL");
+        int rc = sqlite3_step(stmt);
+        bool wal =
+            rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(stmt, 0), "wal") == 0;
+        if (rc != SQLITE_ROW)
+            store_sql_error(st, "cannot enable WAL");
+        sqlite3_finalize(stmt);
+        if ((rc & 0xff) == SQLITE_BUSY && waited_ms < STORE_BUSY_TIMEOUT_MS) {
+            usleep(5000);
+            continue;
+        }
+        if (rc != SQLITE_ROW)
+            return -1;
+        return wal ? 0 : err_set("cannot enable WAL journal mode");
+    }
+}
+
 static int store_configure(struct store *st)
 {
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
     if (store_exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", "pragma") < 0)
         return -1;
-    sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
-        return store_sql_error(st, "cannot enable WAL");
-    int rc = sqlite3_step(stmt);
-    bool wal = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(stmt, 0), "wal") == 0;
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_ROW)
-        return store_sql_error(st, "cannot enable WAL");
-    if (!wal)
-        return err_set("cannot enable WAL journal mode");
-    return 0;
+    return store_enable_wal(st);
 }
 
 int store_open(const char *path, struct store **out)

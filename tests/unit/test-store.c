@@ -1062,6 +1062,55 @@ static void test_second_connection(void **state)
     store_close(b);
 }
 
+/* Several tvm processes opening a fresh file at once: one creates the
+ * schema, the others wait for it; every one of them can then write. The
+ * race is short, so it is run on several fresh files. */
+static void race_first_open(const char *path, int nproc)
+{
+    pid_t pids[16];
+    for (int i = 0; i < nproc; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            char name[16], uuid[UUID_STR_LEN];
+            snprintf(name, sizeof(name), "vm%d", i);
+            snprintf(uuid, sizeof(uuid), "00000000-0000-4000-8000-%012d", i);
+            struct store *st;
+            if (store_open(path, &st) < 0) {
+                fprintf(stderr, "child %d: %s\n", i, err_msg());
+                _exit(1);
+            }
+            struct domain *d = make_domain(name, uuid, 1, 64);
+            int rc = store_domain_insert(st, d);
+            if (rc < 0)
+                fprintf(stderr, "child %d: %s\n", i, err_msg());
+            domain_free(d);
+            store_close(st);
+            _exit(rc < 0 ? 2 : 0);
+        }
+    }
+    for (int i = 0; i < nproc; i++) {
+        int status;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    struct store *st = open_store(path);
+    assert_int_equal(store_schema_version(st), 1);
+    assert_int_equal(domain_count(st), (size_t)nproc);
+    store_close(st);
+}
+
+static void test_concurrent_first_open(void **state)
+{
+    struct fixture *f = *state;
+    for (int round = 0; round < 12; round++) {
+        char path[160];
+        snprintf(path, sizeof(path), "%s/race%d/tvm.db", f->dir, round);
+        race_first_open(path, 8);
+    }
+}
+
 static void test_name_too_long(void **state)
 {
     struct fixture *f = *state;
@@ -1101,6 +1150,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nested_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_transaction_leaves_old_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_too_long, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
