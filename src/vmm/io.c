@@ -20,8 +20,8 @@ static bool overlaps(const struct io_range *r, unsigned n, uint64_t base, uint64
     return false;
 }
 
-static int add_range(struct io_range *r, unsigned *n, const char *what, uint64_t base,
-                     uint64_t len, const struct io_ops *ops, void *opaque)
+static int add_range(struct io_range *r, unsigned *n, const char *what, uint64_t base, uint64_t len,
+                     const struct io_ops *ops, void *opaque)
 {
     if (len == 0 || !ops)
         return err_set("%s 0x%" PRIx64 ": empty range or no handlers", what, base);
@@ -54,7 +54,8 @@ static const struct io_range *find(const struct io_range *r, unsigned n, uint64_
                                    uint32_t len)
 {
     for (unsigned i = 0; i < n; i++)
-        if (addr >= r[i].base && addr - r[i].base < r[i].len && len <= r[i].len - (addr - r[i].base))
+        if (addr >= r[i].base && addr - r[i].base < r[i].len &&
+            len <= r[i].len - (addr - r[i].base))
             return &r[i];
     return NULL;
 }

@@ -65,9 +65,12 @@ static void usage(FILE *f)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"domain", required_argument, NULL, 'd'},   {"rundir", required_argument, NULL, 'r'},
-        {"console-log", required_argument, NULL, 'l'}, {"foreground", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"domain", required_argument, NULL, 'd'},
+        {"rundir", required_argument, NULL, 'r'},
+        {"console-log", required_argument, NULL, 'l'},
+        {"foreground", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -156,8 +159,8 @@ static void config_from_domain(const struct domain *d, struct vm_config *c)
     c->kernel = d->os_kernel;
     c->initrd = d->os_initrd;
     c->cmdline = d->os_cmdline;
-    c->reboot_restarts = !d->on_reboot || is(d->on_reboot, "restart") ||
-                         is(d->on_reboot, "rename-restart");
+    c->reboot_restarts =
+        !d->on_reboot || is(d->on_reboot, "restart") || is(d->on_reboot, "rename-restart");
     c->crash_restarts = is(d->on_crash, "restart") || is(d->on_crash, "rename-restart");
     c->poweroff_restarts = is(d->on_poweroff, "restart") || is(d->on_poweroff, "rename-restart");
 }
@@ -307,7 +310,9 @@ static void write_exit(const struct vmm *m, const char *reason, const char *deta
     json_object_object_add(o, "exit_code", json_object_new_int(code));
     FILE *f = fopen(tmp, "w");
     if (f) {
-        fprintf(f, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        fprintf(f, "%s\n",
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
         if (fclose(f) == 0)
             rename(tmp, path);
     } else {

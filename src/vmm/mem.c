@@ -21,14 +21,13 @@
 int mem_layout(uint64_t ram_bytes, struct mem_region *out, unsigned *n)
 {
     if (ram_bytes < MIN_RAM)
-        return err_set("memory: %" PRIu64 " KiB is too little (at least %llu MiB)",
-                       ram_bytes >> 10, MIN_RAM >> 20);
+        return err_set("memory: %" PRIu64 " KiB is too little (at least %llu MiB)", ram_bytes >> 10,
+                       MIN_RAM >> 20);
     if (ram_bytes > MAX_RAM)
         return err_set("memory: %" PRIu64 " KiB is more than tvm-vmm supports (%llu GiB)",
                        ram_bytes >> 10, MAX_RAM >> 30);
     if (ram_bytes & 0xFFF)
-        return err_set("memory: %" PRIu64 " bytes is not a whole number of 4 KiB pages",
-                       ram_bytes);
+        return err_set("memory: %" PRIu64 " bytes is not a whole number of 4 KiB pages", ram_bytes);
     uint64_t low = ram_bytes < MEM_HOLE_START ? ram_bytes : MEM_HOLE_START;
     out[0] = (struct mem_region){.gpa = 0, .size = low};
     *n = 1;

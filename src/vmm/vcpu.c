@@ -220,8 +220,9 @@ static void handle_exit(struct vcpu *v)
         }
         break;
     case KVM_EXIT_INTERNAL_ERROR:
-        crash(v, run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? "emulation failure"
-                                                                          : "KVM internal error",
+        crash(v,
+              run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? "emulation failure"
+                                                                     : "KVM internal error",
               run->internal.suberror);
         break;
     case KVM_EXIT_FAIL_ENTRY:

@@ -71,6 +71,8 @@ void vm_free(struct vm *vm)
     if (vm->event_fd >= 0)
         close(vm->event_fd);
     mem_release(vm);
+    for (unsigned i = 0; i < vm->nowned; i++)
+        free(vm->owned[i]);
     free(vm->cpuid);
     free(vm->unknown_pio);
     pthread_mutex_destroy(&vm->lock);
@@ -150,6 +152,14 @@ int vm_start(struct vm *vm)
     vm->pause_req = false;
     pthread_mutex_unlock(&vm->lock);
     return vcpu_start_all(vm);
+}
+
+int vm_own(struct vm *vm, void *p)
+{
+    if (vm->nowned >= VM_MAX_IO)
+        return err_set("too many devices");
+    vm->owned[vm->nowned++] = p;
+    return 0;
 }
 
 int vm_event_fd(struct vm *vm)

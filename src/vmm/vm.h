@@ -40,10 +40,10 @@ struct vm_config {
     unsigned vcpus;
     unsigned sockets, cores, threads; /* 0 = derive (1 socket, vcpus cores, 1 thread) */
     const char *kernel;
-    const char *initrd;  /* may be NULL */
-    const char *cmdline; /* may be NULL */
-    bool reboot_restarts;  /* on_reboot == restart (default) */
-    bool crash_restarts;   /* on_crash == restart */
+    const char *initrd;     /* may be NULL */
+    const char *cmdline;    /* may be NULL */
+    bool reboot_restarts;   /* on_reboot == restart (default) */
+    bool crash_restarts;    /* on_crash == restart */
     bool poweroff_restarts; /* on_poweroff == restart */
     /* Called after the kernel is loaded at every (re)boot, before vCPUs run,
      * to place firmware tables; may be NULL. Returns the RSDP address (0 if none) or -1. */
@@ -72,7 +72,7 @@ struct vcpu {
 
 /* Entry state a boot loader leaves for the BSP. */
 struct boot_entry {
-    bool pvh;          /* 32-bit protected mode PVH entry, else 64-bit */
+    bool pvh; /* 32-bit protected mode PVH entry, else 64-bit */
     uint64_t rip;
     uint64_t zero_page; /* RSI (64-bit) or RBX = hvm_start_info (PVH) */
     uint64_t gdt;       /* GDT base (3 entries + TSS placeholder) */
@@ -110,11 +110,11 @@ struct vm {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     enum vm_run_state state;
-    bool pause_req;   /* vCPUs park */
-    bool stop_req;    /* vCPU threads exit */
+    bool pause_req; /* vCPUs park */
+    bool stop_req;  /* vCPU threads exit */
     enum vm_request req;
     char req_detail[256];
-    int event_fd;     /* vCPU threads -> main loop */
+    int event_fd; /* vCPU threads -> main loop */
 
     bool quit;
     char quit_reason[32];
@@ -127,6 +127,9 @@ struct vm {
     unsigned nreset_hooks;
 
     struct boot_entry entry;
+
+    void *owned[VM_MAX_IO]; /* device state freed with the VM */
+    unsigned nowned;
 };
 
 /* vm.c */
@@ -134,6 +137,8 @@ struct vm *vm_new(const struct vm_config *cfg);
 void vm_free(struct vm *vm);
 int vm_start(struct vm *vm);
 int vm_event_fd(struct vm *vm);
+/* Hand device state to the VM: vm_free() frees it. */
+int vm_own(struct vm *vm, void *p);
 /* Main loop: handle what vCPU threads asked for. */
 void vm_poll(struct vm *vm);
 bool vm_quit_requested(struct vm *vm, const char **reason, const char **detail);
@@ -155,7 +160,7 @@ int io_register_legacy(struct vm *vm);
 /* vcpu.c */
 int vcpu_create_all(struct vm *vm);
 int vcpu_start_all(struct vm *vm);
-void vcpu_stop_all(struct vm *vm);  /* threads exit, fds closed */
+void vcpu_stop_all(struct vm *vm); /* threads exit, fds closed */
 void vcpu_kick_all(struct vm *vm);
 unsigned vcpu_apic_id(const struct vm_config *cfg, unsigned index);
 

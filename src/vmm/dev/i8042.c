@@ -10,6 +10,7 @@
 
 #include "core/err.h"
 #include "dev/legacy.h"
+#include "vm.h"
 
 #define I8042_DATA 0x60
 #define I8042_CMD 0x64
@@ -18,7 +19,7 @@
 
 #define STS_OBF 0x01
 #define STS_SYS 0x04
-#define STS_CMD 0x08 /* last write was a command */
+#define STS_CMD 0x08      /* last write was a command */
 #define STS_UNLOCKED 0x10 /* keylock switch open */
 #define STS_AUXDATA 0x20
 
@@ -239,11 +240,13 @@ int i8042_init(struct vm *vm)
     k->cmdbyte = CB_KBD_INT | CB_SYS | CB_XLATE;
     pthread_mutex_init(&k->lock, NULL);
     /* Two single ports: 0x61 between them belongs to the in-kernel PIT. */
-    if (vm_register_pio(vm, I8042_DATA, 1, &data_ops, k) < 0 ||
-        vm_register_pio(vm, I8042_CMD, 1, &cmd_ops, k) < 0) {
-        pthread_mutex_destroy(&k->lock);
+    if (vm_own(vm, k) < 0) {
         free(k);
         return -1;
     }
+    /* On failure the VM still owns k and frees it. */
+    if (vm_register_pio(vm, I8042_DATA, 1, &data_ops, k) < 0 ||
+        vm_register_pio(vm, I8042_CMD, 1, &cmd_ops, k) < 0)
+        return -1;
     return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "core/err.h"
 #include "dev/legacy.h"
+#include "vm.h"
 
 #define RTC_SECONDS 0x00
 #define RTC_MINUTES 0x02
@@ -145,10 +146,9 @@ int rtc_init(struct vm *vm, bool localtime)
     r->localtime = localtime;
     r->ram[RTC_REG_A] = 0x26; /* 32.768 kHz time base, 1024 Hz periodic rate */
     r->ram[RTC_REG_B] = REG_B_24H;
-    if (vm_register_pio(vm, 0x70, 2, &rtc_ops, r) < 0) {
-        pthread_mutex_destroy(&r->lock);
+    if (vm_own(vm, r) < 0) {
         free(r);
         return -1;
     }
-    return 0;
+    return vm_register_pio(vm, 0x70, 2, &rtc_ops, r);
 }

@@ -117,7 +117,8 @@ int boot_e820(uint64_t ram_bytes, struct boot_e820_entry *tab, unsigned max)
     tab[i++] = (struct boot_e820_entry){
         .addr = BOOT_KERNEL_GPA, .size = r[0].size - BOOT_KERNEL_GPA, .type = BOOT_E820_RAM};
     if (n > 1)
-        tab[i++] = (struct boot_e820_entry){.addr = r[1].gpa, .size = r[1].size, .type = BOOT_E820_RAM};
+        tab[i++] =
+            (struct boot_e820_entry){.addr = r[1].gpa, .size = r[1].size, .type = BOOT_E820_RAM};
     return (int)i;
 }
 
@@ -406,7 +407,8 @@ int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t len, uint64_t rsdp_g
             return -1;
     }
     for (int i = 0; i < n; i++) {
-        struct pvh_memmap_entry m = {.addr = e820[i].addr, .size = e820[i].size, .type = e820[i].type};
+        struct pvh_memmap_entry m = {
+            .addr = e820[i].addr, .size = e820[i].size, .type = e820[i].type};
         if (put(vm, si.memmap_paddr + i * sizeof m, &m, sizeof m, "PVH memory map") < 0)
             return -1;
     }

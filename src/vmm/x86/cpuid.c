@@ -103,8 +103,7 @@ static void add_entry(struct kvm_cpuid2 *c, struct kvm_cpuid_entry2 e)
 }
 
 /* Extended topology (0xB, 0x1F): level 0 SMT, level 1 core, then invalid. */
-static void add_ext_topology(struct kvm_cpuid2 *c, uint32_t fn, const struct topo *t,
-                             unsigned apic)
+static void add_ext_topology(struct kvm_cpuid2 *c, uint32_t fn, const struct topo *t, unsigned apic)
 {
     drop_leaf(c, fn);
     struct kvm_cpuid_entry2 e = {.function = fn, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX};
@@ -183,8 +182,8 @@ int cpuid_setup_vcpu(struct vm *vm, struct vcpu *v)
         struct kvm_cpuid_entry2 *e = &c->entries[i];
         switch (e->function) {
         case 1:
-            e->ebx = (e->ebx & 0x0000FFFF) | (v->apic_id << 24) |
-                     ((1u << t.core_shift) & 0xFF) << 16;
+            e->ebx =
+                (e->ebx & 0x0000FFFF) | (v->apic_id << 24) | ((1u << t.core_shift) & 0xFF) << 16;
             e->ecx |= CPUID_1_ECX_HYPERVISOR;
             if (per_pkg > 1)
                 e->edx |= CPUID_1_EDX_HTT;

@@ -19,7 +19,8 @@ int msr_setup_vcpu(struct vm *vm, struct vcpu *v)
     struct {
         struct kvm_msrs hdr;
         struct kvm_msr_entry e[1];
-    } m = {.hdr.nmsrs = 1, .e[0] = {.index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING}};
+    } m = {.hdr.nmsrs = 1,
+           .e[0] = {.index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING}};
     int n = ioctl(v->fd, KVM_SET_MSRS, &m);
     if (n < 0)
         return err_errno("KVM_SET_MSRS (vCPU %u)", v->index);
