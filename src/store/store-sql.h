@@ -135,6 +135,10 @@
       "SELECT * FROM events WHERE ?1 IS NULL OR object_name = ?1 ORDER BY id DESC LIMIT ?2) "      \
       "ORDER BY id")
 
+/* ---- connection set-up (store_open) ---- */
+#define STORE_SQL_PRAGMAS "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+#define STORE_SQL_WAL "PRAGMA journal_mode = WAL"
+
 /* ---- schema migrations ---- */
 
 /* Version 1: the first schema. Never edit it once released: add a new step. */

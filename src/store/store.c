@@ -116,7 +116,7 @@ static int store_enable_wal(struct store *st)
 {
     for (int waited_ms = 0;; waited_ms += 5) {
         sqlite3_stmt *stmt;
-        if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(st->db, STORE_SQL_WAL, -1, &stmt, NULL) != SQLITE_OK)
             return store_sql_error(st, "cannot enable WAL");
         int rc = sqlite3_step(stmt);
         bool wal =
@@ -138,7 +138,7 @@ static int store_configure(struct store *st)
 {
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-    if (store_exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", "pragma") < 0)
+    if (store_exec(st, STORE_SQL_PRAGMAS, "pragma") < 0)
         return -1;
     return store_enable_wal(st);
 }
