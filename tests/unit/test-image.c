@@ -564,6 +564,35 @@ static void test_threads(void **state)
     compare_equal(p, m);
 }
 
+/* A dirty bitmap we do not update must not be trusted afterwards: its
+ * autoclear bit is cleared before the first write. */
+static void test_autoclear_cleared(void **state)
+{
+    (void)state;
+    const char *p = tpath("bm.qcow2");
+    unlink(p);
+    assert_int_equal(sh("qemu-img create -q -f qcow2 bm.qcow2 8M && qemu-img bitmap --add "
+                        "bm.qcow2 b0"),
+                     0);
+    assert_int_equal(peek_be64(p, 88), 1);
+    struct image *img = open_ok(p, IMAGE_OPEN_RDONLY);
+    image_close(img);
+    assert_int_equal(peek_be64(p, 88), 1); /* read-only opens change nothing */
+    img = open_ok(p, 0);
+    uint8_t b[4096];
+    memset(b, 0x44, sizeof(b));
+    assert_int_equal(image_write(img, b, 0, sizeof(b)), 0);
+    image_close(img);
+    assert_int_equal(peek_be64(p, 88), 0);
+    /* QEMU now drops the bitmap: its clusters count as leaked, nothing worse. */
+    int rc = sh("qemu-img check bm.qcow2 > bm.out 2>&1");
+    assert_true(rc == 0 || rc == 3);
+    assert_int_equal(sh("grep -q 'bitmaps are now considered inconsistent' bm.out"), 0);
+    assert_int_equal(sh("qemu-img check -q -r leaks bm.qcow2 && qemu-img check -q bm.qcow2"), 0);
+    assert_int_equal(sh("qemu-io -c 'read -P 0x44 0 4k' bm.qcow2 | grep -q 'verification failed'"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_raw),
         cmocka_unit_test(test_create_with_backing),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_autoclear_cleared),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -341,7 +341,7 @@ static int qcow2_open(struct image *img)
     if (!img->read_only && q->autoclear) {
         /* We do not maintain what those features describe (e.g. bitmaps): clear them. */
         uint8_t zero[8] = {0};
-        if (image_pwrite_full(img, zero, 8, QCOW2_OFF_AUTOCLEAR) < 0)
+        if (image_pwrite_full(img, zero, 8, QCOW2_OFF_AUTOCLEAR) < 0 || qcow2_sync(q) < 0)
             return -1;
         q->autoclear = 0;
     }
