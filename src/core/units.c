@@ -50,7 +50,7 @@ int units_to_bytes(uint64_t value, const char *unit, uint64_t default_scale, uin
 
 int units_parse_memory_kib(const char *text, const char *unit, uint64_t *kib)
 {
-    uint64_t v, bytes;
+    uint64_t v, bytes = 0;
     if (xml_parse_u64(text, UINT64_MAX, &v) < 0)
         return err_set("invalid value '%s'", text ? text : "");
     if (units_to_bytes(v, unit, 1024, LLONG_MAX, &bytes) < 0)
