@@ -235,8 +235,11 @@ static void last_log_line(const char *uuid, char *buf, size_t len)
     char line[1024];
     while (fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\r\n")] = '\0';
-        if (line[0])
-            snprintf(buf, len, "%s", line);
+        if (line[0]) {
+            size_t n = strlen(line) < len ? strlen(line) : len - 1;
+            memcpy(buf, line, n);
+            buf[n] = '\0';
+        }
     }
     fclose(f);
 }
