@@ -14,6 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A snapshot that embeds its domain's definition belongs to that domain
+ * only (virsh snapshot-create --redefine checks the same). */
+static int store_snapshot_check_owner(struct store *st, const char *domain,
+                                      const struct snapshot *s)
+{
+    struct store_domain_row row;
+    if (!s->domain_uuid || !s->domain_uuid[0])
+        return 0;
+    if (store_domain_get_row(st, domain, &row) < 0)
+        return -1;
+    if (strcmp(row.uuid, s->domain_uuid) != 0)
+        return err_set("snapshot '%s' belongs to the domain with uuid %s, not to '%s'", s->name,
+                       s->domain_uuid, row.name);
+    return 0;
+}
+
 int store_snapshot_insert(struct store *st, const char *domain_uuid, const struct snapshot *s,
                           bool make_current)
 {
@@ -25,7 +41,8 @@ int store_snapshot_insert(struct store *st, const char *domain_uuid, const struc
         return err_prefix("snapshot '%s': ", s->name);
     if (store_begin(st) < 0)
         goto fail_free;
-    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0)
+    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0 ||
+        store_snapshot_check_owner(st, domain_uuid, s) < 0)
         goto fail;
     if (s->parent && s->parent[0]) {
         sqlite3_stmt *get = store_stmt(st, STMT_SNAPSHOT_GET);

@@ -849,6 +849,36 @@ static void test_snapshot_tree(void **state)
     store_close(st);
 }
 
+/* A snapshot whose embedded <domain> names another guest is refused. */
+static void test_snapshot_of_other_domain_refused(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = open_store(f->path);
+    insert_domain(st, "web", UUID_WEB);
+    insert_domain(st, "db", UUID_DB);
+    const char *xml = "<domainsnapshot><name>s1</name><state>shutoff</state>"
+                      "<creationTime>100</creationTime>"
+                      "<domain type='kvm'><name>web</name><uuid>" UUID_WEB "</uuid>"
+                      "<memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>"
+                      "</domainsnapshot>";
+    struct snapshot *s;
+    assert_int_equal(snapshot_parse(xml, strlen(xml), "s1.xml", &s), 0);
+    expect_error(store_snapshot_insert(st, "db", s, true),
+                 "snapshot 's1' belongs to the domain with uuid " UUID_WEB ", not to 'db'");
+    struct store_snapshot_row *rows;
+    size_t n;
+    assert_int_equal(store_snapshot_list(st, "db", &rows, &n), 0);
+    assert_int_equal(n, 0);
+    free(rows);
+    assert_int_equal(store_snapshot_insert(st, "web", s, true), 0);
+    assert_int_equal(store_snapshot_list(st, "web", &rows, &n), 0);
+    assert_int_equal(n, 1);
+    assert_true(rows[0].current);
+    free(rows);
+    snapshot_free(s);
+    store_close(st);
+}
+
 /* A chain deleted from the middle, with a deeper tree under it. */
 static void test_snapshot_delete_with_grandchildren(void **state)
 {
@@ -1143,6 +1173,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_network_crud, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_and_volumes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_tree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_of_other_domain_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_delete_with_grandchildren, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_delete_failure_changes_nothing, setup,
                                         teardown),
