@@ -76,9 +76,12 @@ struct app {
     bool utf8;
     bool redraw;
     bool quit;
+    bool in_dispatch, nested_wait; /* a key's action ran a dialog (not timed by the bench) */
     char message[1024];
     bool message_error;
     int64_t last_refresh_ms;
+    int64_t last_reload_ms;
+    char db_stamp[128]; /* sizes and mtimes of the db and its WAL at the last reload */
     int64_t last_sample_ms;
     /* bench instrumentation (TVM_TUI_BENCH=FILE) */
     const char *bench_path;
@@ -86,14 +89,16 @@ struct app {
     double first_frame_us;
     double redraw_total_ms, redraw_max_ms;
     unsigned redraw_count;
+    double refresh_total_ms, refresh_max_ms;
+    unsigned refresh_count;
 };
 
 /* tui.c: the loop */
 int app_wait_key(struct app *a); /* next key; services refresh and console while waiting */
 void app_message(struct app *a, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int app_refresh(struct app *a);         /* reconcile + reload; reaction */
-void app_suspend_screen(struct app *a); /* before $EDITOR or a full-screen attach */
+int app_refresh(struct app *a, bool force); /* reconcile, reload if the store changed */
+void app_suspend_screen(struct app *a);     /* before $EDITOR or a full-screen attach */
 void app_resume_screen(struct app *a);
 
 /* draw.c */

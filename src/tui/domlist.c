@@ -175,8 +175,9 @@ static int cmp_view(const void *pa, const void *pb)
     default:
         break;
     }
+    /* Items are in the store's name order, so their index breaks ties by name cheaply. */
     if (c == 0)
-        c = strcmp(a->name, b->name);
+        c = a < b ? -1 : a > b;
     return sorting->reverse ? -c : c;
 }
 
@@ -190,10 +191,16 @@ void domlist_rebuild(struct domlist *l)
     for (size_t i = 0; i < l->n; i++)
         if (!l->filter[0] || strcasestr(l->items[i].name, l->filter))
             l->view[l->nview++] = i;
-    /* The store returns rows by name, so the default order needs no sort. */
-    if (l->sort != SORT_NAME || l->reverse) {
+    /* The store returns rows by name, so sorting by name needs no comparisons. */
+    if (l->sort != SORT_NAME) {
         sorting = l;
         qsort(l->view, l->nview, sizeof(*l->view), cmp_view);
+    } else if (l->reverse) {
+        for (size_t i = 0, j = l->nview; i + 1 < j; i++, j--) {
+            size_t t = l->view[i];
+            l->view[i] = l->view[j - 1];
+            l->view[j - 1] = t;
+        }
     }
     l->selected = 0;
     for (size_t v = 0; v < l->nview && l->sel_uuid[0]; v++)

@@ -22,10 +22,12 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define REFRESH_INTERVAL_MS 1000
+#define FULL_RELOAD_MS 10000
 
 static volatile sig_atomic_t quit_signal;
 static volatile sig_atomic_t screen_active;
@@ -96,15 +98,53 @@ void app_message(struct app *a, bool error, const char *fmt, ...)
     a->redraw = true;
 }
 
-int app_refresh(struct app *a)
+/* Sizes and mtimes of the database and its WAL: every commit by any
+ * process changes one of them, so an unchanged stamp means nothing to reload. */
+static void db_stamp(const struct app *a, char *buf, size_t len)
+{
+    struct stat db = {0}, wal = {0};
+    char path[4096];
+    const char *p = a->ctx->db_path;
+    if (!p) {
+        snprintf(buf, len, "unknown");
+        return;
+    }
+    stat(p, &db);
+    snprintf(path, sizeof(path), "%s-wal", p);
+    stat(path, &wal);
+    snprintf(buf, len, "%lld.%ld.%ld/%lld.%ld.%ld", (long long)db.st_size, (long)db.st_mtim.tv_sec,
+             db.st_mtim.tv_nsec, (long long)wal.st_size, (long)wal.st_mtim.tv_sec,
+             wal.st_mtim.tv_nsec);
+}
+
+/* Reload the rows when the store changed, and at least every few seconds
+ * in case a change slipped between two equal stamps. */
+static int reload_list(struct app *a, bool force)
+{
+    char stamp[sizeof(a->db_stamp)];
+    db_stamp(a, stamp, sizeof(stamp));
+    int64_t now = host_now_ms();
+    if (!force && !strcmp(stamp, a->db_stamp) && strcmp(stamp, "unknown") &&
+        now - a->last_reload_ms < FULL_RELOAD_MS)
+        return 0;
+    int changed = domlist_reload(&a->list, a->st);
+    if (changed >= 0) {
+        memcpy(a->db_stamp, stamp, sizeof(stamp));
+        a->last_reload_ms = now;
+    }
+    return changed;
+}
+
+int app_refresh(struct app *a, bool force)
 {
     int reaction = R_NONE;
+    double t0 = now_us();
 #ifdef TUI_HAVE_RECONCILE
     /* Guests started, stopped or crashed elsewhere: make the store right first. */
     if (vm_reconcile(a->st) < 0)
         err_clear();
 #endif
-    int changed = domlist_reload(&a->list, a->st);
+    int changed = reload_list(a, force);
     if (changed < 0) {
         app_message(a, true, "cannot read the inventory: %s", err_msg());
         reaction |= R_REDRAW;
@@ -116,6 +156,11 @@ int app_refresh(struct app *a)
     }
     host_info_refresh(&a->host);
     a->last_refresh_ms = host_now_ms();
+    double ms = (now_us() - t0) / 1000.0;
+    a->refresh_total_ms += ms;
+    a->refresh_count++;
+    if (ms > a->refresh_max_ms)
+        a->refresh_max_ms = ms;
     return reaction;
 }
 
@@ -146,6 +191,8 @@ static void service_console(struct app *a)
 
 int app_wait_key(struct app *a)
 {
+    if (a->in_dispatch)
+        a->nested_wait = true;
     for (;;) {
         if (quit_signal) {
             a->quit = true;
@@ -159,7 +206,7 @@ int app_wait_key(struct app *a)
         int64_t now = host_now_ms();
         int timeout = (int)(a->last_refresh_ms + REFRESH_INTERVAL_MS - now);
         if (timeout <= 0) {
-            if (app_refresh(a) & R_REDRAW)
+            if (app_refresh(a, false) & R_REDRAW)
                 a->redraw = true;
             continue;
         }
@@ -225,6 +272,10 @@ static void bench_report(struct app *a)
     fprintf(f, "redraw_avg_ms %.3f\n",
             a->redraw_count ? a->redraw_total_ms / a->redraw_count : 0.0);
     fprintf(f, "redraw_max_ms %.3f\n", a->redraw_max_ms);
+    fprintf(f, "refreshes %u\n", a->refresh_count);
+    fprintf(f, "refresh_avg_ms %.3f\n",
+            a->refresh_count ? a->refresh_total_ms / a->refresh_count : 0.0);
+    fprintf(f, "refresh_max_ms %.3f\n", a->refresh_max_ms);
     fprintf(f, "max_rss_kib %ld\n", ru.ru_maxrss);
     fclose(f);
 }
@@ -242,6 +293,11 @@ static void frame(struct app *a, double key_us)
         a->redraw_count++;
         if (ms > a->redraw_max_ms)
             a->redraw_max_ms = ms;
+        if (getenv("TVM_TUI_BENCH_DEBUG")) {
+            FILE *f = fopen(getenv("TVM_TUI_BENCH_DEBUG"), "a");
+            fprintf(f, "%.3f key\n", ms);
+            fclose(f);
+        }
     }
 }
 
@@ -253,11 +309,16 @@ static void run_loop(struct app *a)
         double key_us = 0;
         if (key >= 0) {
             key_us = now_us();
+            a->in_dispatch = true;
+            a->nested_wait = false;
             int r = actions_dispatch(a, key);
+            a->in_dispatch = false;
+            if (a->nested_wait)
+                key_us = 0; /* the time went to the user typing in a dialog */
             if (r & R_QUIT)
                 break;
             if (r & R_REFRESH)
-                app_refresh(a);
+                app_refresh(a, true);
             if (r & (R_REDRAW | R_REFRESH))
                 a->redraw = true;
         }
@@ -285,7 +346,7 @@ int tui_main(struct cmd_ctx *ctx, const char *theme_name)
     if (!(a->st = cmd_store(ctx)))
         return 1;
     host_info_read(&a->host);
-    if (domlist_reload(&a->list, a->st) < 0)
+    if (reload_list(a, true) < 0)
         return 1;
     a->last_refresh_ms = host_now_ms();
     a->det.stale = true;

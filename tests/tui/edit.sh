@@ -8,7 +8,7 @@ cat >"$TMP/editor" <<'SH'
 #!/bin/sh
 case "$(cat "$EDITOR_MODE")" in
 grow) sed -i "s/>524288</>786432</g" "$1" ;;
-break) sed -i 's/unit="KiB"/unit="XB"/' "$1" ;;
+break) sed -i "s/unit=.KiB./unit='XB'/" "$1" ;; # either quoting style
 same) : ;;
 esac
 SH
