@@ -14,6 +14,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One snapshot of a domain, as the tree code needs it. */
+struct store_snapshot_node {
+    int64_t id;
+    char *parent; /* NULL for a root */
+    bool current;
+};
+
+/* Returns 1 found (*node filled, parent malloc'd), 0 not found, -1 error. */
+static int store_snapshot_find(struct store *st, int64_t dom, const char *name,
+                               struct store_snapshot_node *node)
+{
+    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_GET);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, dom);
+    store_bind_text(stmt, 2, name);
+    int rc = sqlite3_step(stmt), ret = 0;
+    if (rc == SQLITE_ROW) {
+        node->id = sqlite3_column_int64(stmt, 0);
+        node->parent = NULL;
+        node->current = sqlite3_column_int(stmt, 2) != 0;
+        ret = 1;
+        if (sqlite3_column_type(stmt, 1) != SQLITE_NULL && !(node->parent = store_dup_col(stmt, 1)))
+            ret = -1;
+    } else if (rc != SQLITE_DONE) {
+        ret = store_sql_error(st, "cannot read snapshot");
+    }
+    store_done(stmt);
+    return ret;
+}
+
+/* Clear dom's current snapshot and make name current (NULL: none). */
+static int store_snapshot_make_current(struct store *st, int64_t dom, const char *name)
+{
+    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_CLEAR_CURRENT);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, dom);
+    if (store_step_done(st, stmt, "cannot clear the current snapshot") < 0)
+        return -1;
+    if (!name)
+        return 0;
+    if (!(stmt = store_stmt(st, STMT_SNAPSHOT_SET_CURRENT)))
+        return -1;
+    sqlite3_bind_int64(stmt, 1, dom);
+    store_bind_text(stmt, 2, name);
+    if (store_step_done(st, stmt, "cannot set the current snapshot") < 0)
+        return -1;
+    if (sqlite3_changes(st->db) == 0)
+        return err_set("snapshot '%s' not found", name);
+    return 0;
+}
+
 /* A snapshot that embeds its domain's definition belongs to that domain
  * only (virsh snapshot-create --redefine checks the same). */
 static int store_snapshot_check_owner(struct store *st, const char *domain,
@@ -30,6 +83,42 @@ static int store_snapshot_check_owner(struct store *st, const char *domain,
     return 0;
 }
 
+/* The parent named in s must be a snapshot of the same domain. */
+static int store_snapshot_check_parent(struct store *st, int64_t dom, const struct snapshot *s)
+{
+    struct store_snapshot_node parent;
+    if (!s->parent || !s->parent[0])
+        return 0;
+    int found = store_snapshot_find(st, dom, s->parent, &parent);
+    if (found == 0)
+        return err_set("parent snapshot '%s' of '%s' not found", s->parent, s->name);
+    if (found > 0)
+        free(parent.parent);
+    return found < 0 ? -1 : 0;
+}
+
+static int store_snapshot_insert_row(struct store *st, int64_t dom, const struct snapshot *s,
+                                     bool current, const char *xml)
+{
+    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_INSERT);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, dom);
+    store_bind_text(stmt, 2, s->name);
+    store_bind_text_or_null(stmt, 3, s->parent && s->parent[0] ? s->parent : NULL);
+    sqlite3_bind_int(stmt, 4, current);
+    sqlite3_bind_int64(stmt, 5, s->creation_time);
+    store_bind_text(stmt, 6, s->state);
+    store_bind_text(stmt, 7, xml);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE)
+        store_sql_error(st, "cannot store snapshot");
+    store_done(stmt);
+    if (store_is_unique_violation(rc))
+        return err_set("snapshot '%s' already exists", s->name);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int store_snapshot_insert(struct store *st, const char *domain_uuid, const struct snapshot *s,
                           bool make_current)
 {
@@ -39,58 +128,24 @@ int store_snapshot_insert(struct store *st, const char *domain_uuid, const struc
     char *xml = snapshot_format(s);
     if (!xml)
         return err_prefix("snapshot '%s': ", s->name);
-    if (store_begin(st) < 0)
-        goto fail_free;
-    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0 ||
-        store_snapshot_check_owner(st, domain_uuid, s) < 0)
-        goto fail;
-    if (s->parent && s->parent[0]) {
-        sqlite3_stmt *get = store_stmt(st, STMT_SNAPSHOT_GET);
-        if (!get)
-            goto fail;
-        sqlite3_bind_int64(get, 1, dom);
-        store_bind_text(get, 2, s->parent);
-        int rc = sqlite3_step(get);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            store_sql_error(st, "cannot read snapshot");
-        store_done(get);
-        if (rc == SQLITE_DONE)
-            err_set("parent snapshot '%s' of '%s' not found", s->parent, s->name);
-        if (rc != SQLITE_ROW)
-            goto fail;
+    int rc = store_begin(st);
+    if (rc == 0) {
+        rc = store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom);
+        if (rc == 0)
+            rc = store_snapshot_check_owner(st, domain_uuid, s);
+        if (rc == 0)
+            rc = store_snapshot_check_parent(st, dom, s);
+        if (rc == 0 && make_current)
+            rc = store_snapshot_make_current(st, dom, NULL);
+        if (rc == 0)
+            rc = store_snapshot_insert_row(st, dom, s, make_current, xml);
+        if (rc == 0)
+            rc = store_commit(st);
+        else
+            store_rollback(st);
     }
-    sqlite3_stmt *stmt;
-    if (make_current) {
-        if (!(stmt = store_stmt(st, STMT_SNAPSHOT_CLEAR_CURRENT)))
-            goto fail;
-        sqlite3_bind_int64(stmt, 1, dom);
-        if (store_step_done(st, stmt, "cannot clear the current snapshot") < 0)
-            goto fail;
-    }
-    if (!(stmt = store_stmt(st, STMT_SNAPSHOT_INSERT)))
-        goto fail;
-    sqlite3_bind_int64(stmt, 1, dom);
-    store_bind_text(stmt, 2, s->name);
-    store_bind_text_or_null(stmt, 3, s->parent && s->parent[0] ? s->parent : NULL);
-    sqlite3_bind_int(stmt, 4, make_current);
-    sqlite3_bind_int64(stmt, 5, s->creation_time);
-    store_bind_text(stmt, 6, s->state);
-    store_bind_text(stmt, 7, xml);
-    int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE)
-        store_sql_error(st, "cannot store snapshot");
-    store_done(stmt);
-    if (store_is_unique_violation(rc))
-        err_set("snapshot '%s' already exists", s->name);
-    if (rc != SQLITE_DONE)
-        goto fail;
     free(xml);
-    return store_commit(st);
-fail:
-    store_rollback(st);
-fail_free:
-    free(xml);
-    return -1;
+    return rc;
 }
 
 int store_snapshot_get_xml(struct store *st, const char *domain_uuid, const char *name, char **xml)
@@ -238,55 +293,37 @@ static int store_snapshot_reparent_children(struct store *st, int64_t dom, const
 
 /* Children move up to the deleted snapshot's parent, and if it was the
  * current one its parent becomes current (libvirt does both). */
+static int store_snapshot_delete_in(struct store *st, int64_t dom, const char *name)
+{
+    struct store_snapshot_node node;
+    int found = store_snapshot_find(st, dom, name, &node);
+    if (found <= 0)
+        return found == 0 ? err_set("snapshot '%s' not found", name) : -1;
+    int rc = store_snapshot_reparent_children(st, dom, name, node.parent);
+    sqlite3_stmt *stmt = rc == 0 ? store_stmt(st, STMT_SNAPSHOT_DELETE) : NULL;
+    if (stmt) {
+        sqlite3_bind_int64(stmt, 1, node.id);
+        rc = store_step_done(st, stmt, "cannot delete snapshot");
+    } else {
+        rc = -1;
+    }
+    if (rc == 0 && node.current && node.parent)
+        rc = store_snapshot_make_current(st, dom, node.parent);
+    free(node.parent);
+    return rc;
+}
+
 int store_snapshot_delete(struct store *st, const char *domain_uuid, const char *name)
 {
-    int64_t dom, id;
-    char *parent = NULL;
-    bool was_current = false;
+    int64_t dom;
     if (store_begin(st) < 0)
         return -1;
-    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0)
-        goto fail;
-    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_GET);
-    if (!stmt)
-        goto fail;
-    sqlite3_bind_int64(stmt, 1, dom);
-    store_bind_text(stmt, 2, name);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        id = sqlite3_column_int64(stmt, 0);
-        if (sqlite3_column_type(stmt, 1) != SQLITE_NULL && !(parent = store_dup_col(stmt, 1)))
-            rc = SQLITE_NOMEM;
-        was_current = sqlite3_column_int(stmt, 2) != 0;
-    } else if (rc == SQLITE_DONE) {
-        err_set("snapshot '%s' not found", name);
-    } else {
-        store_sql_error(st, "cannot read snapshot");
+    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0 ||
+        store_snapshot_delete_in(st, dom, name) < 0) {
+        store_rollback(st);
+        return -1;
     }
-    store_done(stmt);
-    if (rc != SQLITE_ROW)
-        goto fail;
-    if (store_snapshot_reparent_children(st, dom, name, parent) < 0)
-        goto fail;
-    if (!(stmt = store_stmt(st, STMT_SNAPSHOT_DELETE)))
-        goto fail;
-    sqlite3_bind_int64(stmt, 1, id);
-    if (store_step_done(st, stmt, "cannot delete snapshot") < 0)
-        goto fail;
-    if (was_current && parent) {
-        if (!(stmt = store_stmt(st, STMT_SNAPSHOT_SET_CURRENT)))
-            goto fail;
-        sqlite3_bind_int64(stmt, 1, dom);
-        store_bind_text(stmt, 2, parent);
-        if (store_step_done(st, stmt, "cannot set the current snapshot") < 0)
-            goto fail;
-    }
-    free(parent);
     return store_commit(st);
-fail:
-    free(parent);
-    store_rollback(st);
-    return -1;
 }
 
 int store_snapshot_set_current(struct store *st, const char *domain_uuid, const char *name)
@@ -294,28 +331,12 @@ int store_snapshot_set_current(struct store *st, const char *domain_uuid, const 
     int64_t dom;
     if (store_begin(st) < 0)
         return -1;
-    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0)
-        goto fail;
-    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_CLEAR_CURRENT);
-    if (!stmt)
-        goto fail;
-    sqlite3_bind_int64(stmt, 1, dom);
-    if (store_step_done(st, stmt, "cannot clear the current snapshot") < 0)
-        goto fail;
-    if (!(stmt = store_stmt(st, STMT_SNAPSHOT_SET_CURRENT)))
-        goto fail;
-    sqlite3_bind_int64(stmt, 1, dom);
-    store_bind_text(stmt, 2, name);
-    if (store_step_done(st, stmt, "cannot set the current snapshot") < 0)
-        goto fail;
-    if (sqlite3_changes(st->db) == 0) {
-        err_set("snapshot '%s' not found", name);
-        goto fail;
+    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0 ||
+        store_snapshot_make_current(st, dom, name) < 0) {
+        store_rollback(st);
+        return -1;
     }
     return store_commit(st);
-fail:
-    store_rollback(st);
-    return -1;
 }
 
 int store_snapshot_list(struct store *st, const char *domain_uuid, struct store_snapshot_row **rows,
