@@ -604,7 +604,7 @@ static int act_mouse(struct app *a)
     }
     if (ev.y == d.y && a->focus == FOCUS_LIST) {
         /* Same geometry as details.c's tab bar: " N Name " separated by one column. */
-        int x = d.x + 1;
+        int x = d.x + 1 + (a->lay.side_by_side ? 1 : 0);
         for (int t = 0; t < TAB_COUNT; t++) {
             int w = (int)strlen(details_tab_name((enum details_tab)t)) + 4;
             if (ev.x >= x && ev.x < x + w)
@@ -613,6 +613,31 @@ static int act_mouse(struct app *a)
         }
     }
     return R_HANDLED;
+}
+
+/* Enter: every action on the selected domain in one menu; an entry runs as its key would. */
+static int act_menu(struct app *a)
+{
+    static const struct {
+        int key;
+        const char *label;
+    } entries[] = {
+        {'s', "s  Start"},        {'h', "h  Shut down"},           {'r', "r  Reboot"},
+        {'R', "R  Reset..."},     {'p', "p  Suspend / resume"},    {'D', "D  Destroy..."},
+        {'c', "c  Console pane"}, {'C', "C  Full-screen console"}, {'e', "e  Edit XML"},
+        {'u', "u  Undefine..."},  {'a', "a  Define from file..."}, {':', ":  Command line..."},
+    };
+    enum { N = sizeof(entries) / sizeof(entries[0]) };
+    const char *labels[N];
+    for (int i = 0; i < N; i++)
+        labels[i] = entries[i].label;
+    struct dom_item *it = domlist_selected(&a->list);
+    char title[300];
+    snprintf(title, sizeof(title), "%s", it ? it->name : "actions");
+    int choice = widget_menu(a, title, labels, N);
+    if (choice < 0)
+        return R_REDRAW;
+    return actions_dispatch(a, entries[choice].key) | R_REDRAW;
 }
 
 static int act_tab_n(struct app *a, int key)
@@ -640,6 +665,8 @@ const struct key_binding keys_list[] = {
     {KEY_BTAB, NULL, NULL, act_prev_tab},
     NAV(KEY_RIGHT, act_next_tab),
     NAV(KEY_LEFT, act_prev_tab),
+    {'\r', "Enter", "menu of the actions on the selected domain", act_menu},
+    {KEY_ENTER, NULL, NULL, act_menu},
     {'1', "1..6", "details tab: overview, disks, NICs, graphics/console, boot, XML", NULL},
     {'[', "[ ]", "scroll the details pane (the XML tab)", act_details_up},
     {']', NULL, NULL, act_details_down},

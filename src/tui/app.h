@@ -122,6 +122,8 @@ bool widget_confirm(struct app *a, const char *fmt, ...) __attribute__((format(p
 bool widget_prompt(struct app *a, const char *label, char *buf, size_t len,
                    void (*on_change)(struct app *a, const char *text));
 void widget_pager(struct app *a, const char *title, const char *text);
+/* A vertical menu; returns the chosen index or -1 (Esc). */
+int widget_menu(struct app *a, const char *title, const char *const *items, int n);
 
 /* actions.c */
 extern const struct key_binding keys_list[];

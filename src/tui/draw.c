@@ -226,7 +226,7 @@ static void draw_message(struct app *a)
     if (!*text) {
         text = a->focus == FOCUS_CONSOLE
                    ? " keys go to the guest  Ctrl-] back to list  PgUp/PgDn scroll"
-                   : " Enter/Tab details  s start  h shutdown  D destroy  r reboot  p pause  "
+                   : " Enter menu  Tab details  s start  h shutdown  D destroy  r reboot  p pause  "
                      "c console  e edit  u undefine  / filter  < > sort  : command  ? help";
         role = ROLE_STATUS;
     }
@@ -259,10 +259,19 @@ void draw_all(struct app *a)
     erase();
     draw_title(a);
     draw_list(a);
+    struct rect d = a->lay.details;
+    if (a->lay.side_by_side) {
+        /* A rule between the list and the pane beside it. */
+        attrset(theme_attr(ROLE_BORDER));
+        mvvline(d.y, d.x, a->utf8 ? ACS_VLINE : '|', d.h);
+        attrset(A_NORMAL);
+        d.x++;
+        d.w--;
+    }
     if (a->focus == FOCUS_CONSOLE)
-        draw_console(a, a->lay.details);
+        draw_console(a, d);
     else
-        details_draw(a, a->lay.details);
+        details_draw(a, d);
     draw_message(a);
     draw_fkeys(a);
     wnoutrefresh(stdscr);

@@ -237,3 +237,46 @@ void widget_pager(struct app *a, const char *title, const char *text)
     free(lens);
     a->redraw = true;
 }
+
+int widget_menu(struct app *a, const char *title, const char *const *items, int n)
+{
+    int sel = 0;
+    for (;;) {
+        if (a->quit)
+            return -1;
+        draw_all(a);
+        a->redraw = false;
+        int w = 0;
+        for (int i = 0; i < n; i++)
+            if ((int)strlen(items[i]) > w)
+                w = (int)strlen(items[i]);
+        w = w + 6 < COLS ? w + 6 : COLS;
+        int h = n + 2 < LINES ? n + 2 : LINES;
+        int y = (LINES - h) / 2, x = (COLS - w) / 2;
+        unsigned attr = theme_attr(ROLE_DIALOG);
+        for (int i = 0; i < h; i++)
+            draw_put(y + i, x, w, "", attr);
+        draw_frame(a, y, x, h, w, attr);
+        char head[128];
+        snprintf(head, sizeof(head), " %s ", title);
+        draw_put(y, x + 2, fmt_fit(head, w - 4), head, attr | A_BOLD);
+        for (int i = 0; i < n && i < h - 2; i++)
+            draw_put(y + 1 + i, x + 2, w - 4, items[i],
+                     i == sel ? theme_attr(ROLE_ROW_SELECTED) : attr);
+        wnoutrefresh(stdscr);
+        doupdate();
+        int key = app_wait_key(a);
+        if (key == KEY_UP || key == 'k')
+            sel = (sel + n - 1) % n;
+        else if (key == KEY_DOWN || key == 'j')
+            sel = (sel + 1) % n;
+        else if (key == KEY_HOME)
+            sel = 0;
+        else if (key == KEY_END)
+            sel = n - 1;
+        else if (key == '\r' || key == '\n' || key == KEY_ENTER)
+            return sel;
+        else if (key == KEY_ESC || key == 'q')
+            return -1;
+    }
+}

@@ -38,6 +38,22 @@ wait_for "$uuid"
 keys : 'nosuchverb' Enter
 wait_for "unknown command 'nosuchverb'"
 
+# Enter opens the action menu; its 'Define from file' entry prompts for a path
+domain_xml other 1 128 >"$TMP/other.xml"
+keys Enter
+wait_for "Full-screen console"
+keys End Up Enter
+wait_for "Define from XML file:"
+keys "$TMP/other.xml" Enter
+wait_for "Domain 'other' defined from $TMP/other.xml"
+wait_for " other "
+"$TVM" --db "$DB" list --all --name | grep -qx other || fail "menu define did not store 'other'"
+# Esc leaves the menu without doing anything
+keys Enter
+wait_for "Full-screen console"
+keys Escape
+wait_gone "Full-screen console"
+
 keys q
 wait_for "TVM-EXIT=0"
 echo ok

@@ -66,12 +66,13 @@ define() {
 
 # tui_start [COLS ROWS [tvm args...]]: run tvm in a detached tmux session
 # named "tvm"; its exit code is printed as TVM-EXIT=N when it ends.
+# $TUI_ENV (e.g. "TERM=xterm LC_ALL=C") is put in tvm's environment.
 tui_start() {
     local cols=${1:-100} rows=${2:-32}
     shift 2 || true
     printf 'set -g default-terminal tmux-256color\n' >"$TMP/tmux.conf"
     tmux -L "$SOCK" -f "$TMP/tmux.conf" new-session -d -s tvm -x "$cols" -y "$rows" \
-        "$(printf '%q ' "$TVM" --db "$DB" "$@"); echo TVM-EXIT=\$?; sleep 600"
+        "env ${TUI_ENV:-} $(printf '%q ' "$TVM" --db "$DB" "$@"); echo TVM-EXIT=\$?; sleep 600"
     wait_for "F1Help"
 }
 

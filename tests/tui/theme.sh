@@ -45,4 +45,15 @@ tui_start 100 30 --theme mine
 wait_for " vm "
 keys q
 wait_for "TVM-EXIT=0"
+tmux -L "$SOCK" kill-server
+
+# an 8-colour terminal and a non-UTF-8 locale: the 256-colour theme degrades,
+# line drawing and the sort mark fall back to ASCII
+TUI_ENV="TERM=xterm LC_ALL=C LANG=C" tui_start 100 30 --theme dark
+wait_for " vm "
+screen | sed -n 2p | grep -q "NAME^" || fail "no ASCII sort mark in the C locale"
+screen | grep -q -- "- 1 Overview - 2 Disks" || fail "no ASCII rules in the C locale"
+screen | grep -q "─" && fail "UTF-8 line drawing in the C locale"
+keys q
+wait_for "TVM-EXIT=0"
 echo ok
