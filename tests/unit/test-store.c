@@ -775,8 +775,14 @@ static void test_snapshot_tree(void **state)
     expect_error(store_snapshot_insert(st, "web", s, false),
                  "parent snapshot 'missing' of 'x' not found");
     snapshot_free(s);
-    s = make_snapshot("x", "a", 5); /* a of db is not a parent for web... but a of web is */
+    s = make_snapshot("x", "a", 5);
     expect_error(store_snapshot_insert(st, "nodom", s, false), "domain 'nodom' not found");
+    snapshot_free(s);
+    /* a parent must belong to the same domain */
+    insert_snapshot(st, "db", "db-only", "a", 20, false);
+    s = make_snapshot("x", "db-only", 5);
+    expect_error(store_snapshot_insert(st, "web", s, false),
+                 "parent snapshot 'db-only' of 'x' not found");
     snapshot_free(s);
     s = make_snapshot("c", NULL, 5);
     expect_error(store_snapshot_insert(st, "web", s, true), "snapshot 'c' already exists");
@@ -841,11 +847,12 @@ static void test_snapshot_tree(void **state)
 
     /* the other domain's tree was not touched; undefine takes the snapshots along */
     assert_int_equal(store_snapshot_list(st, "db", &rows, &n), 0);
-    assert_int_equal(n, 1);
-    assert_true(rows[0].current);
+    assert_int_equal(n, 2);
+    assert_snapshot(rows, n, "a", "", true);
+    assert_snapshot(rows, n, "db-only", "a", false);
     free(rows);
     assert_int_equal(store_domain_delete(st, UUID_WEB), 0);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM snapshots"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM snapshots"), 2);
     store_close(st);
 }
 
