@@ -385,8 +385,10 @@ static int act_edit(struct app *a)
     int fd = mkstemps(path, 4);
     if (fd < 0 || write(fd, xml, strlen(xml)) != (ssize_t)strlen(xml)) {
         app_message(a, true, "cannot write a temporary file: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd), unlink(path);
+        if (fd >= 0) {
+            close(fd);
+            unlink(path);
+        }
         free(xml);
         return R_REDRAW;
     }

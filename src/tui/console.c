@@ -47,8 +47,11 @@ static void put_char(struct console *c, char ch)
 {
     char *line = line_at(c, c->count - 1);
     size_t len = strlen(line);
-    if (c->col >= CONSOLE_LINE_MAX - 1)
-        new_line(c), line = line_at(c, c->count - 1), len = 0;
+    if (c->col >= CONSOLE_LINE_MAX - 1) {
+        new_line(c); /* wrap overlong lines rather than drop text */
+        line = line_at(c, c->count - 1);
+        len = 0;
+    }
     while (len < c->col)
         line[len++] = ' ';
     line[c->col] = ch;

@@ -293,11 +293,6 @@ static void frame(struct app *a, double key_us)
         a->redraw_count++;
         if (ms > a->redraw_max_ms)
             a->redraw_max_ms = ms;
-        if (getenv("TVM_TUI_BENCH_DEBUG")) {
-            FILE *f = fopen(getenv("TVM_TUI_BENCH_DEBUG"), "a");
-            fprintf(f, "%.3f key\n", ms);
-            fclose(f);
-        }
     }
 }
 

@@ -66,14 +66,22 @@ define() {
 
 # tui_start [COLS ROWS [tvm args...]]: run tvm in a detached tmux session
 # named "tvm"; its exit code is printed as TVM-EXIT=N when it ends.
-# $TUI_ENV (e.g. "TERM=xterm LC_ALL=C") is put in tvm's environment.
+# $TUI_ENV (e.g. "TERM=xterm LC_ALL=C") is put in tvm's environment;
+# $TUI_AFTER is a shell command run in the pane after tvm exits.
 tui_start() {
     local cols=${1:-100} rows=${2:-32}
     shift 2 || true
     printf 'set -g default-terminal tmux-256color\n' >"$TMP/tmux.conf"
     tmux -L "$SOCK" -f "$TMP/tmux.conf" new-session -d -s tvm -x "$cols" -y "$rows" \
-        "env ${TUI_ENV:-} $(printf '%q ' "$TVM" --db "$DB" "$@"); echo TVM-EXIT=\$?; sleep 600"
+        "env ${TUI_ENV:-} $(printf '%q ' "$TVM" --db "$DB" "$@"); echo TVM-EXIT=\$?; ${TUI_AFTER:-:}; sleep 600"
     wait_for "F1Help"
+}
+
+# tui_stop: end the tmux server; the next tui_start gets a fresh one (a
+# server that is still shutting down would swallow a new session).
+tui_stop() {
+    tmux -L "$SOCK" kill-server 2>/dev/null || true
+    SOCK=$SOCK-n
 }
 
 screen() {

@@ -45,7 +45,7 @@ tui_start 100 30 --theme mine
 wait_for " vm "
 keys q
 wait_for "TVM-EXIT=0"
-tmux -L "$SOCK" kill-server
+tui_stop
 
 # an 8-colour terminal and a non-UTF-8 locale: the 256-colour theme degrades,
 # line drawing and the sort mark fall back to ASCII
