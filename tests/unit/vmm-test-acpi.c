@@ -289,21 +289,22 @@ static void test_bad_config_refused(void **state)
 }
 
 /* Outside oracle: iasl disassembles each table and complains about bad
- * checksums, lengths or AML. */
-static void test_iasl_accepts_tables(void **state)
+ * checksums, lengths or AML. 300 CPUs exercise x2APIC entries and the
+ * 3-byte AML package lengths of a large \_SB scope. */
+static void check_with_iasl(unsigned ncpus)
 {
-    (void)state;
     if (system("command -v iasl >/dev/null 2>&1") != 0)
         skip();
-    struct acpi_config cfg = config(4);
+    struct acpi_config cfg = config(ncpus);
     const uint8_t *xsdt = build(&cfg);
     const uint8_t *fadt = xsdt_find(xsdt, "FACP");
     const uint8_t *tables[] = {xsdt, fadt, xsdt_find(xsdt, "APIC"),
                                region + (rd64(fadt + 140) - BASE)};
     char dir[] = "/tmp/vmm-test-acpi-XXXXXX";
     assert_non_null(mkdtemp(dir));
+    char cmd[512];
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
-        char path[128], cmd[512];
+        char path[128];
         snprintf(path, sizeof(path), "%s/t%zu.dat", dir, i);
         FILE *f = fopen(path, "wb");
         assert_non_null(f);
@@ -319,14 +320,26 @@ static void test_iasl_accepts_tables(void **state)
             fail_msg("iasl rejected table %zu", i);
         }
     }
-    char cmd[256];
     snprintf(cmd, sizeof(cmd),
              "grep -q 'Name (\\\\_S5, Package' %s/t3.dsl && "
-             "grep -c 'ACPI0007' %s/t3.dsl | grep -qx 4",
-             dir, dir);
+             "grep -c 'ACPI0007' %s/t3.dsl | grep -qx %u && "
+             "grep -c 'Processor Enabled : 1' %s/t2.dsl | grep -qx %u",
+             dir, dir, ncpus, dir, ncpus);
     assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
+}
+
+static void test_iasl_accepts_tables_4cpus(void **state)
+{
+    (void)state;
+    check_with_iasl(4);
+}
+
+static void test_iasl_accepts_tables_300cpus(void **state)
+{
+    (void)state;
+    check_with_iasl(300);
 }
 
 /* ---- PM block ---- */
@@ -494,7 +507,8 @@ int main(void)
         cmocka_unit_test(test_tables_300cpus_x2apic),
         cmocka_unit_test(test_tables_custom_apic_ids_and_timer),
         cmocka_unit_test(test_bad_config_refused),
-        cmocka_unit_test(test_iasl_accepts_tables),
+        cmocka_unit_test(test_iasl_accepts_tables_4cpus),
+        cmocka_unit_test(test_iasl_accepts_tables_300cpus),
         cmocka_unit_test_setup_teardown(test_pm_power_on_state, pm_setup, pm_teardown),
         cmocka_unit_test_setup_teardown(test_pm_enable_bits_read_back, pm_setup, pm_teardown),
         cmocka_unit_test_setup_teardown(test_pm_power_button_sci, pm_setup, pm_teardown),
