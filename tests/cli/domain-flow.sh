@@ -74,6 +74,18 @@ out_has "$name"
 out_has "My title"
 tvm dumpxml "$name" | grep -q "<title>My title</title>" || fail "title not in the XML"
 
+# autostart mark
+ok tvm autostart "$name"
+out_is "Domain '$name' marked as autostarted"$'\n'
+ok tvm dominfo "$name"
+out_has "Autostart:      enable"
+ok tvm list --all --autostart --name
+out_is "$name"$'\n'
+ok tvm autostart "$name" --disable
+out_is "Domain '$name' unmarked as autostarted"$'\n'
+ok tvm dominfo "$name"
+out_has "Autostart:      disable"
+
 # domuuid / domname / domid
 ok tvm domuuid "$name"
 out_is "$uuid"$'\n'

@@ -69,4 +69,30 @@ SH
     ok tvm desc "$dom" --title
     out_is "after retry"$'\n'
 fi
+# net-edit and pool-edit share the loop.
+ok tvm net-define "$DATA/network/nat.xml"
+net=$(tvm net-list --all --name | sed '/^$/d')
+cat >"$tmp/ed-bridge.sh" <<'SH'
+sed -i "s:<bridge name=.[^'\"]*.:<bridge name='tvmedit0':" "$1"
+SH
+EDITOR="sh $tmp/ed-bridge.sh" ok tvm net-edit "$net"
+out_is "Network $net XML configuration edited."$'\n'
+ok tvm net-info "$net"
+out_has "Bridge:         tvmedit0"
+EDITOR=true ok tvm net-edit "$net"
+out_is "Network $net XML configuration not changed."$'\n'
+tvm net-dumpxml "$net" >"$tmp/net-good.xml"
+EDITOR="sh $tmp/ed-break.sh" run 1 tvm net-edit "$net" </dev/null
+tvm net-dumpxml "$net" | cmp -s - "$tmp/net-good.xml" || fail "an invalid net-edit changed the network"
+
+ok tvm pool-define "$DATA/pool/dir.xml"
+pool=$(tvm pool-list --all --name | sed '/^$/d')
+cat >"$tmp/ed-path.sh" <<'SH'
+sed -i "s:<path>[^<]*</path>:<path>/srv/tvm-edited</path>:" "$1"
+SH
+EDITOR="sh $tmp/ed-path.sh" ok tvm pool-edit "$pool"
+out_is "Pool $pool XML configuration edited."$'\n'
+tvm pool-dumpxml "$pool" | grep -q "<path>/srv/tvm-edited</path>" || fail "pool-edit not applied"
+EDITOR="sh $tmp/ed-uuid.sh" run 1 tvm pool-edit "$pool" </dev/null
+err_has "the uuid cannot be changed"
 echo "edit: ok"

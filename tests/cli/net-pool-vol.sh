@@ -22,6 +22,14 @@ out_has "Bridge:         virbr0"
 ok tvm net-dumpxml default
 out_has "<name>default</name>"
 out_has "virbr0"
+ok tvm net-autostart default
+out_is "Network default marked as autostarted"$'\n'
+ok tvm net-list --all
+out_has " default       inactive   yes         yes"
+ok tvm net-autostart default --disable
+out_is "Network default unmarked as autostarted"$'\n'
+ok tvm net-info default
+out_has "Autostart:      no"
 tvm net-dumpxml default >"$tmp/net.xml"
 ok tvm net-define "$tmp/net.xml"
 ok tvm net-undefine default
@@ -40,8 +48,14 @@ out_has "Capacity"
 out_has " default-pool   inactive   no          yes          -          -            -"
 ok tvm pool-list --all --name
 out_has "default-pool"
+ok tvm pool-autostart default-pool
+out_is "Pool default-pool marked as autostarted"$'\n'
+ok tvm pool-info default-pool
+out_has "Autostart:      yes"
+ok tvm pool-autostart default-pool --disable
 ok tvm pool-info default-pool
 out_has "Name:           default-pool"
+out_has "Autostart:      no"
 out_has "State:          inactive"
 ok tvm pool-dumpxml default-pool
 out_has "<name>default-pool</name>"
