@@ -81,6 +81,7 @@ struct app {
     bool message_error;
     int64_t last_refresh_ms;
     int64_t last_reload_ms;
+    int64_t next_reconcile_ms;
     char db_stamp[128]; /* sizes and mtimes of the db and its WAL at the last reload */
     int64_t last_sample_ms;
     /* bench instrumentation (TVM_TUI_BENCH=FILE) */

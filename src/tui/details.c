@@ -136,7 +136,8 @@ static void tab_overview(struct app *a, const struct dom_item *it, const struct 
             d->cpu_threads);
     add(t, "OS", "%s %s %s", s_or(d->os_type, "hvm"), s_or(d->os_arch, ""),
         s_or(d->os_machine, ""));
-    add(t, "Features", "%s%s", d->acpi ? "acpi " : "", d->apic ? "apic" : "");
+    add(t, "Features", "%s%s%s", d->acpi ? "acpi " : "", d->apic ? "apic" : "",
+        d->acpi || d->apic ? "" : "none");
     add(t, "On events", "poweroff %s, reboot %s, crash %s", s_or(d->on_poweroff, "destroy"),
         s_or(d->on_reboot, "restart"), s_or(d->on_crash, "destroy"));
     add(t, "Devices", "%zu disks, %zu NICs, %zu graphics", d->ndisks, d->nnics, d->ngraphics);

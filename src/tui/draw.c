@@ -223,11 +223,18 @@ static void draw_message(struct app *a)
 {
     const char *text = a->message;
     enum role role = a->message_error ? ROLE_STATUS_ERROR : ROLE_STATUS;
+    char hint[512];
     if (!*text) {
-        text = a->focus == FOCUS_CONSOLE
-                   ? " keys go to the guest  Ctrl-] back to list  PgUp/PgDn scroll"
-                   : " Enter menu  Tab details  s start  h shutdown  D destroy  r reboot  p pause  "
-                     "c console  e edit  u undefine  / filter  < > sort  : command  ? help";
+        const char *keys =
+            a->focus == FOCUS_CONSOLE
+                ? " keys go to the guest  Ctrl-] back to list  PgUp/PgDn scroll"
+                : " ? help  Enter menu  s start  h shutdown  D destroy  c console  e edit  "
+                  "u undefine  / filter  < > sort  : command";
+        if (a->list.filter[0] && a->focus == FOCUS_LIST)
+            snprintf(hint, sizeof(hint), " filter '%s' (Esc clears) %s", a->list.filter, keys);
+        else
+            snprintf(hint, sizeof(hint), "%s", keys);
+        text = hint;
         role = ROLE_STATUS;
     }
     draw_put(a->lay.message.y, 0, COLS, text, theme_attr(role));

@@ -28,6 +28,7 @@
 
 #define REFRESH_INTERVAL_MS 1000
 #define FULL_RELOAD_MS 10000
+#define SLOW_RECONCILE_MS 100
 
 static volatile sig_atomic_t quit_signal;
 static volatile sig_atomic_t screen_active;
@@ -140,9 +141,16 @@ int app_refresh(struct app *a, bool force)
     int reaction = R_NONE;
     double t0 = now_us();
 #ifdef TUI_HAVE_RECONCILE
-    /* Guests started, stopped or crashed elsewhere: make the store right first. */
-    if (vm_reconcile(a->st) < 0)
-        err_clear();
+    /* Guests started, stopped or crashed elsewhere: make the store right
+     * first. It asks each live guest over QMP (short timeouts); when that
+     * gets slow (hung guests), ask less often so keys stay responsive. */
+    int64_t start = host_now_ms();
+    if (force || start >= a->next_reconcile_ms) {
+        if (vm_reconcile(a->st) < 0)
+            err_clear();
+        int64_t took = host_now_ms() - start;
+        a->next_reconcile_ms = start + (took > SLOW_RECONCILE_MS ? 5 * REFRESH_INTERVAL_MS : 0);
+    }
 #endif
     int changed = reload_list(a, force);
     if (changed < 0) {
