@@ -50,6 +50,28 @@ static int parse_boot_order(struct domain *d, xmlNodePtr dev, const char *origin
     return 0;
 }
 
+/* libvirt's defaults, written into the document as virsh shows them:
+ * device 'disk', and a bus named by the target's prefix (vda: virtio ...). */
+static int disk_defaults(struct domain_disk *disk, xmlNodePtr n, xmlNodePtr target)
+{
+    if (!disk->device) {
+        disk->device = strdup("disk");
+        if (!disk->device || xml_set_prop(n, "device", "disk") < 0)
+            return err_set("out of memory");
+    }
+    static const struct {
+        const char *prefix, *bus;
+    } buses[] = {{"vd", "virtio"}, {"sd", "scsi"}, {"hd", "ide"}, {"fd", "fdc"}};
+    for (size_t i = 0; !disk->target_bus && i < sizeof(buses) / sizeof(buses[0]); i++) {
+        if (strncmp(disk->target_dev, buses[i].prefix, 2) != 0)
+            continue;
+        disk->target_bus = strdup(buses[i].bus);
+        if (!disk->target_bus || xml_set_prop(target, "bus", buses[i].bus) < 0)
+            return err_set("out of memory");
+    }
+    return 0;
+}
+
 static int parse_disk(struct domain *d, xmlNodePtr n, const char *origin)
 {
     struct domain_disk *disk = grow((void **)&d->disks, &d->ndisks, sizeof(*disk));
@@ -96,6 +118,8 @@ static int parse_disk(struct domain *d, xmlNodePtr n, const char *origin)
     if (!disk->target_dev || !*disk->target_dev)
         return xml_err(origin, target ? target : n, "target dev", "missing");
     disk->target_bus = xml_prop(target, "bus");
+    if (disk_defaults(disk, n, target) < 0)
+        return -1;
     for (size_t i = 0; i + 1 < d->ndisks; i++)
         if (!strcmp(d->disks[i].target_dev, disk->target_dev))
             return xml_err(origin, target, "target dev", "'%s' used by more than one disk",

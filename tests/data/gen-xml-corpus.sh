@@ -123,71 +123,71 @@ cat >"$out/domain/hand-generate.xml" <<'XML'
 XML
 echo domain/hand-generate.xml
 cat >"$out/domain/hand-unknown.xml" <<'XML'
-<domain xmlns:tvmtest="http://example.org/tvm-test" type="kvm">
+<domain xmlns:tvmtest='http://example.org/tvm-test' type='kvm'>
   <name>keeper</name>
   <uuid>8f0e4c2a-1b3d-4e5f-9a7b-0c1d2e3f4a5b</uuid>
   <metadata>
-    <app:info xmlns:app="http://example.org/app/1.0">
-      <app:owner team="web">alice</app:owner>
+    <app:info xmlns:app='http://example.org/app/1.0'>
+      <app:owner team='web'>alice</app:owner>
       <app:tags>prod,frontend</app:tags>
     </app:info>
   </metadata>
-  <memory unit="KiB">524288</memory>
-  <currentMemory unit="KiB">524288</currentMemory>
-  <vcpu placement="static">2</vcpu>
+  <memory unit='KiB'>524288</memory>
+  <currentMemory unit='KiB'>524288</currentMemory>
+  <vcpu placement='static'>2</vcpu>
   <iothreads>2</iothreads>
-  <sysinfo type="smbios">
+  <sysinfo type='smbios'>
     <system>
-      <entry name="manufacturer">tvm</entry>
-      <entry name="serial">XYZ-42</entry>
+      <entry name='manufacturer'>tvm</entry>
+      <entry name='serial'>XYZ-42</entry>
     </system>
   </sysinfo>
   <os>
-    <type arch="x86_64" machine="q35">hvm</type>
+    <type arch='x86_64' machine='q35'>hvm</type>
     <kernel>/var/lib/tvm/vmlinuz</kernel>
     <cmdline>console=ttyS0</cmdline>
-    <smbios mode="sysinfo"/>
+    <smbios mode='sysinfo'/>
   </os>
   <features>
     <acpi/>
     <apic/>
-    <vmport state="off"/>
+    <vmport state='off'/>
   </features>
-  <clock offset="utc">
-    <timer name="rtc" tickpolicy="catchup"/>
-    <timer name="hpet" present="no"/>
+  <clock offset='utc'>
+    <timer name='rtc' tickpolicy='catchup'/>
+    <timer name='hpet' present='no'/>
   </clock>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <pm>
-    <suspend-to-mem enabled="no"/>
+    <suspend-to-mem enabled='no'/>
   </pm>
   <devices>
-    <disk type="file" device="disk">
-      <driver name="qemu" type="qcow2" cache="none" io="native"/>
-      <source file="/var/lib/tvm/keeper.qcow2"/>
-      <target dev="vda" bus="virtio"/>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none' io='native'/>
+      <source file='/var/lib/tvm/keeper.qcow2'/>
+      <target dev='vda' bus='virtio'/>
       <iotune>
         <total_iops_sec>500</total_iops_sec>
       </iotune>
-      <address type="pci" domain="0x0000" bus="0x04" slot="0x00" function="0x0"/>
+      <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>
     </disk>
-    <interface type="network">
-      <mac address="52:54:00:6b:3c:58"/>
-      <source network="default"/>
-      <model type="virtio"/>
+    <interface type='network'>
+      <mac address='52:54:00:6b:3c:58'/>
+      <source network='default'/>
+      <model type='virtio'/>
       <bandwidth>
-        <inbound average="1000" peak="5000" burst="1024"/>
+        <inbound average='1000' peak='5000' burst='1024'/>
       </bandwidth>
     </interface>
-    <filesystem type="mount" accessmode="passthrough">
-      <source dir="/srv/share"/>
-      <target dir="share"/>
+    <filesystem type='mount' accessmode='passthrough'>
+      <source dir='/srv/share'/>
+      <target dir='share'/>
     </filesystem>
-    <panic model="isa"/>
+    <panic model='isa'/>
   </devices>
-  <seclabel type="none" model="none"/>
+  <seclabel type='none' model='none'/>
 </domain>
 XML
 echo domain/hand-unknown.xml

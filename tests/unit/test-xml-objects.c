@@ -192,7 +192,7 @@ static void test_network_values(void **state)
     /* The nat port range is not modelled and must survive. */
     n = parse_corpus(&kinds[0], "network/nat.xml");
     char *out = network_format(n);
-    assert_non_null(strstr(out, "<port start=\"1024\" end=\"65535\"/>"));
+    assert_non_null(strstr(out, "<port start='1024' end='65535'/>"));
     free(out);
     network_free(n);
 
@@ -232,7 +232,7 @@ static void test_pool_volume_values(void **state)
     assert_int_equal(p->allocation_bytes, 3000);
     assert_int_equal(p->available_bytes, 17);
     char *out = pool_format(p);
-    assert_non_null(strstr(out, "<capacity unit=\"bytes\">2147483648</capacity>"));
+    assert_non_null(strstr(out, "<capacity unit='bytes'>2147483648</capacity>"));
     test_validate(out, "storagepool", "p.xml");
     free(out);
     pool_free(p);

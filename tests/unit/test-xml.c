@@ -236,13 +236,13 @@ static void test_unknown_kept(void **state)
     char *out = domain_format(d);
     assert_string_equal(out, in);
     const char *kept[] = {
-        "<app:owner team=\"web\">alice</app:owner>",
-        "<entry name=\"serial\">XYZ-42</entry>",
+        "<app:owner team='web'>alice</app:owner>",
+        "<entry name='serial'>XYZ-42</entry>",
         "<total_iops_sec>500</total_iops_sec>",
-        "<inbound average=\"1000\" peak=\"5000\" burst=\"1024\"/>",
-        "<seclabel type=\"none\" model=\"none\"/>",
-        "<driver name=\"qemu\" type=\"qcow2\" cache=\"none\" io=\"native\"/>",
-        "<timer name=\"hpet\" present=\"no\"/>",
+        "<inbound average='1000' peak='5000' burst='1024'/>",
+        "<seclabel type='none' model='none'/>",
+        "<driver name='qemu' type='qcow2' cache='none' io='native'/>",
+        "<timer name='hpet' present='no'/>",
     };
     for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
         if (!strstr(out, kept[i]))
@@ -268,8 +268,8 @@ static void test_values(void **state)
     assert_int_equal(d->max_memory_kib, 8192 * 1024);
     assert_int_equal(d->max_memory_slots, 16);
     char *out = domain_format(d);
-    assert_non_null(strstr(out, "<memory unit=\"KiB\">2097152</memory>"));
-    assert_non_null(strstr(out, "<currentMemory unit=\"KiB\">1464844</currentMemory>"));
+    assert_non_null(strstr(out, "<memory unit='KiB'>2097152</memory>"));
+    assert_non_null(strstr(out, "<currentMemory unit='KiB'>1464844</currentMemory>"));
     free(out);
     domain_free(d);
 
@@ -341,10 +341,10 @@ static void test_generated(void **state)
     char expect[256];
     snprintf(expect, sizeof(expect), "<name>gen</name>\n  <uuid>%s</uuid>\n  <memory", a->uuid);
     assert_non_null(strstr(out, expect));
-    snprintf(expect, sizeof(expect), "<interface type=\"network\">\n      <mac address=\"%s\"/>",
+    snprintf(expect, sizeof(expect), "<interface type='network'>\n      <mac address='%s'/>",
              a->nics[0].mac);
     assert_non_null(strstr(out, expect));
-    assert_non_null(strstr(out, "<currentMemory unit=\"KiB\">65536</currentMemory>"));
+    assert_non_null(strstr(out, "<currentMemory unit='KiB'>65536</currentMemory>"));
     /* What we generated is kept from then on. */
     struct domain *c = parse_str(out);
     assert_string_equal(c->uuid, a->uuid);
@@ -452,7 +452,7 @@ static void test_memory_normalised(void **state)
     assert_int_equal(d->memory_kib, 524288);
     assert_int_equal(d->current_memory_kib, 524288);
     char *out = domain_format(d);
-    assert_non_null(strstr(out, "<currentMemory unit=\"KiB\">524288</currentMemory>"));
+    assert_non_null(strstr(out, "<currentMemory unit='KiB'>524288</currentMemory>"));
     free(out);
     domain_free(d);
     /* Partial KiB round up; 1 KB is 1000 bytes. */
@@ -548,6 +548,41 @@ static void test_mutations(void **state)
     test_free_list(files);
 }
 
+/* Quotes, ampersands, angle brackets, tabs and newlines survive a round
+ * trip in text and attributes, escaped the way libvirt escapes them. */
+static void test_escaping(void **state)
+{
+    (void)state;
+    struct domain *d = parse_str(
+        "<domain type='kvm'>\n<name>esc</name>\n"
+        "<title>it&apos;s \"q\" &amp; &lt;b&gt;</title>\n"
+        "<description>line1\n\tit's &amp; \"x\" &gt;</description>\n"
+        "<memory>1024</memory>\n<os><type>hvm</type><cmdline>a=\"b c\" d='e'</cmdline></os>\n"
+        "<metadata><x:n xmlns:x='urn:x' v='1&#10;2&#9;3 &lt;&amp;&gt;'>t</x:n></metadata>\n"
+        "<devices><disk type='file'><source file=\"/a'b &quot;c&quot;\"/>"
+        "<target dev='vda'/></disk></devices>\n</domain>");
+    char *out = domain_format(d);
+    test_validate(out, "domain", "escaping");
+    assert_non_null(strstr(out, "<title>it&apos;s &quot;q&quot; &amp; &lt;b&gt;</title>"));
+    assert_non_null(strstr(out, "<source file='/a&apos;b &quot;c&quot;'/>"));
+    assert_non_null(strstr(out, "<x:n xmlns:x='urn:x' v='1&#10;2&#9;3 &lt;&amp;&gt;'>t</x:n>"));
+    /* libvirt's defaults for a disk: device disk, bus from the vd prefix. */
+    assert_non_null(strstr(out, "<disk type='file' device='disk'>"));
+    assert_non_null(strstr(out, "<target dev='vda' bus='virtio'/>"));
+    struct domain *e = parse_str(out);
+    assert_string_equal(e->title, "it's \"q\" & <b>");
+    assert_string_equal(e->description, "line1\n\tit's & \"x\" >");
+    assert_string_equal(e->os_cmdline, "a=\"b c\" d='e'");
+    assert_string_equal(e->disks[0].source, "/a'b \"c\"");
+    compare_domains(d, e);
+    char *again = domain_format(e);
+    assert_string_equal(again, out);
+    free(again);
+    free(out);
+    domain_free(d);
+    domain_free(e);
+}
+
 static void test_state_names(void **state)
 {
     (void)state;
@@ -566,7 +601,7 @@ int main(void)
         cmocka_unit_test(test_generated),        cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_field_errors),     cmocka_unit_test(test_memory_normalised),
         cmocka_unit_test(test_setters),          cmocka_unit_test(test_state_names),
-        cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_mutations),        cmocka_unit_test(test_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
