@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The TUI with a real guest (tmux inside the lab): a guest started by
+# `tvm start` from another shell shows up as running with live CPU% and
+# memory use, without a keypress; the console pane shows the guest's
+# output and sends keys to its shell; Ctrl-] returns to the list; destroy
+# asks first and the row goes back to shut off.
+# Env: TVM, TVM_SRC, LAB_KERNEL, LAB_INITRD.
+set -euo pipefail
+: "${LAB_KERNEL:?} ${LAB_INITRD:?}"
+source "$TVM_SRC/tests/tui/lib.bash"
+BOOT=${LAB_BOOT_TIMEOUT:-240}
+
+cleanup_guest() {
+    "$TVM" --db "$DB" destroy labvm >/dev/null 2>&1 || true
+    cleanup
+}
+trap cleanup_guest EXIT
+
+cat >"$TMP/labvm.xml" <<XML
+<domain type='kvm'>
+  <name>labvm</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <kernel>$LAB_KERNEL</kernel>
+    <initrd>$LAB_INITRD</initrd>
+    <cmdline>console=ttyS0 quiet tvm.shell</cmdline>
+  </os>
+  <features><acpi/><apic/></features>
+  <on_poweroff>destroy</on_poweroff>
+</domain>
+XML
+"$TVM" --db "$DB" define "$TMP/labvm.xml" >/dev/null
+
+tui_start 120 40
+wait_for " labvm "
+row labvm | grep -q "shut off" || fail "labvm not shut off at first"
+
+# started elsewhere: the row turns running by itself
+"$TVM" --db "$DB" start labvm >/dev/null
+wait_for "running" 30
+# live figures from /proc of the tvm-vmm process (CPU% and RSS are numbers)
+for ((i = 0; i < 100; i++)); do
+    row labvm | grep -Eq "running +1 +256 MiB +[0-9]+\.[0-9] +[0-9]+ (KiB|MiB)" && break
+    sleep 0.2
+done
+row labvm | grep -Eq "running +1 +256 MiB +[0-9]+\.[0-9] +[0-9]+ (KiB|MiB)" ||
+    fail "no live CPU%/memory: $(row labvm)"
+
+# console pane: the backlog holds the guest's banner; typed keys reach its shell
+keys c
+wait_for "console: labvm"
+wait_for "TVM-GUEST-UP" "$BOOT"
+sleep 1
+keys 'echo TUI-$((6*7))-OK' Enter
+wait_for "TUI-42-OK" 60
+# Ctrl-] goes back to the list
+keys C-]
+wait_for "Enter menu"
+screen | grep -q "console: labvm" && fail "console pane still shown after Ctrl-]"
+
+# destroy asks, then the guest goes away
+keys D
+wait_for "Destroy (power off at once) domain 'labvm'?"
+keys y
+wait_for "shut off" 60
+"$TVM" --db "$DB" domstate labvm | grep -q "shut off" || fail "store not shut off"
+
+keys q
+wait_for "TVM-EXIT=0"
+echo ok
