@@ -216,9 +216,12 @@ int cmd_domain_load(struct cmd_ctx *ctx, const char *name, struct store_domain_r
 void cmd_reconcile(struct cmd_ctx *ctx)
 {
     struct store *st = cmd_store(ctx);
-    if (st && vm_reconcile(st) < 0)
+    if (!st)
+        return; /* the caller meets the same error and reports it */
+    if (vm_reconcile(st) < 0) {
         fprintf(stderr, "tvm: warning: %s\n", err_msg());
-    err_clear();
+        err_clear();
+    }
 }
 
 bool cmd_domain_is_active(const struct store_domain_row *row)

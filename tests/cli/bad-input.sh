@@ -83,4 +83,10 @@ printf '<network>\n<name>n</name>\n<bridge name="x"\n</network>\n' >"$tmp/net-ba
 run 1 tvm net-define "$tmp/net-bad.xml"
 err_has "$tmp/net-bad.xml:"
 [ "$(tvm net-list --all --name | sed '/^$/d')" = "$net" ] || fail "bad net-define stored something"
+# An unusable database path is named in the error, for verbs and batch lines.
+touch "$tmp/plainfile"
+run 1 "$TVM" --db "$tmp/plainfile/sub/tvm.db" list
+err_has "$tmp/plainfile/sub"
+printf 'list --all\n' | run 1 "$TVM" --db "$tmp/plainfile/sub/tvm.db" --batch -
+err_has "<stdin>:1: $tmp/plainfile/sub"
 echo "bad-input: ok"
