@@ -51,8 +51,47 @@ static char *read_fd_all(int fd)
     return buf;
 }
 
-/* Run argv with stdout and stderr captured into *output (malloc'd). Commands
- * see in_tui and a non-interactive context: they must not prompt here. */
+/* While a command runs inside the TUI, the terminal is not its to use: stdin
+ * reads /dev/null (a `define -` must not hang on the keyboard) and anything
+ * written straight to fd 1 or 2 lands in a file shown afterwards. */
+struct stdio_capture {
+    FILE *file;
+    int saved[3];
+};
+
+static void capture_begin(struct stdio_capture *c)
+{
+    c->file = tmpfile();
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    fflush(stdout);
+    fflush(stderr);
+    for (int fd = 0; fd < 3; fd++) {
+        c->saved[fd] = c->file ? dup(fd) : -1;
+        if (c->saved[fd] >= 0)
+            dup2(fd == 0 ? null : fileno(c->file), fd);
+    }
+    if (null >= 0)
+        close(null);
+}
+
+static char *capture_end(struct stdio_capture *c)
+{
+    fflush(stdout);
+    fflush(stderr);
+    for (int fd = 0; fd < 3; fd++) {
+        if (c->saved[fd] >= 0) {
+            dup2(c->saved[fd], fd);
+            close(c->saved[fd]);
+        }
+    }
+    char *text = c->file ? read_fd_all(fileno(c->file)) : NULL;
+    if (c->file)
+        fclose(c->file);
+    return text;
+}
+
+/* Run argv with its output captured into *output (malloc'd). Commands see
+ * in_tui and a non-interactive context: they must not prompt here. */
 static enum cmd_result run_captured(struct app *a, int argc, const char **argv, char **output)
 {
     struct cmd_ctx *ctx = a->ctx;
@@ -61,13 +100,8 @@ static enum cmd_result run_captured(struct app *a, int argc, const char **argv, 
     FILE *mem = open_memstream(&text, &len);
     FILE *saved_out = ctx->out;
     bool saved_tui = ctx->in_tui, saved_inter = ctx->interactive;
-    /* Anything a command writes to stderr would scribble over the screen. */
-    FILE *errf = tmpfile();
-    int saved_err = errf ? dup(STDERR_FILENO) : -1;
-    if (saved_err >= 0) {
-        fflush(stderr);
-        dup2(fileno(errf), STDERR_FILENO);
-    }
+    struct stdio_capture cap;
+    capture_begin(&cap);
     ctx->out = mem ? mem : saved_out;
     ctx->in_tui = true;
     ctx->interactive = false;
@@ -80,21 +114,13 @@ static enum cmd_result run_captured(struct app *a, int argc, const char **argv, 
     ctx->interactive = saved_inter;
     if (mem)
         fclose(mem);
-    char *errtext = NULL;
-    if (saved_err >= 0) {
-        fflush(stderr);
-        dup2(saved_err, STDERR_FILENO);
-        close(saved_err);
-        errtext = read_fd_all(fileno(errf));
-    }
-    if (errf)
-        fclose(errf);
-    /* Output first, then anything from stderr. */
+    char *stray = capture_end(&cap);
+    /* The command's output first, then anything written around it. */
     char *all = NULL;
-    if (asprintf(&all, "%s%s", text ? text : "", errtext ? errtext : "") < 0)
+    if (asprintf(&all, "%s%s", text ? text : "", stray ? stray : "") < 0)
         all = NULL;
     free(text);
-    free(errtext);
+    free(stray);
     *output = all;
     err_set("%s", msg);
     return rc;

@@ -37,6 +37,9 @@ uuid=$("$TVM" --db "$DB" domuuid web)
 wait_for "$uuid"
 keys : 'nosuchverb' Enter
 wait_for "unknown command 'nosuchverb'"
+# commands never read the keyboard: `define -` sees an empty stdin, not a hang
+keys : 'define -' Enter
+wait_for "<stdin>:1: parse error"
 
 # Enter opens the action menu; its 'Define from file' entry prompts for a path
 domain_xml other 1 128 >"$TMP/other.xml"
