@@ -4,6 +4,7 @@
 #include "core/err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -37,8 +38,10 @@ static int edit_write_temp(const char *xml, char *path, size_t len)
     return 0;
 }
 
-/* Runs the editor through sh, so EDITOR may carry arguments ("emacs -nw"). */
-static int edit_run_editor(const char *path)
+/* Runs the editor through sh, so EDITOR may carry arguments ("emacs -nw").
+ * When stdin carries a batch script the editor must not eat it: it gets
+ * the terminal, or /dev/null without one. */
+static int edit_run_editor(const char *path, bool stdin_busy)
 {
     const char *editor = getenv("VISUAL");
     if (!editor || !*editor)
@@ -49,6 +52,13 @@ static int edit_run_editor(const char *path)
     if (pid < 0)
         return err_errno("cannot start the editor");
     if (pid == 0) {
+        if (stdin_busy) {
+            int fd = open("/dev/tty", O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (fd >= 0)
+                dup2(fd, STDIN_FILENO);
+        }
         /* "$0" is the file, so its name needs no quoting here. */
         char cmd[4096];
         snprintf(cmd, sizeof(cmd), "%s \"$0\"", editor);
@@ -111,7 +121,7 @@ static int edit_once(struct cmd_ctx *ctx, const char *path, const char *orig, co
 {
     char *text;
     size_t len;
-    if (edit_run_editor(path) < 0 || cmd_read_input(ctx, path, &text, &len) < 0)
+    if (edit_run_editor(path, ctx->stdin_busy) < 0 || cmd_read_input(ctx, path, &text, &len) < 0)
         return -1;
     int rc = 1;
     if (strcmp(text, orig) == 0)

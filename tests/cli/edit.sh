@@ -69,6 +69,17 @@ SH
     ok tvm desc "$dom" --title
     out_is "after retry"$'\n'
 fi
+# In a batch read from stdin the editor does not get the script as its input.
+cat >"$tmp/ed-stdin.sh" <<SH
+readlink /proc/self/fd/0 >"$tmp/editor-stdin"
+sed -i 's:</name>:</name><title>from batch</title>:' "\$1"
+SH
+printf 'edit %s\ndesc %s --title --new-desc after\n' "$dom" "$dom" |
+    EDITOR="sh $tmp/ed-stdin.sh" run 0 "$TVM" --db "$DB" --batch -
+out_has "XML configuration edited."
+out_has "Domain title updated successfully"
+! grep -q '^pipe:' "$tmp/editor-stdin" || fail "the editor's stdin was the batch script"
+
 # net-edit and pool-edit share the loop.
 ok tvm net-define "$DATA/network/nat.xml"
 net=$(tvm net-list --all --name | sed '/^$/d')
