@@ -14,7 +14,7 @@
 #include "core/image/image.h"
 
 #define MiB (1024 * 1024)
-#define ROUNDS 24
+#define ROUNDS 20
 
 static int setup(void **state)
 {
