@@ -6,6 +6,13 @@ for c in define undefine list dominfo dumpxml edit domrename desc net-define net
     pool-define pool-list vol-list vol-create snapshot-create snapshot-list events help version; do
     grep -qE "^    $c +" "$tmp/out" || fail "help does not list '$c'"
 done
+# groups, as virsh shows them, and `help KEYWORD` for one group
+out_has " Domain Management (help keyword 'domain'):"
+out_has " Storage Pools and Volumes (help keyword 'storage'):"
+ok tvm help network
+out_has "net-list"
+out_lacks "pool-list"
+out_lacks "    define "
 ok "$TVM" --help
 out_has "usage: tvm"
 out_has "define"
