@@ -12,7 +12,7 @@ out_has " Storage Pools and Volumes (help keyword 'storage'):"
 ok tvm help network
 out_has "net-list"
 out_lacks "pool-list"
-out_lacks "    define "
+! grep -qE '^    define ' "$tmp/out" || fail "help network lists define"
 ok "$TVM" --help
 out_has "usage: tvm"
 out_has "define"
