@@ -24,6 +24,9 @@ done
 ok tvm list
 out_has "$dom"
 out_has "running"
+ok tvm dominfo "$dom"
+out_has "State:          running"
+grep -qE '^CPU time: +[0-9]+\.[0-9]s$' "$tmp/out" || fail "dominfo of a live guest has no CPU time"
 run 1 tvm undefine "$dom"
 err_has "Requested operation is not valid"
 run 1 tvm domrename "$dom" other
@@ -35,6 +38,8 @@ kill "$fake"
 wait "$fake" 2>/dev/null || true
 ok tvm list --all
 out_lacks "running"
+ok tvm dominfo "$dom"
+out_lacks "CPU time"
 ok tvm domrename "$dom" other
 ok tvm undefine other
 [ -z "$(names)" ] || fail "undefine after the guest stopped left $(names)"
