@@ -7,7 +7,7 @@ BUILD_PKGS=(build-essential cmake pkg-config libxml2-dev libsqlite3-dev libncurs
     libvncserver-dev libjson-c-dev zlib1g-dev libzstd-dev libcmocka-dev)
 # Test oracles and lab: tvm itself never runs QEMU; tests use these to check its work.
 TEST_PKGS=(libxml2-utils libvirt-clients virtinst qemu-utils qemu-system-x86 busybox-static cpio
-    xz-utils tmux iproute2 dnsmasq-base vncsnapshot sqlite3 kmod)
+    xz-utils lz4 tmux iproute2 dnsmasq-base vncsnapshot sqlite3 kmod)
 TEST_PKGS+=(acpica-tools socat) # ACPI table oracle (iasl); QMP/console clients in lab tests
 
 want=("${BUILD_PKGS[@]}")
