@@ -74,17 +74,18 @@ int vm_resume(struct store *st, const char *dom)
     return pause_or_cont(st, dom, false);
 }
 
-/* Stops the VMM: politely (quit), then SIGKILL. */
+/* Stops the VMM: politely (quit), then SIGKILL. Waits on the pid itself:
+ * an exiting process's command line reads empty before it is gone. */
 static int stop_vmm(const struct store_domain_row *row, pid_t pid, const char **how)
 {
     *how = "quit";
     if (vm_qmp(row, VM_QMP_TIMEOUT_MS, "quit", NULL, NULL) == 0 &&
-        vm_wait_gone(pid, row->uuid, VM_DESTROY_GRACE_MS))
+        vm_wait_gone(pid, NULL, VM_DESTROY_GRACE_MS))
         return 0;
     *how = "SIGKILL (tvm-vmm did not quit)";
     if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
         return err_errno("cannot kill tvm-vmm (pid %d)", (int)pid);
-    if (!vm_wait_gone(pid, row->uuid, VM_DESTROY_GRACE_MS))
+    if (!vm_wait_gone(pid, NULL, VM_DESTROY_GRACE_MS))
         return err_set("tvm-vmm (pid %d) is still alive after SIGKILL", (int)pid);
     return 0;
 }
