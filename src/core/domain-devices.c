@@ -170,6 +170,32 @@ static int parse_nic(struct domain *d, xmlNodePtr n, const char *origin)
     return parse_boot_order(d, n, origin, &nic->boot_order);
 }
 
+/* As virsh shows an inactive definition: autoport spelled out (and no
+ * port when it is automatic), the listen address also as a <listen> child. */
+static int graphics_normalise(const struct domain_graphics *g, xmlNodePtr n)
+{
+    if (strcmp(g->type, "vnc") && strcmp(g->type, "spice"))
+        return 0;
+    if (g->autoport) {
+        xmlUnsetProp(n, BAD_CAST "port");
+        char *tls = xml_prop(n, "tlsPort");
+        if (tls && !strcmp(tls, "-1"))
+            xmlUnsetProp(n, BAD_CAST "tlsPort");
+        free(tls);
+    }
+    if (xml_set_prop_after(n, "autoport", g->autoport ? "yes" : "no",
+                           g->autoport ? "type" : "port") < 0)
+        return -1;
+    if (g->listen && !xml_child(n, "listen")) {
+        xmlNodePtr l =
+            xml_insert_after(n, NULL, xmlNewDocNode(n->doc, NULL, BAD_CAST "listen", NULL));
+        if (!l || xml_set_prop(l, "type", "address") < 0 ||
+            xml_set_prop(l, "address", g->listen) < 0)
+            return err_set("out of memory");
+    }
+    return 0;
+}
+
 static int parse_graphics(struct domain *d, xmlNodePtr n, const char *origin)
 {
     struct domain_graphics *g = grow((void **)&d->graphics, &d->ngraphics, sizeof(*g));
@@ -198,11 +224,32 @@ static int parse_graphics(struct domain *d, xmlNodePtr n, const char *origin)
     if (!g->listen)
         g->listen = xml_child_prop(n, "listen", "address");
     g->passwd = xml_prop(n, "passwd");
+    return graphics_normalise(g, n);
+}
+
+/* A <serial> without a target port gets the next one, as libvirt numbers them. */
+static int serial_port(struct domain *d, xmlNodePtr n)
+{
+    xmlNodePtr target = xml_child(n, "target");
+    if (!xml_is(n, "serial") || xmlHasProp(target, BAD_CAST "port"))
+        return 0;
+    int port = 0;
+    for (size_t i = 0; i < d->nchardevs; i++)
+        if (!strcmp(d->chardevs[i].element, "serial") && d->chardevs[i].target_port >= port)
+            port = d->chardevs[i].target_port + 1;
+    if (!target)
+        target = xmlNewChild(n, NULL, BAD_CAST "target", NULL);
+    char buf[16];
+    snprintf(buf, sizeof(buf), "%d", port);
+    if (!target || xml_set_prop(target, "port", buf) < 0)
+        return err_set("out of memory");
     return 0;
 }
 
 static int parse_chardev(struct domain *d, xmlNodePtr n, const char *origin)
 {
+    if (serial_port(d, n) < 0)
+        return -1;
     struct domain_chardev *c = grow((void **)&d->chardevs, &d->nchardevs, sizeof(*c));
     if (!c)
         return -1;
@@ -219,6 +266,47 @@ static int parse_chardev(struct domain *d, xmlNodePtr n, const char *origin)
         rc = xml_err(origin, target, "target port", "invalid value '%s'", port);
     free(port);
     return rc;
+}
+
+/* libvirt gives a controller without an index the lowest one its type
+ * does not use yet. */
+static int controller_index(struct domain_device *dev, xmlNodePtr n)
+{
+    /* USB companions (<master startport=...>) share their master's index:
+     * the last USB controller before them that is not a companion. */
+    if (xml_child(n, "master") && dev->type && !strcmp(dev->type, "usb")) {
+        int idx = 0;
+        for (xmlNodePtr c = xml_child(n->parent, "controller"); c && c != n;
+             c = xml_next(c, "controller")) {
+            char *type = xml_prop(c, "type"), *i = xml_prop(c, "index");
+            if (type && !strcmp(type, "usb") && !xml_child(c, "master") && i)
+                xml_parse_int(i, 0, 65535, &idx);
+            free(type);
+            free(i);
+        }
+        char buf[16];
+        snprintf(buf, sizeof(buf), "%d", idx);
+        dev->index = idx;
+        return xml_set_prop_after(n, "index", buf, "type");
+    }
+    for (int idx = 0;; idx++) {
+        bool used = false;
+        for (xmlNodePtr c = xml_child(n->parent, "controller"); c && !used;
+             c = xml_next(c, "controller")) {
+            char *type = xml_prop(c, "type"), *i = xml_prop(c, "index");
+            int v;
+            used = c != n && i && xml_parse_int(i, 0, 65535, &v) == 0 && v == idx &&
+                   ((!type && !dev->type) || (type && dev->type && !strcmp(type, dev->type)));
+            free(type);
+            free(i);
+        }
+        if (!used) {
+            char buf[16];
+            snprintf(buf, sizeof(buf), "%d", idx);
+            dev->index = idx;
+            return xml_set_prop_after(n, "index", buf, "type");
+        }
+    }
 }
 
 static int parse_other(struct domain *d, xmlNodePtr n, const char *origin)
@@ -241,11 +329,50 @@ static int parse_other(struct domain *d, xmlNodePtr n, const char *origin)
     if (index && xml_parse_int(index, 0, 65535, &dev->index) < 0)
         rc = xml_err(origin, n, "controller index", "invalid value '%s'", index);
     free(index);
+    if (rc == 0 && dev->index < 0 && xml_is(n, "controller"))
+        rc = controller_index(dev, n);
     return rc;
+}
+
+/* libvirt's console compatibility for hvm guests: a console is the first
+ * serial port. Its target type defaults to serial, and when there is no
+ * <serial> one mirroring the console is added before it. */
+static int console_compat(struct domain *d, xmlNodePtr devices)
+{
+    xmlNodePtr con = xml_child(devices, "console");
+    if (!con || !d->os_type || strcmp(d->os_type, "hvm"))
+        return 0;
+    xmlNodePtr target = xml_child(con, "target");
+    char *type = xml_prop(target, "type");
+    bool serial = !type || !strcmp(type, "serial");
+    free(type);
+    if (!serial)
+        return 0;
+    if (!target)
+        target = xmlNewChild(con, NULL, BAD_CAST "target", NULL);
+    if (!target || xml_set_prop(target, "type", "serial") < 0)
+        return err_set("out of memory");
+    if (!xmlHasProp(target, BAD_CAST "port") && xml_set_prop(target, "port", "0") < 0)
+        return -1;
+    if (xml_child(devices, "serial"))
+        return 0;
+    xmlNodePtr copy = xmlCopyNode(con, 1);
+    if (!copy)
+        return err_set("out of memory");
+    xmlNodeSetName(copy, BAD_CAST "serial");
+    xmlUnsetProp(xml_child(copy, "target"), BAD_CAST "type");
+    /* libvirt keeps serials before consoles. */
+    if (!xmlAddPrevSibling(con, copy)) {
+        xmlFreeNode(copy);
+        return err_set("out of memory");
+    }
+    return 0;
 }
 
 int domain_parse_devices(struct domain *d, xmlNodePtr devices, const char *origin)
 {
+    if (console_compat(d, devices) < 0)
+        return -1;
     for (xmlNodePtr n = xml_child(devices, NULL); n; n = xml_next(n, NULL)) {
         int rc;
         if (xml_is(n, "disk"))

@@ -120,7 +120,6 @@ static int parse_vcpu(struct domain *d, xmlNodePtr root, const char *origin)
     if (!vcpu) {
         /* libvirt's default, written out as virsh would show it. */
         vcpu = xml_set_child_text(root, "vcpu", "1", xml_child(root, "currentMemory"));
-        xml_set_prop(vcpu, "placement", "static");
     }
     char *text = xml_text(vcpu);
     uint64_t n = 0;
@@ -152,7 +151,7 @@ static int parse_vcpu(struct domain *d, xmlNodePtr root, const char *origin)
     d->vcpu_placement = xml_prop(vcpu, "placement");
     if (!d->vcpu_placement) {
         d->vcpu_placement = strdup("static");
-        xml_set_prop(vcpu, "placement", "static");
+        xml_set_prop_after(vcpu, "placement", "static", NULL);
     }
     static const char *const placements[] = {"static", "auto", NULL};
     if (!xml_in_list(d->vcpu_placement, placements))
@@ -302,6 +301,9 @@ static int parse_misc(struct domain *d, xmlNodePtr root, const char *origin)
 
 static int parse_type(struct domain *d, xmlNodePtr root, const char *origin)
 {
+    /* The id of a running domain is state, not definition (virsh define
+     * ignores it as well). */
+    xmlUnsetProp(root, BAD_CAST "id");
     d->type = xml_prop(root, "type");
     if (!d->type)
         return xml_err(origin, root, "domain type", "missing");

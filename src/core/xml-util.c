@@ -430,6 +430,33 @@ int xml_set_prop(xmlNodePtr n, const char *attr, const char *value)
     return 0;
 }
 
+int xml_set_prop_after(xmlNodePtr n, const char *attr, const char *value, const char *after)
+{
+    xmlAttrPtr a = xmlSetProp(n, BAD_CAST attr, BAD_CAST value);
+    if (!a)
+        return err_set("cannot set attribute %s: out of memory", attr);
+    xmlAttrPtr prev = after ? xmlHasProp(n, BAD_CAST after) : NULL;
+    if (prev == a || (prev && prev->next == a) || (!prev && n->properties == a))
+        return 0;
+    /* Unlink a from the attribute list ... */
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        n->properties = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    /* ... and link it after prev, or first. */
+    a->prev = prev;
+    a->next = prev ? prev->next : n->properties;
+    if (a->next)
+        a->next->prev = a;
+    if (prev)
+        prev->next = a;
+    else
+        n->properties = a;
+    return 0;
+}
+
 bool xml_in_list(const char *value, const char *const *allowed)
 {
     for (; value && *allowed; allowed++)

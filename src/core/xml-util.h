@@ -64,6 +64,9 @@ void xml_remove_children(xmlNodePtr parent, const char *name);
 /* Insert `n` right after `after`, or first in `parent` when `after` is NULL. */
 xmlNodePtr xml_insert_after(xmlNodePtr parent, xmlNodePtr after, xmlNodePtr n);
 int xml_set_prop(xmlNodePtr n, const char *attr, const char *value);
+/* Set `attr` and place it right after attribute `after` (first when NULL or
+ * absent), so added defaults sit where libvirt writes them. */
+int xml_set_prop_after(xmlNodePtr n, const char *attr, const char *value, const char *after);
 
 /* <name> (required, checked as domain_check_name) and <uuid> (canonicalised,
  * or generated and inserted right after <name> as libvirt does). */
