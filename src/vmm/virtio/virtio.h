@@ -1,0 +1,145 @@
+/* Virtio devices in tvm-vmm: the transport-independent core (core.c), the
+ * virtio-pci modern transport (pci.c), the devices (rng.c, blk.c) and the
+ * table that creates them from the domain (devices.c).
+ *
+ * A device is a private struct embedding struct virtio_dev plus one static
+ * struct virtio_dev_ops. It never knows its bus: the transport fills
+ * virtio_dev.transport to receive interrupts and owns the register layout.
+ *
+ * Threads: transport registers are written by vCPU threads; each device
+ * runs one worker thread that waits on its queues' kick eventfds (written
+ * by KVM through ioeventfd, or by the transport) and calls ops->queue_notify.
+ * Both hold dev->lock, so a device handler never races a reset.
+ */
+#ifndef TVM_VMM_VIRTIO_VIRTIO_H
+#define TVM_VMM_VIRTIO_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtio/queue.h"
+
+struct vm;
+struct domain;
+struct pci_bus;
+
+/* Device status bits (2.1) */
+#define VIRTIO_CONFIG_S_ACKNOWLEDGE 1
+#define VIRTIO_CONFIG_S_DRIVER 2
+#define VIRTIO_CONFIG_S_DRIVER_OK 4
+#define VIRTIO_CONFIG_S_FEATURES_OK 8
+#define VIRTIO_CONFIG_S_NEEDS_RESET 0x40
+#define VIRTIO_CONFIG_S_FAILED 0x80
+
+/* Transport/ring feature bits (6) */
+#define VIRTIO_RING_F_INDIRECT_DESC 28
+#define VIRTIO_RING_F_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+
+/* Device ids (5) */
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_RNG 4
+
+#define VIRTIO_MAX_QUEUES 8
+#define VIRTIO_NO_VECTOR 0xFFFF
+
+struct virtio_dev;
+
+struct virtio_dev_ops {
+    const char *name;
+    uint16_t device_id;
+    uint16_t pci_class; /* class code << 8 | subclass */
+    /* Runs on the worker thread with dev->lock held: drain queue Q. */
+    void (*queue_notify)(struct virtio_dev *dev, unsigned q);
+    /* Optional: put device-specific state back (guest reset, VM reset). */
+    void (*reset)(struct virtio_dev *dev);
+    /* Optional: guest wrote device config bytes [off, off+len). */
+    void (*config_written)(struct virtio_dev *dev, uint32_t off, uint32_t len);
+    /* Frees the device (after the worker stopped). */
+    void (*destroy)(struct virtio_dev *dev);
+};
+
+/* What a transport does for the core. */
+struct virtio_transport {
+    void (*signal_queue)(void *opaque, unsigned q);
+    void (*signal_config)(void *opaque);
+    void *opaque;
+};
+
+struct virtio_dev {
+    const struct virtio_dev_ops *ops;
+    struct vm *vm;
+    pthread_mutex_t lock;
+    char id[32]; /* for messages: "virtio-blk vda" */
+
+    uint64_t host_features; /* offered: device bits | VERSION_1 | ring bits */
+    uint64_t guest_features;
+    uint8_t status;
+    uint8_t config_generation;
+    bool broken;
+    unsigned num_queues;
+    struct virtq vq[VIRTIO_MAX_QUEUES];
+    struct virtq_elem elem; /* scratch for the worker: one request at a time */
+
+    uint8_t *config; /* device-specific config space, config_size bytes */
+    uint32_t config_size;
+
+    struct virtio_transport transport;
+
+    int kick_fd[VIRTIO_MAX_QUEUES]; /* eventfds: "queue q has work" */
+    int stop_fd;
+    pthread_t worker;
+    bool worker_running;
+};
+
+/* core.c */
+/* Fills the generic part; FEATURES are the device-specific bits. */
+int virtio_dev_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_dev_ops *ops,
+                    unsigned num_queues, uint64_t features, void *config, uint32_t config_size);
+/* Starts the worker thread. */
+int virtio_dev_start(struct virtio_dev *dev);
+/* Stops the worker, closes fds, calls ops->destroy. NULL is fine. */
+void virtio_dev_free(struct virtio_dev *dev);
+
+/* Called by transports with dev->lock held. */
+void virtio_dev_reset(struct virtio_dev *dev);
+void virtio_dev_set_status(struct virtio_dev *dev, uint8_t status);
+void virtio_dev_set_features(struct virtio_dev *dev, unsigned word, uint32_t value);
+void virtio_dev_queue_enable(struct virtio_dev *dev, unsigned q);
+/* Wakes the worker for queue Q (any thread; no lock needed). */
+void virtio_dev_kick(struct virtio_dev *dev, unsigned q);
+/* What the worker does for a kick, callable directly (unit tests): takes the lock. */
+void virtio_dev_process(struct virtio_dev *dev, unsigned q);
+
+/* Used by device handlers (lock held). */
+/* virtq_pop(), marking the device broken on a malformed ring. */
+int virtio_dev_pop(struct virtio_dev *dev, unsigned q, struct virtq_elem *e);
+/* virtq_push() and an interrupt if the driver wants one. */
+void virtio_dev_push(struct virtio_dev *dev, unsigned q, const struct virtq_elem *e,
+                     uint32_t written);
+/* The device cannot go on: NEEDS_RESET and a config interrupt (4.1.x / 2.1.2). */
+void virtio_dev_set_broken(struct virtio_dev *dev, const char *why);
+bool virtio_dev_has(const struct virtio_dev *dev, unsigned feature);
+
+/* pci.c: the virtio-pci modern transport. */
+int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev);
+
+/* rng.c, blk.c */
+struct virtio_dev *virtio_rng_new(struct vm *vm);
+struct virtio_blk_config_in {
+    const char *path;
+    const char *format; /* "raw", "qcow2" or NULL (probe) */
+    const char *serial; /* may be NULL */
+    const char *target; /* vda ... for messages */
+    bool readonly;
+    bool direct; /* cache='none' */
+};
+struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_in *c);
+
+/* devices.c: every virtio device the domain asks for, on a new PCI bus. */
+int virtio_devices_init(struct vm *vm, const struct domain *dom);
+/* Stops workers and closes images (flushes). Before vm_free(). */
+void virtio_devices_exit(void);
+
+#endif
