@@ -358,9 +358,15 @@ static void test_discard(void **state)
     uint8_t head[1000];
     assert_int_equal(image_read(img, head, 0, sizeof(head)), 0);
     assert_memory_equal(head, buf, sizeof(head));
+    struct image_info info;
+    assert_int_equal(image_get_info(img, &info), 0);
+    assert_true(info.allocation >= 4 * MiB);
     image_close(img);
     free(buf);
     check_clean(p);
+    struct stat sd;
+    stat(p, &sd);
+    assert_true((uint64_t)sd.st_blocks * 512 < 5 * MiB); /* freed clusters are holes now */
     /* QEMU sees the discarded range as unallocated. */
     assert_int_equal(sh("qemu-img map --output=json d.qcow2 | grep -q '\"start\": 65536, "
                         "\"length\": 4128768, .*\"zero\": true, \"data\": false'"),
@@ -458,6 +464,7 @@ static void test_raw(void **state)
     image_get_info(img, &info);
     assert_int_equal(info.format, IMAGE_FORMAT_RAW);
     assert_int_equal(image_get_size(img), 8 * MiB);
+    assert_true(info.allocation < 8 * MiB); /* sparse */
     uint8_t buf[8192];
     fill_pattern(buf, sizeof(buf), 4096, 1);
     assert_int_equal(image_write(img, buf, 4096, sizeof(buf)), 0);

@@ -340,6 +340,9 @@ int image_get_info(struct image *img, struct image_info *info)
     pthread_mutex_lock(&img->lock);
     int rc = img->ops->get_info(img, info);
     pthread_mutex_unlock(&img->lock);
+    struct stat st;
+    if (rc == 0 && fstat(img->fd, &st) == 0)
+        info->allocation = (uint64_t)st.st_blocks * 512;
     info->format = img->format;
     info->read_only = img->read_only;
     info->backing_file = img->backing_name;

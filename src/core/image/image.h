@@ -36,6 +36,7 @@ struct image;
 struct image_info {
     enum image_format format;
     uint64_t virtual_size;
+    uint64_t allocation;   /* bytes the image file occupies on the host */
     uint32_t cluster_size; /* 0 for raw */
     uint32_t version;      /* qcow2 version, 0 for raw */
     uint32_t refcount_bits;
@@ -88,7 +89,9 @@ int image_readv(struct image *img, const struct iovec *iov, int iovcnt, uint64_t
 int image_writev(struct image *img, const struct iovec *iov, int iovcnt, uint64_t off);
 /* Makes every completed write durable (fdatasync at most twice). */
 int image_flush(struct image *img);
-/* Advisory: whole clusters become unallocated (or zero when a backing file exists). */
+/* Advisory: whole clusters are given back (qcow2) or holes punched (raw).
+ * Afterwards they read as zeros, except in a qcow2 v2 image with a backing
+ * file, where the backing file's data shows again (v2 has no zero flag). */
 int image_discard(struct image *img, uint64_t off, uint64_t len);
 /* The range reads as zeros afterwards. */
 int image_write_zeroes(struct image *img, uint64_t off, uint64_t len);
