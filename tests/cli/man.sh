@@ -18,7 +18,7 @@ fi
 
 # Every foundation verb (as tvm help lists it) has an entry in tvm(1).
 for verb in define undefine list dominfo dumpxml edit domrename desc domuuid domname domid \
-    autostart net-define net-undefine net-list net-dumpxml net-info net-edit net-autostart \
+    autostart domblklist domiflist net-define net-undefine net-list net-dumpxml net-info net-edit net-autostart \
     pool-define pool-undefine pool-list pool-dumpxml pool-info pool-edit pool-autostart \
     vol-create vol-list vol-dumpxml vol-delete \
     snapshot-create snapshot-list snapshot-dumpxml snapshot-current snapshot-delete \
