@@ -42,6 +42,30 @@ step "more memory than the host has"
 domain e4 1 $((64 * 1024 * 1024)) ""
 expect_error "huge memory" "the host can give only"
 
+step "/dev/kvm not accessible"
+if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ] && [ "$(stat -c %a /dev/kvm)" = 600 ]; then
+    domain e6 1 256 ""
+    # the images must be readable by the unprivileged user: KVM is opened after they load
+    cp "$LAB_KERNEL" "$T/vmlinuz"
+    cp "$LAB_INITRD" "$T/initrd"
+    sed -i -e "s|<kernel>.*</kernel>|<kernel>$T/vmlinuz</kernel>|" \
+        -e "s|<initrd>.*</initrd>|<initrd>$T/initrd</initrd>|" "$DIR/domain.xml"
+    chmod 755 "$T"
+    chmod 644 "$T/vmlinuz" "$T/initrd" "$DIR/domain.xml"
+    chmod 777 "$DIR"
+    set +e
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$TVM_VMM" --domain "$DIR/domain.xml" \
+        --rundir "$DIR" </dev/null >"$DIR/vmm.log" 2>&1
+    rc=$?
+    set -e
+    [ "$rc" -eq 1 ] || fail "no /dev/kvm access: exit status $rc, want 1"
+    grep -q '/dev/kvm: permission denied' "$DIR/vmm.log" || fail "no /dev/kvm access: unclear error"
+    check_clean
+    echo "   $(head -1 "$DIR/vmm.log")"
+else
+    echo "   (skipped: needs root, setpriv and a 0600 /dev/kvm)"
+fi
+
 step "bad XML"
 domain e5 1 256 ""
 echo '<domain type="kvm"><name>x</name>' >"$DIR/domain.xml"
