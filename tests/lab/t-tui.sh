@@ -2,8 +2,9 @@
 # The TUI with a real guest (tmux inside the lab): a guest started by
 # `tvm start` from another shell shows up as running with live CPU% and
 # memory use, without a keypress; the console pane shows the guest's
-# output and sends keys to its shell; Ctrl-] returns to the list; destroy
-# asks first and the row goes back to shut off.
+# output and sends keys to its shell; Ctrl-] returns to the list; the
+# full-screen attach works like `tvm console` and returns to the TUI;
+# destroy asks first and the row goes back to shut off.
 # Env: TVM, TVM_SRC, LAB_KERNEL, LAB_INITRD.
 set -euo pipefail
 : "${LAB_KERNEL:?} ${LAB_INITRD:?}"
@@ -55,10 +56,27 @@ wait_for "TVM-GUEST-UP" "$BOOT"
 sleep 1
 keys 'echo TUI-$((6*7))-OK' Enter
 wait_for "TUI-42-OK" 60
+# the pane drops colour escapes and honours backspace: only the text remains
+keys "printf 'A\\033[1;31mRED\\033[0mZ-X\\bY\\n'" Enter
+for ((i = 0; i < 300; i++)); do screen | grep -qx "AREDZ-Y" && break; sleep 0.2; done
+screen | grep -qx "AREDZ-Y" || fail "escape sequences or backspace not handled"
 # Ctrl-] goes back to the list
 keys C-]
 wait_for "Enter menu"
 screen | grep -q "console: labvm" && fail "console pane still shown after Ctrl-]"
+
+# a picture of the main screen with a running guest, for the README
+[ -n "${TVM_TUI_CAPTURE:-}" ] && screen >"$TVM_TUI_CAPTURE"
+
+# full-screen attach: the same as `tvm console`, then back to the TUI
+keys C
+wait_for "Connected to domain 'labvm'" 30
+sleep 1
+keys 'echo FULL-$((7*6))-SCREEN' Enter
+wait_for "FULL-42-SCREEN" 60
+keys C-]
+wait_for "detached from the console of 'labvm'" 30
+wait_for "F1Help"
 
 # destroy asks, then the guest goes away
 keys D
