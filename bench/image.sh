@@ -41,8 +41,10 @@ for fmt in qcow2 raw; do
             w=; [ "$op" = write ] && w=-w
             f=$dir/img.$fmt
             if [ "$op" = write ]; then fresh "$fmt" "$f"; else filled "$fmt" "$f"; fi
+            sync # start each run without the other's dirty pages to write back
             q=$(qemu-img bench $w -f "$fmt" -c "$count" -d 1 -s "$size" -t writeback -i threads "$f" | secs)
             if [ "$op" = write ]; then fresh "$fmt" "$f"; fi
+            sync
             t=$("$tvm_bench" $w -f "$fmt" -c "$count" -s "$size" "$f" | secs)
             if [ "$fmt" = qcow2 ]; then
                 qemu-img check -q "$f" || { echo "image.sh: qemu-img check failed after tvm run" >&2; exit 1; }
