@@ -32,9 +32,9 @@ static enum cmd_result desc_show(struct cmd_ctx *ctx, const struct domain *d, bo
 {
     const char *text = title ? d->title : d->description;
     if (text && *text)
-        fprintf(ctx->out, "%s\n\n", text);
+        fprintf(ctx->out, "%s\n", text);
     else
-        fprintf(ctx->out, "No %s for domain: %s\n\n", title ? "title" : "description", d->name);
+        fprintf(ctx->out, "No %s for domain: %s\n", title ? "title" : "description", d->name);
     return CMD_OK;
 }
 
@@ -62,7 +62,7 @@ static enum cmd_result desc_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     if (rc == 0)
         rc = store_event_add(st, "domain", d->name, "updated", title ? "title" : "description");
     if (rc == 0)
-        fprintf(ctx->out, "Domain %s updated successfully\n\n", title ? "title" : "description");
+        fprintf(ctx->out, "Domain %s updated successfully\n", title ? "title" : "description");
     free(text);
     domain_free(d);
     return rc == 0 ? CMD_OK : CMD_ERROR;

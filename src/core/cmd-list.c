@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 static bool list_has_state_filter(const struct cmd_args *args)
 {
@@ -43,6 +44,24 @@ static bool list_wanted(const struct cmd_args *args, const struct store_domain_r
     if (cmd_has(args, "transient") && r->persistent)
         return false;
     return true;
+}
+
+static bool list_row_active(const struct store_domain_row *r)
+{
+    return r->state != DOMAIN_SHUTOFF && r->state != DOMAIN_CRASHED &&
+           r->state != DOMAIN_NOSTATE;
+}
+
+/* virsh's order: active domains first by Id, then the others by name. */
+static int list_order(const void *pa, const void *pb)
+{
+    const struct store_domain_row *a = pa, *b = pb;
+    bool aa = list_row_active(a), ba = list_row_active(b);
+    if (aa != ba)
+        return aa ? -1 : 1;
+    if (aa && a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    return strcmp(a->name, b->name);
 }
 
 /* Keeps the rows that pass the filters, in order; returns how many. */
@@ -91,6 +110,7 @@ static enum cmd_result list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     if (!st || store_domain_list(st, list_flags(args), &rows, &n) < 0)
         return CMD_ERROR;
     n = list_filter(args, rows, n);
+    qsort(rows, n, sizeof(*rows), list_order);
     bool name = cmd_has(args, "name"), uuid = cmd_has(args, "uuid");
     if (name || uuid)
         list_plain(ctx->out, rows, n, name, uuid);

@@ -53,8 +53,10 @@ static enum cmd_result pool_list_exec(struct cmd_ctx *ctx, struct cmd_args *args
             cmd_tbl_add(t, r->name, r->active ? "active" : "inactive", r->autostart ? "yes" : "no");
         else if (name && uuid)
             fprintf(ctx->out, "%s %s\n", r->uuid, r->name);
-        else
-            fprintf(ctx->out, "%s\n", uuid ? r->uuid : r->name);
+        else if (uuid)
+            fprintf(ctx->out, "%s\n", r->uuid);
+        else /* virsh pads the names to 20 columns here, and scripts see it */
+            fprintf(ctx->out, "%-20s\n", r->name);
     }
     if (t)
         cmd_tbl_print(t, ctx->out);

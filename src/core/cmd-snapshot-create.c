@@ -38,7 +38,7 @@ static enum cmd_result snapshot_create_exec(struct cmd_ctx *ctx, struct cmd_args
         rc = store_event_add(st, "snapshot", s->name, "defined", detail);
     }
     if (rc == 0)
-        fprintf(ctx->out, "Domain snapshot %s created from '%s'\n\n", s->name, path);
+        fprintf(ctx->out, "Domain snapshot %s created from '%s'\n", s->name, path);
     snapshot_free(s);
     return rc == 0 ? CMD_OK : CMD_ERROR;
 }

@@ -24,7 +24,7 @@ static enum cmd_result snapshot_current_exec(struct cmd_ctx *ctx, struct cmd_arg
         err_set("domain '%s' has no current snapshot", dom.name);
         r = CMD_ERROR;
     } else if (cmd_has(args, "name")) {
-        fprintf(ctx->out, "%s\n\n", cur->name);
+        fprintf(ctx->out, "%s\n", cur->name);
     } else if (store_snapshot_get_xml(st, dom.uuid, cur->name, &xml) == 0) {
         cmd_print_xml(ctx->out, xml);
         free(xml);

@@ -119,23 +119,22 @@ static int text_width(const char *s)
     return w;
 }
 
-/* Each cell is " TEXT  " padded; trailing blanks of a line are dropped, as virsh does. */
+/* As virsh's vshTable: a leading blank, cells padded to the column width
+ * and three blanks apart, the last cell unpadded (so an empty last cell
+ * leaves the separator's blanks, exactly as virsh prints them). */
 static void tbl_print_row(const struct cmd_tbl *t, char **row, const int *width, FILE *out)
 {
-    char line[8192];
-    size_t n = 0;
-    for (int i = 0; i < t->ncols && n < sizeof(line) - 1; i++) {
-        int pad = width[i] - text_width(row[i]);
-        int w = snprintf(line + n, sizeof(line) - n, " %s%*s  ", row[i] ? row[i] : "",
-                         pad > 0 ? pad : 0, "");
-        n = w < 0 ? n : n + (size_t)w;
-        if (n >= sizeof(line))
-            n = sizeof(line) - 1;
+    fputc(' ', out);
+    for (int i = 0; i < t->ncols; i++) {
+        const char *cell = row[i] ? row[i] : "";
+        if (i == t->ncols - 1) {
+            fputs(cell, out);
+            break;
+        }
+        int pad = width[i] - text_width(cell);
+        fprintf(out, "%s%*s   ", cell, pad > 0 ? pad : 0, "");
     }
-    while (n > 0 && line[n - 1] == ' ')
-        n--;
-    line[n] = '\0';
-    fprintf(out, "%s\n", line);
+    fputc('\n', out);
 }
 
 void cmd_tbl_print(struct cmd_tbl *t, FILE *out)

@@ -24,6 +24,13 @@ done
 ok tvm list
 out_has "$dom"
 out_has "running"
+# virsh's order: running domains first, then the others by name
+sed -e "s:<name>$dom</name>:<name>aaa-inactive</name>:" -e '/<uuid>/d' \
+    "$DATA/domain/minimal.xml" >"$tmp/aaa.xml"
+ok tvm define "$tmp/aaa.xml"
+ok tvm list --all --name
+out_is "$dom"$'\n'"aaa-inactive"$'\n'
+ok tvm undefine aaa-inactive
 ok tvm dominfo "$dom"
 out_has "State:          running"
 grep -qE '^CPU time: +[0-9]+\.[0-9]s$' "$tmp/out" || fail "dominfo of a live guest has no CPU time"

@@ -97,7 +97,7 @@ EDITOR="sh $tmp/ed-break.sh" run 1 tvm net-edit "$net" </dev/null
 tvm net-dumpxml "$net" | cmp -s - "$tmp/net-good.xml" || fail "an invalid net-edit changed the network"
 
 ok tvm pool-define "$DATA/pool/dir.xml"
-pool=$(tvm pool-list --all --name | sed '/^$/d')
+pool=$(tvm pool-list --all --name | awk 'NF { print $1 }') # virsh pads these names
 cat >"$tmp/ed-path.sh" <<'SH'
 sed -i "s:<path>[^<]*</path>:<path>/srv/tvm-edited</path>:" "$1"
 SH

@@ -195,9 +195,9 @@ static void test_verbs_through_lines(void **state)
     assert_int_equal(cmd_run_line(&f->ctx, "list --all --name # comment"), CMD_OK);
     assert_string_equal(output(f), "web\n\n");
     assert_int_equal(cmd_run_line(&f->ctx, "desc web --title \"a b\""), CMD_OK);
-    assert_string_equal(output(f), "Domain title updated successfully\n\n");
+    assert_string_equal(output(f), "Domain title updated successfully\n");
     assert_int_equal(cmd_run_line(&f->ctx, "desc web --title"), CMD_OK);
-    assert_string_equal(output(f), "a b\n\n");
+    assert_string_equal(output(f), "a b\n");
     assert_int_equal(cmd_run_line(&f->ctx, "dominfo 'no such'"), CMD_ERROR);
     assert_string_equal(err_msg(), "domain 'no such' not found");
     assert_int_equal(cmd_run_line(&f->ctx, "desc web 'open"), CMD_USAGE);

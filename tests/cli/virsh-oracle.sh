@@ -1,0 +1,57 @@
+# The same script run by tvm (--batch) and by virsh on its test driver must
+# print the same bytes: messages, tables, info layouts, snapshot tree.
+# tvm first gets the objects the test driver starts with (domain 'test',
+# network 'default', pool 'default-pool').
+source "$(dirname "$0")/lib.sh"
+command -v virsh >/dev/null || { echo "virsh-oracle: virsh missing, skipped"; exit 0; }
+
+cat >"$tmp/script.tvm" <<TVM
+define $DATA/domain/minimal.xml
+desc minimal x
+desc minimal
+desc minimal --title
+desc minimal --title --new-desc "a title"
+desc minimal --title
+domrename minimal m2
+autostart m2
+autostart m2 --disable
+domblklist m2
+undefine m2
+net-define $DATA/network/nat.xml
+net-info natted
+net-list --all --name
+net-autostart natted
+net-autostart natted --disable
+net-undefine natted
+pool-define $DATA/pool/dir.xml
+pool-info images
+pool-list --all --name
+pool-autostart images
+pool-autostart images --disable
+pool-undefine images
+vol-create default-pool $DATA/volume/raw.xml
+vol-list default-pool
+vol-dumpxml base.img --pool default-pool
+vol-delete base.img --pool default-pool
+snapshot-create test $DATA/snapshot/first.xml --redefine
+snapshot-create test $DATA/snapshot/second.xml --redefine --current
+snapshot-list test
+snapshot-list test --parent
+snapshot-list test --tree
+snapshot-list test --name
+snapshot-current test --name
+domuuid test
+TVM
+
+ok tvm define "$DATA/domain/virsh-test.xml"
+ok tvm net-define "$DATA/network/virsh-default.xml"
+ok tvm pool-define "$DATA/pool/virsh-default-pool.xml"
+ok tvm --batch "$tmp/script.tvm"
+mv "$tmp/out" "$tmp/tvm.out"
+virsh -c test:///default "$(tr '\n' ';' <"$tmp/script.tvm")" >"$tmp/virsh.out" 2>"$tmp/virsh.err" ||
+    fail "virsh failed: $(cat "$tmp/virsh.err")"
+if ! cmp -s "$tmp/virsh.out" "$tmp/tvm.out"; then
+    diff -u "$tmp/virsh.out" "$tmp/tvm.out" >&2 || true
+    fail "tvm's output differs from virsh's (- virsh, + tvm)"
+fi
+echo "virsh-oracle: ok ($(grep -c . "$tmp/script.tvm") commands, identical output)"
