@@ -1,0 +1,385 @@
+/* PCI host bridge: see pci.h. Config mechanism #1: the guest writes
+ * 0x80000000 | bus << 16 | slot << 11 | func << 8 | reg to 0xCF8 and
+ * accesses the dword at 0xCFC (bytes 0xCFC-0xCFF pick a byte lane).
+ */
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "core/err.h"
+#include "pci.h"
+#include "vm.h"
+
+#define CF8_ENABLE 0x80000000u
+#define IOAPIC_PINS 24
+#define PIC_PINS 16
+
+struct pci_bus {
+    struct vm *vm;
+    pthread_mutex_t lock;
+    uint32_t cf8;
+    struct pci_device *dev[PCI_MAX_DEVICES];
+    struct pci_device host;
+    uint64_t next_bar;
+    /* MSI routes by GSI - PCI_MSI_GSI_BASE */
+    struct {
+        bool used;
+        uint64_t addr;
+        uint32_t data;
+    } msi[PCI_MSI_MAX];
+    unsigned generation;
+};
+
+/* ---- config space ---- */
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    memcpy(p, &v, 2);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+void pci_device_setup(struct pci_device *d, uint16_t vendor, uint16_t device, uint8_t revision,
+                      uint32_t class_code, uint16_t subsys_vendor, uint16_t subsys_id)
+{
+    memset(d->cfg, 0, sizeof d->cfg);
+    memset(d->wmask, 0, sizeof d->wmask);
+    put16(d->cfg + PCI_VENDOR_ID, vendor);
+    put16(d->cfg + PCI_DEVICE_ID, device);
+    d->cfg[PCI_REVISION_ID] = revision;
+    d->cfg[PCI_CLASS_PROG] = class_code & 0xFF;
+    put16(d->cfg + PCI_CLASS_DEVICE, class_code >> 8);
+    put16(d->cfg + PCI_SUBSYSTEM_VENDOR_ID, subsys_vendor);
+    put16(d->cfg + PCI_SUBSYSTEM_ID, subsys_id);
+    /* command: memory space, bus master, INTx disable */
+    put16(d->wmask + PCI_COMMAND,
+          PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
+    d->wmask[0x0C] = 0xFF; /* cache line size */
+    d->wmask[0x0D] = 0xFF; /* latency timer */
+    d->wmask[PCI_INTERRUPT_LINE] = 0xFF;
+    for (unsigned i = 0; i < PCI_NUM_BARS; i++)
+        if (d->bar_size[i])
+            put32(d->wmask + PCI_BAR0 + 4 * i, ~(d->bar_size[i] - 1) & ~0xFu);
+    d->next_cap = 0x40;
+}
+
+uint8_t pci_add_cap(struct pci_device *d, uint8_t id, uint8_t len)
+{
+    unsigned at = (d->next_cap + 3) & ~3u;
+    if (at + len > sizeof d->cfg)
+        return 0;
+    d->cfg[at] = id;
+    d->cfg[at + 1] = d->cfg[PCI_CAPABILITY_LIST]; /* newest first */
+    d->cfg[PCI_CAPABILITY_LIST] = at;
+    d->cfg[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
+    d->next_cap = at + len;
+    return at;
+}
+
+uint64_t pci_bar_addr(const struct pci_device *d, unsigned bar)
+{
+    uint16_t cmd;
+    uint32_t v;
+    memcpy(&cmd, d->cfg + PCI_COMMAND, 2);
+    if (bar >= PCI_NUM_BARS || !d->bar_size[bar] || !(cmd & PCI_COMMAND_MEMORY))
+        return 0;
+    memcpy(&v, d->cfg + PCI_BAR0 + 4 * bar, 4);
+    return v & ~0xFu;
+}
+
+static struct pci_device *slot_dev(struct pci_bus *bus, uint8_t slot)
+{
+    return slot < PCI_MAX_DEVICES ? bus->dev[slot] : NULL;
+}
+
+uint32_t pci_cfg_read(struct pci_bus *bus, uint8_t slot, uint32_t off, uint32_t len)
+{
+    struct pci_device *d = slot_dev(bus, slot);
+    if (!d || off >= 256 || len > 4 || off + len > 256)
+        return 0xFFFFFFFFu >> (32 - 8 * len);
+    uint32_t v = 0;
+    memcpy(&v, d->cfg + off, len);
+    return v;
+}
+
+void pci_cfg_write(struct pci_bus *bus, uint8_t slot, uint32_t off, uint32_t val, uint32_t len)
+{
+    struct pci_device *d = slot_dev(bus, slot);
+    if (!d || off >= 256 || len > 4 || off + len > 256)
+        return;
+    for (uint32_t i = 0; i < len; i++) {
+        uint8_t m = d->wmask[off + i], b = val >> (8 * i);
+        d->cfg[off + i] = (d->cfg[off + i] & ~m) | (b & m);
+    }
+    if (d->cfg_written)
+        d->cfg_written(d, off, len);
+}
+
+/* ---- ports 0xCF8-0xCFF ---- */
+
+/* The latch is the only bus state config accesses share; device config
+ * writes then run without the bus lock, because device handlers take their
+ * own lock and may call pci_msi_route() (bus lock) with it held. */
+static uint32_t latch_get(struct pci_bus *bus)
+{
+    pthread_mutex_lock(&bus->lock);
+    uint32_t v = bus->cf8;
+    pthread_mutex_unlock(&bus->lock);
+    return v;
+}
+
+static void latch_set(struct pci_bus *bus, uint32_t v)
+{
+    pthread_mutex_lock(&bus->lock);
+    bus->cf8 = v;
+    pthread_mutex_unlock(&bus->lock);
+}
+
+static bool cf8_target(struct pci_bus *bus, uint64_t port_off, uint32_t len, uint8_t *slot,
+                       uint32_t *reg)
+{
+    uint32_t a = latch_get(bus);
+    if (!(a & CF8_ENABLE) || ((a >> 16) & 0xFF) != 0 || ((a >> 8) & 7) != 0)
+        return false; /* only bus 0, function 0 exist */
+    *slot = (a >> 11) & 0x1F;
+    *reg = (a & 0xFC) + (uint32_t)(port_off - 4);
+    return *reg + len <= 256;
+}
+
+static void port_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+    struct pci_bus *bus = opaque;
+    uint8_t slot;
+    uint32_t reg, v = 0xFFFFFFFFu;
+    if (off == 0 && len == 4)
+        v = latch_get(bus);
+    else if (off >= 4 && cf8_target(bus, off, len, &slot, &reg))
+        v = pci_cfg_read(bus, slot, reg, len);
+    memcpy(data, &v, len > 4 ? 4 : len);
+}
+
+static void port_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    struct pci_bus *bus = opaque;
+    uint8_t slot;
+    uint32_t reg, v = 0;
+    memcpy(&v, data, len > 4 ? 4 : len);
+    if (off == 0 && len == 4)
+        latch_set(bus, v);
+    else if (off >= 4 && cf8_target(bus, off, len, &slot, &reg))
+        pci_cfg_write(bus, slot, reg, v, len);
+}
+
+static const struct io_ops port_ops = {.read = port_read, .write = port_write};
+
+/* io.c claims 0xCF8 with an empty bus so that probes see "no device" even
+ * without us; the host bridge takes that range over. */
+static int claim_ports(struct vm *vm, struct pci_bus *bus)
+{
+    for (unsigned i = 0; i < vm->npio; i++) {
+        if (vm->pio[i].base == 0xCF8) {
+            vm->pio[i].len = 8;
+            vm->pio[i].ops = &port_ops;
+            vm->pio[i].opaque = bus;
+            return 0;
+        }
+    }
+    return vm_register_pio(vm, 0xCF8, 8, &port_ops, bus);
+}
+
+/* ---- the MMIO window: forwarded to whichever BAR decodes the address ---- */
+
+static bool find_bar(struct pci_bus *bus, uint64_t addr, uint32_t len, struct pci_device **dev,
+                     unsigned *bar, uint64_t *off)
+{
+    for (unsigned s = 0; s < PCI_MAX_DEVICES; s++) {
+        struct pci_device *d = bus->dev[s];
+        for (unsigned b = 0; d && b < PCI_NUM_BARS; b++) {
+            uint64_t base = pci_bar_addr(d, b);
+            if (base && d->bar_ops[b] && addr >= base && addr - base + len <= d->bar_size[b]) {
+                *dev = d;
+                *bar = b;
+                *off = addr - base;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void window_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+    struct pci_bus *bus = opaque;
+    struct pci_device *d;
+    unsigned b;
+    uint64_t o;
+    if (find_bar(bus, PCI_MMIO_BASE + off, len, &d, &b, &o) && d->bar_ops[b]->read)
+        d->bar_ops[b]->read(d->opaque, o, data, len);
+    else
+        memset(data, 0xFF, len);
+}
+
+static void window_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    struct pci_bus *bus = opaque;
+    struct pci_device *d;
+    unsigned b;
+    uint64_t o;
+    if (find_bar(bus, PCI_MMIO_BASE + off, len, &d, &b, &o) && d->bar_ops[b]->write)
+        d->bar_ops[b]->write(d->opaque, o, data, len);
+}
+
+static const struct io_ops window_ops = {.read = window_read, .write = window_write};
+
+/* ---- devices ---- */
+
+int pci_add_device(struct pci_bus *bus, struct pci_device *d)
+{
+    unsigned slot = 0;
+    while (slot < PCI_MAX_DEVICES && bus->dev[slot])
+        slot++;
+    if (slot == PCI_MAX_DEVICES)
+        return err_set("PCI bus 0 is full (%d slots)", PCI_MAX_DEVICES);
+    for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
+        uint32_t size = d->bar_size[i];
+        if (!size)
+            continue;
+        uint64_t at = (bus->next_bar + size - 1) & ~(uint64_t)(size - 1);
+        if (at + size > PCI_MMIO_BASE + PCI_MMIO_SIZE)
+            return err_set("PCI MMIO window is full");
+        put32(d->cfg + PCI_BAR0 + 4 * i, (uint32_t)at);
+        bus->next_bar = at + size;
+    }
+    d->slot = slot;
+    d->cfg[PCI_INTERRUPT_PIN] = 1; /* INTA# */
+    bus->dev[slot] = d;
+    return 0;
+}
+
+/* ---- MSI routing ---- */
+
+static int set_routing(struct pci_bus *bus)
+{
+    int fd = pci_vm_fd(bus);
+    if (fd < 0)
+        return 0;
+    unsigned n = IOAPIC_PINS + PIC_PINS;
+    for (unsigned i = 0; i < PCI_MSI_MAX; i++)
+        n += bus->msi[i].used;
+    struct kvm_irq_routing *r = calloc(1, sizeof *r + n * sizeof(struct kvm_irq_routing_entry));
+    if (!r)
+        return err_set("out of memory");
+    unsigned k = 0;
+    /* KVM's defaults, which the new table replaces: GSI i is IOAPIC pin i
+     * and, below 16, PIC pin i % 8 of the master or slave. */
+    for (unsigned i = 0; i < IOAPIC_PINS; i++)
+        r->entries[k++] =
+            (struct kvm_irq_routing_entry){.gsi = i,
+                                           .type = KVM_IRQ_ROUTING_IRQCHIP,
+                                           .u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = i}};
+    for (unsigned i = 0; i < PIC_PINS; i++)
+        r->entries[k++] = (struct kvm_irq_routing_entry){
+            .gsi = i,
+            .type = KVM_IRQ_ROUTING_IRQCHIP,
+            .u.irqchip = {.irqchip = i < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+                          .pin = i % 8}};
+    for (unsigned i = 0; i < PCI_MSI_MAX; i++) {
+        if (!bus->msi[i].used)
+            continue;
+        r->entries[k++] = (struct kvm_irq_routing_entry){
+            .gsi = PCI_MSI_GSI_BASE + i,
+            .type = KVM_IRQ_ROUTING_MSI,
+            .u.msi = {.address_lo = (uint32_t)bus->msi[i].addr,
+                      .address_hi = (uint32_t)(bus->msi[i].addr >> 32),
+                      .data = bus->msi[i].data}};
+    }
+    r->nr = k;
+    int rc = ioctl(fd, KVM_SET_GSI_ROUTING, r);
+    free(r);
+    return rc < 0 ? err_errno("KVM_SET_GSI_ROUTING") : 0;
+}
+
+int pci_msi_route(struct pci_bus *bus, int *gsi, uint64_t addr, uint32_t data)
+{
+    pthread_mutex_lock(&bus->lock);
+    int i = *gsi - PCI_MSI_GSI_BASE;
+    if (*gsi < 0) {
+        for (i = 0; i < PCI_MSI_MAX && bus->msi[i].used; i++)
+            ;
+        if (i == PCI_MSI_MAX) {
+            pthread_mutex_unlock(&bus->lock);
+            return err_set("no free MSI routes");
+        }
+    } else if (i < 0 || i >= PCI_MSI_MAX) {
+        pthread_mutex_unlock(&bus->lock);
+        return err_set("GSI %d is not an MSI route", *gsi);
+    }
+    bus->msi[i].used = true;
+    bus->msi[i].addr = addr;
+    bus->msi[i].data = data;
+    *gsi = PCI_MSI_GSI_BASE + i;
+    int rc = set_routing(bus);
+    pthread_mutex_unlock(&bus->lock);
+    return rc;
+}
+
+unsigned pci_generation(struct pci_bus *bus)
+{
+    pthread_mutex_lock(&bus->lock);
+    unsigned g = bus->generation;
+    pthread_mutex_unlock(&bus->lock);
+    return g;
+}
+
+struct vm *pci_vm(struct pci_bus *bus)
+{
+    return bus->vm;
+}
+
+int pci_vm_fd(struct pci_bus *bus)
+{
+    return bus->vm->vm_fd;
+}
+
+/* A VM reset built a fresh KVM VM: its routing is KVM's default again. */
+static void pci_reset(void *opaque)
+{
+    struct pci_bus *bus = opaque;
+    pthread_mutex_lock(&bus->lock);
+    memset(bus->msi, 0, sizeof bus->msi);
+    bus->generation++;
+    bus->cf8 = 0;
+    pthread_mutex_unlock(&bus->lock);
+}
+
+struct pci_bus *pci_init(struct vm *vm)
+{
+    struct pci_bus *bus = calloc(1, sizeof *bus);
+    if (!bus) {
+        err_set("out of memory");
+        return NULL;
+    }
+    if (vm_own(vm, bus) < 0) {
+        free(bus);
+        return NULL;
+    }
+    bus->vm = vm;
+    pthread_mutex_init(&bus->lock, NULL);
+    bus->next_bar = PCI_MMIO_BASE;
+    /* 00:00.0: a host bridge, which Linux's type-1 probe looks for. */
+    pci_device_setup(&bus->host, 0x1B36, 0x0008, 0, 0x060000, 0x1AF4, 0x1100);
+    bus->host.wmask[PCI_INTERRUPT_LINE] = 0;
+    bus->dev[0] = &bus->host;
+    if (claim_ports(vm, bus) < 0 ||
+        vm_register_mmio(vm, PCI_MMIO_BASE, PCI_MMIO_SIZE, &window_ops, bus) < 0 ||
+        vm_add_reset_hook(vm, pci_reset, bus) < 0)
+        return NULL;
+    return bus;
+}

@@ -1,0 +1,266 @@
+/* virtio-blk (virtio 1.2, 5.2) over the disk-image layer (raw, qcow2 with
+ * backing chains). One request queue, handled on the device's worker:
+ * IN, OUT, FLUSH, GET_ID, DISCARD and WRITE_ZEROES. A read-only disk
+ * offers VIRTIO_BLK_F_RO and still answers any write with IOERR.
+ *
+ * Request layout (5.2.6): {le32 type, le32 reserved, le64 sector} in
+ * device-readable buffers, then the data (readable for writes, writable for
+ * reads), then one device-writable status byte at the very end.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/err.h"
+#include "core/image/image.h"
+#include "virtio/virtio.h"
+
+#define SECTOR 512
+
+/* feature bits */
+#define BLK_F_SEG_MAX 2
+#define BLK_F_RO 5
+#define BLK_F_BLK_SIZE 6
+#define BLK_F_FLUSH 9
+#define BLK_F_DISCARD 13
+#define BLK_F_WRITE_ZEROES 14
+
+/* request types and status */
+#define BLK_T_IN 0
+#define BLK_T_OUT 1
+#define BLK_T_FLUSH 4
+#define BLK_T_GET_ID 8
+#define BLK_T_DISCARD 11
+#define BLK_T_WRITE_ZEROES 13
+#define BLK_S_OK 0
+#define BLK_S_IOERR 1
+#define BLK_S_UNSUPP 2
+#define BLK_ID_BYTES 20
+#define BLK_MAX_DISCARD_SECTORS (1u << 22)
+
+/* struct virtio_blk_config offsets */
+#define CFG_CAPACITY 0
+#define CFG_SEG_MAX 12
+#define CFG_BLK_SIZE 20
+#define CFG_MAX_DISCARD_SECTORS 36
+#define CFG_MAX_DISCARD_SEG 40
+#define CFG_DISCARD_ALIGN 44
+#define CFG_MAX_WZ_SECTORS 48
+#define CFG_MAX_WZ_SEG 52
+#define CFG_SIZE 60
+
+struct blk {
+    struct virtio_dev vdev; /* first: the core hands us this pointer */
+    struct image *img;
+    bool readonly;
+    uint64_t sectors;
+    char serial[BLK_ID_BYTES];
+    uint8_t config[CFG_SIZE];
+    struct iovec data[VIRTQ_MAX_SIZE];
+    bool error_logged;
+};
+
+struct req_hdr {
+    uint32_t type;
+    uint32_t reserved;
+    uint64_t sector;
+};
+
+static struct blk *to_blk(struct virtio_dev *d)
+{
+    return (struct blk *)d;
+}
+
+static uint8_t io_error(struct blk *b, const char *what)
+{
+    if (!b->error_logged) {
+        fprintf(stderr, "tvm-vmm: %s: %s failed: %s\n", b->vdev.id, what, err_msg());
+        b->error_logged = true;
+    }
+    err_clear();
+    return BLK_S_IOERR;
+}
+
+/* [sector, sector + bytes) inside the disk, in whole sectors. */
+static bool in_range(const struct blk *b, uint64_t sector, uint64_t bytes)
+{
+    return bytes % SECTOR == 0 && sector <= b->sectors && bytes / SECTOR <= b->sectors - sector;
+}
+
+static uint8_t do_read(struct blk *b, const struct virtq_elem *e, uint64_t sector,
+                       uint32_t *written)
+{
+    uint32_t len = e->in_len - 1;
+    if (!in_range(b, sector, len))
+        return BLK_S_IOERR;
+    unsigned n = iov_slice(e->in, e->nin, 0, len, b->data, VIRTQ_MAX_SIZE);
+    if (len && image_readv(b->img, b->data, n, sector * SECTOR) < 0)
+        return io_error(b, "read");
+    *written = len;
+    return BLK_S_OK;
+}
+
+static uint8_t do_write(struct blk *b, const struct virtq_elem *e, uint64_t sector)
+{
+    uint32_t len = e->out_len - sizeof(struct req_hdr);
+    if (b->readonly || !in_range(b, sector, len))
+        return BLK_S_IOERR;
+    unsigned n = iov_slice(e->out, e->nout, sizeof(struct req_hdr), len, b->data, VIRTQ_MAX_SIZE);
+    if (len && image_writev(b->img, b->data, n, sector * SECTOR) < 0)
+        return io_error(b, "write");
+    return BLK_S_OK;
+}
+
+static uint8_t do_get_id(struct blk *b, const struct virtq_elem *e, uint32_t *written)
+{
+    uint32_t len = e->in_len - 1 < BLK_ID_BYTES ? e->in_len - 1 : BLK_ID_BYTES;
+    *written = iov_copy_to(e->in, e->nin, 0, b->serial, len);
+    return BLK_S_OK;
+}
+
+/* DISCARD and WRITE_ZEROES carry {le64 sector, le32 num_sectors, le32 flags} segments. */
+static uint8_t do_ranges(struct blk *b, const struct virtq_elem *e, bool zeroes)
+{
+    uint32_t len = e->out_len - sizeof(struct req_hdr);
+    if (len == 0 || len % 16)
+        return BLK_S_UNSUPP;
+    if (b->readonly)
+        return BLK_S_IOERR;
+    for (uint32_t off = 0; off < len; off += 16) {
+        uint8_t seg[16];
+        uint64_t sector;
+        uint32_t count, flags;
+        iov_copy_from(e->out, e->nout, sizeof(struct req_hdr) + off, seg, 16);
+        memcpy(&sector, seg, 8);
+        memcpy(&count, seg + 8, 4);
+        memcpy(&flags, seg + 12, 4);
+        if ((flags & ~1u) || (!zeroes && flags))
+            return BLK_S_UNSUPP; /* only WRITE_ZEROES knows the unmap flag */
+        if (count > BLK_MAX_DISCARD_SECTORS || !in_range(b, sector, (uint64_t)count * SECTOR))
+            return BLK_S_IOERR;
+        uint64_t at = sector * SECTOR, bytes = (uint64_t)count * SECTOR;
+        int rc = zeroes ? image_write_zeroes(b->img, at, bytes) : image_discard(b->img, at, bytes);
+        if (rc < 0)
+            return io_error(b, zeroes ? "write zeroes" : "discard");
+    }
+    return BLK_S_OK;
+}
+
+static uint8_t do_request(struct blk *b, const struct virtq_elem *e, uint32_t *written)
+{
+    struct req_hdr h;
+    iov_copy_from(e->out, e->nout, 0, &h, sizeof h);
+    *written = 0;
+    switch (h.type) {
+    case BLK_T_IN:
+        return do_read(b, e, h.sector, written);
+    case BLK_T_OUT:
+        return do_write(b, e, h.sector);
+    case BLK_T_FLUSH:
+        if (!b->readonly && image_flush(b->img) < 0)
+            return io_error(b, "flush");
+        return BLK_S_OK;
+    case BLK_T_GET_ID:
+        return do_get_id(b, e, written);
+    case BLK_T_DISCARD:
+        return do_ranges(b, e, false);
+    case BLK_T_WRITE_ZEROES:
+        return do_ranges(b, e, true);
+    default:
+        return BLK_S_UNSUPP;
+    }
+}
+
+static void blk_queue_notify(struct virtio_dev *dev, unsigned q)
+{
+    struct blk *b = to_blk(dev);
+    struct virtq_elem *e = &dev->elem;
+    while (virtio_dev_pop(dev, q, e) > 0) {
+        if (e->out_len < sizeof(struct req_hdr) || e->in_len < 1) {
+            virtio_dev_set_broken(dev, "request without a header or a status byte");
+            return;
+        }
+        uint32_t written;
+        uint8_t status = do_request(b, e, &written);
+        iov_copy_to(e->in, e->nin, e->in_len - 1, &status, 1);
+        virtio_dev_push(dev, q, e, written + 1);
+    }
+}
+
+static void blk_destroy(struct virtio_dev *dev)
+{
+    struct blk *b = to_blk(dev);
+    image_close(b->img); /* flushes */
+    free(b);
+}
+
+static const struct virtio_dev_ops blk_ops = {
+    .name = "virtio-blk",
+    .device_id = VIRTIO_ID_BLOCK,
+    .pci_class = 0x0100, /* mass storage, SCSI, as QEMU presents it */
+    .queue_notify = blk_queue_notify,
+    .destroy = blk_destroy,
+};
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static void fill_config(struct blk *b, const struct image_info *info)
+{
+    memcpy(b->config + CFG_CAPACITY, &b->sectors, 8);
+    put32(b->config + CFG_SEG_MAX, VIRTQ_MAX_SIZE - 2);
+    put32(b->config + CFG_BLK_SIZE, SECTOR);
+    put32(b->config + CFG_MAX_DISCARD_SECTORS, BLK_MAX_DISCARD_SECTORS);
+    put32(b->config + CFG_MAX_DISCARD_SEG, 1);
+    /* qcow2 frees whole clusters only: tell the guest their size */
+    put32(b->config + CFG_DISCARD_ALIGN, info->cluster_size ? info->cluster_size / SECTOR : 1);
+    put32(b->config + CFG_MAX_WZ_SECTORS, BLK_MAX_DISCARD_SECTORS);
+    put32(b->config + CFG_MAX_WZ_SEG, 1);
+}
+
+static int open_image(struct blk *b, const struct virtio_blk_config_in *c)
+{
+    /* libvirt's default for a file without <driver type>: raw, never probed
+     * (a guest could write a qcow2 header into a raw disk). */
+    enum image_format fmt = IMAGE_FORMAT_RAW;
+    if (c->format && image_format_parse(c->format, &fmt) < 0)
+        return -1;
+    b->img = image_open(c->path, fmt, c->readonly ? IMAGE_OPEN_RDONLY : 0);
+    if (!b->img)
+        return -1;
+    struct image_info info;
+    if (image_get_info(b->img, &info) < 0)
+        return -1;
+    b->sectors = image_get_size(b->img) / SECTOR;
+    fill_config(b, &info);
+    return 0;
+}
+
+struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_in *c)
+{
+    struct blk *b = calloc(1, sizeof *b);
+    if (!b) {
+        err_set("out of memory");
+        return NULL;
+    }
+    snprintf(b->vdev.id, sizeof b->vdev.id, "virtio-blk %s", c->target ? c->target : "?");
+    b->readonly = c->readonly;
+    if (c->serial) {
+        /* GET_ID: up to 20 bytes, NUL-padded, no terminator when 20 long */
+        size_t n = strlen(c->serial);
+        memcpy(b->serial, c->serial, n < sizeof b->serial ? n : sizeof b->serial);
+    }
+    uint64_t features = (1ULL << BLK_F_SEG_MAX) | (1ULL << BLK_F_BLK_SIZE) | (1ULL << BLK_F_FLUSH) |
+                        (1ULL << BLK_F_DISCARD) | (1ULL << BLK_F_WRITE_ZEROES) |
+                        (c->readonly ? 1ULL << BLK_F_RO : 0);
+    if (virtio_dev_init(&b->vdev, vm, &blk_ops, 1, features, b->config, CFG_SIZE) < 0 ||
+        open_image(b, c) < 0) {
+        err_prefix("disk %s (%s): ", c->target ? c->target : "?", c->path);
+        virtio_dev_free(&b->vdev);
+        return NULL;
+    }
+    return &b->vdev;
+}

@@ -1,0 +1,573 @@
+/* The virtio-pci modern transport (virtio 1.2, 4.1): the device's
+ * registers in memory BAR 4 (common config, ISR, device config, notify,
+ * each announced by a vendor capability), MSI-X table and PBA in BAR 1.
+ *
+ * Notifications: once the driver sets DRIVER_OK each queue's notify
+ * address becomes a KVM ioeventfd on the queue's kick eventfd, so a kick
+ * wakes the device's worker without leaving the kernel; before that (or if
+ * KVM refuses) the MMIO write lands here and we write the eventfd.
+ * Interrupts: each MSI-X vector gets a GSI route and an irqfd when first
+ * used; a masked vector keeps its pending bit until unmasked. Without
+ * MSI-X the ISR and an INTx line are used.
+ *
+ * A VM reset throws the KVM VM away, and with it every route, irqfd and
+ * ioeventfd: pci_generation() tells us to make them again.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "pci.h"
+#include "virtio/virtio.h"
+#include "vm.h"
+
+#define VIRTIO_PCI_VENDOR 0x1AF4
+#define VIRTIO_PCI_DEVICE_BASE 0x1040
+
+#define BAR_MSIX 1
+#define BAR_VIRTIO 4
+#define MSIX_BAR_SIZE 0x1000
+#define MSIX_PBA_OFF 0x800
+#define VIRTIO_BAR_SIZE 0x4000
+#define COMMON_OFF 0x0000
+#define COMMON_LEN 0x40
+#define ISR_OFF 0x1000
+#define DEVICE_OFF 0x2000
+#define NOTIFY_OFF 0x3000
+#define NOTIFY_MULT 4
+
+/* virtio_pci_cap.cfg_type */
+#define CAP_COMMON 1
+#define CAP_NOTIFY 2
+#define CAP_ISR 3
+#define CAP_DEVICE 4
+
+#define MAX_VECTORS (VIRTIO_MAX_QUEUES + 1)
+#define MSIX_CTRL_ENABLE 0x8000
+#define MSIX_CTRL_MASKALL 0x4000
+#define MSIX_ENTRY_MASKED 1
+
+/* The INTx lines used when a driver does not enable MSI-X. */
+static const uint8_t intx_lines[] = {10, 11};
+
+struct msix_vec {
+    uint32_t addr_lo, addr_hi, data, ctrl;
+    int efd;      /* irqfd eventfd */
+    int gsi;      /* its route, -1 before the first use */
+    bool routed;  /* the route carries the current message */
+    bool irqfd;   /* efd is bound to gsi */
+    unsigned gen; /* pci_generation() the two above belong to */
+    bool pending;
+};
+
+struct vpci {
+    struct pci_device pci;
+    struct virtio_dev *dev;
+    struct pci_bus *bus;
+    uint8_t msix_cap;
+
+    uint32_t dfselect, gfselect;
+    uint16_t queue_select;
+    uint16_t config_vector;
+    uint16_t queue_vector[VIRTIO_MAX_QUEUES];
+    uint8_t isr;
+    uint8_t intx;
+
+    unsigned nvec;
+    struct msix_vec vec[MAX_VECTORS];
+
+    bool ioeventfd[VIRTIO_MAX_QUEUES];
+    uint64_t ioeventfd_addr[VIRTIO_MAX_QUEUES];
+    unsigned ioeventfd_gen;
+};
+
+static struct vpci *from_pci(struct pci_device *d)
+{
+    return (struct vpci *)((char *)d - offsetof(struct vpci, pci));
+}
+
+/* ---- interrupts ---- */
+
+static uint16_t msix_ctrl(const struct vpci *p)
+{
+    uint16_t c;
+    memcpy(&c, p->pci.cfg + p->msix_cap + 2, 2);
+    return c;
+}
+
+static bool msix_enabled(const struct vpci *p)
+{
+    return msix_ctrl(p) & MSIX_CTRL_ENABLE;
+}
+
+/* Route and irqfd for vector V, made on first use and again after a VM
+ * reset (new generation) or a new message in the table. */
+static int bind_vector(struct vpci *p, struct msix_vec *v)
+{
+    int fd = pci_vm_fd(p->bus);
+    unsigned gen = pci_generation(p->bus);
+    if (fd < 0)
+        return err_set("no KVM VM");
+    if (v->gen != gen) {
+        v->gsi = -1; /* the old VM's routes and irqfds are gone */
+        v->routed = v->irqfd = false;
+        v->gen = gen;
+    }
+    if (!v->routed) {
+        uint64_t addr = (uint64_t)v->addr_hi << 32 | v->addr_lo;
+        if (pci_msi_route(p->bus, &v->gsi, addr, v->data) < 0)
+            return -1;
+        v->routed = true;
+    }
+    if (!v->irqfd) {
+        struct kvm_irqfd irqfd = {.fd = (uint32_t)v->efd, .gsi = (uint32_t)v->gsi};
+        if (ioctl(fd, KVM_IRQFD, &irqfd) < 0 && errno != EBUSY)
+            return err_errno("KVM_IRQFD");
+        v->irqfd = true;
+    }
+    return 0;
+}
+
+static void deliver(struct vpci *p, unsigned n)
+{
+    struct msix_vec *v = &p->vec[n];
+    if (v->gen != pci_generation(p->bus) || !v->routed || !v->irqfd) {
+        if (bind_vector(p, v) < 0) {
+            /* No irqfd (no KVM VM, or KVM said no): inject directly. */
+            int fd = pci_vm_fd(p->bus);
+            struct kvm_msi msi = {
+                .address_lo = v->addr_lo, .address_hi = v->addr_hi, .data = v->data};
+            if (fd >= 0 && ioctl(fd, KVM_SIGNAL_MSI, &msi) < 0)
+                fprintf(stderr, "tvm-vmm: %s: MSI lost: %s\n", p->dev->id, strerror(errno));
+            err_clear();
+            return;
+        }
+    }
+    uint64_t one = 1;
+    if (write(v->efd, &one, sizeof one) < 0) {
+        /* counter saturated: an interrupt is pending anyway */
+    }
+}
+
+static void msix_signal(struct vpci *p, uint16_t n)
+{
+    if (n >= p->nvec)
+        return; /* VIRTIO_MSI_NO_VECTOR: the driver wants no interrupt */
+    if ((msix_ctrl(p) & MSIX_CTRL_MASKALL) || (p->vec[n].ctrl & MSIX_ENTRY_MASKED)) {
+        p->vec[n].pending = true;
+        return;
+    }
+    deliver(p, n);
+}
+
+static void intx_signal(struct vpci *p, uint8_t isr_bit)
+{
+    p->isr |= isr_bit;
+    uint16_t cmd;
+    memcpy(&cmd, p->pci.cfg + PCI_COMMAND, 2);
+    if (!(cmd & PCI_COMMAND_INTX_DISABLE))
+        vm_irq_line(pci_vm(p->bus), p->intx, true);
+}
+
+static void signal_queue(void *opaque, unsigned q)
+{
+    struct vpci *p = opaque;
+    if (msix_enabled(p)) {
+        p->isr |= 1;
+        msix_signal(p, p->queue_vector[q]);
+    } else {
+        intx_signal(p, 1);
+    }
+}
+
+static void signal_config(void *opaque)
+{
+    struct vpci *p = opaque;
+    if (msix_enabled(p)) {
+        p->isr |= 2;
+        msix_signal(p, p->config_vector);
+    } else {
+        intx_signal(p, 2);
+    }
+}
+
+/* Unmasking delivers what arrived while masked (PCI 3.0, 6.8.3.5). */
+static void deliver_pending(struct vpci *p)
+{
+    if (!msix_enabled(p) || (msix_ctrl(p) & MSIX_CTRL_MASKALL))
+        return;
+    for (unsigned i = 0; i < p->nvec; i++) {
+        if (p->vec[i].pending && !(p->vec[i].ctrl & MSIX_ENTRY_MASKED)) {
+            p->vec[i].pending = false;
+            deliver(p, i);
+        }
+    }
+}
+
+/* ---- ioeventfd ---- */
+
+static void ioeventfd_set(struct vpci *p, unsigned q, bool on)
+{
+    int fd = pci_vm_fd(p->bus);
+    unsigned gen = pci_generation(p->bus);
+    if (p->ioeventfd[q] && p->ioeventfd_gen != gen)
+        p->ioeventfd[q] = false; /* belonged to a KVM VM that is gone */
+    if (fd < 0 || p->ioeventfd[q] == on)
+        return;
+    uint64_t bar = pci_bar_addr(&p->pci, BAR_VIRTIO);
+    uint64_t addr = on ? bar + NOTIFY_OFF + NOTIFY_MULT * q : p->ioeventfd_addr[q];
+    if (on && !bar)
+        return;
+    struct kvm_ioeventfd io = {
+        .addr = addr,
+        .len = 2, /* the driver writes the 16-bit queue index */
+        .fd = p->dev->kick_fd[q],
+        .flags = on ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
+    };
+    if (ioctl(fd, KVM_IOEVENTFD, &io) < 0) {
+        if (on)
+            fprintf(stderr, "tvm-vmm: %s: KVM_IOEVENTFD: %s (kicks go through MMIO exits)\n",
+                    p->dev->id, strerror(errno));
+        return;
+    }
+    p->ioeventfd[q] = on;
+    p->ioeventfd_addr[q] = addr;
+    p->ioeventfd_gen = gen;
+}
+
+/* ---- common configuration (4.1.4.3) ---- */
+
+static void transport_reset(struct vpci *p)
+{
+    for (unsigned q = 0; q < p->dev->num_queues; q++) {
+        ioeventfd_set(p, q, false);
+        p->queue_vector[q] = VIRTIO_NO_VECTOR;
+    }
+    p->config_vector = VIRTIO_NO_VECTOR;
+    p->dfselect = p->gfselect = 0;
+    p->queue_select = 0;
+    p->isr = 0;
+    vm_irq_line(pci_vm(p->bus), p->intx, false);
+}
+
+static void common_read(struct vpci *p, uint64_t off, uint8_t *data, uint32_t len)
+{
+    struct virtio_dev *d = p->dev;
+    uint8_t r[COMMON_LEN] = {0};
+    uint32_t feat = p->dfselect < 2 ? (uint32_t)(d->host_features >> (32 * p->dfselect)) : 0;
+    uint32_t gfeat = p->gfselect < 2 ? (uint32_t)(d->guest_features >> (32 * p->gfselect)) : 0;
+    uint16_t nq = d->num_queues, qs = p->queue_select;
+    memcpy(r + 0x00, &p->dfselect, 4);
+    memcpy(r + 0x04, &feat, 4);
+    memcpy(r + 0x08, &p->gfselect, 4);
+    memcpy(r + 0x0C, &gfeat, 4);
+    memcpy(r + 0x10, &p->config_vector, 2);
+    memcpy(r + 0x12, &nq, 2);
+    r[0x14] = d->status;
+    r[0x15] = d->config_generation;
+    memcpy(r + 0x16, &qs, 2);
+    if (qs < nq) {
+        const struct virtq *q = &d->vq[qs];
+        uint16_t size = q->size, en = q->ready, noff = qs;
+        memcpy(r + 0x18, &size, 2);
+        memcpy(r + 0x1A, &p->queue_vector[qs], 2);
+        memcpy(r + 0x1C, &en, 2);
+        memcpy(r + 0x1E, &noff, 2);
+        memcpy(r + 0x20, &q->desc_gpa, 8);
+        memcpy(r + 0x28, &q->avail_gpa, 8);
+        memcpy(r + 0x30, &q->used_gpa, 8);
+    }
+    memcpy(data, r + off, len);
+}
+
+/* Merges a 1..8 byte write at OFF into the 64-bit register at BASE. */
+static void merge64(uint64_t *reg, uint64_t base, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    uint8_t b[8];
+    memcpy(b, reg, 8);
+    memcpy(b + (off - base), data, len);
+    memcpy(reg, b, 8);
+}
+
+static uint16_t valid_vector(const struct vpci *p, uint16_t v)
+{
+    return v < p->nvec ? v : VIRTIO_NO_VECTOR;
+}
+
+static void queue_write(struct vpci *p, uint64_t off, const uint8_t *data, uint32_t len, uint32_t v)
+{
+    struct virtio_dev *d = p->dev;
+    unsigned qs = p->queue_select;
+    if (qs >= d->num_queues)
+        return;
+    struct virtq *q = &d->vq[qs];
+    if (off == 0x1A && len == 2) {
+        p->queue_vector[qs] = valid_vector(p, v);
+        return;
+    }
+    if (q->ready)
+        return; /* the rest is fixed while the queue is enabled (4.1.4.3.2) */
+    if (off == 0x18 && len == 2) {
+        q->size = v;
+    } else if (off == 0x1C && len == 2) {
+        if (v == 1)
+            virtio_dev_queue_enable(d, qs);
+    } else if (off >= 0x20 && off + len <= 0x38) {
+        uint64_t *reg = off < 0x28 ? &q->desc_gpa : off < 0x30 ? &q->avail_gpa : &q->used_gpa;
+        uint64_t base = off < 0x28 ? 0x20 : off < 0x30 ? 0x28 : 0x30;
+        if (off + len <= base + 8)
+            merge64(reg, base, off, data, len);
+    }
+}
+
+static void set_status(struct vpci *p, uint8_t v)
+{
+    struct virtio_dev *d = p->dev;
+    bool was_ok = d->status & VIRTIO_CONFIG_S_DRIVER_OK;
+    if (v == 0)
+        transport_reset(p);
+    virtio_dev_set_status(d, v);
+    if (!was_ok && (d->status & VIRTIO_CONFIG_S_DRIVER_OK))
+        for (unsigned q = 0; q < d->num_queues; q++)
+            if (d->vq[q].ready)
+                ioeventfd_set(p, q, true);
+}
+
+static void common_write(struct vpci *p, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    uint32_t v = 0;
+    memcpy(&v, data, len > 4 ? 4 : len);
+    switch (off) {
+    case 0x00:
+        p->dfselect = v;
+        return;
+    case 0x08:
+        p->gfselect = v;
+        return;
+    case 0x0C:
+        if (len == 4)
+            virtio_dev_set_features(p->dev, p->gfselect, v);
+        return;
+    case 0x10:
+        if (len == 2)
+            p->config_vector = valid_vector(p, v);
+        return;
+    case 0x14:
+        set_status(p, v);
+        return;
+    case 0x16:
+        if (len == 2)
+            p->queue_select = v;
+        return;
+    default:
+        queue_write(p, off, data, len, v);
+    }
+}
+
+/* ---- BAR 4 ---- */
+
+static void virtio_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+    struct vpci *p = opaque;
+    struct virtio_dev *d = p->dev;
+    memset(data, 0, len);
+    pthread_mutex_lock(&d->lock);
+    if (off < COMMON_OFF + COMMON_LEN && off + len <= COMMON_LEN) {
+        common_read(p, off, data, len);
+    } else if (off == ISR_OFF) {
+        data[0] = p->isr; /* reading acknowledges (4.1.4.5) */
+        p->isr = 0;
+        vm_irq_line(pci_vm(p->bus), p->intx, false);
+    } else if (off >= DEVICE_OFF && off - DEVICE_OFF + len <= d->config_size) {
+        memcpy(data, d->config + (off - DEVICE_OFF), len);
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void virtio_bar_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    struct vpci *p = opaque;
+    struct virtio_dev *d = p->dev;
+    if (off >= NOTIFY_OFF && off < NOTIFY_OFF + NOTIFY_MULT * d->num_queues) {
+        /* A kick that KVM did not turn into an eventfd signal itself. */
+        virtio_dev_kick(d, (off - NOTIFY_OFF) / NOTIFY_MULT);
+        return;
+    }
+    pthread_mutex_lock(&d->lock);
+    if (off + len <= COMMON_LEN) {
+        common_write(p, off, data, len);
+    } else if (off >= DEVICE_OFF && off - DEVICE_OFF + len <= d->config_size &&
+               d->ops->config_written) {
+        d->ops->config_written(d, off - DEVICE_OFF, len);
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+static const struct io_ops virtio_bar_ops = {.read = virtio_bar_read, .write = virtio_bar_write};
+
+/* ---- BAR 1: MSI-X table and PBA ---- */
+
+static void msix_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+    struct vpci *p = opaque;
+    uint8_t buf[16] = {0};
+    memset(data, 0, len);
+    pthread_mutex_lock(&p->dev->lock);
+    if (off < 16 * p->nvec && off % 16 + len <= 16) {
+        const struct msix_vec *v = &p->vec[off / 16];
+        memcpy(buf + 0, &v->addr_lo, 4);
+        memcpy(buf + 4, &v->addr_hi, 4);
+        memcpy(buf + 8, &v->data, 4);
+        memcpy(buf + 12, &v->ctrl, 4);
+        memcpy(data, buf + off % 16, len);
+    } else if (off >= MSIX_PBA_OFF && off - MSIX_PBA_OFF + len <= 8) {
+        uint64_t pba = 0;
+        for (unsigned i = 0; i < p->nvec; i++)
+            pba |= (uint64_t)p->vec[i].pending << i;
+        memcpy(data, (uint8_t *)&pba + (off - MSIX_PBA_OFF), len);
+    }
+    pthread_mutex_unlock(&p->dev->lock);
+}
+
+static void msix_bar_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    struct vpci *p = opaque;
+    pthread_mutex_lock(&p->dev->lock);
+    if (off < 16 * p->nvec && off % 16 + len <= 16) {
+        struct msix_vec *v = &p->vec[off / 16];
+        uint8_t buf[16];
+        memcpy(buf + 0, &v->addr_lo, 4);
+        memcpy(buf + 4, &v->addr_hi, 4);
+        memcpy(buf + 8, &v->data, 4);
+        memcpy(buf + 12, &v->ctrl, 4);
+        memcpy(buf + off % 16, data, len);
+        uint32_t lo, hi, dt, ctrl;
+        memcpy(&lo, buf, 4);
+        memcpy(&hi, buf + 4, 4);
+        memcpy(&dt, buf + 8, 4);
+        memcpy(&ctrl, buf + 12, 4);
+        if (lo != v->addr_lo || hi != v->addr_hi || dt != v->data)
+            v->routed = false; /* the route must follow the new message */
+        v->addr_lo = lo;
+        v->addr_hi = hi;
+        v->data = dt;
+        v->ctrl = ctrl & MSIX_ENTRY_MASKED;
+        deliver_pending(p);
+    }
+    pthread_mutex_unlock(&p->dev->lock);
+}
+
+static const struct io_ops msix_bar_ops = {.read = msix_bar_read, .write = msix_bar_write};
+
+static void cfg_written(struct pci_device *d, uint32_t off, uint32_t len)
+{
+    struct vpci *p = from_pci(d);
+    if (off + len <= p->msix_cap + 2u || off >= p->msix_cap + 4u)
+        return;
+    pthread_mutex_lock(&p->dev->lock);
+    deliver_pending(p);
+    pthread_mutex_unlock(&p->dev->lock);
+}
+
+/* ---- capabilities ---- */
+
+static void add_virtio_cap(struct vpci *p, uint8_t type, uint32_t off, uint32_t len)
+{
+    uint8_t cap_len = type == CAP_NOTIFY ? 20 : 16;
+    uint8_t at = pci_add_cap(&p->pci, PCI_CAP_ID_VNDR, cap_len);
+    uint8_t *c = p->pci.cfg + at;
+    c[2] = cap_len;
+    c[3] = type;
+    c[4] = BAR_VIRTIO;
+    memcpy(c + 8, &off, 4);
+    memcpy(c + 12, &len, 4);
+    if (type == CAP_NOTIFY) {
+        uint32_t mult = NOTIFY_MULT;
+        memcpy(c + 16, &mult, 4);
+    }
+}
+
+static void add_msix_cap(struct vpci *p)
+{
+    uint8_t at = pci_add_cap(&p->pci, PCI_CAP_ID_MSIX, 12);
+    uint16_t ctrl = p->nvec - 1;
+    uint32_t table = 0 | BAR_MSIX, pba = MSIX_PBA_OFF | BAR_MSIX;
+    memcpy(p->pci.cfg + at + 2, &ctrl, 2);
+    memcpy(p->pci.cfg + at + 4, &table, 4);
+    memcpy(p->pci.cfg + at + 8, &pba, 4);
+    p->pci.wmask[at + 3] = (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) >> 8;
+    p->msix_cap = at;
+}
+
+/* VM reset: power-on state for the transport, the device and MSI-X. */
+static void vpci_vm_reset(void *opaque)
+{
+    struct vpci *p = opaque;
+    pthread_mutex_lock(&p->dev->lock);
+    for (unsigned q = 0; q < p->dev->num_queues; q++)
+        p->ioeventfd[q] = false; /* went with the old KVM VM */
+    transport_reset(p);
+    virtio_dev_reset(p->dev);
+    for (unsigned i = 0; i < p->nvec; i++) {
+        struct msix_vec *v = &p->vec[i];
+        v->addr_lo = v->addr_hi = v->data = 0;
+        v->ctrl = MSIX_ENTRY_MASKED;
+        v->pending = v->routed = v->irqfd = false;
+        v->gsi = -1;
+    }
+    p->pci.cfg[p->msix_cap + 3] = 0;
+    p->pci.cfg[PCI_COMMAND] = 0;
+    p->pci.cfg[PCI_COMMAND + 1] = 0;
+    pthread_mutex_unlock(&p->dev->lock);
+}
+
+int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev)
+{
+    struct vpci *p = calloc(1, sizeof *p);
+    if (!p)
+        return err_set("out of memory");
+    struct vm *vm = pci_vm(bus);
+    if (vm_own(vm, p) < 0) {
+        free(p);
+        return -1;
+    }
+    p->dev = dev;
+    p->bus = bus;
+    p->nvec = dev->num_queues + 1;
+    for (unsigned i = 0; i < p->nvec; i++) {
+        p->vec[i].gsi = -1;
+        p->vec[i].ctrl = MSIX_ENTRY_MASKED;
+        p->vec[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (p->vec[i].efd < 0)
+            return err_errno("%s: eventfd", dev->id);
+    }
+    p->pci.bar_size[BAR_MSIX] = MSIX_BAR_SIZE;
+    p->pci.bar_size[BAR_VIRTIO] = VIRTIO_BAR_SIZE;
+    p->pci.bar_ops[BAR_MSIX] = &msix_bar_ops;
+    p->pci.bar_ops[BAR_VIRTIO] = &virtio_bar_ops;
+    p->pci.opaque = p;
+    p->pci.cfg_written = cfg_written;
+    pci_device_setup(&p->pci, VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BASE + dev->ops->device_id, 1,
+                     (uint32_t)dev->ops->pci_class << 8, VIRTIO_PCI_VENDOR, 0x1100);
+    add_msix_cap(p);
+    add_virtio_cap(p, CAP_COMMON, COMMON_OFF, COMMON_LEN);
+    add_virtio_cap(p, CAP_ISR, ISR_OFF, 1);
+    if (dev->config_size)
+        add_virtio_cap(p, CAP_DEVICE, DEVICE_OFF, dev->config_size);
+    add_virtio_cap(p, CAP_NOTIFY, NOTIFY_OFF, NOTIFY_MULT * dev->num_queues);
+    if (pci_add_device(bus, &p->pci) < 0)
+        return -1;
+    p->intx = intx_lines[p->pci.slot % sizeof intx_lines];
+    p->pci.cfg[PCI_INTERRUPT_LINE] = p->intx;
+    transport_reset(p);
+    dev->transport = (struct virtio_transport){
+        .signal_queue = signal_queue, .signal_config = signal_config, .opaque = p};
+    return vm_add_reset_hook(vm, vpci_vm_reset, p);
+}
