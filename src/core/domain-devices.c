@@ -176,7 +176,11 @@ static int graphics_normalise(const struct domain_graphics *g, xmlNodePtr n)
 {
     if (strcmp(g->type, "vnc") && strcmp(g->type, "spice"))
         return 0;
-    if (g->autoport) {
+    /* virsh writes port='-1' for an automatic VNC port, no port for SPICE. */
+    if (g->autoport && !strcmp(g->type, "vnc")) {
+        if (xml_set_prop_after(n, "port", "-1", "type") < 0)
+            return -1;
+    } else if (g->autoport) {
         xmlUnsetProp(n, BAD_CAST "port");
         char *tls = xml_prop(n, "tlsPort");
         if (tls && !strcmp(tls, "-1"))
@@ -184,7 +188,7 @@ static int graphics_normalise(const struct domain_graphics *g, xmlNodePtr n)
         free(tls);
     }
     if (xml_set_prop_after(n, "autoport", g->autoport ? "yes" : "no",
-                           g->autoport ? "type" : "port") < 0)
+                           xmlHasProp(n, BAD_CAST "port") ? "port" : "type") < 0)
         return -1;
     if (g->listen && !xml_child(n, "listen")) {
         xmlNodePtr l =
@@ -334,14 +338,45 @@ static int parse_other(struct domain *d, xmlNodePtr n, const char *origin)
     return rc;
 }
 
+/* The other way round: serial ports but no console, so the first serial
+ * port is also shown as the console, placed after the last serial. */
+static int console_add(xmlNodePtr devices)
+{
+    xmlNodePtr serial = xml_child(devices, "serial"), last = serial;
+    if (!serial)
+        return 0;
+    for (xmlNodePtr s = serial; s; s = xml_next(s, "serial"))
+        last = s;
+    xmlNodePtr con = xmlCopyNode(serial, 1);
+    if (!con)
+        return err_set("out of memory");
+    xmlNodeSetName(con, BAD_CAST "console");
+    xmlNodePtr target = xml_child(con, "target");
+    char *port = xml_prop(target, "port");
+    xml_remove_children(con, "target");
+    target = xmlNewChild(con, NULL, BAD_CAST "target", NULL);
+    int rc = target && xml_set_prop(target, "type", "serial") == 0 &&
+                     xml_set_prop(target, "port", port ? port : "0") == 0
+                 ? 0
+                 : err_set("out of memory");
+    free(port);
+    if (rc == 0 && !xmlAddNextSibling(last, con))
+        rc = err_set("out of memory");
+    if (rc < 0)
+        xmlFreeNode(con);
+    return rc;
+}
+
 /* libvirt's console compatibility for hvm guests: a console is the first
  * serial port. Its target type defaults to serial, and when there is no
  * <serial> one mirroring the console is added before it. */
 static int console_compat(struct domain *d, xmlNodePtr devices)
 {
     xmlNodePtr con = xml_child(devices, "console");
-    if (!con || !d->os_type || strcmp(d->os_type, "hvm"))
+    if (!d->os_type || strcmp(d->os_type, "hvm"))
         return 0;
+    if (!con)
+        return console_add(devices);
     xmlNodePtr target = xml_child(con, "target");
     char *type = xml_prop(target, "type");
     bool serial = !type || !strcmp(type, "serial");

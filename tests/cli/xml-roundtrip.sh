@@ -63,7 +63,13 @@ for f in "$DATA"/domain/*.xml; do
         /domain/on_poweroff /domain/on_reboot /domain/on_crash /domain/clock/@offset \
         "count(/domain/devices/disk)" "count(/domain/devices/interface)" \
         "count(/domain/devices/graphics)" "count(/domain/devices/channel)" \
-        "count(/domain/devices/rng)"
+        "count(/domain/devices/rng)" "count(/domain/devices/serial)" \
+        /domain/devices/serial/target/@port /domain/devices/console/target/@type \
+        /domain/devices/graphics/@autoport /domain/devices/graphics/@port \
+        /domain/devices/graphics/listen/@address \
+        "sum(/domain/devices/controller[@type='usb']/@index)" \
+        "count(/domain/devices/disk[@device='disk'])" \
+        "count(/domain/devices/disk/target[@bus='virtio'])"
     # What the input fixed stays fixed; what it left out was generated.
     uuid=$(xp "$tmp/dom.xml" /domain/uuid)
     if grep -q '<uuid>' "$f"; then

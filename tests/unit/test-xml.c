@@ -213,6 +213,44 @@ static void test_corpus_matches_virsh(void **state)
             assert_int_equal(x->readonly, y->readonly);
             assert_int_equal(x->shareable, y->shareable);
         }
+        /* Consoles are mirrored as serial ports, serial ports numbered. */
+        size_t nchar = 0;
+        for (size_t j = 0; j < virsh->nchardevs; j++)
+            if (strcmp(virsh->chardevs[j].element, "channel"))
+                nchar++;
+        for (size_t j = 0, k = 0; j < ours->nchardevs; j++) {
+            if (!strcmp(ours->chardevs[j].element, "channel"))
+                continue;
+            while (!strcmp(virsh->chardevs[k].element, "channel"))
+                k++;
+            assert_string_equal(ours->chardevs[j].element, virsh->chardevs[k].element);
+            assert_int_equal(ours->chardevs[j].target_port, virsh->chardevs[k].target_port);
+            assert_str_eq_null(ours->chardevs[j].target_type, virsh->chardevs[k].target_type);
+            k++;
+            nchar--;
+        }
+        assert_int_equal(nchar, 0);
+        /* Controller indexes, libvirt's implicit controllers aside. */
+        for (size_t j = 0; j < ours->ndevices; j++) {
+            const struct domain_device *x = &ours->devices[j];
+            if (strcmp(x->element, "controller"))
+                continue;
+            bool found = false;
+            for (size_t k = 0; k < virsh->ndevices && !found; k++) {
+                const struct domain_device *y = &virsh->devices[k];
+                found = !strcmp(y->element, "controller") && !strcmp(y->type, x->type) &&
+                        y->model && x->model && !strcmp(y->model, x->model) && y->index == x->index;
+            }
+            if (!found)
+                fail_msg("%s: controller %s/%s index %d not in virsh's", files[i], x->type,
+                         x->model, x->index);
+        }
+        assert_int_equal(ours->ngraphics, virsh->ngraphics);
+        for (size_t j = 0; j < ours->ngraphics; j++) {
+            assert_int_equal(ours->graphics[j].autoport, virsh->graphics[j].autoport);
+            assert_int_equal(ours->graphics[j].port, virsh->graphics[j].port);
+            assert_str_eq_null(ours->graphics[j].listen, virsh->graphics[j].listen);
+        }
         assert_int_equal(ours->nnics, virsh->nnics);
         for (size_t j = 0; j < ours->nnics && had_uuid; j++)
             if (strncmp(ours->nics[j].mac, "52:54:00", 8) || strstr(files[i], "nic-"))
