@@ -99,31 +99,37 @@ list_ms=$best
 list_cpu_ms=$best_cpu
 
 # ---- virsh test driver: VIRSH_N defines in one session, then + list --all ----
-virsh_define_ms="" virsh_list_ms=""
+# The test driver runs inside the virsh process, so its CPU time is the
+# peer's whole cost; wall times are reported too. A session with no work
+# (best of 3) is subtracted.
+virsh_define_ms="" virsh_list_ms="" virsh_define_cpu="" virsh_list_cpu=""
 if command -v virsh >/dev/null && [ "$VIRSH_N" -gt 0 ]; then
     mkdir -p "$work/vxml"
     gen_xml "$VIRSH_N" "$work/vxml" "$work/virsh-define.txt"
-    run_virsh() { virsh -q -c test:///default <"$1" >/dev/null; }
-    # startup cost of one session with no work (best of 3), subtracted from both
-    echo "" >"$work/empty.txt"
-    base=""
-    for _ in 1 2 3; do
-        t0=$(now_ns); run_virsh "$work/empty.txt"; t1=$(now_ns)
-        ms=$(( (t1 - t0) / 1000000 ))
-        if [ -z "$base" ] || [ "$ms" -lt "$base" ]; then base=$ms; fi
-    done
-    t0=$(now_ns); run_virsh "$work/virsh-define.txt"; t1=$(now_ns)
-    virsh_define_ms=$(( (t1 - t0) / 1000000 - base ))
-    [ "$virsh_define_ms" -gt 0 ] || virsh_define_ms=1
     { cat "$work/virsh-define.txt"; echo "list --all"; } >"$work/virsh-list.txt"
-    best=""
-    for _ in 1 2 3; do
-        t0=$(now_ns); run_virsh "$work/virsh-list.txt"; t1=$(now_ns)
-        ms=$(( (t1 - t0) / 1000000 - base - virsh_define_ms ))
-        [ "$ms" -ge 0 ] || ms=0
-        if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
-    done
-    virsh_list_ms=$best
+    echo "" >"$work/empty.txt"
+    # vsession SCRIPT: sets s_ms and s_cpu, best of 3
+    vsession() {
+        s_ms="" s_cpu=""
+        for _ in 1 2 3; do
+            local t0 t1 ms cpu
+            t0=$(now_ns)
+            timed "$work/v.cpu" virsh -q -c test:///default <"$1" >/dev/null
+            t1=$(now_ns)
+            ms=$(( (t1 - t0) / 1000000 ))
+            cpu=$(cpu_ms "$work/v.cpu")
+            if [ -z "$s_ms" ] || [ "$ms" -lt "$s_ms" ]; then s_ms=$ms; fi
+            if [ -z "$s_cpu" ] || [ "$cpu" -lt "$s_cpu" ]; then s_cpu=$cpu; fi
+        done
+    }
+    vsession "$work/empty.txt"; base_ms=$s_ms base_cpu=$s_cpu
+    vsession "$work/virsh-define.txt"; def_ms=$s_ms def_cpu=$s_cpu
+    vsession "$work/virsh-list.txt"
+    clamp() { [ "$1" -gt 0 ] && echo "$1" || echo 1; }
+    virsh_define_ms=$(clamp $((def_ms - base_ms)))
+    virsh_define_cpu=$(clamp $((def_cpu - base_cpu)))
+    virsh_list_ms=$(( s_ms - def_ms > 0 ? s_ms - def_ms : 0 ))
+    virsh_list_cpu=$(( s_cpu - def_cpu > 0 ? s_cpu - def_cpu : 0 ))
 fi
 
 rate() { # rate COUNT MS -> per second
@@ -134,26 +140,32 @@ per_us() { # per_us MS COUNT -> microseconds per item
 }
 
 tvm_rate=$(rate "$N" "$define_ms")
-printf '\n%-44s %12s %12s %8s\n' "inventory benchmark" "tvm" "virsh test" "target"
-printf '%-44s %12s %12s %8s\n' "--------------------------------------------" "------------" "------------" "--------"
-printf '%-44s %12s %12s %8s\n' "domains defined (N)" "$N" "${VIRSH_N:-}" ""
-printf '%-44s %12s %12s %8s\n' "define: total (ms)" "$define_ms" "${virsh_define_ms:--}" ""
-printf '%-44s %12s %12s %8s\n' "define: domains/s" "$tvm_rate" \
-    "$([ -n "$virsh_define_ms" ] && rate "$VIRSH_N" "$virsh_define_ms" || echo -)" ">= 2000"
-printf '%-44s %12s %12s %8s\n' "define: CPU ms (user+sys) / domains per CPU-s" \
-    "$define_cpu_ms/$(rate "$N" "$define_cpu_ms")" "-" ""
-printf '%-44s %12s %12s %8s\n' "define: us per domain" "$(per_us "$define_ms" "$N")" \
-    "$([ -n "$virsh_define_ms" ] && per_us "$virsh_define_ms" "$VIRSH_N" || echo -)" ""
-printf '%-44s %12s %12s %8s\n' "list --all: best of 5 / 3 (ms, own N)" "$list_ms" "${virsh_list_ms:--}" "< 100"
-printf '%-44s %12s %12s %8s\n' "list --all: CPU ms (user+sys), best of 5" "$list_cpu_ms" "-" ""
-if [ -n "$virsh_define_ms" ] && [ "$virsh_define_ms" -gt 0 ]; then
-    printf '%-44s %12s\n' "define cost per domain, tvm / virsh" \
-        "$(awk -v a="$define_ms" -v n="$N" -v b="$virsh_define_ms" -v m="$VIRSH_N" \
-            'BEGIN { printf "%.2f", (a / n) / (b / m) }')"
+tvm_cpu_rate=$(rate "$N" "$define_cpu_ms")
+row() { printf '%-46s %12s %12s %8s\n' "$@"; }
+have_virsh() { [ -n "$virsh_define_ms" ]; }
+echo
+row "inventory benchmark" "tvm" "virsh test" "target"
+row "----------------------------------------------" "------------" "------------" "--------"
+row "domains defined (N)" "$N" "$(have_virsh && echo "$VIRSH_N" || echo -)" ""
+row "define: wall ms / domains per s" "$define_ms/$tvm_rate" \
+    "$(have_virsh && echo "$virsh_define_ms/$(rate "$VIRSH_N" "$virsh_define_ms")" || echo -)" ">= 2000"
+row "define: CPU ms / domains per CPU-s" "$define_cpu_ms/$tvm_cpu_rate" \
+    "$(have_virsh && echo "$virsh_define_cpu/$(rate "$VIRSH_N" "$virsh_define_cpu")" || echo -)" ""
+row "define: CPU us per domain" "$(per_us "$define_cpu_ms" "$N")" \
+    "$(have_virsh && per_us "$virsh_define_cpu" "$VIRSH_N" || echo -)" ""
+row "list --all at own N: wall ms (best)" "$list_ms" "$(have_virsh && echo "$virsh_list_ms" || echo -)" "< 100"
+row "list --all at own N: CPU ms (best)" "$list_cpu_ms" "$(have_virsh && echo "$virsh_list_cpu" || echo -)" ""
+if have_virsh; then
+    row "define CPU per domain, tvm / virsh" "$(awk -v a="$define_cpu_ms" -v n="$N" \
+        -v b="$virsh_define_cpu" -v m="$VIRSH_N" 'BEGIN { printf "%.2f", (a / n) / (b / m) }')" "" ""
 fi
 echo "host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) (wall times include waiting for the CPU)"
 echo
 pass=yes
 [ "$tvm_rate" -ge 2000 ] || pass=no
 [ "$list_ms" -lt 100 ] || pass=no
-echo "targets met: $pass"
+echo "targets met on wall time: $pass"
+pass=yes
+[ "$tvm_cpu_rate" -ge 2000 ] || pass=no
+[ "$list_cpu_ms" -lt 100 ] || pass=no
+echo "targets met on CPU time: $pass"
