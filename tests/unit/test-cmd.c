@@ -91,6 +91,107 @@ static void test_complete(void **state)
     assert_true(cmd_words_complete("x \\\\\n")); /* an escaped backslash does not continue */
 }
 
+/* Quotes `w` for the splitter in one of three styles, chosen by `style`. */
+static void quote_word(const char *w, int style, char *out, size_t len)
+{
+    size_t n = 0;
+#define PUT(c)                                                                                     \
+    do {                                                                                           \
+        if (n + 1 < len)                                                                           \
+            out[n++] = (c);                                                                        \
+    } while (0)
+    if (style == 0) { /* '...' with ' as '\'' */
+        PUT('\'');
+        for (const char *p = w; *p; p++) {
+            if (*p == '\'') {
+                PUT('\'');
+                PUT('\\');
+                PUT('\'');
+            }
+            PUT(*p);
+        }
+        PUT('\'');
+    } else if (style == 1) { /* "..." with \ before " \ $ ` */
+        PUT('"');
+        for (const char *p = w; *p; p++) {
+            if (strchr("\"\\$`", *p))
+                PUT('\\');
+            PUT(*p);
+        }
+        PUT('"');
+    } else { /* bare, every character backslashed except newline, which must be quoted */
+        if (!*w) {
+            PUT('"');
+            PUT('"');
+        }
+        for (const char *p = w; *p; p++) {
+            if (*p == '\n') {
+                PUT('\'');
+                PUT('\n');
+                PUT('\'');
+                continue;
+            }
+            PUT('\\');
+            PUT(*p);
+        }
+    }
+    out[n] = '\0';
+#undef PUT
+}
+
+/* Random words, quoted at random and joined, split back to the same words. */
+static void test_split_roundtrip(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "ab #'\"\\$`\t\n;|&*~=-x";
+    unsigned seed = 12345;
+    for (int round = 0; round < 2000; round++) {
+        char words[6][16], line[1024] = "";
+        int nwords = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 6;
+        for (int i = 0; i < nwords; i++) {
+            int len = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 12;
+            for (int k = 0; k < len; k++)
+                words[i][k] =
+                    alphabet[((seed = seed * 1103515245u + 12345u) >> 16) % (sizeof(alphabet) - 1)];
+            words[i][len] = '\0';
+            char q[128];
+            quote_word(words[i], (int)((seed = seed * 1103515245u + 12345u) >> 16) % 3, q,
+                       sizeof(q));
+            strcat(line, i ? " " : "");
+            strcat(line, q);
+        }
+        char **argv;
+        int argc = cmd_split_words(line, &argv);
+        if (argc != nwords)
+            fail_msg("round %d: '%s' gave %d words, want %d (%s)", round, line, argc, nwords,
+                     argc < 0 ? err_msg() : "");
+        for (int i = 0; i < nwords; i++)
+            if (strcmp(argv[i], words[i]) != 0)
+                fail_msg("round %d: '%s': word %d is '%s', want '%s'", round, line, i, argv[i],
+                         words[i]);
+        assert_true(cmd_words_complete(line));
+        cmd_free_words(argc, argv);
+    }
+}
+
+/* Every prefix of a valid line either splits or is reported incomplete/bad,
+ * never crashes; completeness agrees with the splitter. */
+static void test_split_prefixes(void **state)
+{
+    (void)state;
+    const char *line = "desc 'a b' \"c \\\" d\" e\\ f # x\n";
+    char buf[128];
+    for (size_t n = 0; n <= strlen(line); n++) {
+        memcpy(buf, line, n);
+        buf[n] = '\0';
+        char **argv;
+        int argc = cmd_split_words(buf, &argv);
+        assert_true(argc >= 0 || !cmd_words_complete(buf));
+        if (argc >= 0)
+            cmd_free_words(argc, argv);
+    }
+}
+
 static enum cmd_result dummy_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     (void)ctx;
@@ -182,6 +283,8 @@ int main(void)
         cmocka_unit_test(test_split_backslash_and_comments),
         cmocka_unit_test(test_split_errors),
         cmocka_unit_test(test_complete),
+        cmocka_unit_test(test_split_roundtrip),
+        cmocka_unit_test(test_split_prefixes),
         cmocka_unit_test(test_args_options),
         cmocka_unit_test(test_args_errors),
     };
