@@ -262,7 +262,7 @@ static void test_backing_chain(void **state)
         expect_bytes(img, 12 * MiB, 20 * MiB, 0x00);
 
         /* Writes land in the top image only; the expected disk is a raw copy. */
-        assert_int_equal(sh("qemu-img convert -O raw chain/top.qcow2 chain/expect.raw"), 0);
+        assert_int_equal(sh("qemu-img convert -U -O raw chain/top.qcow2 chain/expect.raw"), 0);
         random_writes(img, tpath("chain/expect.raw"), size, 80, 99);
         image_close(img);
         char *base_after = file_sum(tpath("chain/base.img"));
@@ -440,7 +440,7 @@ static void test_snapshots(void **state)
     image_snapshots_free(snaps, n);
 
     /* Writes to shared clusters must not change the snapshots. */
-    assert_int_equal(sh("qemu-img convert -O raw s.qcow2 s-exp.raw"), 0);
+    assert_int_equal(sh("qemu-img convert -U -O raw s.qcow2 s-exp.raw"), 0);
     random_writes(img, tpath("s-exp.raw"), 16 * MiB, 60, 31);
     image_close(img);
     check_clean(tpath("s.qcow2"));
@@ -600,6 +600,61 @@ static void test_autoclear_cleared(void **state)
                      1);
 }
 
+/* One writer or many readers per file; QEMU respects it too. */
+static void test_locking(void **state)
+{
+    (void)state;
+    const char *p = tpath("lock.qcow2");
+    unlink(p);
+    assert_int_equal(image_create_qcow2(p, 4 * MiB, 16, NULL, IMAGE_FORMAT_AUTO), 0);
+    struct image *w = open_ok(p, 0);
+    assert_null(image_open(p, IMAGE_FORMAT_AUTO, 0));
+    assert_int_equal(errno, EBUSY);
+    assert_non_null(strstr(err_msg(), "in use"));
+    assert_null(image_open(p, IMAGE_FORMAT_AUTO, IMAGE_OPEN_RDONLY));
+    assert_int_not_equal(sh("qemu-io -c 'write 0 4k' lock.qcow2"), 0);
+    assert_int_equal(sh("qemu-img convert -U -O raw lock.qcow2 lock.raw"), 0); /* -U readers ok */
+    image_close(w);
+
+    /* And the other way round: QEMU holding it open for writing. */
+    assert_int_equal(sh("(sleep 3 | qemu-io lock.qcow2 >/dev/null 2>&1) &"), 0);
+    bool refused = false;
+    for (int i = 0; i < 40 && !refused; i++) {
+        struct image *x = image_open(p, IMAGE_FORMAT_AUTO, 0);
+        if (x)
+            image_close(x);
+        else
+            refused = errno == EBUSY;
+        usleep(50000);
+    }
+    assert_true(refused);
+    for (int i = 0; i < 100; i++) { /* until qemu-io has gone */
+        struct image *x = image_open(p, IMAGE_FORMAT_AUTO, 0);
+        if (x) {
+            image_close(x);
+            break;
+        }
+        usleep(100000);
+    }
+
+    struct image *r1 = open_ok(p, IMAGE_OPEN_RDONLY);
+    struct image *r2 = open_ok(p, IMAGE_OPEN_RDONLY);
+    assert_null(image_open(p, IMAGE_FORMAT_AUTO, 0));
+    /* An overlay may not be opened for writing while its backing file is. */
+    assert_int_equal(
+        image_create_qcow2(tpath("lock-top.qcow2"), 0, 16, "lock.qcow2", IMAGE_FORMAT_QCOW2), 0);
+    struct image *top = open_ok(tpath("lock-top.qcow2"), 0);
+    image_close(top);
+    image_close(r1);
+    image_close(r2);
+    w = open_ok(p, 0);
+    assert_null(image_open(tpath("lock-top.qcow2"), IMAGE_FORMAT_AUTO, 0));
+    assert_non_null(strstr(err_msg(), "backing file"));
+    image_close(w);
+    top = open_ok(tpath("lock-top.qcow2"), 0);
+    image_close(top);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -617,6 +672,7 @@ int main(void)
         cmocka_unit_test(test_create_with_backing),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_autoclear_cleared),
+        cmocka_unit_test(test_locking),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -133,6 +133,70 @@ static void image_free_one(struct image *img)
     free(img);
 }
 
+/* Image locking follows QEMU's byte-range scheme, so that tvm and QEMU tools
+ * see each other: byte 100+P (read-locked) says "I use permission P", byte
+ * 200+P says "nobody else may have P". P: 0 consistent read, 1 write,
+ * 2 write-unchanged, 3 resize. A writer takes 0-3 and forbids write and
+ * resize; a reader (also every backing file) takes read and forbids the
+ * same, so a disk in use is never written elsewhere, while `qemu-img -U`
+ * readers stay possible. Open file description locks make two opens in one
+ * process conflict as well. */
+enum {
+    LOCK_PERM = 100,
+    LOCK_UNSHARE = 200,
+    PERM_READ = 0,
+    PERM_WRITE,
+    PERM_WRITE_UNCHANGED,
+    PERM_RESIZE
+};
+
+static int lock_byte(int fd, int cmd, struct flock *fl, short type, off_t byte)
+{
+    *fl = (struct flock){.l_type = type, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
+    return fcntl(fd, cmd, fl);
+}
+
+/* 1 if another open file holds BYTE, 0 if not, -1 when locks are unsupported. */
+static int held_elsewhere(int fd, off_t byte)
+{
+    struct flock fl;
+    if (lock_byte(fd, F_OFD_GETLK, &fl, F_WRLCK, byte) < 0)
+        return -1;
+    return fl.l_type != F_UNLCK;
+}
+
+static int lock_image(struct image *img)
+{
+    static const int unshared[] = {PERM_WRITE, PERM_RESIZE};
+    static const int writer[] = {PERM_READ, PERM_WRITE, PERM_WRITE_UNCHANGED, PERM_RESIZE};
+    const int *perms = writer;
+    int nperms = img->read_only ? 1 : 4;
+    for (int i = 0; i < nperms; i++) {
+        int held = held_elsewhere(img->fd, LOCK_UNSHARE + perms[i]);
+        if (held < 0)
+            return 0; /* filesystem without locks: nothing to enforce */
+        if (held) {
+            errno = EBUSY;
+            return err_set("%s: image is in use (open elsewhere, which forbids %s)", img->path,
+                           perms[i] == PERM_READ ? "reading" : "writing");
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (held_elsewhere(img->fd, LOCK_PERM + unshared[i]) > 0) {
+            errno = EBUSY;
+            return err_set("%s: image is in use (open for writing elsewhere)", img->path);
+        }
+    }
+    struct flock fl;
+    for (int i = 0; i < nperms; i++)
+        if (lock_byte(img->fd, F_OFD_SETLK, &fl, F_RDLCK, LOCK_PERM + perms[i]) < 0)
+            return err_errno("%s: lock", img->path);
+    for (int i = 0; i < 2; i++)
+        if (lock_byte(img->fd, F_OFD_SETLK, &fl, F_RDLCK, LOCK_UNSHARE + unshared[i]) < 0)
+            return err_errno("%s: lock", img->path);
+    return 0;
+}
+
 static struct image *open_chain(const char *path, enum image_format format, unsigned flags,
                                 struct chain_seen *seen, const char *top)
 {
@@ -170,6 +234,8 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
     seen->dev[seen->n] = st.st_dev;
     seen->ino[seen->n] = st.st_ino;
     seen->n++;
+    if (lock_image(img) < 0)
+        goto fail;
     if (format == IMAGE_FORMAT_AUTO && probe_fd(img->fd, path, &format) < 0)
         goto fail;
     img->format = format;
