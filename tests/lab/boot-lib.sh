@@ -95,3 +95,27 @@ check_clean() {
         [ ! -e "$DIR/$f" ] || fail "$f left in the run directory"
     done
 }
+
+# boot_check NAME CPUS MEM_MIB: boot the guest, check its banner (CPU count,
+# MemTotal between 85 % and 100 % of MEM_MIB), let it power off, and check
+# tvm-vmm's exit: status 0, reason "shutdown", run directory clean.
+boot_check() {
+    local name=$1 cpus=$2 mem=$3 line got_cpus got_kb want_kb
+    step "boot with $cpus vCPUs and $mem MiB"
+    domain "$name" "$cpus" "$mem" ""
+    start
+    wait_console 'TVM-GUEST-UP'
+    line=$(grep -m1 'TVM-GUEST-UP' "$DIR/console.log" | tr -d '\r')
+    echo "   $line"
+    got_cpus=$(echo "$line" | sed -n 's/.* cpus=\([0-9]*\).*/\1/p')
+    got_kb=$(echo "$line" | sed -n 's/.* mem_kb=\([0-9]*\).*/\1/p')
+    [ "$got_cpus" = "$cpus" ] || fail "guest sees $got_cpus CPUs, configured $cpus"
+    want_kb=$((mem * 1024))
+    [ "$got_kb" -ge $((want_kb * 85 / 100)) ] || fail "guest MemTotal $got_kb KiB < 85% of $want_kb KiB"
+    [ "$got_kb" -le "$want_kb" ] || fail "guest MemTotal $got_kb KiB > configured $want_kb KiB"
+    wait_exit
+    [ "$VMM_RC" -eq 0 ] || fail "tvm-vmm exit status $VMM_RC after guest poweroff"
+    check_clean
+    [ "$(exit_reason)" = shutdown ] || fail "exit.json reason '$(exit_reason)', want shutdown"
+    ! grep -q 'Call Trace\|WARNING:\|BUG:' "$DIR/console.log" || fail "guest kernel warned or oopsed"
+}

@@ -44,14 +44,20 @@ expect_error "huge memory" "the host can give only"
 
 step "/dev/kvm not accessible"
 if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ] && [ "$(stat -c %a /dev/kvm)" = 600 ]; then
+    # Everything the unprivileged user needs must be reachable by it: a
+    # world-readable directory of its own under /tmp (the scratch dir is 0700).
+    P=$(mktemp -d /tmp/tvm-kvm-perm-XXXXXX)
+    chmod 755 "$P"
+    saved_T=$T
+    T=$P
     domain e6 1 256 ""
-    # the images must be readable by the unprivileged user: KVM is opened after they load
-    cp "$LAB_KERNEL" "$T/vmlinuz"
-    cp "$LAB_INITRD" "$T/initrd"
-    sed -i -e "s|<kernel>.*</kernel>|<kernel>$T/vmlinuz</kernel>|" \
-        -e "s|<initrd>.*</initrd>|<initrd>$T/initrd</initrd>|" "$DIR/domain.xml"
-    chmod 755 "$T"
-    chmod 644 "$T/vmlinuz" "$T/initrd" "$DIR/domain.xml"
+    T=$saved_T
+    # the images load before KVM is opened, so they must be readable too
+    cp "$LAB_KERNEL" "$P/vmlinuz"
+    cp "$LAB_INITRD" "$P/initrd"
+    sed -i -e "s|<kernel>.*</kernel>|<kernel>$P/vmlinuz</kernel>|" \
+        -e "s|<initrd>.*</initrd>|<initrd>$P/initrd</initrd>|" "$DIR/domain.xml"
+    chmod 644 "$P/vmlinuz" "$P/initrd" "$DIR/domain.xml"
     chmod 777 "$DIR"
     set +e
     setpriv --reuid=65534 --regid=65534 --clear-groups "$TVM_VMM" --domain "$DIR/domain.xml" \
@@ -62,6 +68,7 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ] && [ "$(stat -c %a /dev
     grep -q '/dev/kvm: permission denied' "$DIR/vmm.log" || fail "no /dev/kvm access: unclear error"
     check_clean
     echo "   $(head -1 "$DIR/vmm.log")"
+    rm -rf "$P"
 else
     echo "   (skipped: needs root, setpriv and a 0600 /dev/kvm)"
 fi
