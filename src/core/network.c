@@ -93,8 +93,11 @@ static int parse_forward(struct network *net, xmlNodePtr root, const char *origi
     if (!fwd)
         return 0;
     net->forward_mode = xml_prop(fwd, "mode");
-    if (!net->forward_mode)
-        net->forward_mode = strdup("nat"); /* libvirt's default for <forward/> */
+    if (!net->forward_mode) { /* libvirt's default for <forward/>, spelled out as virsh does */
+        net->forward_mode = strdup("nat");
+        if (!net->forward_mode || xml_set_prop_after(fwd, "mode", "nat", "dev") < 0)
+            return err_set("out of memory");
+    }
     static const char *const modes[] = {"nat",  "route",       "bridge",  "open", "private",
                                         "vepa", "passthrough", "hostdev", NULL};
     if (!xml_in_list(net->forward_mode, modes))
@@ -174,6 +177,11 @@ int network_parse(const char *xml, size_t len, const char *origin, struct networ
         rc = err_set("out of memory");
     for (xmlNodePtr ip = xml_child(root, "ip"); rc == 0 && ip; ip = xml_next(ip, "ip"))
         rc = parse_ip(&net->ips[net->nips++], ip, origin);
+    /* NAT and routing need an address on the bridge to work at all. */
+    if (rc == 0 && net->forward_mode && nips == 0 &&
+        (!strcmp(net->forward_mode, "nat") || !strcmp(net->forward_mode, "route")))
+        rc = xml_err(origin, xml_child(root, "forward"), "forward mode",
+                     "%s forwarding needs an <ip> address on the network", net->forward_mode);
     if (rc < 0) {
         network_free(net);
         return -1;

@@ -196,8 +196,9 @@ static void test_network_values(void **state)
     free(out);
     network_free(n);
 
-    const char *xml = "<network>\n<name>v</name>\n<bridge name='br9'/>\n"
-                      "<vlan>\n<tag id='42'/>\n</vlan>\n</network>";
+    const char *xml = "<network>\n<name>v</name>\n<forward dev='eth0'/>\n<bridge name='br9'/>\n"
+                      "<vlan>\n<tag id='42'/>\n</vlan>\n<ip address='10.9.0.1' prefix='16'/>\n"
+                      "</network>";
     assert_int_equal(network_parse(xml, strlen(xml), "v.xml", &n), 0);
     assert_int_equal(n->vlan_tag, 42);
     assert_int_equal(strlen(n->uuid), 36);
@@ -205,6 +206,9 @@ static void test_network_values(void **state)
     char expect[128];
     snprintf(expect, sizeof(expect), "<name>v</name>\n  <uuid>%s</uuid>", n->uuid);
     assert_non_null(strstr(out, expect));
+    assert_non_null(strstr(out, "<forward dev='eth0' mode='nat'/>"));
+    assert_string_equal(n->forward_mode, "nat");
+    test_validate(out, "network", "v.xml");
     free(out);
     network_free(n);
 }
@@ -366,6 +370,8 @@ static void test_errors(void **state)
     expect_error(net, "<network>\n<name>n</name>\n<vlan><tag id='4096'/></vlan>\n</network>",
                  "x.xml:3: <tag id>: invalid value '4096'");
     expect_error(net, "<network>\n<uuid>1</uuid>\n</network>", "x.xml:1: <name>: missing");
+    expect_error(net, "<network>\n<name>n</name>\n<forward/>\n</network>",
+                 "x.xml:3: <forward mode>: nat forwarding needs an <ip> address on the network");
     expect_error(pool, "<pool type='iscsi'>\n<name>p</name>\n</pool>",
                  "x.xml:1: <pool type>: unsupported value 'iscsi' (dir, fs, netfs, logical)");
     expect_error(pool, "<pool type='dir'>\n<name>p</name>\n<target/>\n</pool>",
