@@ -612,6 +612,9 @@ static void test_locking(void **state)
     assert_int_equal(errno, EBUSY);
     assert_non_null(strstr(err_msg(), "in use"));
     assert_null(image_open(p, IMAGE_FORMAT_AUTO, IMAGE_OPEN_RDONLY));
+    struct image *peek = open_ok(p, IMAGE_OPEN_RDONLY | IMAGE_OPEN_FORCE_SHARE);
+    assert_int_equal(image_get_size(peek), 4 * MiB);
+    image_close(peek);
     assert_int_not_equal(sh("qemu-io -c 'write 0 4k' lock.qcow2"), 0);
     assert_int_equal(sh("qemu-img convert -U -O raw lock.qcow2 lock.raw"), 0); /* -U readers ok */
     image_close(w);

@@ -10,6 +10,7 @@ struct image {
     char *path;
     int fd;
     bool read_only;
+    bool force_share; /* IMAGE_OPEN_FORCE_SHARE */
     enum image_format format;
     const struct image_ops *ops;
     void *priv;                       /* the driver's state */

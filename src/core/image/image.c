@@ -171,6 +171,12 @@ static int lock_image(struct image *img)
     static const int writer[] = {PERM_READ, PERM_WRITE, PERM_WRITE_UNCHANGED, PERM_RESIZE};
     const int *perms = writer;
     int nperms = img->read_only ? 1 : 4;
+    struct flock fl;
+    if (img->force_share) /* say we read, forbid nothing, check nothing */
+        return lock_byte(img->fd, F_OFD_SETLK, &fl, F_RDLCK, LOCK_PERM + PERM_READ) < 0 &&
+                       errno != EINVAL && errno != ENOLCK && errno != EOPNOTSUPP
+                   ? err_errno("%s: lock", img->path)
+                   : 0;
     for (int i = 0; i < nperms; i++) {
         int held = held_elsewhere(img->fd, LOCK_UNSHARE + perms[i]);
         if (held < 0)
@@ -187,7 +193,6 @@ static int lock_image(struct image *img)
             return err_set("%s: image is in use (open for writing elsewhere)", img->path);
         }
     }
-    struct flock fl;
     for (int i = 0; i < nperms; i++)
         if (lock_byte(img->fd, F_OFD_SETLK, &fl, F_RDLCK, LOCK_PERM + perms[i]) < 0)
             return err_errno("%s: lock", img->path);
@@ -213,6 +218,7 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
     }
     img->fd = -1;
     img->read_only = flags & IMAGE_OPEN_RDONLY;
+    img->force_share = img->read_only && (flags & IMAGE_OPEN_FORCE_SHARE);
     pthread_mutex_init(&img->lock, NULL);
     img->fd = open(path, (img->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (img->fd < 0) {
@@ -248,7 +254,8 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
             err_set("out of memory");
             goto fail;
         }
-        img->backing = open_chain(bpath, img->backing_format, IMAGE_OPEN_RDONLY, seen, top);
+        img->backing = open_chain(bpath, img->backing_format,
+                                  IMAGE_OPEN_RDONLY | (flags & IMAGE_OPEN_FORCE_SHARE), seen, top);
         if (!img->backing) {
             /* Chain errors (ELOOP) already name the top image and the culprit. */
             if (errno != ELOOP)

@@ -27,6 +27,9 @@ enum image_format {
 
 /* image_open() flags */
 #define IMAGE_OPEN_RDONLY 0x1u
+/* With RDONLY: look at a disk that is in use (like qemu-img -U): no lock
+ * check, and the data may be changing underneath. For info/inspection only. */
+#define IMAGE_OPEN_FORCE_SHARE 0x2u
 
 /* Backing chains deeper than this are refused (also catches loops early). */
 #define IMAGE_MAX_CHAIN_DEPTH 16
