@@ -172,11 +172,13 @@ static int lock_image(struct image *img)
     const int *perms = writer;
     int nperms = img->read_only ? 1 : 4;
     struct flock fl;
-    if (img->force_share) /* say we read, forbid nothing, check nothing */
-        return lock_byte(img->fd, F_OFD_SETLK, &fl, F_RDLCK, LOCK_PERM + PERM_READ) < 0 &&
-                       errno != EINVAL && errno != ENOLCK && errno != EOPNOTSUPP
-                   ? err_errno("%s: lock", img->path)
-                   : 0;
+    if (img->force_share) {
+        /* Say we read, forbid nothing, check nothing. */
+        if (lock_byte(img->fd, F_OFD_SETLK, &fl, F_RDLCK, LOCK_PERM + PERM_READ) < 0 &&
+            errno != EINVAL && errno != ENOLCK && errno != EOPNOTSUPP)
+            return err_errno("%s: lock", img->path);
+        return 0;
+    }
     for (int i = 0; i < nperms; i++) {
         int held = held_elsewhere(img->fd, LOCK_UNSHARE + perms[i]);
         if (held < 0)
