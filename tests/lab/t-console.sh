@@ -115,8 +115,14 @@ attach r2
 for c in w r1 r2; do wait_for "$DIR/$c.out" "TVM-GUEST-UP" 20; done
 
 step "the writer types, everybody reads the result"
-sleep 2 # let the shell start
-type_as w 'echo CONSOLE-$((6*7))'
+wait_for "$DIR/w.out" "/ # " 60
+# What arrives while the shell sets up its tty can be flushed: retype then.
+for try in 1 2 3 4 5 6; do
+    type_as w 'echo CONSOLE-$((6*7))'
+    deadline=$((SECONDS + 15))
+    until grep -qa CONSOLE-42 "$DIR/w.out" || [ $SECONDS -ge $deadline ]; do sleep 1; done
+    grep -qa CONSOLE-42 "$DIR/w.out" && break
+done
 for c in w r1 r2; do wait_for "$DIR/$c.out" "CONSOLE-42" 60; done
 
 step "a reader's input is dropped"
