@@ -69,8 +69,11 @@ static size_t list_filter(const struct cmd_args *args, struct store_domain_row *
 {
     size_t kept = 0;
     for (size_t i = 0; i < n; i++)
-        if (list_wanted(args, &rows[i]))
-            rows[kept++] = rows[i];
+        if (list_wanted(args, &rows[i])) {
+            if (kept != i)
+                rows[kept] = rows[i];
+            kept++;
+        }
     return kept;
 }
 
@@ -110,7 +113,8 @@ static enum cmd_result list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     if (!st || store_domain_list(st, list_flags(args), &rows, &n) < 0)
         return CMD_ERROR;
     n = list_filter(args, rows, n);
-    qsort(rows, n, sizeof(*rows), list_order);
+    if (n > 1)
+        qsort(rows, n, sizeof(*rows), list_order);
     bool name = cmd_has(args, "name"), uuid = cmd_has(args, "uuid");
     if (name || uuid)
         list_plain(ctx->out, rows, n, name, uuid);
