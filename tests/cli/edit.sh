@@ -46,7 +46,7 @@ tvm dumpxml "$dom" | cmp -s - "$tmp/good.xml" || fail "a failed editor changed t
 
 # Interactive (a pseudo-terminal from script(1)): the prompt, '?' help,
 # 'n' aborts; then 'y' re-runs the editor, which fixes the file this time.
-if command -v script >/dev/null; then
+if command -v script >/dev/null && script -qec true /dev/null >/dev/null 2>&1; then
     printf '?\nn\n' | EDITOR="sh $tmp/ed-break.sh" script -qec "$TVM --db $DB edit $dom" /dev/null \
         >"$tmp/out" 2>&1 && fail "interactive edit answered 'n' succeeded"
     out_has "Failed. Try again? [y,n,i,f,?]:"
