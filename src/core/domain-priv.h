@@ -13,4 +13,11 @@ void domain_free_devices(struct domain *d);
 /* Write "N" as text of `node` with unit='KiB' (the form virsh prints). */
 int domain_write_kib(xmlNodePtr node, uint64_t kib);
 
+/* domain-defaults.c: libvirt's device defaults, written into the document. */
+int domain_disk_defaults(struct domain_disk *disk, xmlNodePtr n, xmlNodePtr target);
+int domain_graphics_defaults(const struct domain_graphics *g, xmlNodePtr n);
+int domain_serial_port(struct domain *d, xmlNodePtr n);
+int domain_controller_index(struct domain_device *dev, xmlNodePtr n);
+int domain_console_compat(struct domain *d, xmlNodePtr devices);
+
 #endif
