@@ -30,6 +30,7 @@
 #include "core/vmm-protocol.h"
 #include "dev/acpi-pm.h"
 #include "dev/legacy.h"
+#include "virtio/virtio.h"
 #include "vm.h"
 #include "x86/acpi.h"
 
@@ -260,6 +261,8 @@ static int setup_devices(struct vmm *m)
         return -1;
     if (i8042_init(vm) < 0 || rtc_init(vm, is(m->dom->clock_offset, "localtime")) < 0)
         return -1;
+    if (virtio_devices_init(vm, m->dom) < 0)
+        return -1;
     if (!m->dom->acpi)
         return 0; /* libvirt: no <features><acpi/>, no ACPI */
     if (!acpi_build_tables || !acpi_pm_setup) {
@@ -406,6 +409,7 @@ static void teardown(struct vmm *m)
         console_close();
     unlink(m->control_path);
     unlink(m->console_path);
+    virtio_devices_exit(); /* workers stop, disks are flushed and closed */
     vm_free(m->vm);
     loop_free(m->loop);
     if (log_fd >= 0)
