@@ -121,9 +121,12 @@ long xml_line(xmlNodePtr n)
     return n ? xmlGetLineNo(n) : 0;
 }
 
+/* libvirt's own elements have no namespace; <qemu:commandline> and the
+ * like are someone else's and never match a libvirt name. */
 bool xml_is(xmlNodePtr n, const char *name)
 {
-    return n && n->type == XML_ELEMENT_NODE && (!name || xmlStrEqual(n->name, BAD_CAST name));
+    return n && n->type == XML_ELEMENT_NODE && !n->ns &&
+           (!name || xmlStrEqual(n->name, BAD_CAST name));
 }
 
 xmlNodePtr xml_next(xmlNodePtr n, const char *name)

@@ -27,6 +27,7 @@ char *xml_format_doc(xmlDocPtr doc);
 /* Line of `n` in the source (0 for nodes added after parsing). */
 long xml_line(xmlNodePtr n);
 
+/* Element lookups match libvirt's un-namespaced elements only. */
 /* First element child of `parent` named `name` (NULL: any element). */
 xmlNodePtr xml_child(xmlNodePtr parent, const char *name);
 /* Next element sibling after `n` named `name` (NULL: any element). */

@@ -480,6 +480,25 @@ static void test_field_errors(void **state)
                  "web.xml:6: <topology>: 2 CPUs in the topology, but <vcpu> is 4");
 }
 
+/* Elements in other namespaces are kept and never taken for libvirt's. */
+static void test_foreign_namespace(void **state)
+{
+    (void)state;
+    struct domain *d = parse_str(
+        "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
+        "<name>ns</name>\n<qemu:name>other</qemu:name>\n<memory>1024</memory>\n" OS
+        "<devices><qemu:disk type='file'/></devices>\n"
+        "<qemu:commandline>\n<qemu:arg value='-no-hpet'/>\n</qemu:commandline>\n</domain>");
+    assert_string_equal(d->name, "ns");
+    assert_int_equal(d->ndisks, 0);
+    assert_int_equal(d->ndevices, 0);
+    char *out = domain_format(d);
+    assert_non_null(strstr(out, "  <qemu:commandline>\n    <qemu:arg value='-no-hpet'/>\n"
+                                "  </qemu:commandline>\n"));
+    free(out);
+    domain_free(d);
+}
+
 static void test_memory_normalised(void **state)
 {
     (void)state;
@@ -634,12 +653,13 @@ static void test_state_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_corpus_roundtrip), cmocka_unit_test(test_corpus_matches_virsh),
-        cmocka_unit_test(test_unknown_kept),     cmocka_unit_test(test_values),
-        cmocka_unit_test(test_generated),        cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_field_errors),     cmocka_unit_test(test_memory_normalised),
-        cmocka_unit_test(test_setters),          cmocka_unit_test(test_state_names),
-        cmocka_unit_test(test_mutations),        cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_corpus_roundtrip),  cmocka_unit_test(test_corpus_matches_virsh),
+        cmocka_unit_test(test_unknown_kept),      cmocka_unit_test(test_values),
+        cmocka_unit_test(test_generated),         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_field_errors),      cmocka_unit_test(test_memory_normalised),
+        cmocka_unit_test(test_setters),           cmocka_unit_test(test_state_names),
+        cmocka_unit_test(test_mutations),         cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_foreign_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
