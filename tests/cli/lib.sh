@@ -72,3 +72,30 @@ err_is() {
 names() {
     "$TVM" --db "$DB" list --all --name | sed '/^$/d'
 }
+
+# Run directly (ctest picks up every tests/cli/*.sh), this file tests its
+# own helpers: each must fail when what it checks is false.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    must_fail() {
+        if ("$@") >/dev/null 2>&1; then
+            echo "FAIL: '$*' passed" >&2
+            exit 1
+        fi
+    }
+    run 0 true
+    must_fail run 0 false
+    must_fail run 1 true
+    run 3 sh -c 'echo hello; echo oops >&2; exit 3'
+    out_has hello
+    err_has oops
+    out_is hello
+    must_fail out_has absent
+    must_fail out_lacks hello
+    must_fail err_has absent
+    must_fail out_is hell
+    must_fail err_is other
+    ok tvm version
+    out_has "tvm "
+    [ -z "$(names)" ] || fail "a new database lists domains"
+    echo "lib: ok"
+fi
