@@ -12,7 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 
-#define VM_DESTROY_GRACE_MS 3000 /* after QMP quit, before SIGKILL */
+#define VM_DESTROY_GRACE_MS 3000 /* for QMP quit to answer and the VMM to go, before SIGKILL */
 #define VM_DESTROY_LOCK_MS 20000 /* a start in progress holds the lock this long at most */
 
 int vm_shutdown(struct store *st, const char *dom)
@@ -79,7 +79,7 @@ int vm_resume(struct store *st, const char *dom)
 static int stop_vmm(const struct store_domain_row *row, pid_t pid, const char **how)
 {
     *how = "quit";
-    if (vm_qmp(row, VM_QMP_TIMEOUT_MS, "quit", NULL, NULL) == 0 &&
+    if (vm_qmp(row, VM_DESTROY_GRACE_MS, "quit", NULL, NULL) == 0 &&
         vm_wait_gone(pid, NULL, VM_DESTROY_GRACE_MS))
         return 0;
     *how = "SIGKILL (tvm-vmm did not quit)";

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #define VM_START_TIMEOUT_MS 15000
-#define VM_START_SETTLE_MS 300
 #define VM_KVM_DEVICE "/dev/kvm"
 
 static int check_readable(const char *what, const char *path)
@@ -244,14 +244,36 @@ static void last_log_line(const char *uuid, char *buf, size_t len)
     fclose(f);
 }
 
-/* Waits for the greeting. On failure the message says why the VMM died. */
+/* True once the VMM answers query-status with a started guest. Before its
+ * set-up finishes (or while it tears a failed one down) it may already
+ * greet, but reports "shutdown" then. */
+static bool guest_started(const char *sock)
+{
+    struct qmp *q;
+    char *reply = NULL;
+    if (access(sock, F_OK) < 0 || qmp_open(sock, 1000, &q) < 0)
+        return false;
+    int rc = qmp_execute(q, "query-status", NULL, &reply);
+    qmp_close(q);
+    if (rc < 0)
+        return false;
+    json_object *o = json_tokener_parse(reply), *v;
+    const char *status =
+        o && json_object_object_get_ex(o, "status", &v) ? json_object_get_string(v) : "";
+    bool started = !strcmp(status, "running") || !strcmp(status, "paused");
+    json_object_put(o);
+    free(reply);
+    return started;
+}
+
+/* Waits for the guest to be up. On failure the message says why the VMM died. */
 static int wait_ready(const struct store_domain_row *row, pid_t pid, int timeout_ms)
 {
     char sock[PATH_MAX], exitp[PATH_MAX];
     if (vm_run_path(row->uuid, VMM_SOCK_CONTROL, sock, sizeof(sock)) < 0 ||
         vm_run_path(row->uuid, VMM_FILE_EXIT, exitp, sizeof(exitp)) < 0)
         return -1;
-    int64_t deadline = vm_now_ms() + timeout_ms, settle_until = -1;
+    int64_t deadline = vm_now_ms() + timeout_ms;
     for (;;) {
         if (!vm_pid_running(pid) || access(exitp, F_OK) == 0) {
             char line[512];
@@ -263,19 +285,11 @@ static int wait_ready(const struct store_domain_row *row, pid_t pid, int timeout
             return err_set("tvm-vmm exited during start-up: %s",
                            *why ? why : "(no message in vmm.log)");
         }
-        if (settle_until >= 0 && vm_now_ms() >= settle_until)
+        if (guest_started(sock))
             return 0;
-        struct qmp *q;
-        if (settle_until < 0 && access(sock, F_OK) == 0 && qmp_open(sock, 1000, &q) == 0) {
-            int rc = qmp_execute(q, "query-status", NULL, NULL);
-            qmp_close(q);
-            /* A VMM whose set-up fails after its socket is up may still
-             * greet while tearing down: give it a moment to show that. */
-            if (rc == 0)
-                settle_until = vm_now_ms() + VM_START_SETTLE_MS;
-        }
         if (vm_now_ms() >= deadline)
-            return err_set("tvm-vmm did not answer on %s within %d ms", sock, timeout_ms);
+            return err_set("tvm-vmm did not report a started guest on %s within %d ms", sock,
+                           timeout_ms);
         struct timespec ts = {0, 20 * 1000000};
         nanosleep(&ts, NULL);
     }

@@ -27,8 +27,8 @@ enum {
 
 #define VM_ERR_NOT_RUNNING "Requested operation is not valid: domain is not running"
 #define VM_ERR_ACTIVE "Requested operation is not valid: domain is already active"
-#define VM_QMP_TIMEOUT_MS 3000 /* explicit actions */
-#define VM_QMP_POLL_MS 500     /* state queries while reconciling */
+#define VM_QMP_TIMEOUT_MS 10000 /* explicit actions: a busy host can be slow to answer */
+#define VM_QMP_POLL_MS 500      /* state queries while reconciling */
 
 /* tvm's own files in the run directory. */
 #define VM_FILE_RUN_ID "run.id"
