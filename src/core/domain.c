@@ -346,6 +346,19 @@ char *domain_format(const struct domain *d)
     return xml_format_doc(d->doc);
 }
 
+char *domain_format_public(const struct domain *d)
+{
+    xmlDocPtr copy = xmlCopyDoc(d->doc, 1);
+    if (!copy)
+        return err_set("cannot format XML: out of memory"), NULL;
+    xmlNodePtr devices = xml_child(xmlDocGetRootElement(copy), "devices");
+    for (xmlNodePtr g = xml_child(devices, "graphics"); g; g = xml_next(g, "graphics"))
+        xmlUnsetProp(g, BAD_CAST "passwd");
+    char *out = xml_format_doc(copy);
+    xmlFreeDoc(copy);
+    return out;
+}
+
 void domain_free(struct domain *d)
 {
     if (!d)

@@ -145,6 +145,9 @@ struct domain {
 int domain_parse(const char *xml, size_t len, const char *origin, struct domain **out);
 /* The document as text, formatted as virsh dumpxml does. Caller frees. */
 char *domain_format(const struct domain *d);
+/* The same without secrets (graphics passwd), as virsh dumpxml prints it
+ * unless --security-info is given. Caller frees. */
+char *domain_format_public(const struct domain *d);
 void domain_free(struct domain *d);
 
 /* Edits that keep document and struct in step. Each validates its input. */

@@ -640,6 +640,32 @@ static void test_escaping(void **state)
     domain_free(e);
 }
 
+static void test_format_public(void **state)
+{
+    (void)state;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/xml/domain/vnc-password.xml", test_data_dir());
+    struct domain *d = parse_file(path);
+    assert_string_equal(d->graphics[0].passwd, "s3cret");
+    char *full = domain_format(d), *pub = domain_format_public(d);
+    assert_non_null(strstr(full, "passwd='s3cret'"));
+    assert_null(strstr(pub, "s3cret"));
+    test_validate(pub, "domain", "public");
+    /* Only the password differs, and the domain itself keeps it. */
+    struct domain *e = parse_str(pub);
+    assert_null(e->graphics[0].passwd);
+    free(e->graphics[0].passwd);
+    e->graphics[0].passwd = strdup("s3cret");
+    compare_domains(d, e);
+    char *again = domain_format(d);
+    assert_string_equal(again, full);
+    free(again);
+    free(full);
+    free(pub);
+    domain_free(d);
+    domain_free(e);
+}
+
 static void test_state_names(void **state)
 {
     (void)state;
@@ -659,7 +685,7 @@ int main(void)
         cmocka_unit_test(test_field_errors),      cmocka_unit_test(test_memory_normalised),
         cmocka_unit_test(test_setters),           cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_mutations),         cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_foreign_namespace),
+        cmocka_unit_test(test_foreign_namespace), cmocka_unit_test(test_format_public),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
