@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Guest lifecycle through tvm on real KVM: start (three guests at once, with
+# 1/2/4 vCPUs and 256 MiB/512 MiB/1 GiB, checked by the guests themselves),
+# list, "already active", re-attach from a new tvm process, console through
+# a pipe (banner, backlog, typed input), suspend/resume, ACPI shutdown.
+set -euo pipefail
+. "$(dirname "$0")/lifecycle-lib.sh"
+
+define g1 1 256 tvm.shell
+define g2 2 512 tvm.shell
+define g4 4 1024 tvm.shell
+
+step "start three guests; list shows them running"
+for g in g1 g2 g4; do expect_out "Domain '$g' started" tvm start "$g"; done
+for g in g1 g2 g4; do
+    tvm list | grep -E "^ *[0-9]+ +$g +running" >/dev/null || fail "list: $(tvm list)"
+done
+[ "$(state g1)" = "running (booted)" ] || fail "state after start: $(state g1)"
+
+step "start twice"
+expect_err "Requested operation is not valid: domain is already active" tvm start g1
+
+step "re-attach: a new tvm process finds the guest an earlier one started"
+pid=$(vmm_pid g1)
+id=$(tvm list | awk '$2 == "g1" {print $1}')
+[ "$(ps -o ppid= -p "$pid" | tr -d ' ')" != "$$" ] || fail "tvm-vmm is a child of the test shell"
+"$TVM" --db "$DB" list | awk -v id="$id" '$1 == id && $2 == "g1" && $3 == "running" {ok=1} END {exit !ok}' ||
+    fail "a new tvm does not see g1 running with id $id"
+
+step "the guests see their vCPUs and memory"
+for g in g1 g2 g4; do wait_count "$g" TVM-GUEST-UP 1; done
+check_guest g1 1 256
+check_guest g2 2 512
+check_guest g4 4 1024
+expect_out "Domain 'g2' destroyed" tvm destroy g2
+expect_out "Domain 'g4' destroyed" tvm destroy g4
+
+step "console through a pipe: banner, backlog, and input reaching the guest"
+{ sleep 2; printf 'echo MARK-$((6*7))\n'; sleep 4; printf '\035'; } |
+    timeout 30 "$TVM" --db "$DB" console g1 >"$T/console.out" 2>&1 || fail "console: $(cat "$T/console.out")"
+grep -qF "Connected to domain 'g1'" "$T/console.out" || fail "no banner: $(head -3 "$T/console.out")"
+grep -qF "Escape character is ^] (Ctrl + ])" "$T/console.out" || fail "no escape line"
+grep -q "TVM-GUEST-UP" "$T/console.out" || fail "console backlog lacks the boot banner"
+grep -q "MARK-42" "$T/console.out" || fail "typed command did not run: $(tail -5 "$T/console.out")"
+[ "$(state g1)" = "running (booted)" ] || fail "detaching changed the state: $(state g1)"
+
+step "suspend / resume"
+expect_out "Domain 'g1' suspended" tvm suspend g1
+[ "$(state g1)" = "paused (user)" ] || fail "after suspend: $(state g1)"
+tvm list | grep -E " g1 +paused" >/dev/null || fail "list after suspend: $(tvm list)"
+expect_out "Domain 'g1' resumed" tvm resume g1
+[ "$(state g1)" = "running (unpaused)" ] || fail "after resume: $(state g1)"
+
+step "shutdown: ACPI power button, the guest powers off"
+u=$(uuid_of g1)
+expect_out "Domain 'g1' is being shutdown" tvm shutdown g1
+wait_count g1 TVM-GUEST-POWERBUTTON 1 120
+wait_state g1 "shut off (shutdown)"
+[ ! -e "$TVM_RUNDIR/$u" ] || fail "run directory left after shutdown"
+gone "$pid" || fail "tvm-vmm $pid still alive after shutdown"
+events_have g1 started suspended resumed shutdown
+events_have g2 started destroyed
+echo "ok"
