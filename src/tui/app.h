@@ -89,6 +89,7 @@ struct app {
     double start_us;
     double first_frame_us;
     double redraw_total_ms, redraw_max_ms;
+    int redraw_max_key; /* the key behind the slowest redraw */
     unsigned redraw_count;
     double refresh_total_ms, refresh_max_ms;
     unsigned refresh_count;

@@ -280,6 +280,7 @@ static void bench_report(struct app *a)
     fprintf(f, "redraw_avg_ms %.3f\n",
             a->redraw_count ? a->redraw_total_ms / a->redraw_count : 0.0);
     fprintf(f, "redraw_max_ms %.3f\n", a->redraw_max_ms);
+    fprintf(f, "redraw_max_key %s\n", keyname(a->redraw_max_key));
     fprintf(f, "refreshes %u\n", a->refresh_count);
     fprintf(f, "refresh_avg_ms %.3f\n",
             a->refresh_count ? a->refresh_total_ms / a->refresh_count : 0.0);
@@ -288,7 +289,7 @@ static void bench_report(struct app *a)
     fclose(f);
 }
 
-static void frame(struct app *a, double key_us)
+static void frame(struct app *a, double key_us, int key)
 {
     draw_all(a);
     a->redraw = false;
@@ -299,14 +300,16 @@ static void frame(struct app *a, double key_us)
         double ms = (done - key_us) / 1000.0;
         a->redraw_total_ms += ms;
         a->redraw_count++;
-        if (ms > a->redraw_max_ms)
+        if (ms > a->redraw_max_ms) {
             a->redraw_max_ms = ms;
+            a->redraw_max_key = key;
+        }
     }
 }
 
 static void run_loop(struct app *a)
 {
-    frame(a, 0);
+    frame(a, 0, 0);
     while (!a->quit) {
         int key = app_wait_key(a);
         double key_us = 0;
@@ -326,7 +329,7 @@ static void run_loop(struct app *a)
                 a->redraw = true;
         }
         if (a->redraw)
-            frame(a, key_us);
+            frame(a, key_us, key);
     }
 }
 
