@@ -5,7 +5,10 @@
 # Writes go to freshly created images (so qcow2 allocates clusters on both
 # sides); reads go to images filled beforehand, page cache warm.
 #
-#   bench/image.sh [BUILD_DIR]      (env: COUNT_4K, COUNT_64K, DISK, BENCH_DIR)
+# Each figure is the best of REPEAT runs (the two tools alternate), because a
+# shared machine's noise is larger than the difference being measured.
+#
+#   bench/image.sh [BUILD_DIR]   (env: COUNT_4K, COUNT_64K, DISK, REPEAT, BENCH_DIR)
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,13 +18,15 @@ tvm_bench=$build/bench/tvm-image-bench
 command -v qemu-img >/dev/null || { echo "image.sh: qemu-img missing" >&2; exit 1; }
 
 count_4k=${COUNT_4K:-40000}
-count_64k=${COUNT_64K:-8000}
+count_64k=${COUNT_64K:-4000}
+repeat=${REPEAT:-3}
 disk=${DISK:-1G}
 dir=$(mktemp -d "${BENCH_DIR:-/tmp}/tvm-image-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 
 # Prints the seconds from a "Run completed in X seconds." line.
 secs() { sed -n 's/^Run completed in \([0-9.]*\) seconds\./\1/p'; }
+best() { if [ -z "$1" ]; then echo "$2"; else awk -v a="$1" -v b="$2" 'BEGIN { print (a < b ? a : b) }'; fi; }
 
 fresh() { # fmt file
     rm -f "$2"
@@ -40,12 +45,18 @@ for fmt in qcow2 raw; do
             if [ "$size" = 4k ]; then count=$count_4k; bytes=4096; else count=$count_64k; bytes=65536; fi
             w=; [ "$op" = write ] && w=-w
             f=$dir/img.$fmt
-            if [ "$op" = write ]; then fresh "$fmt" "$f"; else filled "$fmt" "$f"; fi
-            sync # start each run without the other's dirty pages to write back
-            q=$(qemu-img bench $w -f "$fmt" -c "$count" -d 1 -s "$size" -t writeback -i threads "$f" | secs)
-            if [ "$op" = write ]; then fresh "$fmt" "$f"; fi
-            sync
-            t=$("$tvm_bench" $w -f "$fmt" -c "$count" -s "$size" "$f" | secs)
+            [ "$op" = read ] && filled "$fmt" "$f"
+            q=; t=
+            for _ in $(seq "$repeat"); do
+                [ "$op" = write ] && fresh "$fmt" "$f"
+                sync # start each run without the other's dirty pages to write back
+                s1=$(qemu-img bench $w -f "$fmt" -c "$count" -d 1 -s "$size" -t writeback -i threads "$f" | secs)
+                [ "$op" = write ] && fresh "$fmt" "$f"
+                sync
+                s2=$("$tvm_bench" $w -f "$fmt" -c "$count" -s "$size" "$f" | secs)
+                q=$(best "$q" "$s1")
+                t=$(best "$t" "$s2")
+            done
             if [ "$fmt" = qcow2 ]; then
                 qemu-img check -q "$f" || { echo "image.sh: qemu-img check failed after tvm run" >&2; exit 1; }
             fi

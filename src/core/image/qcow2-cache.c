@@ -47,10 +47,10 @@ static int entry_writeback(struct qcow2 *q, struct qcow2_cache_entry *e)
 {
     if (!entry_dirty(e))
         return 0;
-    if (q->cow_unsynced) {
+    if (q->l2_barrier) {
         if (qcow2_sync(q) < 0)
             return -1;
-        q->cow_unsynced = false;
+        q->l2_barrier = false;
     }
     if (image_pwrite_full(q->img, e->data + e->dirty_lo, e->dirty_hi - e->dirty_lo,
                           e->offset + e->dirty_lo) < 0)

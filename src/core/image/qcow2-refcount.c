@@ -7,12 +7,14 @@
  * before what it points to. The order of every metadata change is therefore:
  *
  *   allocation   1. refcount of new clusters set to 1 and written, in batches
- *                   ("reservations"), then ONE barrier per batch;
+ *                   ("reservations"); this sets l2_barrier;
  *                2. data written into a reserved cluster (copy-on-write parts
- *                   included); if anything other than the guest's own bytes
- *                   was written, cow_unsynced asks for a barrier before step 3;
- *                3. the L2 entry updated in the write-back L2 cache and
- *                   written at the next flush/eviction;
+ *                   included; copying sets l2_barrier too);
+ *                3. the L2 entry updated in the write-back L2 cache; dirty L2
+ *                   tables are written at the next flush or eviction, and
+ *                   when l2_barrier is set, only after a barrier — so one
+ *                   barrier covers every allocation since the last flush,
+ *                   and a stream of writes without flushes needs none;
  *                4. a new L2 table is written and followed by a barrier
  *                   BEFORE the L1 entry naming it is written.
  *   free         1. the pointer is removed (L2 entry written, see above);
@@ -317,8 +319,8 @@ static int span_flush(struct qcow2 *q, struct rb_dirty *sp)
     return rc;
 }
 
-/* Reserves the next batch of free clusters: their refcounts become 1 and
- * are made durable with one barrier, so later steps need none. */
+/* Reserves the next batch of free clusters: their refcounts become 1. They
+ * reach the disk before any L2 entry pointing at them (l2_barrier). */
 static int refill(struct qcow2 *q)
 {
     size_t want = q->resv_batch;
@@ -391,8 +393,7 @@ static int refill(struct qcow2 *q)
             return err_errno("%s: grow file", q->img->path);
         q->file_size = end;
     }
-    if (qcow2_sync(q) < 0)
-        return -1;
+    q->l2_barrier = true; /* these refcounts must be durable before any L2 entry */
     /* Grow batches while the guest keeps allocating, up to RESV_BYTES_MAX. */
     size_t max = (size_t)(RESV_BYTES_MAX >> q->cluster_bits);
     if (q->resv_batch < max)

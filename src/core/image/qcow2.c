@@ -576,7 +576,7 @@ static uint8_t *l2_for_write(struct qcow2 *q, uint64_t guest, uint64_t *l2off_ou
     /* The table must be on disk before the L1 entry that names it. */
     if (image_pwrite_full(q->img, q->bounce, q->cluster_size, nl2) < 0 || qcow2_sync(q) < 0)
         return NULL;
-    q->cow_unsynced = false;
+    q->l2_barrier = false;
     uint8_t be[8];
     be64_put(be, nl2 | QCOW2_COPIED);
     if (image_pwrite_full(q->img, be, 8, q->l1_offset + 8 * i) < 0)
@@ -661,7 +661,7 @@ static int write_in_cluster(struct qcow2 *q, const uint8_t *data, uint64_t guest
         memcpy(q->bounce + in, data, len);
         if (image_pwrite_full(q->img, q->bounce, q->cluster_size, host) < 0)
             return -1;
-        q->cow_unsynced = true;
+        q->l2_barrier = true;
     }
     if (set_l2_entry(q, l2off, guest, host | QCOW2_COPIED) < 0 || release_mapping(q, &m) < 0)
         return -1;

@@ -123,7 +123,8 @@ struct qcow2 {
     size_t resv_batch;
     struct qcow2_free *pending; /* frees waiting for the next flush */
     size_t npending, pending_cap;
-    bool cow_unsynced; /* data an un-written L2 update depends on is not yet durable */
+    bool l2_barrier; /* refcounts or copied data that dirty L2 entries depend on are
+                        not durable yet: fdatasync before writing L2 tables */
 
     bool opened; /* open() finished: close() may flush */
     bool broken;
@@ -194,7 +195,7 @@ void qcow2_cache_destroy(struct qcow2_cache *c);
 uint8_t *qcow2_cache_get(struct qcow2 *q, struct qcow2_cache *c, uint64_t offset, bool is_new);
 /* Notes bytes [lo, hi) of a write-back table as changed. */
 void qcow2_cache_mark_dirty(struct qcow2_cache *c, const uint8_t *table, uint32_t lo, uint32_t hi);
-/* Writes every dirty table (after a barrier if q->cow_unsynced). */
+/* Writes every dirty table (after a barrier if q->l2_barrier). */
 int qcow2_cache_writeback(struct qcow2 *q, struct qcow2_cache *c);
 bool qcow2_cache_dirty(const struct qcow2_cache *c);
 void qcow2_cache_forget(struct qcow2_cache *c, uint64_t offset);
