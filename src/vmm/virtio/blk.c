@@ -231,6 +231,11 @@ static int open_image(struct blk *b, const struct virtio_blk_config_in *c)
     b->img = image_open(c->path, fmt, c->readonly ? IMAGE_OPEN_RDONLY : 0);
     if (!b->img)
         return -1;
+    if (c->direct)
+        fprintf(stderr,
+                "tvm-vmm: %s: cache='none' asks for O_DIRECT, which the image layer "
+                "does not do yet; the host page cache is used\n",
+                b->vdev.id);
     struct image_info info;
     if (image_get_info(b->img, &info) < 0)
         return -1;
