@@ -27,6 +27,17 @@ int store_event_add(struct store *st, const char *kind, const char *name, const 
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static void store_event_row_fill(sqlite3_stmt *stmt, void *out)
+{
+    struct store_event_row *row = out;
+    row->id = sqlite3_column_int64(stmt, 0);
+    row->time_ms = sqlite3_column_int64(stmt, 1);
+    store_copy_col(stmt, 2, row->object_kind, sizeof(row->object_kind));
+    store_copy_col(stmt, 3, row->object_name, sizeof(row->object_name));
+    store_copy_col(stmt, 4, row->event, sizeof(row->event));
+    store_copy_col(stmt, 5, row->detail, sizeof(row->detail));
+}
+
 int store_event_list(struct store *st, const char *name_filter, size_t limit,
                      struct store_event_row **rows, size_t *n)
 {
@@ -35,30 +46,6 @@ int store_event_list(struct store *st, const char *name_filter, size_t limit,
         return -1;
     store_bind_text_or_null(stmt, 1, name_filter && *name_filter ? name_filter : NULL);
     sqlite3_bind_int64(stmt, 2, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
-    struct store_event_row *out = NULL;
-    size_t cap = 0, count = 0;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (store_grow((void **)&out, &cap, count, sizeof(*out)) < 0)
-            goto fail;
-        struct store_event_row *row = &out[count++];
-        row->id = sqlite3_column_int64(stmt, 0);
-        row->time_ms = sqlite3_column_int64(stmt, 1);
-        store_copy_col(stmt, 2, row->object_kind, sizeof(row->object_kind));
-        store_copy_col(stmt, 3, row->object_name, sizeof(row->object_name));
-        store_copy_col(stmt, 4, row->event, sizeof(row->event));
-        store_copy_col(stmt, 5, row->detail, sizeof(row->detail));
-    }
-    if (rc != SQLITE_DONE) {
-        store_sql_error(st, "cannot list events");
-        goto fail;
-    }
-    store_done(stmt);
-    *rows = out;
-    *n = count;
-    return 0;
-fail:
-    store_done(stmt);
-    free(out);
-    return -1;
+    return store_collect_rows(st, stmt, sizeof(**rows), store_event_row_fill, (void **)rows, n,
+                              "cannot list events");
 }

@@ -75,9 +75,43 @@ int store_check_name(const char *kind, const char *name);
 /* Grow *rows (of elem_size) so that index n fits. */
 int store_grow(void **rows, size_t *cap, size_t n, size_t elem_size);
 
-/* Fill a store_object_row from the 8 *_ROW_COLS columns. */
-void store_object_row_fill(sqlite3_stmt *stmt, struct store_object_row *row);
+/* Copies the current row of stmt into *row (a struct of the caller's type). */
+typedef void (*store_row_fill_fn)(sqlite3_stmt *stmt, void *row);
+/* Fill a struct store_object_row from the 8 *_ROW_COLS columns. */
+void store_object_row_fill(sqlite3_stmt *stmt, void *row);
 int store_object_list(struct store *st, sqlite3_stmt *stmt, struct store_object_row **rows,
                       size_t *n, const char *what);
+/* Step a bound statement to the end, filling one elem_size row per result
+ * row; *rows is malloc'd (NULL when empty). "WHAT: sqlite message" on error. */
+int store_collect_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size,
+                       store_row_fill_fn fill, void **rows, size_t *n, const char *what);
+/* Step a bound statement once: 1 with *row filled, 0 no row, -1 error (WHAT). */
+int store_read_row(struct store *st, sqlite3_stmt *stmt, store_row_fill_fn fill, void *row,
+                   const char *what);
+/* One row of a *_ROW statement looked up by store_bind_key(key); -1 with
+ * "KIND 'KEY' not found" when missing. */
+int store_get_row_by_key(struct store *st, enum store_stmt_id sid, const char *kind,
+                         const char *key, store_row_fill_fn fill, void *row);
+int store_get_object_row(struct store *st, enum store_stmt_id sid, const char *kind,
+                         const char *key, struct store_object_row *row);
+/* The xml of a *_XML statement looked up by store_bind_key(key); -1 with
+ * "KIND 'KEY' not found" when missing. */
+int store_get_xml_by_key(struct store *st, enum store_stmt_id sid, const char *kind,
+                         const char *key, char **xml);
+
+/* A named, uuid'd object may be written: name fits, uuid is set. */
+int store_check_named(const char *kind, const char *name, const char *uuid);
+/* Step a bound insert or update of a named object and free xml. A taken
+ * name or uuid (looked up through id_stmt) and, on update, a missing uuid
+ * are reported as such. */
+int store_write_named(struct store *st, sqlite3_stmt *stmt, char *xml, enum store_stmt_id id_stmt,
+                      const char *kind, const char *name, const char *uuid, bool update);
+/* Run sid with ?1 = the row id of KIND key (resolved through id_stmt). */
+int store_delete_by_key(struct store *st, enum store_stmt_id id_stmt, const char *kind,
+                        const char *key, enum store_stmt_id sid, const char *what);
+/* Run sid with (?1 row id, ?2 on, ?3 now), the shape of the SET_ACTIVE and
+ * SET_AUTOSTART statements. */
+int store_set_flag_by_key(struct store *st, enum store_stmt_id id_stmt, const char *kind,
+                          const char *key, enum store_stmt_id sid, bool on, const char *what);
 
 #endif

@@ -7,10 +7,8 @@
 
 static int store_pool_write(struct store *st, enum store_stmt_id id, const struct pool *p)
 {
-    if (store_check_name("pool", p->name) < 0)
+    if (store_check_named("pool", p->name, p->uuid) < 0)
         return -1;
-    if (!p->uuid[0])
-        return err_set("pool '%s' has no uuid", p->name);
     sqlite3_stmt *stmt = store_stmt(st, id);
     if (!stmt)
         return -1;
@@ -26,19 +24,8 @@ static int store_pool_write(struct store *st, enum store_stmt_id id, const struc
     store_bind_u64(stmt, 7, p->available_bytes);
     store_bind_text(stmt, 8, xml);
     sqlite3_bind_int64(stmt, 9, store_now_ms());
-    int rc = sqlite3_step(stmt);
-    int changed = sqlite3_changes(st->db);
-    if (rc != SQLITE_DONE)
-        store_sql_error(st, "cannot store pool");
-    store_done(stmt);
-    free(xml);
-    if (store_is_unique_violation(rc))
-        return store_duplicate_error(st, STMT_POOL_ID, "pool", p->name, p->uuid);
-    if (rc != SQLITE_DONE)
-        return err_prefix("pool '%s': ", p->name);
-    if (id == STMT_POOL_UPDATE && changed == 0)
-        return err_set("pool '%s' not found", p->uuid);
-    return 0;
+    return store_write_named(st, stmt, xml, STMT_POOL_ID, "pool", p->name, p->uuid,
+                             id == STMT_POOL_UPDATE);
 }
 
 int store_pool_insert(struct store *st, const struct pool *p)
@@ -53,31 +40,12 @@ int store_pool_update(struct store *st, const struct pool *p)
 
 int store_pool_get_xml(struct store *st, const char *name_or_uuid, char **xml)
 {
-    sqlite3_stmt *stmt = store_stmt(st, STMT_POOL_XML);
-    if (!stmt)
-        return -1;
-    store_bind_key(stmt, name_or_uuid);
-    int found = store_fetch_xml(st, stmt, xml);
-    if (found == 0)
-        return err_set("pool '%s' not found", name_or_uuid);
-    return found < 0 ? -1 : 0;
+    return store_get_xml_by_key(st, STMT_POOL_XML, "pool", name_or_uuid, xml);
 }
 
 int store_pool_get_row(struct store *st, const char *name_or_uuid, struct store_object_row *row)
 {
-    sqlite3_stmt *stmt = store_stmt(st, STMT_POOL_ROW);
-    if (!stmt)
-        return -1;
-    store_bind_key(stmt, name_or_uuid);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        store_object_row_fill(stmt, row);
-    else if (rc == SQLITE_DONE)
-        err_set("pool '%s' not found", name_or_uuid);
-    else
-        store_sql_error(st, "cannot read pool");
-    store_done(stmt);
-    return rc == SQLITE_ROW ? 0 : -1;
+    return store_get_object_row(st, STMT_POOL_ROW, "pool", name_or_uuid, row);
 }
 
 static int store_pool_volume_count(struct store *st, int64_t pool_id, int64_t *count)
@@ -122,16 +90,7 @@ fail:
 
 static int store_pool_set_flag(struct store *st, enum store_stmt_id sid, const char *uuid, bool on)
 {
-    int64_t id;
-    if (store_resolve(st, STMT_POOL_ID, "pool", uuid, &id) < 0)
-        return -1;
-    sqlite3_stmt *stmt = store_stmt(st, sid);
-    if (!stmt)
-        return -1;
-    sqlite3_bind_int64(stmt, 1, id);
-    sqlite3_bind_int(stmt, 2, on);
-    sqlite3_bind_int64(stmt, 3, store_now_ms());
-    return store_step_done(st, stmt, "cannot update pool");
+    return store_set_flag_by_key(st, STMT_POOL_ID, "pool", uuid, sid, on, "cannot update pool");
 }
 
 int store_pool_set_active(struct store *st, const char *uuid, bool active)
@@ -232,15 +191,10 @@ int store_volume_get_row(struct store *st, const char *pool, const char *name,
     sqlite3_stmt *stmt = store_volume_stmt(st, STMT_VOLUME_ROW, pool, name);
     if (!stmt)
         return -1;
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        store_object_row_fill(stmt, row);
-    else if (rc == SQLITE_DONE)
-        err_set("volume '%s' not found in pool '%s'", name, pool);
-    else
-        store_sql_error(st, "cannot read volume");
-    store_done(stmt);
-    return rc == SQLITE_ROW ? 0 : -1;
+    int found = store_read_row(st, stmt, store_object_row_fill, row, "cannot read volume");
+    if (found == 0)
+        return err_set("volume '%s' not found in pool '%s'", name, pool);
+    return found < 0 ? -1 : 0;
 }
 
 int store_volume_delete(struct store *st, const char *pool, const char *name)

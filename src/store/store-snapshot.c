@@ -339,6 +339,16 @@ int store_snapshot_set_current(struct store *st, const char *domain_uuid, const 
     return store_commit(st);
 }
 
+static void store_snapshot_row_fill(sqlite3_stmt *stmt, void *out)
+{
+    struct store_snapshot_row *row = out;
+    store_copy_col(stmt, 0, row->name, sizeof(row->name));
+    store_copy_col(stmt, 1, row->parent, sizeof(row->parent));
+    store_copy_col(stmt, 2, row->state, sizeof(row->state));
+    row->creation_time = sqlite3_column_int64(stmt, 3);
+    row->current = sqlite3_column_int(stmt, 4) != 0;
+}
+
 int store_snapshot_list(struct store *st, const char *domain_uuid, struct store_snapshot_row **rows,
                         size_t *n)
 {
@@ -349,29 +359,6 @@ int store_snapshot_list(struct store *st, const char *domain_uuid, struct store_
     if (!stmt)
         return -1;
     sqlite3_bind_int64(stmt, 1, dom);
-    struct store_snapshot_row *out = NULL;
-    size_t cap = 0, count = 0;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (store_grow((void **)&out, &cap, count, sizeof(*out)) < 0)
-            goto fail;
-        struct store_snapshot_row *row = &out[count++];
-        store_copy_col(stmt, 0, row->name, sizeof(row->name));
-        store_copy_col(stmt, 1, row->parent, sizeof(row->parent));
-        store_copy_col(stmt, 2, row->state, sizeof(row->state));
-        row->creation_time = sqlite3_column_int64(stmt, 3);
-        row->current = sqlite3_column_int(stmt, 4) != 0;
-    }
-    if (rc != SQLITE_DONE) {
-        store_sql_error(st, "cannot list snapshots");
-        goto fail;
-    }
-    store_done(stmt);
-    *rows = out;
-    *n = count;
-    return 0;
-fail:
-    store_done(stmt);
-    free(out);
-    return -1;
+    return store_collect_rows(st, stmt, sizeof(**rows), store_snapshot_row_fill, (void **)rows, n,
+                              "cannot list snapshots");
 }

@@ -502,8 +502,9 @@ int store_grow(void **rows, size_t *cap, size_t n, size_t elem_size)
     return 0;
 }
 
-void store_object_row_fill(sqlite3_stmt *stmt, struct store_object_row *row)
+void store_object_row_fill(sqlite3_stmt *stmt, void *out)
 {
+    struct store_object_row *row = out;
     store_copy_col(stmt, 0, row->name, sizeof(row->name));
     store_copy_col(stmt, 1, row->uuid, sizeof(row->uuid));
     row->active = sqlite3_column_int(stmt, 2) != 0;
@@ -514,16 +515,16 @@ void store_object_row_fill(sqlite3_stmt *stmt, struct store_object_row *row)
     row->allocation_bytes = (uint64_t)sqlite3_column_int64(stmt, 7);
 }
 
-int store_object_list(struct store *st, sqlite3_stmt *stmt, struct store_object_row **rows,
-                      size_t *n, const char *what)
+int store_collect_rows(struct store *st, sqlite3_stmt *stmt, size_t elem_size,
+                       store_row_fill_fn fill, void **rows, size_t *n, const char *what)
 {
-    struct store_object_row *out = NULL;
+    char *out = NULL;
     size_t cap = 0, count = 0;
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (store_grow((void **)&out, &cap, count, sizeof(*out)) < 0)
+        if (store_grow((void **)&out, &cap, count, elem_size) < 0)
             goto fail;
-        store_object_row_fill(stmt, &out[count++]);
+        fill(stmt, out + count++ * elem_size);
     }
     if (rc != SQLITE_DONE) {
         store_sql_error(st, what);
@@ -537,4 +538,124 @@ fail:
     store_done(stmt);
     free(out);
     return -1;
+}
+
+int store_object_list(struct store *st, sqlite3_stmt *stmt, struct store_object_row **rows,
+                      size_t *n, const char *what)
+{
+    return store_collect_rows(st, stmt, sizeof(**rows), store_object_row_fill, (void **)rows, n,
+                              what);
+}
+
+int store_read_row(struct store *st, sqlite3_stmt *stmt, store_row_fill_fn fill, void *row,
+                   const char *what)
+{
+    int rc = sqlite3_step(stmt);
+    int ret = 0;
+    if (rc == SQLITE_ROW) {
+        fill(stmt, row);
+        ret = 1;
+    } else if (rc != SQLITE_DONE) {
+        ret = store_sql_error(st, what);
+    }
+    store_done(stmt);
+    return ret;
+}
+
+int store_get_row_by_key(struct store *st, enum store_stmt_id sid, const char *kind,
+                         const char *key, store_row_fill_fn fill, void *row)
+{
+    sqlite3_stmt *stmt = store_stmt(st, sid);
+    if (!stmt)
+        return -1;
+    store_bind_key(stmt, key);
+    char what[64];
+    snprintf(what, sizeof(what), "cannot read %s", kind);
+    int found = store_read_row(st, stmt, fill, row, what);
+    if (found == 0)
+        return err_set("%s '%s' not found", kind, key);
+    return found < 0 ? -1 : 0;
+}
+
+int store_get_object_row(struct store *st, enum store_stmt_id sid, const char *kind,
+                         const char *key, struct store_object_row *row)
+{
+    return store_get_row_by_key(st, sid, kind, key, store_object_row_fill, row);
+}
+
+int store_get_xml_by_key(struct store *st, enum store_stmt_id sid, const char *kind,
+                         const char *key, char **xml)
+{
+    sqlite3_stmt *stmt = store_stmt(st, sid);
+    if (!stmt)
+        return -1;
+    store_bind_key(stmt, key);
+    int found = store_fetch_xml(st, stmt, xml);
+    if (found == 0)
+        return err_set("%s '%s' not found", kind, key);
+    return found < 0 ? -1 : 0;
+}
+
+int store_check_named(const char *kind, const char *name, const char *uuid)
+{
+    if (store_check_name(kind, name) < 0)
+        return -1;
+    if (!uuid[0])
+        return err_set("%s '%s' has no uuid", kind, name);
+    return 0;
+}
+
+int store_write_named(struct store *st, sqlite3_stmt *stmt, char *xml, enum store_stmt_id id_stmt,
+                      const char *kind, const char *name, const char *uuid, bool update)
+{
+    int rc = sqlite3_step(stmt);
+    int changed = sqlite3_changes(st->db);
+    if (rc != SQLITE_DONE) {
+        char what[64];
+        snprintf(what, sizeof(what), "cannot store %s", kind);
+        store_sql_error(st, what);
+    }
+    store_done(stmt);
+    free(xml);
+    if (store_is_unique_violation(rc))
+        return store_duplicate_error(st, id_stmt, kind, name, uuid);
+    if (rc != SQLITE_DONE)
+        return err_prefix("%s '%s': ", kind, name);
+    if (update && changed == 0)
+        return err_set("%s '%s' not found", kind, uuid);
+    return 0;
+}
+
+/* The statement sid with ?1 bound to the row id of the object KIND named
+ * or uuid'd by key; NULL with "KIND 'KEY' not found" or an SQL error. */
+static sqlite3_stmt *store_stmt_on_key(struct store *st, enum store_stmt_id id_stmt,
+                                       const char *kind, const char *key, enum store_stmt_id sid)
+{
+    int64_t id;
+    if (store_resolve(st, id_stmt, kind, key, &id) < 0)
+        return NULL;
+    sqlite3_stmt *stmt = store_stmt(st, sid);
+    if (stmt)
+        sqlite3_bind_int64(stmt, 1, id);
+    return stmt;
+}
+
+int store_delete_by_key(struct store *st, enum store_stmt_id id_stmt, const char *kind,
+                        const char *key, enum store_stmt_id sid, const char *what)
+{
+    sqlite3_stmt *stmt = store_stmt_on_key(st, id_stmt, kind, key, sid);
+    if (!stmt)
+        return -1;
+    return store_step_done(st, stmt, what);
+}
+
+int store_set_flag_by_key(struct store *st, enum store_stmt_id id_stmt, const char *kind,
+                          const char *key, enum store_stmt_id sid, bool on, const char *what)
+{
+    sqlite3_stmt *stmt = store_stmt_on_key(st, id_stmt, kind, key, sid);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int(stmt, 2, on);
+    sqlite3_bind_int64(stmt, 3, store_now_ms());
+    return store_step_done(st, stmt, what);
 }
