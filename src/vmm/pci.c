@@ -104,6 +104,8 @@ uint32_t pci_cfg_read(struct pci_bus *bus, uint8_t slot, uint32_t off, uint32_t 
     struct pci_device *d = slot_dev(bus, slot);
     if (!d || off >= 256 || len > 4 || off + len > 256)
         return 0xFFFFFFFFu >> (32 - 8 * len);
+    if (d->cfg_reading)
+        d->cfg_reading(d, off, len);
     uint32_t v = 0;
     memcpy(&v, d->cfg + off, len);
     return v;

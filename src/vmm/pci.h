@@ -54,6 +54,8 @@ struct pci_device {
     void *opaque;
     /* Optional: after the guest wrote config bytes [off, off+len). */
     void (*cfg_written)(struct pci_device *d, uint32_t off, uint32_t len);
+    /* Optional: before the guest reads [off, off+len), to refresh live bytes. */
+    void (*cfg_reading)(struct pci_device *d, uint32_t off, uint32_t len);
     uint8_t slot;
     uint8_t next_cap; /* where pci_add_cap puts the next capability */
 };

@@ -222,6 +222,17 @@ static void test_enumeration(void **state)
     uint8_t m = find_cap(&t, PCI_CAP_ID_MSIX, -1);
     assert_int_not_equal(m, 0);
     assert_int_equal(cfg_read(&t, 1, m + 2, 2) & 0x7FF, 1); /* 2 vectors */
+    /* VIRTIO_PCI_CAP_PCI_CFG: BAR 4 registers through config space */
+    uint8_t pc = find_cap(&t, PCI_CAP_ID_VNDR, 5);
+    assert_int_not_equal(pc, 0);
+    cfg_write(&t, 1, pc + 4, 4, 1);    /* bar */
+    cfg_write(&t, 1, pc + 8, 0x12, 4); /* offset: num_queues */
+    cfg_write(&t, 1, pc + 12, 2, 4);   /* length */
+    assert_int_equal(cfg_read(&t, 1, pc + 16, 2), 1);
+    cfg_write(&t, 1, pc + 8, 0x00, 4); /* device_feature_select := 1 */
+    cfg_write(&t, 1, pc + 12, 4, 4);
+    cfg_write(&t, 1, pc + 16, 1, 4);
+    assert_int_equal(mmio_read(&t, bar4 + 0x04, 4) & 1, 1); /* VERSION_1 in word 1 */
     /* a moved BAR follows: registers answer at the new address */
     cfg_write(&t, 1, PCI_BAR0 + 16, PCI_MMIO_BASE + 0x100000, 4);
     assert_int_equal(mmio_read(&t, PCI_MMIO_BASE + 0x100000 + 0x12, 2), 1); /* num_queues */

@@ -48,6 +48,7 @@
 #define CAP_NOTIFY 2
 #define CAP_ISR 3
 #define CAP_DEVICE 4
+#define CAP_PCI_CFG 5
 
 #define MAX_VECTORS (VIRTIO_MAX_QUEUES + 1)
 #define MSIX_CTRL_ENABLE 0x8000
@@ -72,6 +73,7 @@ struct vpci {
     struct virtio_dev *dev;
     struct pci_bus *bus;
     uint8_t msix_cap;
+    uint8_t pcicfg_cap; /* VIRTIO_PCI_CAP_PCI_CFG: BAR access through config space */
 
     uint32_t dfselect, gfselect;
     uint16_t queue_select;
@@ -466,10 +468,46 @@ static void msix_bar_write(void *opaque, uint64_t off, const uint8_t *data, uint
 
 static const struct io_ops msix_bar_ops = {.read = msix_bar_read, .write = msix_bar_write};
 
+/* VIRTIO_PCI_CAP_PCI_CFG (4.1.4.9): the driver picks bar/offset/length in
+ * the capability, then pci_cfg_data reads or writes that BAR window. */
+static bool pcicfg_target(struct vpci *p, const struct io_ops **ops, uint32_t *off, uint32_t *len)
+{
+    const uint8_t *c = p->pci.cfg + p->pcicfg_cap;
+    memcpy(off, c + 8, 4);
+    memcpy(len, c + 12, 4);
+    if (*len != 1 && *len != 2 && *len != 4)
+        return false;
+    if (c[4] == BAR_VIRTIO && *off + (uint64_t)*len <= VIRTIO_BAR_SIZE)
+        *ops = &virtio_bar_ops;
+    else if (c[4] == BAR_MSIX && *off + (uint64_t)*len <= MSIX_BAR_SIZE)
+        *ops = &msix_bar_ops;
+    else
+        return false;
+    return true;
+}
+
+static bool touches(uint32_t off, uint32_t len, uint32_t start, uint32_t n)
+{
+    return off < start + n && start < off + len;
+}
+
+static void cfg_reading(struct pci_device *d, uint32_t off, uint32_t len)
+{
+    struct vpci *p = from_pci(d);
+    const struct io_ops *ops;
+    uint32_t boff, blen;
+    if (touches(off, len, p->pcicfg_cap + 16, 4) && pcicfg_target(p, &ops, &boff, &blen))
+        ops->read(p, boff, d->cfg + p->pcicfg_cap + 16, blen);
+}
+
 static void cfg_written(struct pci_device *d, uint32_t off, uint32_t len)
 {
     struct vpci *p = from_pci(d);
-    if (off + len <= p->msix_cap + 2u || off >= p->msix_cap + 4u)
+    const struct io_ops *ops;
+    uint32_t boff, blen;
+    if (touches(off, len, p->pcicfg_cap + 16, 4) && pcicfg_target(p, &ops, &boff, &blen))
+        ops->write(p, boff, d->cfg + p->pcicfg_cap + 16, blen);
+    if (!touches(off, len, p->msix_cap + 2, 2))
         return;
     pthread_mutex_lock(&p->dev->lock);
     deliver_pending(p);
@@ -478,9 +516,9 @@ static void cfg_written(struct pci_device *d, uint32_t off, uint32_t len)
 
 /* ---- capabilities ---- */
 
-static void add_virtio_cap(struct vpci *p, uint8_t type, uint32_t off, uint32_t len)
+static uint8_t add_virtio_cap(struct vpci *p, uint8_t type, uint32_t off, uint32_t len)
 {
-    uint8_t cap_len = type == CAP_NOTIFY ? 20 : 16;
+    uint8_t cap_len = type == CAP_NOTIFY || type == CAP_PCI_CFG ? 20 : 16;
     uint8_t at = pci_add_cap(&p->pci, PCI_CAP_ID_VNDR, cap_len);
     uint8_t *c = p->pci.cfg + at;
     c[2] = cap_len;
@@ -492,6 +530,15 @@ static void add_virtio_cap(struct vpci *p, uint8_t type, uint32_t off, uint32_t 
         uint32_t mult = NOTIFY_MULT;
         memcpy(c + 16, &mult, 4);
     }
+    return at;
+}
+
+static void add_pcicfg_cap(struct vpci *p)
+{
+    uint8_t at = add_virtio_cap(p, CAP_PCI_CFG, 0, 0);
+    p->pci.wmask[at + 4] = 0xFF;             /* bar */
+    memset(p->pci.wmask + at + 8, 0xFF, 12); /* offset, length, pci_cfg_data */
+    p->pcicfg_cap = at;
 }
 
 static void add_msix_cap(struct vpci *p)
@@ -554,6 +601,7 @@ int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev)
     p->pci.bar_ops[BAR_VIRTIO] = &virtio_bar_ops;
     p->pci.opaque = p;
     p->pci.cfg_written = cfg_written;
+    p->pci.cfg_reading = cfg_reading;
     pci_device_setup(&p->pci, VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BASE + dev->ops->device_id, 1,
                      (uint32_t)dev->ops->pci_class << 8, VIRTIO_PCI_VENDOR, 0x1100);
     add_msix_cap(p);
@@ -562,6 +610,7 @@ int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev)
     if (dev->config_size)
         add_virtio_cap(p, CAP_DEVICE, DEVICE_OFF, dev->config_size);
     add_virtio_cap(p, CAP_NOTIFY, NOTIFY_OFF, NOTIFY_MULT * dev->num_queues);
+    add_pcicfg_cap(p);
     if (pci_add_device(bus, &p->pci) < 0)
         return -1;
     p->intx = intx_lines[p->pci.slot % sizeof intx_lines];
