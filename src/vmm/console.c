@@ -8,6 +8,7 @@
  * closed client are harmless.
  */
 #include "console.h"
+#include "sockserv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +20,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/err.h"
@@ -131,21 +130,10 @@ static void client_close(struct con_client *c)
 
 static void client_flush(struct con_client *c)
 {
-    size_t done = 0;
-    while (done < c->len) {
-        ssize_t n = send(c->fd, c->buf + done, c->len - done, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n <= 0) {
-            client_close(c);
-            return;
-        }
-        done += (size_t)n;
+    if (sockserv_flush(c->fd, c->buf, &c->len) < 0) {
+        client_close(c);
+        return;
     }
-    memmove(c->buf, c->buf + done, c->len - done);
-    c->len -= done;
     client_arm(c, c->len > 0);
 }
 
@@ -175,12 +163,10 @@ static void on_client(void *opaque, uint32_t events)
         return;
     uint8_t buf[4096];
     for (;;) {
-        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        ssize_t n = sockserv_recv(c->fd, buf, sizeof(buf));
+        if (n == 0)
             return;
-        if (n <= 0) {
+        if (n < 0) {
             client_close(c);
             return;
         }
@@ -209,15 +195,8 @@ static void on_listen(void *opaque, uint32_t events)
 {
     (void)opaque;
     (void)events;
-    for (;;) {
-        int fd = accept4(con.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                fprintf(stderr, "tvm-vmm: console: accept: %s\n", strerror(errno));
-            return;
-        }
+    int fd;
+    while ((fd = sockserv_accept(con.listen_fd, "console")) >= 0) {
         int slot = -1;
         for (int i = 0; i < CONSOLE_MAX_CLIENTS && slot < 0; i++)
             if (con.clients[i].fd < 0)
@@ -340,31 +319,6 @@ static void on_event(void *opaque, uint32_t events)
 
 /* ---- setup ---- */
 
-static int listen_unix(const char *path)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return err_set("console socket path '%s' is too long (max %zu bytes)", path,
-                       sizeof(sa.sun_path) - 1);
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return err_errno("console socket");
-    if (unlink(path) < 0 && errno != ENOENT) {
-        err_errno("cannot remove stale console socket '%s'", path);
-        close(fd);
-        return -1;
-    }
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-        listen(fd, 16) < 0) {
-        err_errno("cannot listen on console socket '%s'", path);
-        close(fd);
-        unlink(path);
-        return -1;
-    }
-    return fd;
-}
-
 static void release(void)
 {
     if (con.listen_fd >= 0) {
@@ -423,7 +377,7 @@ int console_init(struct loop *l, const char *sock_path, const char *log_path)
         goto fail;
     }
     if (sock_path) {
-        con.listen_fd = listen_unix(sock_path);
+        con.listen_fd = sockserv_listen(sock_path, "console");
         if (con.listen_fd < 0)
             goto fail;
         if (loop_add(l, con.listen_fd, EPOLLIN, on_listen, NULL) < 0) {

@@ -11,6 +11,7 @@
  * stale events.
  */
 #include "control.h"
+#include "sockserv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +25,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,21 +148,10 @@ static void client_arm(struct ctl_client *c, bool want_out)
 
 static void client_flush(struct ctl_client *c)
 {
-    size_t done = 0;
-    while (done < c->out_len) {
-        ssize_t n = send(c->fd, c->out + done, c->out_len - done, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n <= 0) {
-            client_close(c);
-            return;
-        }
-        done += (size_t)n;
+    if (sockserv_flush(c->fd, c->out, &c->out_len) < 0) {
+        client_close(c);
+        return;
     }
-    memmove(c->out, c->out + done, c->out_len - done);
-    c->out_len -= done;
     client_arm(c, c->out_len > 0);
 }
 
@@ -595,12 +583,10 @@ static void on_client(void *opaque, uint32_t events)
     if (c->fd >= 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
         char buf[4096];
         for (;;) {
-            ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            ssize_t n = sockserv_recv(c->fd, buf, sizeof(buf));
+            if (n == 0)
                 break;
-            if (n <= 0) {
+            if (n < 0) {
                 client_close(c);
                 break;
             }
@@ -626,15 +612,8 @@ static void on_listen(void *opaque, uint32_t events)
 {
     (void)opaque;
     (void)events;
-    for (;;) {
-        int fd = accept4(ctl.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                fprintf(stderr, "tvm-vmm: control: accept: %s\n", strerror(errno));
-            return;
-        }
+    int fd;
+    while ((fd = sockserv_accept(ctl.listen_fd, "control")) >= 0) {
         struct ctl_client *c = NULL;
         for (unsigned i = 0; i < CONTROL_MAX_CLIENTS && !c; i++)
             if (ctl.clients[i].fd < 0)
@@ -758,31 +737,6 @@ static void on_event(void *opaque, uint32_t events)
 
 /* ---- setup ---- */
 
-static int listen_unix(const char *path)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return err_set("control socket path '%s' is too long (max %zu bytes)", path,
-                       sizeof(sa.sun_path) - 1);
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return err_errno("control socket");
-    if (unlink(path) < 0 && errno != ENOENT) {
-        err_errno("cannot remove stale control socket '%s'", path);
-        close(fd);
-        return -1;
-    }
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-        listen(fd, 16) < 0) {
-        err_errno("cannot listen on control socket '%s'", path);
-        close(fd);
-        unlink(path);
-        return -1;
-    }
-    return fd;
-}
-
 int control_start(struct loop *l, struct vm *vm, const struct control_ops *ops,
                   const struct control_config *cfg, const char *sock_path)
 {
@@ -806,7 +760,7 @@ int control_start(struct loop *l, struct vm *vm, const struct control_ops *ops,
         err_errno("control: eventfd");
         goto fail;
     }
-    ctl.listen_fd = listen_unix(sock_path);
+    ctl.listen_fd = sockserv_listen(sock_path, "control");
     if (ctl.listen_fd < 0)
         goto fail;
     if (loop_add(l, ctl.event_fd, EPOLLIN, on_event, NULL) < 0)
