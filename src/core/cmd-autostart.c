@@ -37,18 +37,27 @@ const struct cmd_entry cmd_autostart_entry = {
     .flags = CMD_F_WRITES,
 };
 
-static enum cmd_result net_autostart_exec(struct cmd_ctx *ctx, struct cmd_args *args)
+/* Networks and pools share the row shape; only their store calls differ. */
+static enum cmd_result object_autostart(struct cmd_ctx *ctx, struct cmd_args *args,
+                                        const char *kind, const char *label,
+                                        int (*get_row)(struct store *, const char *,
+                                                       struct store_object_row *),
+                                        int (*set_autostart)(struct store *, const char *, bool))
 {
     bool on = !cmd_has(args, "disable");
     struct store *st = cmd_store(ctx);
     struct store_object_row row;
-    if (!st || store_network_get_row(st, args->argv[0], &row) < 0 ||
-        store_network_set_autostart(st, row.uuid, on) < 0 ||
-        store_event_add(st, "network", row.name, "updated", on ? "autostart on" : "autostart off") <
-            0)
+    if (!st || get_row(st, args->argv[0], &row) < 0 || set_autostart(st, row.uuid, on) < 0 ||
+        store_event_add(st, kind, row.name, "updated", on ? "autostart on" : "autostart off") < 0)
         return CMD_ERROR;
-    autostart_report(ctx, "Network", row.name, on);
+    autostart_report(ctx, label, row.name, on);
     return CMD_OK;
+}
+
+static enum cmd_result net_autostart_exec(struct cmd_ctx *ctx, struct cmd_args *args)
+{
+    return object_autostart(ctx, args, "network", "Network", store_network_get_row,
+                            store_network_set_autostart);
 }
 
 const struct cmd_entry cmd_net_autostart_entry = {
@@ -64,15 +73,8 @@ const struct cmd_entry cmd_net_autostart_entry = {
 
 static enum cmd_result pool_autostart_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
-    bool on = !cmd_has(args, "disable");
-    struct store *st = cmd_store(ctx);
-    struct store_object_row row;
-    if (!st || store_pool_get_row(st, args->argv[0], &row) < 0 ||
-        store_pool_set_autostart(st, row.uuid, on) < 0 ||
-        store_event_add(st, "pool", row.name, "updated", on ? "autostart on" : "autostart off") < 0)
-        return CMD_ERROR;
-    autostart_report(ctx, "Pool", row.name, on);
-    return CMD_OK;
+    return object_autostart(ctx, args, "pool", "Pool", store_pool_get_row,
+                            store_pool_set_autostart);
 }
 
 const struct cmd_entry cmd_pool_autostart_entry = {
