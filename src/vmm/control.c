@@ -231,7 +231,7 @@ static void reply_error(struct ctl_client *c, const char *cls, struct json_objec
 
 /* A command fills *ret (NULL means {}) and returns 0, or returns -1 with
  * err_msg() set (sent as GenericError). */
-typedef int (*qmp_fn)(struct json_object *args, struct json_object **ret);
+typedef control_cmd_fn qmp_fn;
 
 /* VM_SHUTTING_DOWN is the VMM on its way out (vCPUs parked, exit.json
  * next): QEMU calls that "shutdown" too. */
@@ -369,39 +369,65 @@ static int qmp_query_commands(struct json_object *args, struct json_object **ret
 static const struct qmp_cmd {
     const char *name;
     qmp_fn fn;
+    bool checks_args; /* else any argument is refused before fn runs */
 } qmp_cmds[] = {
-    {"qmp_capabilities", NULL}, /* handled before dispatch */
-    {"query-status", qmp_query_status},
-    {"stop", qmp_stop},
-    {"cont", qmp_cont},
-    {"system_powerdown", qmp_system_powerdown},
-    {"system_reset", qmp_system_reset},
-    {"quit", qmp_quit},
-    {"query-cpus-fast", qmp_query_cpus_fast},
-    {"query-memory-size-summary", qmp_query_memory_size_summary},
-    {"query-name", qmp_query_name},
-    {"query-version", qmp_query_version},
-    {"query-commands", qmp_query_commands},
+    {"qmp_capabilities", NULL, false}, /* handled before dispatch */
+    {"query-status", qmp_query_status, false},
+    {"stop", qmp_stop, false},
+    {"cont", qmp_cont, false},
+    {"system_powerdown", qmp_system_powerdown, false},
+    {"system_reset", qmp_system_reset, false},
+    {"quit", qmp_quit, false},
+    {"query-cpus-fast", qmp_query_cpus_fast, false},
+    {"query-memory-size-summary", qmp_query_memory_size_summary, false},
+    {"query-name", qmp_query_name, false},
+    {"query-version", qmp_query_version, false},
+    {"query-commands", qmp_query_commands, false},
 };
 
-static int qmp_query_commands(struct json_object *args, struct json_object **ret)
-{
-    (void)args;
-    *ret = json_object_new_array();
-    for (size_t i = 0; i < sizeof(qmp_cmds) / sizeof(qmp_cmds[0]); i++) {
-        struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "name", json_object_new_string(qmp_cmds[i].name));
-        json_object_array_add(*ret, o);
-    }
-    return 0;
-}
+/* Commands registered by devices (control_register). */
+static struct qmp_cmd extra_cmds[CONTROL_MAX_EXTRA];
+static size_t nextra;
 
 static const struct qmp_cmd *qmp_lookup(const char *name)
 {
     for (size_t i = 0; i < sizeof(qmp_cmds) / sizeof(qmp_cmds[0]); i++)
         if (strcmp(qmp_cmds[i].name, name) == 0)
             return &qmp_cmds[i];
+    for (size_t i = 0; i < nextra; i++)
+        if (strcmp(extra_cmds[i].name, name) == 0)
+            return &extra_cmds[i];
     return NULL;
+}
+
+int control_register(const char *name, control_cmd_fn fn)
+{
+    if (!name || !fn)
+        return err_set("control_register: no name or function");
+    if (qmp_lookup(name))
+        return err_set("QMP command %s is already registered", name);
+    if (nextra == CONTROL_MAX_EXTRA)
+        return err_set("too many device QMP commands (at most %d)", CONTROL_MAX_EXTRA);
+    extra_cmds[nextra++] = (struct qmp_cmd){name, fn, true};
+    return 0;
+}
+
+static void add_command_names(struct json_object *arr, const struct qmp_cmd *cmds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(cmds[i].name));
+        json_object_array_add(arr, o);
+    }
+}
+
+static int qmp_query_commands(struct json_object *args, struct json_object **ret)
+{
+    (void)args;
+    *ret = json_object_new_array();
+    add_command_names(*ret, qmp_cmds, sizeof(qmp_cmds) / sizeof(qmp_cmds[0]));
+    add_command_names(*ret, extra_cmds, nextra);
+    return 0;
 }
 
 /* qmp_capabilities: only the empty capability set exists here. */
@@ -484,8 +510,7 @@ static void run_request(struct ctl_client *c, struct json_object *req)
         const struct qmp_cmd *cmd = qmp_lookup(name);
         if (!cmd) {
             reply_error(c, "CommandNotFound", id, "The command %s has not been found", name);
-        } else if (json_object_object_length(args) > 0) {
-            /* No command here takes arguments yet. */
+        } else if (!cmd->checks_args && json_object_object_length(args) > 0) {
             json_object_object_foreach(args, key, val)
             {
                 (void)val;

@@ -44,6 +44,17 @@ struct control_config {
     unsigned threads_per_core;
 };
 
+/* Commands that belong to a device (balloon, set_link ...) are registered
+ * by the device's own file instead of growing the table in control.c. FN
+ * runs on the main loop thread and checks its own arguments (ARGS is an
+ * object, {} when none were given); it fills *ret (NULL means {}) and returns
+ * 0, or returns -1 with err_msg() set (sent as GenericError). At most
+ * CONTROL_MAX_EXTRA commands; a name already served is refused. */
+struct json_object;
+typedef int (*control_cmd_fn)(struct json_object *args, struct json_object **ret);
+#define CONTROL_MAX_EXTRA 16
+int control_register(const char *name, control_cmd_fn fn);
+
 /* Start serving on sock_path (a stale socket there is replaced). */
 int control_start(struct loop *l, struct vm *vm, const struct control_ops *ops,
                   const struct control_config *cfg, const char *sock_path);

@@ -459,6 +459,39 @@ static void test_unknown_command(void **state)
     close(fd);
 }
 
+/* A device's command: echoes its "value" argument, fails without one. */
+static int x_echo(struct json_object *args, struct json_object **ret)
+{
+    struct json_object *v;
+    if (!args || !json_object_object_get_ex(args, "value", &v))
+        return err_set("x-echo: no value");
+    *ret = json_object_new_object();
+    json_object_object_add(*ret, "value", json_object_get(v));
+    return 0;
+}
+
+static void test_device_command_registered(void **state)
+{
+    (void)state;
+    assert_int_equal(control_register("x-echo", x_echo), 0);
+    assert_int_equal(control_register("x-echo", x_echo), -1);
+    assert_non_null(strstr(err_msg(), "already"));
+    assert_int_equal(control_register("query-status", x_echo), -1);
+    int fd = client();
+    struct json_object *r = execute(fd, "{\"execute\": \"x-echo\", \"arguments\": {\"value\": 42}}");
+    assert_int_equal(json_object_get_int(get(r, "return.value")), 42);
+    json_object_put(r);
+    expect_error(fd, "{\"execute\": \"x-echo\"}", "GenericError", "x-echo: no value");
+    r = execute(fd, "{\"execute\": \"query-commands\"}");
+    struct json_object *list = get(r, "return");
+    bool found = false;
+    for (size_t i = 0; i < json_object_array_length(list); i++)
+        found |= strcmp(get_str(json_object_array_get_idx(list, i), "name"), "x-echo") == 0;
+    assert_true(found);
+    json_object_put(r);
+    close(fd);
+}
+
 static void test_oversize_line_refused(void **state)
 {
     (void)state;
@@ -653,6 +686,7 @@ int main(void)
         T(test_id_echoed),
         T(test_malformed_json_keeps_connection),
         T(test_unknown_command),
+        T(test_device_command_registered),
         T(test_oversize_line_refused),
         T(test_garbage_input_survives),
         T(test_events_broadcast),
