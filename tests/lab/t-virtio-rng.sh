@@ -7,29 +7,6 @@ set -euo pipefail
 # the "last bus" a PC BIOS would report.
 . "$(dirname "$0")/boot-lib.sh"
 
-# The lab's L2 initramfs lists the module as virtio_rng, but Debian ships
-# it as virtio-rng.ko: when it is missing, append a second cpio archive
-# (the kernel unpacks concatenated archives in order) holding the module
-# and a module order that loads it last.
-with_virtio_rng() {
-    local have ko x=$T/extra
-    have=$(gzip -dc "$LAB_INITRD" | cpio -it --quiet 2>/dev/null | grep -c 'lib/lab/virtio[-_]rng.ko') || true
-    [ "$have" -gt 0 ] && return 0
-    ko=$(find "$(dirname "$LAB_KERNEL")/root/lib/modules" -name 'virtio-rng.ko*' 2>/dev/null | head -1)
-    [ -n "$ko" ] || fail "no virtio-rng module for the lab guest kernel"
-    mkdir -p "$x/lib/lab"
-    case $ko in
-    *.xz) xz -dc "$ko" >"$x/lib/lab/virtio_rng.ko" ;;
-    *) cp "$ko" "$x/lib/lab/virtio_rng.ko" ;;
-    esac
-    gzip -dc "$LAB_INITRD" | (cd "$T" && cpio -id --quiet '*lib/lab/order' 2>/dev/null) || true
-    { cat "$T/lib/lab/order" 2>/dev/null; echo virtio_rng; } >"$x/lib/lab/order"
-    (cd "$x" && find . -print | cpio -o -H newc --quiet | gzip -1) >"$T/extra.cpio.gz"
-    cat "$LAB_INITRD" "$T/extra.cpio.gz" >"$T/initrd-rng.img"
-    LAB_INITRD=$T/initrd-rng.img
-}
-with_virtio_rng
-
 domain rng 1 256 'pci=lastbus=1 tvm.run=echo%20RNG-CURRENT=$(cat%20/sys/class/misc/hw_random/rng_current);dd%20if=/dev/hwrng%20bs=16%20count=1%202>/dev/null|hexdump%20-C|head%20-1|sed%20s/^/RNG1:/;dd%20if=/dev/hwrng%20bs=16%20count=1%202>/dev/null|hexdump%20-C|head%20-1|sed%20s/^/RNG2:/'
 sed -i "s|</on_crash>|</on_crash><devices><rng model='virtio'><backend model='random'>/dev/urandom</backend></rng></devices>|" "$DIR/domain.xml"
 step "guest reads /dev/hwrng"
