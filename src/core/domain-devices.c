@@ -105,6 +105,8 @@ static int parse_disk(struct domain *d, xmlNodePtr n, const char *origin)
     disk->readonly = xml_child(n, "readonly") != NULL;
     disk->shareable = xml_child(n, "shareable") != NULL;
     disk->serial = xml_child_text(n, "serial");
+    if (domain_parse_pci_addr(n, origin, &disk->pci) < 0)
+        return -1;
     return parse_boot_order(d, n, origin, &disk->boot_order);
 }
 
@@ -145,6 +147,8 @@ static int parse_nic(struct domain *d, xmlNodePtr n, const char *origin)
     static const char *const states[] = {"up", "down", NULL};
     if (nic->link_state && !xml_in_list(nic->link_state, states))
         return xml_err(origin, link, "link state", "invalid value '%s'", nic->link_state);
+    if (domain_parse_pci_addr(n, origin, &nic->pci) < 0)
+        return -1;
     return parse_boot_order(d, n, origin, &nic->boot_order);
 }
 
@@ -223,6 +227,8 @@ static int parse_other(struct domain *d, xmlNodePtr n, const char *origin)
     free(index);
     if (rc == 0 && dev->index < 0 && xml_is(n, "controller"))
         rc = domain_controller_index(dev, n);
+    if (rc == 0)
+        rc = domain_parse_pci_addr(n, origin, &dev->pci);
     return rc;
 }
 

@@ -20,4 +20,8 @@ int domain_serial_port(struct domain *d, xmlNodePtr n);
 int domain_controller_index(struct domain_device *dev, xmlNodePtr n);
 int domain_console_compat(struct domain *d, xmlNodePtr devices);
 
+/* domain-address.c: the <address type='pci'> child of DEV into *A (a->set
+ * false without one), range-checked and rewritten in libvirt's form. */
+int domain_parse_pci_addr(xmlNodePtr dev, const char *origin, struct domain_pci_addr *a);
+
 #endif

@@ -33,6 +33,15 @@ enum domain_state {
 /* "running", "shut off", ... as virsh prints them. */
 const char *domain_state_name(enum domain_state s);
 
+/* A device's <address type='pci' domain= bus= slot= function=/>, as
+ * libvirt writes it. set is false when the device has none (or an address
+ * of another type). domain-address.c parses and assigns them. */
+struct domain_pci_addr {
+    bool set;
+    unsigned domain, bus, slot, function;
+    bool multifunction;
+};
+
 struct domain_disk {
     char *type;        /* file | block | volume | network */
     char *device;      /* disk | cdrom | floppy | lun */
@@ -49,6 +58,7 @@ struct domain_disk {
     bool shareable;
     unsigned boot_order; /* 0: none */
     char *serial;
+    struct domain_pci_addr pci;
 };
 
 struct domain_nic {
@@ -59,6 +69,7 @@ struct domain_nic {
     char *target_dev;
     char *link_state; /* up | down | NULL */
     unsigned boot_order;
+    struct domain_pci_addr pci;
 };
 
 struct domain_graphics {
@@ -86,6 +97,7 @@ struct domain_device {
     char *bus;     /* input bus */
     char *backend; /* rng backend (/dev/urandom) */
     int index;     /* controller index, -1 if none */
+    struct domain_pci_addr pci;
 };
 
 struct domain {
@@ -158,6 +170,18 @@ int domain_set_uuid(struct domain *d, const char *uuid);
 int domain_set_vcpus_current(struct domain *d, unsigned n);
 int domain_set_current_memory(struct domain *d, uint64_t kib);
 int domain_set_nic_mac(struct domain *d, size_t index, const char *mac);
+
+/* domain-address.c: PCI slots. tvm-vmm has one PCI bus (0) whose slot 0 is
+ * the host bridge; the devices it puts there are the ones the predicates
+ * below accept. domain_assign_pci() checks the addresses those devices
+ * have (bus 0, function 0, slot 1-31, no slot used twice by any device)
+ * and gives each one without an address the lowest free slot in document
+ * order, writing <address> into the document as libvirt does. Returns how
+ * many it assigned, or -1 with a message naming the device. */
+bool domain_disk_on_pci(const struct domain_disk *disk);
+bool domain_nic_on_pci(const struct domain_nic *nic);
+bool domain_device_on_pci(const struct domain_device *dev);
+int domain_assign_pci(struct domain *d);
 
 /* Names as libvirt allows them: non-empty, no '/', no control characters. */
 int domain_check_name(const char *name);

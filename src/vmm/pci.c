@@ -23,6 +23,7 @@ struct pci_bus {
     pthread_mutex_t lock;
     uint32_t cf8;
     struct pci_device *dev[PCI_MAX_DEVICES];
+    bool reserved[PCI_MAX_DEVICES];
     struct pci_device host;
     uint64_t next_bar;
     /* MSI routes by GSI - PCI_MSI_GSI_BASE */
@@ -242,27 +243,69 @@ static const struct io_ops window_ops = {.read = window_read, .write = window_wr
 
 /* ---- devices ---- */
 
-int pci_add_device(struct pci_bus *bus, struct pci_device *d)
+/* INTx lines 10 and 11 also reach the PIC, so a guest without ACPI or an
+ * IOAPIC can still take them; alternating spreads devices over both. */
+uint8_t pci_intx_gsi(unsigned slot)
 {
-    unsigned slot = 0;
-    while (slot < PCI_MAX_DEVICES && bus->dev[slot])
-        slot++;
-    if (slot == PCI_MAX_DEVICES)
-        return err_set("PCI bus 0 is full (%d slots)", PCI_MAX_DEVICES);
+    static const uint8_t lines[] = {10, 11};
+    return lines[slot % sizeof lines];
+}
+
+void pci_reserve_slot(struct pci_bus *bus, unsigned slot)
+{
+    if (slot > 0 && slot < PCI_MAX_DEVICES)
+        bus->reserved[slot] = true;
+}
+
+static int free_slot(struct pci_bus *bus, int want)
+{
+    if (want < 0) {
+        for (unsigned s = 1; s < PCI_MAX_DEVICES; s++)
+            if (!bus->dev[s] && !bus->reserved[s])
+                return (int)s;
+        return err_set("PCI bus 0 is full (%d slots)", PCI_MAX_DEVICES - 1);
+    }
+    if (want == 0)
+        return err_set("PCI slot 0 is the host bridge's");
+    if (want >= PCI_MAX_DEVICES)
+        return err_set("PCI slot %d is beyond bus 0's %d slots", want, PCI_MAX_DEVICES);
+    if (bus->dev[want])
+        return err_set("PCI slot 0x%02x is already taken by another device", (unsigned)want);
+    return want;
+}
+
+static int place_bars(struct pci_bus *bus, struct pci_device *d)
+{
+    uint64_t next = bus->next_bar;
     for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
         uint32_t size = d->bar_size[i];
         if (!size)
             continue;
-        uint64_t at = (bus->next_bar + size - 1) & ~(uint64_t)(size - 1);
+        uint64_t at = (next + size - 1) & ~(uint64_t)(size - 1);
         if (at + size > PCI_MMIO_BASE + PCI_MMIO_SIZE)
             return err_set("PCI MMIO window is full");
         put32(d->cfg + PCI_BAR0 + 4 * i, (uint32_t)at);
-        bus->next_bar = at + size;
+        next = at + size;
     }
-    d->slot = slot;
+    bus->next_bar = next;
+    return 0;
+}
+
+int pci_add_device_at(struct pci_bus *bus, struct pci_device *d, int slot)
+{
+    slot = free_slot(bus, slot);
+    if (slot < 0 || place_bars(bus, d) < 0)
+        return -1;
+    d->slot = (uint8_t)slot;
     d->cfg[PCI_INTERRUPT_PIN] = 1; /* INTA# */
+    d->cfg[PCI_INTERRUPT_LINE] = pci_intx_gsi((unsigned)slot);
     bus->dev[slot] = d;
     return 0;
+}
+
+int pci_add_device(struct pci_bus *bus, struct pci_device *d)
+{
+    return pci_add_device_at(bus, d, -1);
 }
 
 /* ---- MSI routing ---- */

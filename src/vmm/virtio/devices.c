@@ -1,7 +1,13 @@
 /* Which virtio devices a guest gets, from its domain, in one explicit
  * table (no constructor magic): every <disk device='disk'> on bus virtio
- * becomes a virtio-blk, every <rng model='virtio'> a virtio-rng, each on
- * the PCI bus in document order.
+ * becomes a virtio-blk, every <rng model='virtio'> a virtio-rng.
+ *
+ * PCI slots: domain_assign_pci() (src/core/domain-address.c) first checks
+ * the <address> of every device the domain puts on PCI and gives those
+ * without one the lowest free slot in document order, the same thing tvm
+ * does and stores at start; plug() then puts each device at its address.
+ * A device kind domain_assign_pci() does not know plugs with NULL and
+ * gets the lowest slot no device of the domain has.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,7 +28,8 @@ static bool is(const char *v, const char *want)
     return v && strcmp(v, want) == 0;
 }
 
-static int plug(struct pci_bus *bus, struct virtio_dev *dev)
+/* Puts DEV on the bus at ADDR (NULL or unset: the lowest free slot). */
+static int plug(struct pci_bus *bus, struct virtio_dev *dev, const struct domain_pci_addr *addr)
 {
     if (!dev)
         return -1;
@@ -30,7 +37,13 @@ static int plug(struct pci_bus *bus, struct virtio_dev *dev)
         virtio_dev_free(dev);
         return err_set("too many virtio devices (at most %d)", MAX_DEVICES);
     }
-    if (virtio_pci_add(bus, dev) < 0 || virtio_dev_start(dev) < 0) {
+    int slot = addr && addr->set ? (int)addr->slot : -1;
+    if (virtio_pci_add_at(bus, dev, slot) < 0) {
+        err_prefix("%s: ", dev->id);
+        virtio_dev_free(dev);
+        return -1;
+    }
+    if (virtio_dev_start(dev) < 0) {
         virtio_dev_free(dev);
         return -1;
     }
@@ -54,15 +67,14 @@ static int add_disk(struct pci_bus *bus, const struct domain_disk *d)
         .readonly = d->readonly,
         .direct = is(d->cache, "none") || is(d->cache, "directsync"),
     };
-    return plug(bus, virtio_blk_new(pci_vm(bus), &c));
+    return plug(bus, virtio_blk_new(pci_vm(bus), &c), &d->pci);
 }
 
 static int add_disks(struct pci_bus *bus, const struct domain *dom)
 {
     for (size_t i = 0; i < dom->ndisks; i++) {
         const struct domain_disk *d = &dom->disks[i];
-        bool disk = !d->device || is(d->device, "disk");
-        if (disk && is(d->target_bus, "virtio")) {
+        if (domain_disk_on_pci(d)) {
             if (add_disk(bus, d) < 0)
                 return -1;
         } else {
@@ -79,7 +91,7 @@ static int add_rngs(struct pci_bus *bus, const struct domain *dom)
     for (size_t i = 0; i < dom->ndevices; i++) {
         const struct domain_device *d = &dom->devices[i];
         if (is(d->element, "rng") && is(d->model, "virtio") &&
-            plug(bus, virtio_rng_new(pci_vm(bus))) < 0)
+            plug(bus, virtio_rng_new(pci_vm(bus)), &d->pci) < 0)
             return -1;
     }
     return 0;
@@ -93,11 +105,30 @@ static const struct {
     {"rng", add_rngs},
 };
 
-int virtio_devices_init(struct vm *vm, const struct domain *dom)
+/* Slots the domain gives its devices are not for devices without one. */
+static void reserve_slots(struct pci_bus *bus, const struct domain *dom)
 {
+    for (size_t i = 0; i < dom->ndisks; i++)
+        if (dom->disks[i].pci.set)
+            pci_reserve_slot(bus, dom->disks[i].pci.slot);
+    for (size_t i = 0; i < dom->nnics; i++)
+        if (dom->nics[i].pci.set)
+            pci_reserve_slot(bus, dom->nics[i].pci.slot);
+    for (size_t i = 0; i < dom->ndevices; i++)
+        if (dom->devices[i].pci.set)
+            pci_reserve_slot(bus, dom->devices[i].pci.slot);
+}
+
+int virtio_devices_init(struct vm *vm, struct domain *dom)
+{
+    /* tvm assigned and stored the addresses at start; a domain file given
+     * to tvm-vmm directly gets the same assignment here. */
+    if (domain_assign_pci(dom) < 0)
+        return err_prefix("PCI: ");
     struct pci_bus *bus = pci_init(vm);
     if (!bus)
         return err_prefix("PCI: ");
+    reserve_slots(bus, dom);
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         if (kinds[i].add(bus, dom) < 0) {
             virtio_devices_exit();

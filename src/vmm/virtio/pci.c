@@ -55,9 +55,6 @@
 #define MSIX_CTRL_MASKALL 0x4000
 #define MSIX_ENTRY_MASKED 1
 
-/* The INTx lines used when a driver does not enable MSI-X. */
-static const uint8_t intx_lines[] = {10, 11};
-
 struct msix_vec {
     uint32_t addr_lo, addr_hi, data, ctrl;
     int efd;      /* irqfd eventfd */
@@ -575,7 +572,7 @@ static void vpci_vm_reset(void *opaque)
     pthread_mutex_unlock(&p->dev->lock);
 }
 
-int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev)
+int virtio_pci_add_at(struct pci_bus *bus, struct virtio_dev *dev, int slot)
 {
     struct vpci *p = calloc(1, sizeof *p);
     if (!p)
@@ -611,12 +608,16 @@ int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev)
         add_virtio_cap(p, CAP_DEVICE, DEVICE_OFF, dev->config_size);
     add_virtio_cap(p, CAP_NOTIFY, NOTIFY_OFF, NOTIFY_MULT * dev->num_queues);
     add_pcicfg_cap(p);
-    if (pci_add_device(bus, &p->pci) < 0)
+    if (pci_add_device_at(bus, &p->pci, slot) < 0)
         return -1;
-    p->intx = intx_lines[p->pci.slot % sizeof intx_lines];
-    p->pci.cfg[PCI_INTERRUPT_LINE] = p->intx;
+    p->intx = pci_intx_gsi(p->pci.slot); /* used when the driver does not enable MSI-X */
     transport_reset(p);
     dev->transport = (struct virtio_transport){
         .signal_queue = signal_queue, .signal_config = signal_config, .opaque = p};
     return vm_add_reset_hook(vm, vpci_vm_reset, p);
+}
+
+int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev)
+{
+    return virtio_pci_add_at(bus, dev, -1);
 }

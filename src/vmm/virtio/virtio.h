@@ -124,6 +124,8 @@ bool virtio_dev_has(const struct virtio_dev *dev, unsigned feature);
 
 /* pci.c: the virtio-pci modern transport. */
 int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev);
+/* The same at PCI slot SLOT (< 0: the lowest free one). */
+int virtio_pci_add_at(struct pci_bus *bus, struct virtio_dev *dev, int slot);
 
 /* rng.c, blk.c */
 struct virtio_dev *virtio_rng_new(struct vm *vm);
@@ -137,8 +139,9 @@ struct virtio_blk_config_in {
 };
 struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_in *c);
 
-/* devices.c: every virtio device the domain asks for, on a new PCI bus. */
-int virtio_devices_init(struct vm *vm, const struct domain *dom);
+/* devices.c: every virtio device the domain asks for, on a new PCI bus,
+ * each at its <address>; addresses missing are assigned into DOM first. */
+int virtio_devices_init(struct vm *vm, struct domain *dom);
 /* Stops workers and closes images (flushes). Before vm_free(). */
 void virtio_devices_exit(void);
 
