@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define VM_DESTROY_GRACE_MS 3000 /* for QMP quit to answer and the VMM to go, before SIGKILL */
 #define VM_DESTROY_LOCK_MS 20000 /* a start in progress holds the lock this long at most */
@@ -143,4 +144,39 @@ int vm_cmd_run(struct cmd_ctx *ctx, struct cmd_args *args,
     fprintf(ctx->out, done_fmt, row.name);
     fputc('\n', ctx->out);
     return CMD_OK;
+}
+
+int vm_live_domain(const char *uuid, struct domain **out)
+{
+    char path[PATH_MAX];
+    if (vm_run_path(uuid, VMM_FILE_DOMAIN, path, sizeof(path)) < 0)
+        return -1;
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        if (errno == ENOENT)
+            return err_set(VM_ERR_NOT_RUNNING);
+        return err_errno("%s", path);
+    }
+    char *xml = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *p = realloc(xml, cap = cap ? 2 * cap : 16384);
+            if (!p) {
+                free(xml);
+                fclose(f);
+                return err_set("out of memory");
+            }
+            xml = p;
+        }
+        size_t n = fread(xml + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    int rc = bad ? err_errno("%s", path) : domain_parse(xml, len, path, out);
+    free(xml);
+    return rc;
 }

@@ -75,6 +75,9 @@ bool vm_is_active(const char *uuid);
 pid_t vm_pid(const char *uuid);
 /* RUNDIR/<uuid>/<file> (file may be NULL for the directory itself). */
 int vm_run_path(const char *uuid, const char *file, char *buf, size_t len);
+/* The definition a running guest was started with (RUNDIR/<uuid>/domain.xml):
+ * its <memory>, devices ... as the VMM sees them. -1 if it is not running. */
+int vm_live_domain(const char *uuid, struct domain **out);
 
 /* ---- console ---- */
 
