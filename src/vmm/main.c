@@ -30,6 +30,7 @@
 #include "core/vmm-protocol.h"
 #include "dev/acpi-pm.h"
 #include "dev/legacy.h"
+#include "pci.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 #include "x86/acpi.h"
@@ -52,6 +53,7 @@ struct vmm {
     struct loop *loop;
     struct serial *serial;
     struct acpi_config acpi;
+    struct acpi_pci acpi_pci;
     uint32_t apic_ids[VM_MAX_VCPUS];
     int sig_fd;
     bool console_up, control_up;
@@ -280,7 +282,9 @@ static int setup_devices(struct vmm *m)
         .pm_base = ACPI_PM_BASE,
         .sci_irq = ACPI_SCI_IRQ,
         .timer_gsi = 0,
+        .pci = &m->acpi_pci,
     };
+    pci_acpi_describe(&m->acpi_pci);
     vm->cfg.firmware = build_acpi;
     vm->cfg.firmware_opaque = &m->acpi;
     return 0;

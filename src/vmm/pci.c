@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "pci.h"
 #include "vm.h"
+#include "x86/acpi.h"
 
 #define CF8_ENABLE 0x80000000u
 #define IOAPIC_PINS 24
@@ -197,6 +198,48 @@ static int claim_ports(struct vm *vm, struct pci_bus *bus)
     return vm_register_pio(vm, 0xCF8, 8, &port_ops, bus);
 }
 
+/* ---- ECAM: bus << 20 | slot << 15 | function << 12 | register ---- */
+
+static bool ecam_target(uint64_t off, uint32_t len, uint8_t *slot, uint32_t *reg)
+{
+    if ((len != 1 && len != 2 && len != 4) || (off & (len - 1)))
+        return false; /* the spec leaves other accesses undefined */
+    if ((off >> 20) != 0 || ((off >> 12) & 7) != 0)
+        return false; /* only bus 0, function 0 exist */
+    *slot = (off >> 15) & 0x1F;
+    *reg = off & 0xFFF;
+    return true;
+}
+
+static void ecam_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+    struct pci_bus *bus = opaque;
+    uint8_t slot;
+    uint32_t reg, v = 0xFFFFFFFFu;
+    if (ecam_target(off, len, &slot, &reg)) {
+        if (reg < 256)
+            v = pci_cfg_read(bus, slot, reg, len);
+        else if (slot_dev(bus, slot))
+            v = 0; /* extended space: no extended capabilities */
+    }
+    memcpy(data, &v, len > 4 ? 4 : len);
+    if (len > 4)
+        memset(data + 4, 0xFF, len - 4);
+}
+
+static void ecam_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    struct pci_bus *bus = opaque;
+    uint8_t slot;
+    uint32_t reg, v = 0;
+    if (!ecam_target(off, len, &slot, &reg) || reg >= 256)
+        return;
+    memcpy(&v, data, len);
+    pci_cfg_write(bus, slot, reg, v, len);
+}
+
+static const struct io_ops ecam_ops = {.read = ecam_read, .write = ecam_write};
+
 /* ---- the MMIO window: forwarded to whichever BAR decodes the address ---- */
 
 static bool find_bar(struct pci_bus *bus, uint64_t addr, uint32_t len, struct pci_device **dev,
@@ -249,6 +292,20 @@ uint8_t pci_intx_gsi(unsigned slot)
 {
     static const uint8_t lines[] = {10, 11};
     return lines[slot % sizeof lines];
+}
+
+/* Pin p of slot s shares the line of INTA# of slot s + p, the usual swizzle. */
+void pci_acpi_describe(struct acpi_pci *out)
+{
+    *out = (struct acpi_pci){
+        .ecam_base = PCI_ECAM_BASE,
+        .end_bus = PCI_ECAM_BUSES - 1,
+        .mmio_base = (uint32_t)PCI_MMIO_BASE,
+        .mmio_size = (uint32_t)PCI_MMIO_SIZE,
+    };
+    for (unsigned s = 0; s < ACPI_PCI_SLOTS; s++)
+        for (unsigned p = 0; p < 4; p++)
+            out->intx_gsi[s][p] = pci_intx_gsi(s + p);
 }
 
 void pci_reserve_slot(struct pci_bus *bus, unsigned slot)
@@ -424,6 +481,7 @@ struct pci_bus *pci_init(struct vm *vm)
     bus->dev[0] = &bus->host;
     if (claim_ports(vm, bus) < 0 ||
         vm_register_mmio(vm, PCI_MMIO_BASE, PCI_MMIO_SIZE, &window_ops, bus) < 0 ||
+        vm_register_mmio(vm, PCI_ECAM_BASE, PCI_ECAM_SIZE, &ecam_ops, bus) < 0 ||
         vm_add_reset_hook(vm, pci_reset, bus) < 0)
         return NULL;
     return bus;

@@ -1,9 +1,13 @@
 /* The PCI host bridge of tvm-vmm: configuration mechanism #1 (ports
- * 0xCF8/0xCFC), bus 0 only, single-function devices, 32-bit memory BARs
- * inside one MMIO window, and the VM-wide MSI routing table that MSI-X
- * capable devices share (KVM_SET_GSI_ROUTING replaces the whole table).
+ * 0xCF8/0xCFC) and ECAM (memory-mapped config space, which the ACPI MCFG
+ * table describes), bus 0 only, single-function devices, 32-bit memory
+ * BARs inside one MMIO window, and the VM-wide MSI routing table that
+ * MSI-X capable devices share (KVM_SET_GSI_ROUTING replaces the whole
+ * table).
  *
- * No ECAM/MCFG yet: the extended config space (offsets >= 256) is absent.
+ * Both config paths end in pci_cfg_read()/pci_cfg_write(). Through ECAM
+ * the extended space (offsets 256-4095) reads as zero: no extended
+ * capabilities.
  */
 #ifndef TVM_VMM_PCI_H
 #define TVM_VMM_PCI_H
@@ -18,6 +22,11 @@
 /* The window BARs are placed in, inside the 32-bit hole below the IOAPIC. */
 #define PCI_MMIO_BASE 0xE0000000ULL
 #define PCI_MMIO_SIZE 0x10000000ULL
+/* ECAM: 1 MiB of config space per bus, bus 0 only; in the 32-bit hole
+ * between the end of low RAM (MEM_HOLE_START) and the BAR window. */
+#define PCI_ECAM_BASE 0xD0000000ULL
+#define PCI_ECAM_BUSES 1
+#define PCI_ECAM_SIZE ((uint64_t)PCI_ECAM_BUSES << 20)
 /* GSIs above the IOAPIC pins are ours to route as MSIs. */
 #define PCI_MSI_GSI_BASE 24
 #define PCI_MSI_MAX 256
@@ -45,6 +54,7 @@
 #define PCI_CAP_ID_MSIX 0x11
 
 struct pci_bus;
+struct acpi_pci;
 
 struct pci_device {
     uint8_t cfg[256];
@@ -82,6 +92,8 @@ void pci_reserve_slot(struct pci_bus *bus, unsigned slot);
 /* The GSI that INTA# of SLOT raises: the DSDT's _PRT says the same, and
  * pci_add_device_at writes it into the interrupt line register. */
 uint8_t pci_intx_gsi(unsigned slot);
+/* What the DSDT and MCFG say about this bus: ECAM, BAR window, INTx routes. */
+void pci_acpi_describe(struct acpi_pci *out);
 /* Guest address of BAR n, 0 while memory decoding is off. */
 uint64_t pci_bar_addr(const struct pci_device *d, unsigned bar);
 

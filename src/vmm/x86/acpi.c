@@ -1,4 +1,4 @@
-/* ACPI tables (ACPI 6.3): RSDP -> XSDT -> {FADT, MADT}; FADT -> FACS, DSDT.
+/* ACPI tables (ACPI 6.3): RSDP -> XSDT -> {FADT, MADT, MCFG}; FADT -> FACS, DSDT.
  * Field offsets below are the spec's; every multi-byte field is little
  * endian. The tables are laid out back to back in the region, each aligned
  * as the spec wants (RSDP 16, FACS 64, the rest 8). */
@@ -20,6 +20,7 @@
 #define RSDP_LEN 36
 #define FACS_LEN 64
 #define FADT_LEN 276
+#define MCFG_LEN (ACPI_HDR_LEN + 8 + 16) /* one allocation: segment 0 */
 
 /* FADT flags */
 #define FADT_WBINVD (1u << 0)
@@ -252,13 +253,155 @@ static void build_facs(uint8_t *t)
     put8(t + 32, 2); /* version */
 }
 
+/* ---- PCI root bridge ---- */
+
+/* A resource template (_CRS) under construction; descriptors as in the
+ * spec's "Resource Data Types for ACPI". */
+struct rbuf {
+    uint8_t b[128];
+    size_t n;
+};
+
+static void rb_put(struct rbuf *r, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = 0; i < bytes && r->n < sizeof r->b; i++)
+        r->b[r->n++] = (uint8_t)(v >> (8 * i));
+}
+
+#define RES_MEM 0
+#define RES_IO 1
+#define RES_BUS 2
+/* general flags: producer (a window the bridge passes on), min and max fixed */
+#define RES_WINDOW 0x0C
+
+/* Word Address Space Descriptor (bus numbers, I/O windows) */
+static void rb_word(struct rbuf *r, uint8_t type, uint8_t tflags, uint16_t min, uint16_t max)
+{
+    rb_put(r, 0x88, 1);
+    rb_put(r, 13, 2);
+    rb_put(r, type, 1);
+    rb_put(r, RES_WINDOW, 1);
+    rb_put(r, tflags, 1);
+    rb_put(r, 0, 2); /* granularity */
+    rb_put(r, min, 2);
+    rb_put(r, max, 2);
+    rb_put(r, 0, 2); /* translation */
+    rb_put(r, (uint32_t)max - min + 1, 2);
+}
+
+/* DWord Address Space Descriptor: a memory window, read-write, not cacheable */
+static void rb_dword_mem(struct rbuf *r, uint32_t base, uint32_t size)
+{
+    rb_put(r, 0x87, 1);
+    rb_put(r, 23, 2);
+    rb_put(r, RES_MEM, 1);
+    rb_put(r, RES_WINDOW, 1);
+    rb_put(r, 0x01, 1);
+    rb_put(r, 0, 4);
+    rb_put(r, base, 4);
+    rb_put(r, base + size - 1, 4);
+    rb_put(r, 0, 4);
+    rb_put(r, size, 4);
+}
+
+/* I/O Port Descriptor, 16-bit decode, consumed by the bridge itself */
+static void rb_io(struct rbuf *r, uint16_t port, uint8_t len)
+{
+    rb_put(r, 0x47, 1);
+    rb_put(r, 1, 1);
+    rb_put(r, port, 2);
+    rb_put(r, port, 2);
+    rb_put(r, 1, 1);
+    rb_put(r, len, 1);
+}
+
+/* Memory32Fixed, read-write */
+static void rb_mem32_fixed(struct rbuf *r, uint32_t base, uint32_t size)
+{
+    rb_put(r, 0x86, 1);
+    rb_put(r, 9, 2);
+    rb_put(r, 1, 1);
+    rb_put(r, base, 4);
+    rb_put(r, size, 4);
+}
+
+static void rb_end(struct rbuf *r)
+{
+    rb_put(r, 0x79, 1);
+    rb_put(r, 0, 1); /* checksum 0: the spec says "treat as correct" */
+}
+
+/* Device (PCI0): a PCI Express root bridge (PNP0A08, compatible with the
+ * PCI one, PNP0A03) for segment 0, bus 0. Its _CRS hands the OS the
+ * bus range, I/O ports other than its own config ports, and the BAR
+ * window; _PRT routes each slot's INTx pins to IOAPIC GSIs. */
+static void dsdt_pci0(struct aml *a, const struct acpi_pci *pci)
+{
+    size_t dev = aml_device_begin(a, "PCI0");
+    aml_name_integer(a, "_HID", aml_eisaid("PNP0A08"));
+    aml_name_integer(a, "_CID", aml_eisaid("PNP0A03"));
+    aml_name_integer(a, "_SEG", 0);
+    aml_name_integer(a, "_BBN", 0);
+    aml_name_integer(a, "_UID", 0);
+
+    struct rbuf r = {0};
+    rb_word(&r, RES_BUS, 0, 0, pci->end_bus);
+    rb_io(&r, 0xCF8, 8);
+    rb_word(&r, RES_IO, 0x03, 0x0000, 0x0CF7);
+    rb_word(&r, RES_IO, 0x03, 0x0D00, 0xFFFF);
+    rb_dword_mem(&r, pci->mmio_base, pci->mmio_size);
+    rb_end(&r);
+    aml_name_buffer(a, "_CRS", r.b, r.n);
+
+    /* Slot 0 is the host bridge; it raises no interrupt. */
+    size_t prt = aml_name_package_begin(a, "_PRT", (ACPI_PCI_SLOTS - 1) * 4);
+    for (unsigned slot = 1; slot < ACPI_PCI_SLOTS; slot++) {
+        for (unsigned pin = 0; pin < 4; pin++) {
+            size_t e = aml_package_begin(a, 4);
+            aml_integer(a, (uint64_t)slot << 16 | 0xFFFF); /* any function */
+            aml_integer(a, pin);
+            aml_integer(a, 0); /* source 0: the last field is a GSI */
+            aml_integer(a, pci->intx_gsi[slot][pin]);
+            aml_block_end(a, e);
+        }
+    }
+    aml_block_end(a, prt);
+    aml_block_end(a, dev);
+}
+
+/* Device (MRES): motherboard resources (PNP0C02). Linux uses the MCFG
+ * region only if firmware reserves it, in e820 or here. */
+static void dsdt_mres(struct aml *a, const struct acpi_pci *pci)
+{
+    size_t dev = aml_device_begin(a, "MRES");
+    aml_name_integer(a, "_HID", aml_eisaid("PNP0C02"));
+    aml_name_integer(a, "_UID", 0);
+    struct rbuf r = {0};
+    rb_mem32_fixed(&r, (uint32_t)pci->ecam_base, ((uint32_t)pci->end_bus + 1) << 20);
+    rb_end(&r);
+    aml_name_buffer(a, "_CRS", r.b, r.n);
+    aml_block_end(a, dev);
+}
+
+static void build_mcfg(uint8_t *t, const struct acpi_pci *pci)
+{
+    put_header(t, "MCFG", MCFG_LEN, 1);
+    uint8_t *e = t + ACPI_HDR_LEN + 8; /* 8 reserved bytes */
+    put64(e, pci->ecam_base);
+    put16(e + 8, 0); /* segment */
+    put8(e + 10, 0); /* start bus */
+    put8(e + 11, pci->end_bus);
+    fix_checksum(t, MCFG_LEN, 9);
+}
+
 /* The DSDT's AML:
  *   Name (\_S0, Package () { 0, 0, 0, 0 })    -- working state (SLP_TYP unused)
  *   Name (\_S5, Package () { S5, S5, 0, 0 })  -- SLP_TYP for poweroff
  *   Method (\_PIC, 1) { }                      -- IRQ model switch, nothing to do
- *   Scope (\_SB) { Device (Cnnn) { _HID "ACPI0007", _UID n } ... }
+ *   Scope (\_SB) { Device (Cnnn) { _HID "ACPI0007", _UID n } ...
+ *                   Device (PCI0) { ... }  Device (MRES) { ... } }
  * Processor devices carry the MADT's processor UIDs, so CPU hotplug can add
- * _STA/_EJ0 later. */
+ * _STA/_EJ0 later. PCI0 and MRES only with cfg->pci. */
 static int build_dsdt_aml(struct aml *a, const struct acpi_config *cfg)
 {
     uint64_t s0[4] = {0, 0, 0, 0};
@@ -275,6 +418,10 @@ static int build_dsdt_aml(struct aml *a, const struct acpi_config *cfg)
         aml_name_string(a, "_HID", "ACPI0007");
         aml_name_integer(a, "_UID", i);
         aml_block_end(a, dev);
+    }
+    if (cfg->pci) {
+        dsdt_pci0(a, cfg->pci);
+        dsdt_mres(a, cfg->pci);
     }
     aml_block_end(a, sb);
     return aml_failed(a) ? err_prefix("DSDT") : 0;
@@ -293,6 +440,21 @@ static int check_config(const struct acpi_config *cfg)
         return err_set("ACPI: PM block base 0x%x is not a valid I/O port range", cfg->pm_base);
     if (cfg->timer_gsi >= 24)
         return err_set("ACPI: timer GSI %u beyond the IOAPIC's 24 pins", cfg->timer_gsi);
+    const struct acpi_pci *pci = cfg->pci;
+    if (!pci)
+        return 0;
+    if ((pci->ecam_base & 0xFFFFF) ||
+        pci->ecam_base + (((uint64_t)pci->end_bus + 1) << 20) > 0x100000000ULL)
+        return err_set("ACPI: ECAM base 0x%llx is not 1 MiB aligned below 4 GiB",
+                       (unsigned long long)pci->ecam_base);
+    if (pci->mmio_size == 0 || (uint64_t)pci->mmio_base + pci->mmio_size > 0x100000000ULL)
+        return err_set("ACPI: PCI window 0x%x+0x%x is not below 4 GiB", pci->mmio_base,
+                       pci->mmio_size);
+    for (unsigned s = 0; s < ACPI_PCI_SLOTS; s++)
+        for (unsigned p = 0; p < 4; p++)
+            if (pci->intx_gsi[s][p] >= 24)
+                return err_set("ACPI: PCI slot %u INT%c# on GSI %u, beyond the IOAPIC's 24 pins", s,
+                               'A' + p, pci->intx_gsi[s][p]);
     return 0;
 }
 
@@ -315,13 +477,15 @@ int acpi_build_tables(uint8_t *mem, uint64_t mem_gpa, uint64_t mem_len,
     uint64_t rsdp = 0;
     uint64_t facs = align_up(rsdp + RSDP_LEN, 64);
     uint64_t xsdt = align_up(facs + FACS_LEN, 8);
-    uint64_t xsdt_len = ACPI_HDR_LEN + 2 * 8;
+    unsigned ntables = cfg->pci ? 3 : 2;
+    uint64_t xsdt_len = ACPI_HDR_LEN + ntables * 8;
     uint64_t fadt = align_up(xsdt + xsdt_len, 8);
     uint64_t madt = align_up(fadt + FADT_LEN, 8);
     uint64_t madt_len = madt_size(cfg);
     uint64_t dsdt = align_up(madt + madt_len, 8);
     uint64_t dsdt_len = ACPI_HDR_LEN + aml.len;
-    uint64_t end = dsdt + dsdt_len;
+    uint64_t mcfg = align_up(dsdt + dsdt_len, 8);
+    uint64_t end = cfg->pci ? mcfg + MCFG_LEN : dsdt + dsdt_len;
     if (end > mem_len || mem_gpa + end > 0x100000000ULL) {
         aml_free(&aml);
         return err_set("ACPI: tables for %u vCPUs need %llu bytes, region at 0x%llx has %llu",
@@ -344,6 +508,10 @@ int acpi_build_tables(uint8_t *mem, uint64_t mem_gpa, uint64_t mem_len,
     put_header(t, "XSDT", (uint32_t)xsdt_len, 1);
     put64(t + 36, mem_gpa + fadt);
     put64(t + 44, mem_gpa + madt);
+    if (cfg->pci) {
+        build_mcfg(mem + mcfg, cfg->pci);
+        put64(t + 52, mem_gpa + mcfg);
+    }
     fix_checksum(t, xsdt_len, 9);
 
     t = mem + rsdp;

@@ -24,6 +24,17 @@
 #define ACPI_IOAPIC_GPA 0xFEC00000U
 #define ACPI_LAPIC_GPA 0xFEE00000U
 
+/* The PCI root bridge the DSDT describes (\_SB.PCI0) and its ECAM
+ * region, which the MCFG table points at and a PNP0C02 device reserves. */
+#define ACPI_PCI_SLOTS 32
+struct acpi_pci {
+    uint64_t ecam_base; /* config space of buses 0..end_bus, 1 MiB each */
+    uint8_t end_bus;
+    uint32_t mmio_base, mmio_size; /* the 32-bit window the BARs are in */
+    /* _PRT: the GSI that INTA#..INTD# (pin 0..3) of each slot raises. */
+    uint8_t intx_gsi[ACPI_PCI_SLOTS][4];
+};
+
 struct acpi_config {
     unsigned ncpus;
     /* APIC id of vCPU i; NULL means id = i. The ACPI processor UID is i. */
@@ -34,6 +45,8 @@ struct acpi_config {
      * GSI 0 to IOAPIC pin 0, so 0 (no override) is right unless the core
      * installs QEMU-style routing (IRQ0 -> pin 2), then say 2. */
     uint8_t timer_gsi;
+    /* NULL: no PCI root bridge and no MCFG. */
+    const struct acpi_pci *pci;
 };
 
 /* Build every table into mem, which maps guest physical

@@ -1,5 +1,5 @@
 /* AML byte-code emitter; see aml.h. Encodings from the ACPI spec's AML
- * grammar: NameOp 0x08, ScopeOp 0x10, PackageOp 0x12, MethodOp 0x14,
+ * grammar: NameOp 0x08, ScopeOp 0x10, BufferOp 0x11, PackageOp 0x12, MethodOp 0x14,
  * DeviceOp 0x5B 0x82, ReturnOp 0xA4, integer prefixes 0x0A-0x0E. */
 #include "x86/aml.h"
 
@@ -18,6 +18,7 @@ enum {
     AML_STRING = 0x0D,
     AML_QWORD = 0x0E,
     AML_SCOPE = 0x10,
+    AML_BUFFER = 0x11,
     AML_PACKAGE = 0x12,
     AML_METHOD = 0x14,
     AML_DUAL_NAME = 0x2E,
@@ -298,4 +299,48 @@ void aml_return_integer(struct aml *a, uint64_t v)
 {
     aml_byte(a, AML_RETURN);
     aml_integer(a, v);
+}
+
+size_t aml_package_begin(struct aml *a, unsigned n)
+{
+    if (n > 255) {
+        err_set("AML: package of %u elements (max 255)", n);
+        aml_fail(a);
+    }
+    aml_byte(a, AML_PACKAGE);
+    size_t mark = aml_pkg_begin(a);
+    aml_byte(a, (uint8_t)n);
+    return mark;
+}
+
+size_t aml_name_package_begin(struct aml *a, const char *name, unsigned n)
+{
+    aml_byte(a, AML_NAME);
+    aml_namestring(a, name);
+    return aml_package_begin(a, n);
+}
+
+void aml_name_buffer(struct aml *a, const char *name, const void *p, size_t n)
+{
+    aml_byte(a, AML_NAME);
+    aml_namestring(a, name);
+    aml_byte(a, AML_BUFFER);
+    size_t mark = aml_pkg_begin(a);
+    aml_integer(a, n);
+    aml_bytes(a, p, n);
+    aml_block_end(a, mark);
+}
+
+/* Three letters of five bits each (A = 1), then four hex digits; the
+ * result is stored big-endian, i.e. byte-swapped as an AML integer. */
+uint32_t aml_eisaid(const char *id)
+{
+    uint32_t v = (uint32_t)((id[0] - 0x40) & 0x1F) << 26 | (uint32_t)((id[1] - 0x40) & 0x1F) << 21 |
+                 (uint32_t)((id[2] - 0x40) & 0x1F) << 16;
+    for (int i = 3; i < 7; i++) {
+        char c = id[i];
+        uint32_t d = c >= '0' && c <= '9' ? (uint32_t)(c - '0') : (uint32_t)((c | 0x20) - 'a' + 10);
+        v |= (d & 0xF) << (4 * (6 - i));
+    }
+    return __builtin_bswap32(v);
 }

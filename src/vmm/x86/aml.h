@@ -40,6 +40,15 @@ void aml_name_integer(struct aml *a, const char *name, uint64_t v);
 void aml_name_string(struct aml *a, const char *name, const char *s);
 /* Name (NAME, Package () { v[0], ... }) with integer elements. */
 void aml_name_package(struct aml *a, const char *name, const uint64_t *v, unsigned n);
+/* Name (NAME, Buffer () { bytes }): resource templates (_CRS). */
+void aml_name_buffer(struct aml *a, const char *name, const void *p, size_t n);
+/* EisaId ("PNP0A08"): the compressed 32-bit form _HID/_CID take. */
+uint32_t aml_eisaid(const char *id);
+
+/* A package of N elements emitted by the caller (integers, packages):
+ * Name (NAME, Package (N) { ... }) or a bare Package (N) { ... }. */
+size_t aml_name_package_begin(struct aml *a, const char *name, unsigned n);
+size_t aml_package_begin(struct aml *a, unsigned n);
 
 /* Blocks: each *_begin returns a mark to hand to aml_block_end. */
 size_t aml_scope_begin(struct aml *a, const char *path);
