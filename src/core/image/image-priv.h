@@ -11,6 +11,9 @@ struct image {
     int fd;
     bool read_only;
     bool force_share; /* IMAGE_OPEN_FORCE_SHARE */
+    bool direct;      /* fd has O_DIRECT: I/O must be aligned to dio_align */
+    unsigned dio_align;
+    uint8_t *dio_buf; /* IMAGE_DIO_BOUNCE bytes aligned to dio_align */
     enum image_format format;
     const struct image_ops *ops;
     void *priv;                       /* the driver's state */
@@ -31,5 +34,13 @@ int image_read_backing(struct image *img, void *buf, uint64_t off, size_t len);
  * when ZERO_PAST_EOF, else fails with EIO. Messages name the image path. */
 int image_pread_full(struct image *img, void *buf, size_t len, uint64_t off, bool zero_past_eof);
 int image_pwrite_full(struct image *img, const void *buf, size_t len, uint64_t off);
+
+/* direct.c: the O_DIRECT forms of the two calls above (they dispatch there
+ * when img->direct). image_direct_setup() finds the alignment and allocates
+ * the bounce buffer after an O_DIRECT open. */
+#define IMAGE_DIO_BOUNCE (256u * 1024)
+int image_direct_setup(struct image *img);
+int image_direct_pread(struct image *img, void *buf, size_t len, uint64_t off, bool zero_past_eof);
+int image_direct_pwrite(struct image *img, const void *buf, size_t len, uint64_t off);
 
 #endif

@@ -37,15 +37,9 @@ int image_format_parse(const char *name, enum image_format *format)
     return 0;
 }
 
-static int probe_fd(int fd, const char *path, enum image_format *format)
+static enum image_format probe_magic(const uint8_t magic[4])
 {
-    uint8_t magic[4];
-    ssize_t n = pread(fd, magic, sizeof(magic), 0);
-    if (n < 0)
-        return err_errno("%s: read", path);
-    *format =
-        (n == 4 && memcmp(magic, qcow2_magic, 4) == 0) ? IMAGE_FORMAT_QCOW2 : IMAGE_FORMAT_RAW;
-    return 0;
+    return memcmp(magic, qcow2_magic, 4) == 0 ? IMAGE_FORMAT_QCOW2 : IMAGE_FORMAT_RAW;
 }
 
 int image_probe(const char *path, enum image_format *format)
@@ -53,13 +47,31 @@ int image_probe(const char *path, enum image_format *format)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return err_errno("%s", path);
-    int rc = probe_fd(fd, path, format);
+    uint8_t magic[4] = {0};
+    ssize_t n = pread(fd, magic, sizeof(magic), 0);
+    if (n < 0)
+        err_errno("%s: read", path);
+    else
+        *format = probe_magic(magic);
     close(fd);
-    return rc;
+    return n < 0 ? -1 : 0;
+}
+
+/* Probes through the image's own read path (which knows O_DIRECT). A file
+ * shorter than the magic reads zeros there and so probes as raw. */
+static int probe_image(struct image *img, enum image_format *format)
+{
+    uint8_t magic[4];
+    if (image_pread_full(img, magic, sizeof(magic), 0, true) < 0)
+        return -1;
+    *format = probe_magic(magic);
+    return 0;
 }
 
 int image_pread_full(struct image *img, void *buf, size_t len, uint64_t off, bool zero_past_eof)
 {
+    if (img->direct)
+        return image_direct_pread(img, buf, len, off, zero_past_eof);
     uint8_t *p = buf;
     while (len > 0) {
         ssize_t n = pread(img->fd, p, len, (off_t)off);
@@ -86,6 +98,8 @@ int image_pread_full(struct image *img, void *buf, size_t len, uint64_t off, boo
 
 int image_pwrite_full(struct image *img, const void *buf, size_t len, uint64_t off)
 {
+    if (img->direct)
+        return image_direct_pwrite(img, buf, len, off);
     const uint8_t *p = buf;
     while (len > 0) {
         ssize_t n = pwrite(img->fd, p, len, (off_t)off);
@@ -128,6 +142,7 @@ static void image_free_one(struct image *img)
     if (img->fd >= 0)
         close(img->fd);
     pthread_mutex_destroy(&img->lock);
+    free(img->dio_buf);
     free(img->backing_name);
     free(img->path);
     free(img);
@@ -204,6 +219,24 @@ static int lock_image(struct image *img)
     return 0;
 }
 
+/* Opens img->path, with O_DIRECT when asked and the filesystem allows it
+ * (tmpfs refuses it with EINVAL: buffered I/O then, see image_info.direct). */
+static int open_fd(struct image *img, unsigned flags)
+{
+    int mode = (img->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+    if (flags & IMAGE_OPEN_DIRECT) {
+        img->fd = open(img->path, mode | O_DIRECT);
+        if (img->fd >= 0)
+            return image_direct_setup(img);
+        if (errno != EINVAL)
+            return err_errno("%s", img->path);
+    }
+    img->fd = open(img->path, mode);
+    if (img->fd < 0)
+        return err_errno("%s", img->path);
+    return 0;
+}
+
 static struct image *open_chain(const char *path, enum image_format format, unsigned flags,
                                 struct chain_seen *seen, const char *top)
 {
@@ -222,11 +255,8 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
     img->read_only = flags & IMAGE_OPEN_RDONLY;
     img->force_share = img->read_only && (flags & IMAGE_OPEN_FORCE_SHARE);
     pthread_mutex_init(&img->lock, NULL);
-    img->fd = open(path, (img->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-    if (img->fd < 0) {
-        err_errno("%s", path);
+    if (open_fd(img, flags) < 0)
         goto fail;
-    }
     struct stat st;
     if (fstat(img->fd, &st) < 0) {
         err_errno("%s: stat", path);
@@ -244,7 +274,7 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
     seen->n++;
     if (lock_image(img) < 0)
         goto fail;
-    if (format == IMAGE_FORMAT_AUTO && probe_fd(img->fd, path, &format) < 0)
+    if (format == IMAGE_FORMAT_AUTO && probe_image(img, &format) < 0)
         goto fail;
     img->format = format;
     img->ops = format == IMAGE_FORMAT_QCOW2 ? &image_qcow2_ops : &image_raw_ops;
@@ -256,8 +286,9 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
             err_set("out of memory");
             goto fail;
         }
-        img->backing = open_chain(bpath, img->backing_format,
-                                  IMAGE_OPEN_RDONLY | (flags & IMAGE_OPEN_FORCE_SHARE), seen, top);
+        img->backing = open_chain(
+            bpath, img->backing_format,
+            IMAGE_OPEN_RDONLY | (flags & (IMAGE_OPEN_FORCE_SHARE | IMAGE_OPEN_DIRECT)), seen, top);
         if (!img->backing) {
             /* Chain errors (ELOOP) already name the top image and the culprit. */
             if (errno != ELOOP)
@@ -420,6 +451,7 @@ int image_get_info(struct image *img, struct image_info *info)
         info->allocation = (uint64_t)st.st_blocks * 512;
     info->format = img->format;
     info->read_only = img->read_only;
+    info->direct = img->direct;
     info->backing_file = img->backing_name;
     info->backing_format = img->backing ? img->backing->format : img->backing_format;
     info->backing_path = img->backing ? img->backing->path : NULL;

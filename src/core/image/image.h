@@ -30,6 +30,12 @@ enum image_format {
 /* With RDONLY: look at a disk that is in use (like qemu-img -U): no lock
  * check, and the data may be changing underneath. For info/inspection only. */
 #define IMAGE_OPEN_FORCE_SHARE 0x2u
+/* Bypass the host page cache (O_DIRECT), for cache='none'/'directsync'. The
+ * whole chain is opened so. Callers may pass any buffer, offset and length:
+ * requests not aligned to the file's block size go through an aligned bounce
+ * buffer. A filesystem that refuses O_DIRECT (tmpfs) gets buffered I/O
+ * instead; image_get_info() says which one is in use. */
+#define IMAGE_OPEN_DIRECT 0x4u
 
 /* Backing chains deeper than this are refused (also catches loops early). */
 #define IMAGE_MAX_CHAIN_DEPTH 16
@@ -45,6 +51,7 @@ struct image_info {
     uint32_t refcount_bits;
     uint32_t nb_snapshots;
     bool read_only;
+    bool direct;              /* opened with O_DIRECT (asked for and accepted) */
     bool dirty;               /* qcow2 incompatible bit 0 */
     bool corrupt;             /* qcow2 incompatible bit 1, or broken metadata found during I/O */
     const char *backing_file; /* as written in the header; NULL if none */

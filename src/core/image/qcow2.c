@@ -33,7 +33,7 @@ int qcow2_signal_corruption(struct qcow2 *q, const char *fmt, ...)
         /* Like QEMU: record it on disk so nobody writes before a repair. */
         uint8_t be[8];
         be64_put(be, q->incompat | QCOW2_INCOMPAT_CORRUPT);
-        if (pwrite(q->img->fd, be, 8, QCOW2_OFF_INCOMPAT) == 8)
+        if (image_pwrite_full(q->img, be, 8, QCOW2_OFF_INCOMPAT) == 0)
             fdatasync(q->img->fd);
     }
     q->broken = true;
@@ -333,8 +333,10 @@ static int qcow2_open(struct image *img)
         return -1;
     q->zbuf_in = malloc(2 * q->cluster_size);
     q->zbuf_out = malloc(q->cluster_size);
-    q->bounce = malloc(q->cluster_size);
-    q->zeros = calloc(1, q->cluster_size);
+    q->bounce = qcow2_alloc_cluster_buf(q->cluster_size);
+    q->zeros = qcow2_alloc_cluster_buf(q->cluster_size);
+    if (q->zeros)
+        memset(q->zeros, 0, q->cluster_size);
     if (!q->zbuf_in || !q->zbuf_out || !q->bounce || !q->zeros)
         return err_set("out of memory");
     q->opened = true;

@@ -189,6 +189,8 @@ int qcow2_signal_corruption(struct qcow2 *q, const char *fmt, ...)
 int qcow2_sync(struct qcow2 *q);
 
 /* qcow2-cache.c */
+/* A cluster-sized buffer aligned for O_DIRECT (see direct.c), freed with free(). */
+void *qcow2_alloc_cluster_buf(uint64_t cluster_size);
 int qcow2_cache_init(struct qcow2_cache *c, size_t nslots, uint64_t cluster_size, bool write_back);
 void qcow2_cache_destroy(struct qcow2_cache *c);
 /* Returns the cached table at OFFSET, reading it unless NEW (then zero-filled). */

@@ -228,17 +228,18 @@ static int open_image(struct blk *b, const struct virtio_blk_config_in *c)
     enum image_format fmt = IMAGE_FORMAT_RAW;
     if (c->format && image_format_parse(c->format, &fmt) < 0)
         return -1;
-    b->img = image_open(c->path, fmt, c->readonly ? IMAGE_OPEN_RDONLY : 0);
+    unsigned flags = (c->readonly ? IMAGE_OPEN_RDONLY : 0) | (c->direct ? IMAGE_OPEN_DIRECT : 0);
+    b->img = image_open(c->path, fmt, flags);
     if (!b->img)
         return -1;
-    if (c->direct)
-        fprintf(stderr,
-                "tvm-vmm: %s: cache='none' asks for O_DIRECT, which the image layer "
-                "does not do yet; the host page cache is used\n",
-                b->vdev.id);
     struct image_info info;
     if (image_get_info(b->img, &info) < 0)
         return -1;
+    if (c->direct && !info.direct)
+        fprintf(stderr,
+                "tvm-vmm: %s: the filesystem of %s refuses O_DIRECT; cache='none' falls back "
+                "to the host page cache\n",
+                b->vdev.id, c->path);
     b->sectors = image_get_size(b->img) / SECTOR;
     fill_config(b, &info);
     return 0;
