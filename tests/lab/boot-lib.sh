@@ -22,27 +22,14 @@ fail() {
 }
 step() { echo "== $*"; }
 
-# domain NAME VCPUS MEM_MIB CMDLINE_EXTRA [ON_REBOOT]: write $T/NAME/domain.xml, set DIR.
+. "$(dirname "${BASH_SOURCE[0]}")/guest-xml.sh"
+
+# domain NAME VCPUS MEM_MIB CMDLINE_EXTRA [ON_REBOOT] [DEVICES_XML]: write
+# $T/NAME/domain.xml, set DIR.
 domain() {
     DIR=$T/$1
     mkdir -p "$DIR"
-    cat >"$DIR/domain.xml" <<XML
-<domain type='kvm'>
-  <name>$1</name>
-  <memory unit='MiB'>$3</memory>
-  <vcpu>$2</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>$LAB_KERNEL</kernel>
-    <initrd>$LAB_INITRD</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 $4</cmdline>
-  </os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>${5:-restart}</on_reboot>
-  <on_crash>destroy</on_crash>
-</domain>
-XML
+    guest_xml "$1" "$2" "$3" "console=ttyS0 quiet panic=-1 $4" "${5:-restart}" "${6:-}" >"$DIR/domain.xml"
 }
 
 # start: run tvm-vmm on $DIR in the background (stderr to $DIR/vmm.log).

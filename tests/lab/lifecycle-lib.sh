@@ -4,6 +4,7 @@
 # Env: TVM, TVM_VMM, LAB_KERNEL, LAB_INITRD.
 : "${TVM:?} ${TVM_VMM:?} ${LAB_KERNEL:?} ${LAB_INITRD:?}"
 
+. "$(dirname "${BASH_SOURCE[0]}")/guest-xml.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/tvm-lc-XXXXXX")
 export TVM_RUNDIR=$T/run
 DB=$T/tvm.db
@@ -28,23 +29,7 @@ step() { echo "== [$SECONDS s] $*"; }
 
 # define NAME VCPUS MEM_MIB CMDLINE_EXTRA
 define() {
-    cat >"$T/$1.xml" <<XML
-<domain type='kvm'>
-  <name>$1</name>
-  <memory unit='MiB'>$3</memory>
-  <vcpu>$2</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>$LAB_KERNEL</kernel>
-    <initrd>$LAB_INITRD</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 $4</cmdline>
-  </os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-</domain>
-XML
+    guest_xml "$1" "$2" "$3" "console=ttyS0 quiet panic=-1 $4" >"$T/$1.xml"
     tvm define "$T/$1.xml" >/dev/null || fail "define $1"
 }
 # expect_out TEXT CMD...: CMD succeeds and prints TEXT.

@@ -15,33 +15,8 @@ command -v qemu-img >/dev/null && command -v qemu-io >/dev/null || fail "qemu-im
 
 # vdomain NAME CMD DISKS_XML: a domain whose guest runs CMD (spaces -> %20).
 vdomain() {
-    DIR=$T/$1
-    mkdir -p "$DIR"
     local run=${2// /%20}
-    cat >"$DIR/domain.xml" <<XML
-<domain type='kvm'>
-  <name>$1</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>2</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>$LAB_KERNEL</kernel>
-    <initrd>$LAB_INITRD</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 pci=lastbus=1 tvm.run=$run</cmdline>
-  </os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>destroy</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-$3
-  </devices>
-</domain>
-XML
-}
-
-disk_xml() { # FILE FORMAT TARGET [EXTRA]
-    echo "<disk type='file' device='disk'><driver name='qemu' type='$2'/><source file='$1'/><target dev='$3' bus='virtio'/>${4:-}</disk>"
+    domain "$1" 2 256 "pci=lastbus=1 tvm.run=$run" destroy "$3"
 }
 
 run_guest() {

@@ -6,6 +6,7 @@
 # name the scratch directory.
 : "${TVM_VMM:?} ${LAB_KERNEL:?} ${LAB_INITRD:?}"
 
+. "$(dirname "${BASH_SOURCE[0]}")/guest-xml.sh"
 T=$(mktemp -d "${TMPDIR:-/tmp}/tvm-lab-${LAB_TAG:-vmm}-XXXXXX")
 BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-240}
 VMM_PID= DIR=
@@ -28,23 +29,7 @@ step() { echo "== $*"; }
 boot() {
     DIR=$T/$1
     mkdir -p "$DIR"
-    cat >"$DIR/domain.xml" <<XML
-<domain type='kvm'>
-  <name>$1</name>
-  <memory unit='MiB'>$3</memory>
-  <vcpu>$2</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>$LAB_KERNEL</kernel>
-    <initrd>$LAB_INITRD</initrd>
-    <cmdline>console=ttyS0 $4</cmdline>
-  </os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-</domain>
-XML
+    guest_xml "$1" "$2" "$3" "console=ttyS0 $4" >"$DIR/domain.xml"
     "$TVM_VMM" --domain "$DIR/domain.xml" --rundir "$DIR" --console-log "$DIR/console.log" \
         >"$DIR/vmm.log" 2>&1 &
     VMM_PID=$!

@@ -1,0 +1,34 @@
+# guest_xml NAME VCPUS MEM_MIB CMDLINE [ON_REBOOT] [DEVICES_XML]: the domain
+# XML of the lab's L2 test guest (LAB_KERNEL, LAB_INITRD) on stdout, for the
+# lab libraries (boot-lib.sh, vmm-lib.sh, lifecycle-lib.sh) to share.
+# CMDLINE is the whole kernel command line; the guest powers off into
+# on_poweroff=destroy, crashes into on_crash=destroy.
+guest_xml() {
+    local devices=
+    [ -z "${6:-}" ] || devices="  <devices>
+$6
+  </devices>
+"
+    cat <<XML
+<domain type='kvm'>
+  <name>$1</name>
+  <memory unit='MiB'>$3</memory>
+  <vcpu>$2</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <kernel>$LAB_KERNEL</kernel>
+    <initrd>$LAB_INITRD</initrd>
+    <cmdline>$4</cmdline>
+  </os>
+  <features><acpi/><apic/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>${5:-restart}</on_reboot>
+  <on_crash>destroy</on_crash>
+${devices}</domain>
+XML
+}
+
+# disk_xml FILE FORMAT TARGET [EXTRA]: a virtio disk for guest_xml.
+disk_xml() {
+    echo "<disk type='file' device='disk'><driver name='qemu' type='$2'/><source file='$1'/><target dev='$3' bus='virtio'/>${4:-}</disk>"
+}
