@@ -23,6 +23,7 @@ int virtio_dev_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_d
 {
     dev->ops = ops;
     dev->stop_fd = -1;
+    dev->io_fd = -1;
     for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
         dev->kick_fd[i] = -1;
     pthread_mutex_init(&dev->lock, NULL);
@@ -167,18 +168,30 @@ void virtio_dev_process(struct virtio_dev *dev, unsigned q)
     pthread_mutex_unlock(&dev->lock);
 }
 
+void virtio_dev_io_process(struct virtio_dev *dev)
+{
+    pthread_mutex_lock(&dev->lock);
+    if (dev->io_fd >= 0 && dev->io_want && dev->ops->io_ready)
+        dev->ops->io_ready(dev);
+    pthread_mutex_unlock(&dev->lock);
+}
+
 /* ---- worker thread ---- */
 
 static void *worker_main(void *opaque)
 {
     struct virtio_dev *dev = opaque;
-    struct pollfd p[VIRTIO_MAX_QUEUES + 1];
+    struct pollfd p[VIRTIO_MAX_QUEUES + 2];
     unsigned n = dev->num_queues;
     for (unsigned i = 0; i < n; i++)
         p[i] = (struct pollfd){.fd = dev->kick_fd[i], .events = POLLIN};
     p[n] = (struct pollfd){.fd = dev->stop_fd, .events = POLLIN};
     for (;;) {
-        if (poll(p, n + 1, -1) < 0) {
+        /* poll() skips a negative fd: the device's own fd only while it wants input. */
+        pthread_mutex_lock(&dev->lock);
+        p[n + 1] = (struct pollfd){.fd = dev->io_want ? dev->io_fd : -1, .events = POLLIN};
+        pthread_mutex_unlock(&dev->lock);
+        if (poll(p, n + 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "tvm-vmm: %s: poll: %s\n", dev->id, strerror(errno));
@@ -192,6 +205,8 @@ static void *worker_main(void *opaque)
                 continue;
             virtio_dev_process(dev, i);
         }
+        if (p[n + 1].revents)
+            virtio_dev_io_process(dev);
     }
 }
 

@@ -38,6 +38,7 @@ struct pci_bus;
 #define VIRTIO_F_VERSION_1 32
 
 /* Device ids (5) */
+#define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_RNG 4
 
@@ -58,6 +59,8 @@ struct virtio_dev_ops {
     void (*config_written)(struct virtio_dev *dev, uint32_t off, uint32_t len);
     /* Frees the device (after the worker stopped). */
     void (*destroy)(struct virtio_dev *dev);
+    /* Optional: dev->io_fd is readable (or hung up); worker thread, dev->lock held. */
+    void (*io_ready)(struct virtio_dev *dev);
 };
 
 /* What a transport does for the core. */
@@ -89,6 +92,11 @@ struct virtio_dev {
 
     int kick_fd[VIRTIO_MAX_QUEUES]; /* eventfds: "queue q has work" */
     int stop_fd;
+    /* A device's own fd (a tap) the worker polls besides the kicks while
+     * io_want is set; -1 if none. The device owns and closes it. Whoever
+     * changes io_want off the worker thread kicks a queue to wake it. */
+    int io_fd;
+    bool io_want;
     pthread_t worker;
     bool worker_running;
 };
@@ -111,6 +119,8 @@ void virtio_dev_queue_enable(struct virtio_dev *dev, unsigned q);
 void virtio_dev_kick(struct virtio_dev *dev, unsigned q);
 /* What the worker does for a kick, callable directly (unit tests): takes the lock. */
 void virtio_dev_process(struct virtio_dev *dev, unsigned q);
+/* What the worker does when io_fd is readable, callable directly: takes the lock. */
+void virtio_dev_io_process(struct virtio_dev *dev);
 
 /* Used by device handlers (lock held). */
 /* virtq_pop(), marking the device broken on a malformed ring. */
@@ -138,6 +148,16 @@ struct virtio_blk_config_in {
     bool direct; /* cache='none' */
 };
 struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_in *c);
+
+/* net.c: virtio-net on a tap (or, for tests, on any packet fd). */
+struct virtio_net_config_in {
+    const char *mac;    /* "52:54:00:12:34:56" */
+    const char *ifname; /* <target dev>, NULL: the kernel picks vnet%d */
+    const char *bridge; /* <source bridge> (type 'bridge'), else NULL */
+    bool link_down;     /* <link state='down'/> */
+    int fd;             /* >= 0: use this packet fd (owned) instead of a tap */
+};
+struct virtio_dev *virtio_net_new(struct vm *vm, const struct virtio_net_config_in *c);
 
 /* devices.c: every virtio device the domain asks for, on a new PCI bus,
  * each at its <address>; addresses missing are assigned into DOM first. */
