@@ -366,6 +366,25 @@ static int record_started(struct store *st, const struct store_domain_row *row, 
     return store_commit(st);
 }
 
+/* Devices on PCI without an <address> get one now, as libvirt's QEMU driver
+ * does (its test driver does not at define, and define must match it);
+ * the stored definition keeps them, so every start gives the guest the
+ * same slots. The VMM gets the updated document. */
+static int assign_pci(struct store *st, struct domain *d, char **xml)
+{
+    int n = domain_assign_pci(d);
+    if (n <= 0)
+        return n;
+    char *text = domain_format(d);
+    if (!text || store_domain_update(st, d) < 0) {
+        free(text);
+        return text ? -1 : err_set("out of memory");
+    }
+    free(*xml);
+    *xml = text;
+    return 0;
+}
+
 static int prepare(struct store *st, const char *dom, struct store_domain_row *row, char **xml)
 {
     if (vm_lookup(st, dom, row) < 0 || vm_reconcile_row(st, row) < 0)
@@ -380,6 +399,8 @@ static int prepare(struct store *st, const char *dom, struct store_domain_row *r
     if (domain_parse(*xml, strlen(*xml), origin, &d) < 0)
         return -1;
     int rc = check_host(d);
+    if (rc == 0)
+        rc = assign_pci(st, d, xml);
     domain_free(d);
     return rc;
 }

@@ -117,6 +117,7 @@ static void test_iasl_reads_pci0_and_mcfg(void **state)
                 "grep -q 'EisaId (\"PNP0A08\")' dsdt.dsl && "
                 "grep -q 'EisaId (\"PNP0A03\")' dsdt.dsl && "
                 "grep -q 'EisaId (\"PNP0C02\")' dsdt.dsl && "
+                "grep -A2 'Method (_OSC, 4' dsdt.dsl | grep -q 'Return (Arg3)' && "
                 "grep -q 'WordBusNumber (ResourceProducer' dsdt.dsl && "
                 "grep -qi '0x0CF8,.*// Range Minimum' dsdt.dsl && "
                 "grep -qi '0xE0000000,.*// Range Minimum' dsdt.dsl && "

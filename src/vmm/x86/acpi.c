@@ -366,6 +366,14 @@ static void dsdt_pci0(struct aml *a, const struct acpi_pci *pci)
         }
     }
     aml_block_end(a, prt);
+
+    /* _OSC (UUID, revision, count, capabilities): the OS may have every
+     * native PCIe control it asks for (there is no firmware to keep any),
+     * so the buffer goes back as it came: no error bits, all granted.
+     * Without _OSC Linux logs "_OSC failed" for a PCIe root. */
+    size_t osc = aml_method_begin(a, "_OSC", 4, false);
+    aml_return_arg(a, 3);
+    aml_block_end(a, osc);
     aml_block_end(a, dev);
 }
 

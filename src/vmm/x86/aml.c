@@ -27,6 +27,7 @@ enum {
     AML_EXT_DEVICE = 0x82,
     AML_ROOT = 0x5C,
     AML_PARENT = 0x5E,
+    AML_ARG0 = 0x68,
     AML_RETURN = 0xA4,
 };
 
@@ -343,4 +344,15 @@ uint32_t aml_eisaid(const char *id)
         v |= (d & 0xF) << (4 * (6 - i));
     }
     return __builtin_bswap32(v);
+}
+
+void aml_return_arg(struct aml *a, unsigned n)
+{
+    if (n > 6) {
+        err_set("AML: Arg%u does not exist (Arg0-Arg6)", n);
+        aml_fail(a);
+        return;
+    }
+    aml_byte(a, AML_RETURN);
+    aml_byte(a, (uint8_t)(AML_ARG0 + n));
 }

@@ -58,5 +58,7 @@ void aml_block_end(struct aml *a, size_t mark);
 
 /* Method body helpers. */
 void aml_return_integer(struct aml *a, uint64_t v);
+/* Return (ArgN), N in 0..6 */
+void aml_return_arg(struct aml *a, unsigned n);
 
 #endif
