@@ -54,7 +54,11 @@ static enum cmd_result dominfo_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     if (cpu >= 0)
         fprintf(o, "%-15s %.1fs\n", "CPU time:", cpu);
     fprintf(o, "%-15s %" PRIu64 " KiB\n", "Max memory:", row.memory_kib);
-    fprintf(o, "%-15s %" PRIu64 " KiB\n", "Used memory:", row.current_memory_kib);
+    /* A running guest's balloon says what it has now (virsh does the same). */
+    uint64_t used = row.current_memory_kib;
+    if (pid > 0 && vm_balloon_actual_kib(row.uuid, &used) < 0)
+        err_clear(); /* no balloon: the stored figure */
+    fprintf(o, "%-15s %" PRIu64 " KiB\n", "Used memory:", used);
     fprintf(o, "%-15s %s\n", "Persistent:", row.persistent ? "yes" : "no");
     fprintf(o, "%-15s %s\n", "Autostart:", row.autostart ? "enable" : "disable");
     fprintf(o, "%-15s %s\n", "Managed save:", "no");

@@ -8,6 +8,7 @@
 #include "core/vmm-protocol.h"
 
 #include <errno.h>
+#include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -178,5 +179,25 @@ int vm_live_domain(const char *uuid, struct domain **out)
     fclose(f);
     int rc = bad ? err_errno("%s", path) : domain_parse(xml, len, path, out);
     free(xml);
+    return rc;
+}
+
+int vm_balloon_actual_kib(const char *uuid, uint64_t *kib)
+{
+    char sock[PATH_MAX], *reply;
+    if (vm_run_path(uuid, VMM_SOCK_CONTROL, sock, sizeof(sock)) < 0 ||
+        qmp_command(sock, VM_QMP_POLL_MS, "query-balloon", NULL, &reply) < 0)
+        return -1;
+    struct json_object *o = json_tokener_parse(reply), *v;
+    free(reply);
+    int rc = -1;
+    if (o && json_object_object_get_ex(o, "actual", &v) && json_object_is_type(v, json_type_int) &&
+        json_object_get_int64(v) > 0) {
+        *kib = (uint64_t)json_object_get_int64(v) / 1024;
+        rc = 0;
+    } else {
+        err_set("query-balloon: no 'actual' in the reply");
+    }
+    json_object_put(o);
     return rc;
 }

@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "core/domain.h"
@@ -78,6 +79,9 @@ int vm_run_path(const char *uuid, const char *file, char *buf, size_t len);
 /* The definition a running guest was started with (RUNDIR/<uuid>/domain.xml):
  * its <memory>, devices ... as the VMM sees them. -1 if it is not running. */
 int vm_live_domain(const char *uuid, struct domain **out);
+/* A running guest's size after its balloon (QMP query-balloon), in KiB;
+ * -1 if it has no balloon or does not answer within a short time. */
+int vm_balloon_actual_kib(const char *uuid, uint64_t *kib);
 
 /* ---- console ---- */
 
@@ -95,6 +99,12 @@ enum vm_console_flags {
  * At end of input (a pipe) it keeps copying guest output until the console
  * closes. */
 int vm_console(struct store *st, const char *dom, int in_fd, int out_fd, unsigned flags);
+/* The same on the console DEVNAME, as virsh's --devname names it: NULL,
+ * "serial0" or "console0" is the serial console; "consoleN" (N >= 1) the
+ * Nth virtio console (vmm-protocol.h). -1 with a message for a name the
+ * guest does not have. */
+int vm_console_dev(struct store *st, const char *dom, const char *devname, int in_fd, int out_fd,
+                   unsigned flags);
 /* The relay alone, on an already connected console socket. */
 int vm_console_relay(int sock, int in_fd, int out_fd);
 
