@@ -41,6 +41,7 @@ struct pci_bus;
 #define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_RNG 4
+#define VIRTIO_ID_BALLOON 5
 
 #define VIRTIO_MAX_QUEUES 8
 #define VIRTIO_NO_VECTOR 0xFFFF
@@ -148,6 +149,30 @@ struct virtio_blk_config_in {
     bool direct; /* cache='none' */
 };
 struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_in *c);
+
+/* balloon.c: virtio-balloon with statistics; also serves the QMP commands
+ * balloon, query-balloon, qom-get and qom-set (balloon0's properties). */
+#define VIRTIO_BALLOON_MIN_BYTES (64ULL << 20) /* the smallest target `balloon` accepts */
+#define VIRTIO_BALLOON_S_NR 16                 /* statistics tags known (swap-in ... direct-reclaims) */
+struct virtio_balloon_config_in {
+    uint64_t target_bytes; /* guest size at boot (<currentMemory>); 0: all of RAM */
+    unsigned stats_period; /* <stats period>: seconds between refreshes, 0: none */
+    bool deflate_on_oom;   /* autodeflate='on' */
+};
+/* 1 and *c filled if the domain has a <memballoon model='virtio'>, 0 if
+ * not, -1 if its <memballoon> is not usable. */
+int virtio_balloon_from_domain(const struct domain *dom, struct virtio_balloon_config_in *c);
+struct virtio_dev *virtio_balloon_new(struct vm *vm, const struct virtio_balloon_config_in *c);
+struct virtio_balloon_stats {
+    int64_t value[VIRTIO_BALLOON_S_NR]; /* by tag; -1: the guest did not say */
+    int64_t last_update;                /* seconds since the epoch, 0: never */
+};
+/* The QMP commands' actions (any thread). */
+int virtio_balloon_set_target(struct virtio_dev *dev, uint64_t guest_bytes);
+uint64_t virtio_balloon_actual(struct virtio_dev *dev); /* guest size now, bytes */
+void virtio_balloon_get_stats(struct virtio_dev *dev, struct virtio_balloon_stats *out);
+unsigned virtio_balloon_period(struct virtio_dev *dev);
+void virtio_balloon_set_period(struct virtio_dev *dev, unsigned seconds);
 
 /* net.c: virtio-net on a tap (or, for tests, on any packet fd). */
 struct virtio_net_config_in {
