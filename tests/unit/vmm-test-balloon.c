@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "control.h"
+#include "core/domain.h"
 #include "core/err.h"
 #include "virtio/virtio.h"
 #include "vm.h"
@@ -482,9 +483,45 @@ static void test_qmp(void **state)
     rmdir(dir);
 }
 
+/* <memballoon> in a domain -> the device's parameters. */
+static int from_xml(const char *devices, struct virtio_balloon_config_in *c)
+{
+    char xml[1024];
+    snprintf(xml, sizeof xml,
+             "<domain type='kvm'><name>b</name><memory unit='MiB'>512</memory>"
+             "<currentMemory unit='MiB'>384</currentMemory><vcpu>1</vcpu>"
+             "<os><type>hvm</type></os><devices>%s</devices></domain>",
+             devices);
+    struct domain *d;
+    if (domain_parse(xml, strlen(xml), "t.xml", &d) < 0)
+        fail_msg("domain_parse: %s", err_msg());
+    int rc = virtio_balloon_from_domain(d, c);
+    domain_free(d);
+    return rc;
+}
+
+static void test_from_domain(void **state)
+{
+    (void)state;
+    struct virtio_balloon_config_in c;
+    assert_int_equal(from_xml("<memballoon model='virtio'><stats period='2'/></memballoon>", &c),
+                     1);
+    assert_int_equal(c.target_bytes, 384ull << 20);
+    assert_int_equal(c.stats_period, 2);
+    assert_false(c.deflate_on_oom);
+    assert_int_equal(from_xml("<memballoon model='virtio' autodeflate='on'/>", &c), 1);
+    assert_int_equal(c.stats_period, 0);
+    assert_true(c.deflate_on_oom);
+    assert_int_equal(from_xml("<memballoon model='none'/>", &c), 0);
+    assert_int_equal(from_xml("", &c), 0);
+    assert_int_equal(from_xml("<memballoon model='virtio'/><memballoon model='virtio'/>", &c), -1);
+    assert_non_null(strstr(err_msg(), "only one <memballoon>"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_from_domain),
         cmocka_unit_test_setup_teardown(test_boot_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inflate_discards_and_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_pfns, setup, teardown),
