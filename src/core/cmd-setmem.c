@@ -101,7 +101,7 @@ static enum cmd_result setmem_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         err_set("setmem: the new memory size is missing");
         return CMD_USAGE;
     }
-    uint64_t kib;
+    uint64_t kib = 0;
     if (setmem_parse_size(size ? size : args->argv[1], &kib) < 0)
         return CMD_ERROR;
 
