@@ -202,6 +202,18 @@ static void test_inflate_discards_and_counts(void **state)
     /* A deflated page is the guest's again. */
     data[0] = 7;
     assert_int_equal(data[0], 7);
+
+    /* Pages given in descending, interleaved order are discarded all the same. */
+    uint8_t *more = gpa(h, DATA_GPA + 64 * PAGE, 6 * PAGE);
+    memset(more, 0x5A, 6 * PAGE);
+    uint32_t shuffled[6];
+    for (unsigned i = 0; i < 6; i++)
+        shuffled[i] = DATA_GPA / PAGE + 64 + (i % 2 ? 5 - i / 2 : i / 2);
+    send_pfns(h, 0, shuffled, 6, 0);
+    assert_int_equal(config_u32(h, 4), 12);
+    for (unsigned i = 0; i < 6 * PAGE; i++)
+        if (more[i] != 0)
+            fail_msg("byte %u of the shuffled pages is 0x%02x, not 0", i, more[i]);
 }
 
 static void test_hostile_pfns(void **state)

@@ -178,6 +178,12 @@ static void one_pfn(struct balloon *b, uint32_t pfn, bool inflate, uint8_t **run
     *run_len = PAGE_SIZE;
 }
 
+static int cmp_pfn(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* The PFN array of one request (device-readable part; a trailing partial
  * entry is ignored, as QEMU does). */
 static void do_pfns(struct balloon *b, const struct virtq_elem *e, bool inflate)
@@ -201,7 +207,13 @@ static void do_pfns(struct balloon *b, const struct virtq_elem *e, bool inflate)
         if (got == 0)
             break;
         for (size_t k = 0; k < got; k++)
-            one_pfn(b, le32toh(chunk[k]), inflate, &run, &run_len);
+            chunk[k] = le32toh(chunk[k]);
+        /* Linux hands out balloon pages in no useful order; sorted, the
+         * neighbours among them merge into one madvise() each. */
+        if (inflate)
+            qsort(chunk, got, sizeof chunk[0], cmp_pfn);
+        for (size_t k = 0; k < got; k++)
+            one_pfn(b, chunk[k], inflate, &run, &run_len);
         done += got;
     }
     discard_run(run, run_len);
