@@ -156,6 +156,8 @@ static int link_up(struct tap *t)
     struct ifreq ifr = {0};
     if (if_ioctl(t->name, SIOCGIFFLAGS, &ifr) < 0)
         return err_errno("tap %s: cannot read its flags", t->name);
+    if (ifr.ifr_flags & IFF_UP)
+        return 0; /* the admin's tap, already up: a user without CAP_NET_ADMIN gets this far */
     ifr.ifr_flags |= IFF_UP;
     if (if_ioctl(t->name, SIOCSIFFLAGS, &ifr) < 0)
         return err_errno("tap %s: cannot bring it up", t->name);
@@ -183,6 +185,13 @@ int tap_open(const struct tap_config *c, struct tap *t)
 fail:
     tap_close(t);
     return -1;
+}
+
+int tap_set_offload(struct tap *t, unsigned flags)
+{
+    if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)flags) < 0)
+        return err_errno("tap %s: cannot set offloads 0x%x", t->name, flags);
+    return 0;
 }
 
 void tap_close(struct tap *t)

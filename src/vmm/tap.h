@@ -3,7 +3,9 @@
  *
  * tap_open() opens /dev/net/tun as a tap with a 12-byte virtio-net header
  * in front of every frame (IFF_VNET_HDR, TUNSETVNETHDRSZ) and no offloads:
- * the kernel hands us only whole, checksummed frames of at most the MTU.
+ * the kernel hands us only whole, checksummed frames of at most the MTU
+ * until tap_set_offload() says otherwise. Writes may carry partial
+ * checksums and TCP segmentation requests either way.
  *
  * - A name that does not exist yet (or none: the kernel picks vnet%d) makes
  *   a new tap, which the kernel removes when its fd closes, i.e. when
@@ -44,6 +46,8 @@ struct tap_config {
 
 /* 0 with *t filled, or -1 with a message naming the tap or the bridge. */
 int tap_open(const struct tap_config *c, struct tap *t);
+/* TUNSETOFFLOAD: which TUN_F_* frames the tap may hand us (0 at open). */
+int tap_set_offload(struct tap *t, unsigned flags);
 /* Releases the tap from a bridge we added it to, then closes it. */
 void tap_close(struct tap *t);
 /* Interface names as the kernel accepts them (dev_valid_name). */

@@ -3,7 +3,8 @@
 # runs in it, so its taps live there and nothing leaks into L1's network):
 #  1. type 'ethernet' on a tap the "admin" made (ip tuntap add): the guest
 #     pings the host side, the host sees the guest's MAC in its neighbour
-#     table and pings the guest back; the tap outlives tvm-vmm.
+#     table and pings the guest back, again after a system_reset; the tap
+#     outlives tvm-vmm.
 #  2. type 'bridge': tvm-vmm makes a tap (vnet%d), enslaves it to the
 #     bridge, and the guest pings the bridge's address; the tap is gone
 #     once tvm-vmm exits.
@@ -15,7 +16,9 @@ set -euo pipefail
 . "$(dirname "$0")/boot-lib.sh"
 
 NS=tvmnet$$
+NC_PID= HTTPD_PID=
 net_cleanup() {
+    for p in $NC_PID $HTTPD_PID; do kill "$p" 2>/dev/null || true; done
     boot_cleanup
     ip netns del "$NS" 2>/dev/null || true
 }
@@ -56,16 +59,30 @@ host_pings() {
     echo "$out" | grep -Eq ', [1-9][0-9]* packets received' || fail "host ping of $1 got no reply: $out"
 }
 
-# Guest side: address eth0, print its MAC, ping the host, then stay up a while.
+# Guest side: address eth0, print its MAC, ping the host, run EXTRA, then stay up a while.
 guest_cmd() {
-    echo "ip link set eth0 up;ip addr add $1/24 dev eth0;echo GUEST-MAC=\$(cat /sys/class/net/eth0/address);ping -c 3 $2|sed s/^/PING:/;echo GUEST-READY;sleep 120"
+    echo "ip link set eth0 up;ip addr add $1/24 dev eth0;echo GUEST-MAC=\$(cat /sys/class/net/eth0/address);ping -c 3 $2|sed s/^/PING:/;${3:-}echo GUEST-READY;sleep 120"
 }
+# Bulk TCP both ways (8 MiB, full-size frames, the receive ring running
+# dry): the guest sends a file to nc on the host and fetches one from
+# httpd there; both ends' md5sums must agree. Uptime stamps give the rate.
+up='$(cut -d. -f1 /proc/uptime)$(cut -d. -f2 /proc/uptime|cut -c1-2)0'
+bulk_cmd="dd if=/dev/urandom of=/tmp/f bs=64k count=128 2>/dev/null;echo TX-MD5=\$(md5sum /tmp/f);t0=$up;cat /tmp/f|nc 10.0.2.1 5555;t1=$up;wget -q -O /tmp/g http://10.0.2.1:8080/blob;t2=$up;echo RX-MD5=\$(md5sum /tmp/g);echo BULK-MS=\$((t1-t0)),\$((t2-t1));"
+md5_of() { md5sum "$1" | cut -d' ' -f1; }
 
 step "type ethernet on an existing tap"
 in_ns ip tuntap add dev tvmtest0 mode tap
 in_ns ip addr add 10.0.2.1/24 dev tvmtest0
 in_ns ip link set tvmtest0 up
-nic_domain eth "$(guest_cmd 10.0.2.15 10.0.2.1)" \
+mkdir -p "$T/www"
+head -c 8388608 /dev/urandom >"$T/www/blob"
+mkfifo "$T/hold"
+exec 8<>"$T/hold" # nc's stdin never ends: it stops when the guest closes
+ip netns exec "$NS" busybox nc -l -p 5555 <"$T/hold" >"$T/fromguest" &
+NC_PID=$!
+ip netns exec "$NS" busybox httpd -f -p 10.0.2.1:8080 -h "$T/www" &
+HTTPD_PID=$!
+nic_domain eth "$(guest_cmd 10.0.2.15 10.0.2.1 "$bulk_cmd")" \
     "<interface type='ethernet'><mac address='52:54:00:12:34:56'/><target dev='tvmtest0' managed='no'/><model type='virtio'/></interface>"
 start_ns
 wait_console GUEST-READY
@@ -73,6 +90,22 @@ console | grep -q 'GUEST-MAC=52:54:00:12:34:56' || fail "the guest's eth0 does n
 guest_pinged 10.0.2.1
 in_ns ip neigh show dev tvmtest0 | tee /dev/stderr | grep -q '10.0.2.15 .*52:54:00:12:34:56' ||
     fail "the host side did not learn the guest's MAC"
+host_pings 10.0.2.15
+tx=$(console | sed -n 's/^TX-MD5=\([0-9a-f]*\).*/\1/p' | head -1)
+rx=$(console | sed -n 's/^RX-MD5=\([0-9a-f]*\).*/\1/p' | head -1)
+ms=$(console | sed -n 's/^BULK-MS=//p' | head -1)
+[ -n "$tx" ] && [ "$tx" = "$(md5_of "$T/fromguest")" ] ||
+    fail "guest->host TCP: $(stat -c %s "$T/fromguest") bytes arrived, md5 ${tx:-none} vs $(md5_of "$T/fromguest")"
+[ -n "$rx" ] && [ "$rx" = "$(md5_of "$T/www/blob")" ] || fail "host->guest TCP: md5 ${rx:-none} differs"
+echo "   8 MiB guest->host in ${ms%,*} ms, host->guest in ${ms#*,} ms, both intact"
+kill "$HTTPD_PID" "$NC_PID" 2>/dev/null || true
+step "the same after a reset (the driver resets the device, RX buffers are new)"
+reply=$(printf '%s\n' '{"execute": "qmp_capabilities"}' '{"execute": "system_reset"}' |
+    socat -t 5 - "UNIX-CONNECT:$DIR/control.sock")
+[ "$(echo "$reply" | grep -c '"return"')" -eq 2 ] || fail "system_reset failed: $reply"
+wait_console GUEST-READY 2
+[ "$(console | grep -Ec 'PING:.*, [1-9][0-9]* packets received')" -eq 2 ] ||
+    fail "the guest's ping after the reset got no reply"
 host_pings 10.0.2.15
 stop
 in_ns ip link show tvmtest0 >/dev/null 2>&1 || fail "the admin's tap tvmtest0 went away with tvm-vmm"

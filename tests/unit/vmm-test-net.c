@@ -44,7 +44,13 @@
 
 #define F_MAC 5
 #define F_STATUS 16
+#define F_CSUM 0
+#define F_GUEST_CSUM 1
+#define F_HOST_TSO4 11
 #define FEATURES ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << F_MAC) | (1ULL << F_STATUS))
+#define OFFLOADS ((1ULL << F_CSUM) | (1ULL << F_GUEST_CSUM) | (1ULL << F_HOST_TSO4))
+
+static uint64_t features = FEATURES; /* what negotiate() accepts */
 
 struct ring {
     uint64_t desc, avail, used;
@@ -121,8 +127,8 @@ static void negotiate(struct harness *h)
     pthread_mutex_lock(&d->lock);
     virtio_dev_set_status(d, 0);
     virtio_dev_set_status(d, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-    virtio_dev_set_features(d, 0, (uint32_t)FEATURES);
-    virtio_dev_set_features(d, 1, (uint32_t)(FEATURES >> 32));
+    virtio_dev_set_features(d, 0, (uint32_t)features);
+    virtio_dev_set_features(d, 1, (uint32_t)(features >> 32));
     virtio_dev_set_status(d, d->status | VIRTIO_CONFIG_S_FEATURES_OK);
     for (unsigned q = 0; q < 2; q++) {
         struct ring *r = &h->q[q];
@@ -167,13 +173,23 @@ static struct harness *make(void **state, bool link_down)
 
 static int setup(void **state)
 {
+    features = FEATURES;
     make(state, false);
     return 0;
 }
 
 static int setup_down(void **state)
 {
+    features = FEATURES;
     make(state, true);
+    return 0;
+}
+
+static int setup_offload(void **state)
+{
+    features = FEATURES | OFFLOADS;
+    struct harness *h = make(state, false);
+    assert_true(h->dev->guest_features & (1ULL << F_HOST_TSO4));
     return 0;
 }
 
@@ -467,6 +483,72 @@ static void test_peer_closed(void **state)
     assert_int_equal(used_idx(h, TXQ), 1);
 }
 
+/* ---- offloads ---- */
+
+/* Without CSUM a partial checksum cannot reach the guest: dropped. */
+static void test_rx_partial_csum_without_guest_csum(void **state)
+{
+    struct harness *h = *state;
+    post_rx(h, 0, 1526);
+    uint8_t hdr[HDR] = {[0] = 1, [6] = 34, [8] = 16}, f[100], ok[90];
+    make_frame(f, sizeof f, 1);
+    make_frame(ok, sizeof ok, 2);
+    host_send(h, hdr, f, sizeof f);
+    memset(hdr, 0, HDR);
+    host_send(h, hdr, ok, sizeof ok);
+    virtio_dev_io_process(h->dev);
+    assert_int_equal(used_idx(h, RXQ), 1);
+    expect_rx(h, 0, 0, ok, sizeof ok);
+}
+
+/* With GUEST_CSUM the flags and checksum position go to the guest. */
+static void test_rx_guest_csum(void **state)
+{
+    struct harness *h = *state;
+    post_rx(h, 0, 1526);
+    uint8_t hdr[HDR] = {[0] = 1 | 2 | 0x40, [2] = 9, [4] = 9, [6] = 34, [8] = 16, [10] = 5};
+    uint8_t f[100];
+    make_frame(f, sizeof f, 1);
+    host_send(h, hdr, f, sizeof f);
+    virtio_dev_io_process(h->dev);
+    assert_int_equal(used_idx(h, RXQ), 1);
+    const uint8_t want[HDR] = {[0] = 3, [6] = 34, [8] = 16, [10] = 1};
+    assert_memory_equal(gpa(h, BUF, HDR), want, HDR);
+    assert_memory_equal(gpa(h, BUF + HDR, sizeof f), f, sizeof f);
+}
+
+/* With CSUM and HOST_TSO4 the guest's request reaches the tap as it was. */
+static void test_tx_offload(void **state)
+{
+    struct harness *h = *state;
+    uint8_t hdr[HDR] = {
+        [0] = 1 | 0x80, [1] = 1, [2] = 54, [4] = 0xa8, [5] = 0x05, [6] = 34, [8] = 16, [10] = 3};
+    uint8_t f[3000];
+    make_frame(f, sizeof f, 4);
+    memcpy(gpa(h, BUF, HDR), hdr, HDR);
+    memcpy(gpa(h, BUF + HDR, sizeof f), f, sizeof f);
+    put_desc(h, TXQ, 0, BUF, HDR + sizeof f, 0, 0);
+    submit(h, TXQ, 0);
+    uint8_t got[4096];
+    assert_int_equal(host_recv(h, got, sizeof got), HDR + sizeof f);
+    const uint8_t want[HDR] = {
+        [0] = 1, [1] = 1, [2] = 54, [4] = 0xa8, [5] = 0x05, [6] = 34, [8] = 16};
+    assert_memory_equal(got, want, HDR);
+    assert_memory_equal(got + HDR, f, sizeof f);
+    /* TCPv6 segmentation was not negotiated (nor UDP, nor TSO without a checksum) */
+    uint8_t *g = gpa(h, BUF, HDR);
+    g[1] = 4;
+    submit(h, TXQ, 0);
+    g[1] = 3;
+    submit(h, TXQ, 0);
+    g[0] = 0;
+    g[1] = 1;
+    submit(h, TXQ, 0);
+    assert_int_equal(used_idx(h, TXQ), 4);
+    assert_int_equal(host_recv(h, got, sizeof got), -1);
+    assert_false(is_broken(h));
+}
+
 /* ---- malformed chains ---- */
 
 static void expect_broken(struct harness *h)
@@ -678,6 +760,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rx_gso_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_before_driver_ok, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_closed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_partial_csum_without_guest_csum, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rx_guest_csum, setup_offload, teardown),
+        cmocka_unit_test_setup_teardown(test_tx_offload, setup_offload, teardown),
         cmocka_unit_test_setup_teardown(test_rx_readable_buffer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_buffer_too_small_for_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rx_out_of_ram, setup, teardown),

@@ -1,11 +1,16 @@
 /* virtio-net (virtio 1.2, 5.1) on a tap: one receive queue (0) and one
  * transmit queue (1), features MAC and STATUS, always the 12-byte header of
- * VIRTIO_F_VERSION_1 (struct virtio_net_hdr_v1) and no offloads, so every
- * frame is a whole, checksummed Ethernet frame of at most the MTU.
+ * VIRTIO_F_VERSION_1 (struct virtio_net_hdr_v1), receive buffers of one
+ * frame each (no MRG_RXBUF, no GUEST_TSO: frames of at most the MTU).
  *
- * Transmit: each chain is {header, frame} in device-readable buffers; the
- * frame goes to the tap with a zeroed header (we offered no checksum or
- * segmentation offload, so whatever the guest put there means nothing).
+ * Offloads: CSUM with HOST_TSO4/6 lets the guest hand over partial
+ * checksums and TCP segments of up to 64 KiB, which the tap completes and
+ * splits; GUEST_CSUM lets the tap hand the guest partial or already
+ * checked checksums (TUNSETOFFLOAD TUN_F_CSUM while negotiated). What a
+ * guest did not negotiate is stripped from headers or the frame dropped.
+ *
+ * Transmit: each chain is {header, frame} in device-readable buffers;
+ * the frame goes to the tap behind the checked header.
  *
  * Receive runs on the device's worker too, polling the tap (virtio_dev's
  * io_fd): a frame is read straight into the guest's buffer chain, with a
@@ -30,6 +35,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <linux/if_tun.h>
 
 #include "control.h"
 #include "core/err.h"
@@ -37,9 +43,23 @@
 #include "virtio/virtio.h"
 
 /* feature bits */
+#define NET_F_CSUM 0       /* we complete the guest's partial checksums (the tap does) */
+#define NET_F_GUEST_CSUM 1 /* the guest takes partial / already-checked checksums */
 #define NET_F_MAC 5
+#define NET_F_HOST_TSO4 11 /* the guest may hand us TCP segments of up to 64 KiB */
+#define NET_F_HOST_TSO6 12
 #define NET_F_STATUS 16
+#define NET_FEATURES                                                                               \
+    ((1ULL << NET_F_CSUM) | (1ULL << NET_F_GUEST_CSUM) | (1ULL << NET_F_MAC) |                     \
+     (1ULL << NET_F_HOST_TSO4) | (1ULL << NET_F_HOST_TSO6) | (1ULL << NET_F_STATUS))
 #define NET_S_LINK_UP 1
+
+/* struct virtio_net_hdr_v1 */
+#define HDR_F_NEEDS_CSUM 1
+#define HDR_F_DATA_VALID 2
+#define HDR_GSO_NONE 0
+#define HDR_GSO_TCPV4 1
+#define HDR_GSO_TCPV6 4
 
 #define RXQ 0
 #define TXQ 1
@@ -65,7 +85,8 @@ struct net {
     char mac[18];
     struct tap tap; /* tap.fd < 0 when the fd was handed in */
     int fd;
-    bool fd_dead; /* read failed for good: stop polling it */
+    bool fd_dead;     /* read failed for good: stop polling it */
+    unsigned offload; /* TUN_F_* the tap has now */
     bool link_up;
     uint8_t config[CFG_SIZE];
 
@@ -73,6 +94,7 @@ struct net {
     bool rx_held;
     struct iovec rx_iov[VIRTQ_MAX_SIZE + 1];
     struct iovec tx_iov[VIRTQ_MAX_SIZE + 1];
+    uint8_t tx_hdr[NET_HDR_LEN];
     uint8_t spill[SPILL_LEN];
 
     uint64_t rx_packets, rx_dropped, tx_packets, tx_dropped, tx_errors;
@@ -151,17 +173,25 @@ static int rx_take_buffer(struct net *n)
     return 1;
 }
 
-/* The header as the guest must see it: no checksum flags without
- * GUEST_CSUM, no segmentation without GUEST_TSO*, one buffer. False if the
+/* The header as the guest must see it: checksum flags only with
+ * GUEST_CSUM (a partial checksum cannot go to a guest without it), never
+ * segmentation (we take no GSO from the tap), one buffer. False if the
  * frame cannot be given to this guest at all. */
-static bool rx_fix_header(const struct virtq_elem *e)
+static bool rx_fix_header(const struct net *n, const struct virtq_elem *e)
 {
     uint8_t h[NET_HDR_LEN];
     iov_copy_from(e->in, e->nin, 0, h, sizeof h);
-    if (h[1] != 0) /* gso_type: the tap segments unless told we take GSO */
+    bool csum = virtio_dev_has(&n->vdev, NET_F_GUEST_CSUM);
+    if (h[1] != HDR_GSO_NONE || (!csum && (h[0] & HDR_F_NEEDS_CSUM)))
         return false;
-    memset(h, 0, sizeof h);
+    if (csum) {
+        h[0] &= HDR_F_NEEDS_CSUM | HDR_F_DATA_VALID;
+        memset(h + 2, 0, 4); /* hdr_len, gso_size; csum_start/offset stay */
+    } else {
+        memset(h, 0, sizeof h);
+    }
     h[HDR_NUM_BUFFERS] = 1;
+    h[HDR_NUM_BUFFERS + 1] = 0;
     iov_copy_to(e->in, e->nin, 0, h, sizeof h);
     return true;
 }
@@ -177,7 +207,7 @@ static bool rx_one(struct net *n)
         return false;
     /* Too big for the chain (it reached the spill buffer), or no frame at
      * all: drop it and keep the buffer for the next one. */
-    if ((size_t)r > e->in_len || r < NET_HDR_LEN + ETH_HDR_LEN || !rx_fix_header(e)) {
+    if ((size_t)r > e->in_len || r < NET_HDR_LEN + ETH_HDR_LEN || !rx_fix_header(n, e)) {
         n->rx_dropped++;
         return true;
     }
@@ -213,15 +243,39 @@ static void rx_resume(struct net *n, bool wake)
 
 /* ---- transmit ---- */
 
+/* The header for the tap: the guest's checksum and segmentation requests
+ * as far as we offered them, else nothing. False: drop the frame (a
+ * segmentation type the guest did not negotiate). */
+static bool tx_header(const struct net *n, const struct virtq_elem *e, uint8_t h[NET_HDR_LEN])
+{
+    const struct virtio_dev *d = &n->vdev;
+    iov_copy_from(e->out, e->nout, 0, h, NET_HDR_LEN);
+    h[HDR_NUM_BUFFERS] = h[HDR_NUM_BUFFERS + 1] = 0;
+    if (!virtio_dev_has(d, NET_F_CSUM)) {
+        memset(h, 0, NET_HDR_LEN); /* whatever it says means nothing */
+        return true;
+    }
+    h[0] &= HDR_F_NEEDS_CSUM;
+    switch (h[1]) {
+    case HDR_GSO_NONE:
+        return true;
+    case HDR_GSO_TCPV4:
+        return virtio_dev_has(d, NET_F_HOST_TSO4) && (h[0] & HDR_F_NEEDS_CSUM);
+    case HDR_GSO_TCPV6:
+        return virtio_dev_has(d, NET_F_HOST_TSO6) && (h[0] & HDR_F_NEEDS_CSUM);
+    default:
+        return false;
+    }
+}
+
 static void tx_one(struct net *n, const struct virtq_elem *e)
 {
-    static const uint8_t zero_hdr[NET_HDR_LEN];
     size_t frame = e->out_len - NET_HDR_LEN;
-    if (!n->link_up || frame < ETH_HDR_LEN) {
+    if (!n->link_up || frame < ETH_HDR_LEN || !tx_header(n, e, n->tx_hdr)) {
         n->tx_dropped++;
         return;
     }
-    n->tx_iov[0] = (struct iovec){.iov_base = (void *)zero_hdr, .iov_len = NET_HDR_LEN};
+    n->tx_iov[0] = (struct iovec){.iov_base = n->tx_hdr, .iov_len = NET_HDR_LEN};
     unsigned k = iov_slice(e->out, e->nout, NET_HDR_LEN, frame, n->tx_iov + 1, VIRTQ_MAX_SIZE);
     ssize_t w = writev(n->fd, n->tx_iov, (int)k + 1);
     if (w >= 0) {
@@ -229,6 +283,7 @@ static void tx_one(struct net *n, const struct virtq_elem *e)
     } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
         n->tx_dropped++; /* the host side is full: a NIC drops too */
     } else {
+        /* EINVAL: the tap refused the header (a bad checksum offset ...) */
         if (!n->tx_error_logged)
             fprintf(stderr, "tvm-vmm: %s: transmit: %s\n", n->vdev.id, strerror(errno));
         n->tx_error_logged = true;
@@ -250,9 +305,23 @@ static void tx_drain(struct net *n)
     }
 }
 
+/* The tap may hand us partial checksums only while the guest takes them. */
+static void sync_offload(struct net *n)
+{
+    unsigned want = virtio_dev_has(&n->vdev, NET_F_GUEST_CSUM) ? TUN_F_CSUM : 0;
+    if (n->tap.fd < 0 || want == n->offload)
+        return;
+    if (tap_set_offload(&n->tap, want) < 0) {
+        fprintf(stderr, "tvm-vmm: %s: %s\n", n->vdev.id, err_msg());
+        err_clear();
+    }
+    n->offload = want; /* failed: frames with partial checksums are dropped, never wrong */
+}
+
 static void net_queue_notify(struct virtio_dev *d, unsigned q)
 {
     struct net *n = to_net(d);
+    sync_offload(n);
     if (q == RXQ) {
         /* New buffers: take what already waits in the tap, then poll it again. */
         rx_resume(n, false);
@@ -266,6 +335,7 @@ static void net_reset(struct virtio_dev *d)
 {
     struct net *n = to_net(d);
     n->rx_held = false; /* that buffer belonged to the rings the driver just dropped */
+    sync_offload(n);    /* guest_features are 0 again: no partial checksums */
     rx_resume(n, true);
 }
 
@@ -421,8 +491,7 @@ struct virtio_dev *virtio_net_new(struct vm *vm, const struct virtio_net_config_
     n->tap.fd = -1;
     n->fd = c->fd; /* ours from here on, closed by net_destroy */
     n->link_up = !c->link_down;
-    if (virtio_dev_init(&n->vdev, vm, &net_ops, 2, (1ULL << NET_F_MAC) | (1ULL << NET_F_STATUS),
-                        n->config, CFG_SIZE) < 0 ||
+    if (virtio_dev_init(&n->vdev, vm, &net_ops, 2, NET_FEATURES, n->config, CFG_SIZE) < 0 ||
         registry_add(n) < 0 || fill_config(n, c->mac) < 0 || open_fd(n, c) < 0)
         goto fail;
     /* Messages name the tap, as the host's admin knows it. */
