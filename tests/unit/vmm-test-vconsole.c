@@ -3,7 +3,8 @@
  * output on the transmit queue reaches a socket client; a client's input
  * waits while the guest posts no receive buffers, then fills the buffers
  * in order, each only up to its length; input past VCON_INPUT_MAX is
- * dropped, never queued without bound; the emergency-write register. */
+ * dropped, never queued without bound; the emergency-write register; a
+ * malformed chain breaks the device until the driver resets it. */
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -327,6 +328,36 @@ static void test_emergency_write(void **state)
     assert_string_equal(got, "!");
 }
 
+/* A transmit chain pointing outside guest RAM breaks the device (nothing
+ * is sent, nothing used); after the driver resets and sets it up again,
+ * held input still reaches the guest. */
+static void test_bad_chain_then_reset(void **state)
+{
+    struct harness *h = *state;
+    char got[64];
+    client_read(h, got, sizeof got);
+    uint16_t used0 = used_idx(h, TXQ);
+    put_desc(h, TXQ, 0, RAM - 8, 64, 0, 0);
+    offer(h, TXQ, 0);
+    virtio_dev_kick(h->dev, TXQ);
+    run_worker(h);
+    assert_true(h->dev->broken);
+    assert_true(h->dev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+    assert_int_equal(used_idx(h, TXQ), used0);
+    assert_int_equal(client_read(h, got, sizeof got), 0);
+    client_send(h, "after-reset", 11);
+    pthread_mutex_lock(&h->dev->lock);
+    virtio_dev_set_status(h->dev, 0);
+    pthread_mutex_unlock(&h->dev->lock);
+    h->avail_idx[0] = h->avail_idx[1] = 0;
+    negotiate(h, 1ULL << VIRTIO_F_VERSION_1);
+    assert_false(h->dev->broken);
+    post_rx(h, 0, BUF_GPA + 0x1000, 32);
+    assert_int_equal(used_idx(h, RXQ), 1);
+    assert_int_equal(used_len(h, RXQ, 0), 11);
+    assert_memory_equal(gpa(h, BUF_GPA + 0x1000, 12), "after-reset#", 12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_input_across_chain),
         cmocka_unit_test(test_input_bounded),
         cmocka_unit_test(test_emergency_write),
+        cmocka_unit_test(test_bad_chain_then_reset),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
