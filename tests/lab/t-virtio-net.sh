@@ -67,7 +67,7 @@ guest_cmd() {
 # dry): the guest sends a file to nc on the host and fetches one from
 # httpd there; both ends' md5sums must agree. Uptime stamps give the rate.
 up='$(cut -d. -f1 /proc/uptime)$(cut -d. -f2 /proc/uptime|cut -c1-2)0'
-bulk_cmd="dd if=/dev/urandom of=/tmp/f bs=64k count=128 2>/dev/null;echo TX-MD5=\$(md5sum /tmp/f);t0=$up;cat /tmp/f|nc 10.0.2.1 5555;t1=$up;wget -q -O /tmp/g http://10.0.2.1:8080/blob;t2=$up;echo RX-MD5=\$(md5sum /tmp/g);echo BULK-MS=\$((t1-t0)),\$((t2-t1));"
+bulk_cmd="echo VNET-FEATURES=\$(cat /sys/class/net/eth0/device/features);dd if=/dev/urandom of=/tmp/f bs=64k count=128 2>/dev/null;echo TX-MD5=\$(md5sum /tmp/f);t0=$up;cat /tmp/f|nc 10.0.2.1 5555;t1=$up;wget -q -O /tmp/g http://10.0.2.1:8080/blob;t2=$up;echo RX-MD5=\$(md5sum /tmp/g);echo BULK-MS=\$((t1-t0)),\$((t2-t1));"
 md5_of() { md5sum "$1" | cut -d' ' -f1; }
 
 step "type ethernet on an existing tap"
@@ -91,6 +91,11 @@ guest_pinged 10.0.2.1
 in_ns ip neigh show dev tvmtest0 | tee /dev/stderr | grep -q '10.0.2.15 .*52:54:00:12:34:56' ||
     fail "the host side did not learn the guest's MAC"
 host_pings 10.0.2.15
+# the driver took MAC, STATUS and the offloads (bits 0 CSUM, 1 GUEST_CSUM, 11/12 HOST_TSO4/6)
+feat=$(console | sed -n 's/^VNET-FEATURES=\([01]*\).*/\1/p' | head -1)
+for b in 0 1 5 11 12 16; do
+    [ "${feat:$b:1}" = 1 ] || fail "the guest's driver did not take feature bit $b: '$feat'"
+done
 tx=$(console | sed -n 's/^TX-MD5=\([0-9a-f]*\).*/\1/p' | head -1)
 rx=$(console | sed -n 's/^RX-MD5=\([0-9a-f]*\).*/\1/p' | head -1)
 ms=$(console | sed -n 's/^BULK-MS=//p' | head -1)
