@@ -1,12 +1,14 @@
-/* ACPI tables for tvm-vmm: RSDP, XSDT, FADT, FACS, MADT and DSDT, written
- * into a guest-memory region the core reserves in e820 (by convention
- * ACPI_REGION_GPA, inside the 0xE0000-0xFFFFF window Linux scans for the
- * RSDP on legacy boot). The core passes the RSDP address back to the guest
- * in boot_params.acpi_rsdp_addr.
+/* ACPI tables for tvm-vmm: RSDP, XSDT, FADT, FACS, MADT, DSDT and (with a
+ * PCI bus) MCFG, written into a guest-memory region the core reserves in
+ * e820 (by convention ACPI_REGION_GPA, inside the 0xE0000-0xFFFFF window
+ * Linux scans for the RSDP on legacy boot). The core passes the RSDP
+ * address back to the guest in boot_params.acpi_rsdp_addr.
  *
  * The tables describe the fixed hardware that dev/acpi-pm.c emulates: PM1a
  * event/control blocks, PM timer, GPE0 and the reset register, all in I/O
- * space at cfg->pm_base, and the SCI on cfg->sci_irq (level, active high).
+ * space at cfg->pm_base, and the SCI on cfg->sci_irq (level, active high);
+ * with cfg->pci also the PCI root bridge \_SB.PCI0 (windows, _PRT, _OSC),
+ * the PNP0C02 device that reserves its ECAM region, and MCFG.
  */
 #ifndef TVM_VMM_X86_ACPI_H
 #define TVM_VMM_X86_ACPI_H
