@@ -15,6 +15,7 @@
 #include <elf.h>
 
 #include "core/err.h"
+#include "pci.h"
 #include "vm.h"
 #include "x86/boot.h"
 
@@ -101,18 +102,22 @@ static void test_e820(void **state)
     (void)state;
     struct boot_e820_entry t[8];
     int n = boot_e820(256 * MIB, t, 8);
-    assert_int_equal(n, 3);
+    assert_int_equal(n, 4);
     assert_true(t[0].addr == 0 && t[0].size == 0x9FC00 && t[0].type == BOOT_E820_RAM);
     assert_true(t[1].addr == 0x9FC00 && t[1].addr + t[1].size == MIB &&
                 t[1].type == BOOT_E820_RESERVED);
     assert_true(t[2].addr == MIB && t[2].addr + t[2].size == 256 * MIB &&
                 t[2].type == BOOT_E820_RAM);
+    /* the PCI ECAM window is reserved, so Linux uses MMCONFIG from early boot */
+    assert_true(t[3].addr == PCI_ECAM_BASE && t[3].size == PCI_ECAM_SIZE &&
+                t[3].type == BOOT_E820_RESERVED);
 
     /* 4 GiB: 3 GiB below the PCI hole, 1 GiB from 4 GiB up */
     n = boot_e820(4 * GIB, t, 8);
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     assert_true(t[2].addr + t[2].size == 3 * GIB);
-    assert_true(t[3].addr == 4 * GIB && t[3].size == GIB && t[3].type == BOOT_E820_RAM);
+    assert_true(t[3].addr == PCI_ECAM_BASE && t[3].type == BOOT_E820_RESERVED);
+    assert_true(t[4].addr == 4 * GIB && t[4].size == GIB && t[4].type == BOOT_E820_RAM);
     uint64_t ram = 0;
     for (int i = 0; i < n; i++) {
         if (t[i].type == BOOT_E820_RAM)
@@ -213,7 +218,7 @@ static void test_load_bzimage(void **state)
     assert_int_equal(bp->hdr.version, 0x20F);
     assert_int_equal(bp->acpi_rsdp_addr, 0xE0000);
     assert_string_equal((char *)vm_gpa_ptr(vm, bp->hdr.cmd_line_ptr, 1), "console=ttyS0 quiet");
-    assert_int_equal(bp->e820_entries, 3);
+    assert_int_equal(bp->e820_entries, 4) /* + the ECAM window */;
     assert_int_equal(bp->e820_table[2].addr + bp->e820_table[2].size, 128 * MIB);
 
     /* initrd: page aligned, at the top of RAM, above the kernel's init_size, intact */
@@ -326,7 +331,7 @@ static void test_load_pvh(void **state)
     memcpy(&memmap, (uint8_t *)si + 40, 8);
     assert_string_equal((char *)vm_gpa_ptr(vm, cmdline, 1), "root=/dev/vda");
     assert_int_equal(rsdp, 0xE0000);
-    assert_int_equal(si[12], 3); /* memmap entries */
+    assert_int_equal(si[12], 4); /* memmap entries (with the ECAM window) */
     uint64_t *m = vm_gpa_ptr(vm, memmap, 3 * 24);
     assert_int_equal(m[6], MIB); /* third entry: RAM from 1 MiB */
     vm_free(vm);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "pci.h"
 #include "x86/boot.h"
 
 #define SETUP_HDR_OFF 0x1F1
@@ -109,6 +110,8 @@ int boot_e820(uint64_t ram_bytes, struct boot_e820_entry *tab, unsigned max)
         return -1;
     if (max < 5)
         return err_set("e820: table too small");
+    /* Sorted by address: low RAM, the PCI ECAM window in the 32-bit hole,
+     * high RAM. */
     unsigned i = 0;
     tab[i++] = (struct boot_e820_entry){.addr = 0, .size = BOOT_EBDA_GPA, .type = BOOT_E820_RAM};
     /* EBDA, the ACPI tables (0xE0000) and the BIOS area: never RAM to the guest. */
@@ -116,6 +119,10 @@ int boot_e820(uint64_t ram_bytes, struct boot_e820_entry *tab, unsigned max)
         .addr = BOOT_EBDA_GPA, .size = BOOT_KERNEL_GPA - BOOT_EBDA_GPA, .type = BOOT_E820_RESERVED};
     tab[i++] = (struct boot_e820_entry){
         .addr = BOOT_KERNEL_GPA, .size = r[0].size - BOOT_KERNEL_GPA, .type = BOOT_E820_RAM};
+    /* Linux takes MMCONFIG at early PCI init only from a range e820 marks
+     * reserved (else "PCI: not using MMCONFIG" until ACPI's PNP0C02 says so). */
+    tab[i++] = (struct boot_e820_entry){
+        .addr = PCI_ECAM_BASE, .size = PCI_ECAM_SIZE, .type = BOOT_E820_RESERVED};
     if (n > 1)
         tab[i++] =
             (struct boot_e820_entry){.addr = r[1].gpa, .size = r[1].size, .type = BOOT_E820_RAM};
