@@ -23,8 +23,11 @@
  * Events {"event": NAME, "data": {...}, "timestamp": {...}}: SHUTDOWN,
  * POWERDOWN, RESET, STOP, RESUME. Commands: query-status, stop, cont,
  * system_powerdown, system_reset, quit, query-cpus-fast,
- * query-memory-size-summary (later issues add more). Several clients may
- * connect at once.
+ * query-memory-size-summary (later issues add more). A guest with a
+ * virtio balloon adds QEMU's balloon {"value": BYTES}, query-balloon ->
+ * {"actual": BYTES}, qom-get/qom-set on "/machine/peripheral/balloon0"
+ * (guest-stats-polling-interval, guest-stats) and the event BALLOON_CHANGE
+ * {"actual": BYTES}. Several clients may connect at once.
  *
  * Console socket: the raw byte stream of the guest's serial port (COM1).
  * Every connected client reads all output from the moment it connects

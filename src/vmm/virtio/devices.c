@@ -1,6 +1,7 @@
 /* Which virtio devices a guest gets, from its domain, in one explicit
  * table (no constructor magic): every <disk device='disk'> on bus virtio
- * becomes a virtio-blk, every <rng model='virtio'> a virtio-rng.
+ * becomes a virtio-blk, every <rng model='virtio'> a virtio-rng, a
+ * <memballoon model='virtio'> the virtio-balloon.
  *
  * PCI slots: domain_assign_pci() (src/core/domain-address.c) first checks
  * the <address> of every device the domain puts on PCI and gives those
@@ -97,6 +98,21 @@ static int add_rngs(struct pci_bus *bus, const struct domain *dom)
     return 0;
 }
 
+/* One <memballoon model='virtio'> at most: a virtio-balloon whose target
+ * at boot is <currentMemory>. */
+static int add_balloon(struct pci_bus *bus, const struct domain *dom)
+{
+    struct virtio_balloon_config_in c;
+    int found = virtio_balloon_from_domain(dom, &c);
+    if (found <= 0)
+        return found;
+    const struct domain_pci_addr *addr = NULL;
+    for (size_t i = 0; i < dom->ndevices; i++)
+        if (is(dom->devices[i].element, "memballoon"))
+            addr = &dom->devices[i].pci;
+    return plug(bus, virtio_balloon_new(pci_vm(bus), &c), addr);
+}
+
 /* <interface type='ethernet'|'bridge'> with model virtio (or none) is a
  * virtio-net on a tap; other types are refused (a guest that silently
  * lacks its NIC is worse), other models ignored with a warning. */
@@ -141,6 +157,7 @@ static const struct {
     {"disks", add_disks},
     {"network interfaces", add_nics},
     {"rng", add_rngs},
+    {"memballoon", add_balloon},
 };
 
 /* Slots the domain gives its devices are not for devices without one. */
