@@ -331,6 +331,9 @@ static void test_blk_io(void **state)
     assert_int_not_equal(find_cap(&t, PCI_CAP_ID_VNDR, 4), 0);
     uint64_t cap = mmio_read(&t, t.bar4 + 0x2000, 8);
     assert_int_equal(cap, 2048); /* 1 MiB in sectors */
+    /* blk takes no config writes: a guest writing capacity changes nothing */
+    mmio_write(&t, t.bar4 + 0x2000, 0xFFFF, 8);
+    assert_int_equal(mmio_read(&t, t.bar4 + 0x2000, 8), 2048);
     mmio_write(&t, t.bar4 + 0x00, 0, 4);
     assert_false(mmio_read(&t, t.bar4 + 0x04, 4) & (1u << 5)); /* not RO */
     driver_init(&t, FEATURES | (1u << 9));

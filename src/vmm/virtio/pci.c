@@ -404,6 +404,8 @@ static void virtio_bar_write(void *opaque, uint64_t off, const uint8_t *data, ui
         common_write(p, off, data, len);
     } else if (off >= DEVICE_OFF && off - DEVICE_OFF + len <= d->config_size &&
                d->ops->config_written) {
+        /* Only a device that takes config writes gets the bytes stored. */
+        memcpy(d->config + (off - DEVICE_OFF), data, len);
         d->ops->config_written(d, off - DEVICE_OFF, len);
     }
     pthread_mutex_unlock(&d->lock);

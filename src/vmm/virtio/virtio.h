@@ -56,7 +56,9 @@ struct virtio_dev_ops {
     void (*queue_notify)(struct virtio_dev *dev, unsigned q);
     /* Optional: put device-specific state back (guest reset, VM reset). */
     void (*reset)(struct virtio_dev *dev);
-    /* Optional: guest wrote device config bytes [off, off+len). */
+    /* Optional: guest wrote device config bytes [off, off+len), already
+     * stored in dev->config; the device acts on them and puts back any
+     * field the guest may not change. Without it, writes are ignored. */
     void (*config_written)(struct virtio_dev *dev, uint32_t off, uint32_t len);
     /* Frees the device (after the worker stopped). */
     void (*destroy)(struct virtio_dev *dev);
