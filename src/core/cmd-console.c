@@ -1,4 +1,5 @@
-/* console: the guest's serial console on this terminal; Ctrl-] detaches. */
+/* console: the guest's serial console (or, with --devname consoleN, its Nth
+ * virtio console) on this terminal; Ctrl-] detaches. */
 #include "core/cmd.h"
 #include "core/err.h"
 #include "core/vm-priv.h"
@@ -17,16 +18,18 @@ static enum cmd_result console_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         return CMD_ERROR;
     unsigned flags = cmd_has(args, "force") ? VM_CONSOLE_FORCE : 0;
     fflush(ctx->out);
-    if (vm_console(st, args->argv[0], STDIN_FILENO, STDOUT_FILENO, flags) < 0)
+    const char *devname = cmd_get(args, "devname");
+    if (vm_console_dev(st, args->argv[0], devname, STDIN_FILENO, STDOUT_FILENO, flags) < 0)
         return CMD_ERROR;
     return CMD_OK;
 }
 
 const struct cmd_entry cmd_console_entry = {
     .name = "console",
-    .usage = "console DOMAIN [--force]",
-    .summary = "attach to a running guest's serial console (Ctrl-] detaches)",
-    .opts = "force,safe",
+    .usage = "console DOMAIN [--devname NAME] [--force]",
+    .summary = "attach to a running guest's console (Ctrl-] detaches); --devname console1 is the "
+               "first virtio console",
+    .opts = "devname=,force,safe",
     .min_args = 1,
     .max_args = 1,
     .exec = console_exec,

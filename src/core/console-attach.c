@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -142,11 +143,31 @@ int vm_console_relay(int sock, int in_fd, int out_fd)
     return rc;
 }
 
-static int connect_console(const struct store_domain_row *row)
+/* The run-dir socket of console DEVNAME (see vm_console_dev()). */
+static int console_socket_name(const struct store_domain_row *row, const char *devname, char *name,
+                               size_t len)
+{
+    if (!devname || !strcmp(devname, "serial0") || !strcmp(devname, "console0")) {
+        snprintf(name, len, "%s", VMM_SOCK_CONSOLE);
+        return 0;
+    }
+    const char *num = strncmp(devname, "console", 7) == 0 ? devname + 7 : NULL;
+    if (num && num[0] >= '1' && num[0] <= '9' && strlen(num) <= 4 &&
+        strspn(num, "0123456789") == strlen(num)) {
+        snprintf(name, len, VMM_SOCK_VCONSOLE_FMT, (unsigned)atoi(num));
+        return 0;
+    }
+    return err_set("domain '%s': no console device '%s' (serial0/console0 is the serial "
+                   "console, console1, console2 ... the virtio consoles)",
+                   row->name, devname);
+}
+
+static int connect_console(const struct store_domain_row *row, const char *devname)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    char path[PATH_MAX];
-    if (vm_run_path(row->uuid, VMM_SOCK_CONSOLE, path, sizeof(path)) < 0)
+    char path[PATH_MAX], name[64];
+    if (console_socket_name(row, devname, name, sizeof(name)) < 0 ||
+        vm_run_path(row->uuid, name, path, sizeof(path)) < 0)
         return -1;
     if (strlen(path) >= sizeof(sa.sun_path))
         return err_set("console socket path too long: %s", path);
@@ -155,7 +176,12 @@ static int connect_console(const struct store_domain_row *row)
     if (fd < 0)
         return err_errno("socket");
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        err_errno("cannot connect to the console of domain '%s' (%s)", row->name, path);
+        if (errno == ENOENT && devname && strcmp(name, VMM_SOCK_CONSOLE) != 0)
+            err_set("domain '%s' has no console device '%s' (a <console> with <target "
+                    "type='virtio'/> per virtio console)",
+                    row->name, devname);
+        else
+            err_errno("cannot connect to the console of domain '%s' (%s)", row->name, path);
         close(fd);
         return -1;
     }
@@ -164,10 +190,16 @@ static int connect_console(const struct store_domain_row *row)
 
 int vm_console(struct store *st, const char *dom, int in_fd, int out_fd, unsigned flags)
 {
+    return vm_console_dev(st, dom, NULL, in_fd, out_fd, flags);
+}
+
+int vm_console_dev(struct store *st, const char *dom, const char *devname, int in_fd, int out_fd,
+                   unsigned flags)
+{
     struct store_domain_row row;
     if (vm_lookup_active(st, dom, &row) < 0)
         return -1;
-    int sock = connect_console(&row);
+    int sock = connect_console(&row, devname);
     if (sock < 0)
         return -1;
     if (!(flags & VM_CONSOLE_NO_BANNER)) {

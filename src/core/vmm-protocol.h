@@ -34,6 +34,13 @@
  * (plus the recent backlog, so an attach shows the current screen); the
  * first connected client is the writer, later ones are read-only until it
  * disconnects.
+ *
+ * Virtio consoles: the Nth <console> with <target type='virtio'> (N = 1,
+ * 2, ... in document order; libvirt's alias "consoleN" when the first
+ * console is the serial one) is a virtio-console whose port is the
+ * guest's /dev/hvc0, /dev/hvc1 ... Its socket is VMM_SOCK_VCONSOLE_FMT
+ * with N ("console1.sock"), with the same semantics as the serial one
+ * (`tvm console NAME --devname console1`).
  */
 #ifndef TVM_CORE_VMM_PROTOCOL_H
 #define TVM_CORE_VMM_PROTOCOL_H
@@ -45,6 +52,7 @@
 #define VMM_FILE_EXIT "exit.json"
 #define VMM_SOCK_CONTROL "control.sock"
 #define VMM_SOCK_CONSOLE "console.sock"
+#define VMM_SOCK_VCONSOLE_FMT "console%u.sock"
 #define VMM_CONSOLE_BACKLOG (64 * 1024)
 
 #endif

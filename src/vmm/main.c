@@ -31,6 +31,7 @@
 #include "dev/acpi-pm.h"
 #include "dev/legacy.h"
 #include "pci.h"
+#include "virtio/vconsole.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 #include "x86/acpi.h"
@@ -255,6 +256,17 @@ static void reset_serial(void *opaque)
     serial_reset(opaque);
 }
 
+/* Each virtio console's socket, RUNDIR/console<N>.sock (vmm-protocol.h). */
+static struct console *virtio_console_socket(void *opaque, unsigned n)
+{
+    struct vmm *m = opaque;
+    char name[32], path[PATH_MAX];
+    snprintf(name, sizeof name, VMM_SOCK_VCONSOLE_FMT, n);
+    if (join(path, m->o.rundir, name) < 0)
+        return NULL;
+    return console_new(m->loop, path, NULL);
+}
+
 static int setup_devices(struct vmm *m)
 {
     struct vm *vm = m->vm;
@@ -263,6 +275,7 @@ static int setup_devices(struct vmm *m)
         return -1;
     if (i8042_init(vm) < 0 || rtc_init(vm, is(m->dom->clock_offset, "localtime")) < 0)
         return -1;
+    virtio_devices_set_console_factory(virtio_console_socket, m);
     if (virtio_devices_init(vm, m->dom) < 0)
         return -1;
     if (!m->dom->acpi)

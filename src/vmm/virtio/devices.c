@@ -16,6 +16,7 @@
 #include "core/domain.h"
 #include "core/err.h"
 #include "pci.h"
+#include "virtio/vconsole.h"
 #include "virtio/virtio.h"
 
 #define MAX_DEVICES (PCI_MAX_DEVICES - 1)
@@ -150,6 +151,39 @@ static int add_nics(struct pci_bus *bus, const struct domain *dom)
     return 0;
 }
 
+/* Socket servers for the virtio consoles, from main.c. */
+static struct console *(*console_factory)(void *opaque, unsigned n);
+static void *console_factory_opaque;
+
+void virtio_devices_set_console_factory(struct console *(*fn)(void *opaque, unsigned n),
+                                        void *opaque)
+{
+    console_factory = fn;
+    console_factory_opaque = opaque;
+}
+
+/* Every <console><target type='virtio'/></console> is a one-port virtio
+ * console, the Nth of them named consoleN (libvirt's alias when the first
+ * console is the serial one), on socket VMM_SOCK_VCONSOLE_FMT. */
+static int add_consoles(struct pci_bus *bus, const struct domain *dom)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < dom->nchardevs; i++) {
+        const struct domain_chardev *cd = &dom->chardevs[i];
+        if (!is(cd->element, "console") || !is(cd->target_type, "virtio"))
+            continue;
+        char name[16];
+        snprintf(name, sizeof name, "console%u", ++n);
+        struct console *con = NULL;
+        if (console_factory && !(con = console_factory(console_factory_opaque, n)))
+            return err_prefix("%s: ", name);
+        struct virtio_console_config_in c = {.con = con, .name = name};
+        if (plug(bus, virtio_console_new(pci_vm(bus), &c), NULL) < 0)
+            return err_prefix("%s: ", name);
+    }
+    return 0;
+}
+
 static const struct {
     const char *what;
     int (*add)(struct pci_bus *bus, const struct domain *dom);
@@ -157,6 +191,7 @@ static const struct {
     {"disks", add_disks},
     {"network interfaces", add_nics},
     {"rng", add_rngs},
+    {"consoles", add_consoles},
     {"memballoon", add_balloon},
 };
 
