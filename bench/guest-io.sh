@@ -84,7 +84,7 @@ trap 'rm -rf "$work"' EXIT
 initrd=$work/initrd
 cat "${guest#* }" "$probe_cpio" >"$initrd"
 run="/bin/guest-io -t $secs -q $depth /dev/vda /dev/vdb"
-cmdline="console=ttyS0 quiet panic=-1 pci=lastbus=1 tvm.run=${run// /%20}"
+cmdline="console=ttyS0 quiet panic=-1 tvm.run=${run// /%20}"
 boot_timeout=$((600 + 8 * secs))
 read_bytes=$((size * 1024 * 1024))
 write_bytes=$((3 * size / 2 * 1024 * 1024)) # three regions of size/2

@@ -28,7 +28,7 @@ cat >"$T/bal.xml" <<XML
     <type arch='x86_64'>hvm</type>
     <kernel>$LAB_KERNEL</kernel>
     <initrd>$LAB_INITRD</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 pci=lastbus=1 tvm.run=$run</cmdline>
+    <cmdline>console=ttyS0 quiet panic=-1 tvm.run=$run</cmdline>
   </os>
   <features><acpi/><apic/></features>
   <on_poweroff>destroy</on_poweroff>

@@ -4,7 +4,6 @@
 # filesystem takes it, and otherwise says it falls back to the page cache;
 # either way the guest's writes land where qemu-io finds them.
 set -euo pipefail
-# pci=lastbus=1: see t-virtio-blk.sh.
 . "$(dirname "$0")/boot-lib.sh"
 command -v qemu-img >/dev/null && command -v qemu-io >/dev/null || fail "qemu-img/qemu-io missing"
 
@@ -32,7 +31,7 @@ cmd+=' dd if=/tmp/p of=/dev/vda bs=512 seek=2049 count=3 conv=fsync,notrunc 2>/d
 cmd+=' dd if=/tmp/p of=/dev/vda bs=65536 seek=64 count=1 conv=fsync,notrunc 2>/dev/null || exit 1;'
 cmd+=' echo VDA-WRITTEN; sleep 30; sync'
 disk="<disk type='file' device='disk'><driver name='qemu' type='raw' cache='none'/><source file='$img'/><target dev='vda' bus='virtio'/></disk>"
-domain direct 1 256 "pci=lastbus=1 tvm.run=${cmd// /%20}" destroy "$disk"
+domain direct 1 256 "tvm.run=${cmd// /%20}" destroy "$disk"
 start
 wait_console 'VDA-WRITTEN'
 

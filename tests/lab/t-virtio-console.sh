@@ -14,7 +14,7 @@ run='exec 3<>/dev/hvc0;echo VCON-HELLO-$((6*7)) >&3;read -r line <&3;echo GOT:$l
 devices="    <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
     <console type='pty'><target type='virtio' port='1'/></console>"
-guest_xml vc 1 256 "console=ttyS0 quiet panic=-1 pci=lastbus=1 tvm.run=$(echo "$run" | sed 's/ /%20/g; s/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')" \
+guest_xml vc 1 256 "console=ttyS0 quiet panic=-1 tvm.run=$(echo "$run" | sed 's/ /%20/g; s/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')" \
     restart "$devices" >"$T/vc.xml"
 tvm define "$T/vc.xml" >/dev/null || fail "define"
 tvm dumpxml vc | grep -q "<target type=.virtio. port=.1./>" || fail "dumpxml lost the virtio console: $(tvm dumpxml vc)"

@@ -26,7 +26,7 @@ cat >"$T/netl.xml" <<XML
     <type arch='x86_64'>hvm</type>
     <kernel>$LAB_KERNEL</kernel>
     <initrd>$LAB_INITRD</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 pci=lastbus=1 tvm.run=$(echo "$run" | sed 's/ /%20/g')</cmdline>
+    <cmdline>console=ttyS0 quiet panic=-1 tvm.run=$(echo "$run" | sed 's/ /%20/g')</cmdline>
   </os>
   <features><acpi/><apic/></features>
   <on_poweroff>destroy</on_poweroff>

@@ -11,7 +11,6 @@
 #  3. <link state='down'/>: the guest's carrier is 0; QMP set_link brings
 #     it to 1 in the same boot.
 #  4. errors: a bridge that does not exist, a bad tap name.
-# pci=lastbus=1: see t-virtio-rng.sh.
 set -euo pipefail
 . "$(dirname "$0")/boot-lib.sh"
 
@@ -30,7 +29,7 @@ in_ns ip link set lo up
 
 # nic_domain NAME GUEST_CMD INTERFACE_XML: a guest with one NIC that runs GUEST_CMD.
 nic_domain() {
-    domain "$1" 1 256 "pci=lastbus=1 tvm.run=$(echo "$2" | sed 's/ /%20/g')"
+    domain "$1" 1 256 "tvm.run=$(echo "$2" | sed 's/ /%20/g')"
     sed -i "s|</on_crash>|</on_crash><devices>$3</devices>|" "$DIR/domain.xml"
 }
 # start_ns: tvm-vmm on $DIR inside the namespace (ip netns exec execs it: the pid is the VMM's).

@@ -2,12 +2,9 @@
 # virtio-rng: with <rng model='virtio'> the guest's hw_random core picks
 # virtio_rng and /dev/hwrng returns bytes (two reads differ).
 set -euo pipefail
-# pci=lastbus=1: the DSDT has no PCI root bridge (PNP0A03) yet, and with
-# ACPI on Linux scans PCI only below a root bridge ACPI describes or up to
-# the "last bus" a PC BIOS would report.
 . "$(dirname "$0")/boot-lib.sh"
 
-domain rng 1 256 'pci=lastbus=1 tvm.run=echo%20RNG-CURRENT=$(cat%20/sys/class/misc/hw_random/rng_current);dd%20if=/dev/hwrng%20bs=16%20count=1%202>/dev/null|hexdump%20-C|head%20-1|sed%20s/^/RNG1:/;dd%20if=/dev/hwrng%20bs=16%20count=1%202>/dev/null|hexdump%20-C|head%20-1|sed%20s/^/RNG2:/'
+domain rng 1 256 'tvm.run=echo%20RNG-CURRENT=$(cat%20/sys/class/misc/hw_random/rng_current);dd%20if=/dev/hwrng%20bs=16%20count=1%202>/dev/null|hexdump%20-C|head%20-1|sed%20s/^/RNG1:/;dd%20if=/dev/hwrng%20bs=16%20count=1%202>/dev/null|hexdump%20-C|head%20-1|sed%20s/^/RNG2:/'
 sed -i "s|</on_crash>|</on_crash><devices><rng model='virtio'><backend model='random'>/dev/urandom</backend></rng></devices>|" "$DIR/domain.xml"
 step "guest reads /dev/hwrng"
 start
