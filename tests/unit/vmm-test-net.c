@@ -34,6 +34,7 @@
 #include "vmm.h"
 #include "virtio/virtio.h"
 #include "vm.h"
+#include "vmm-guest.h"
 
 #define QSIZE 16
 #define RXQ 0
@@ -81,26 +82,18 @@ static void on_config(void *opaque)
 
 static void *gpa(struct harness *h, uint64_t a, uint64_t len)
 {
-    void *p = vm_gpa_ptr(h->vm, a, len);
-    assert_non_null(p);
-    return p;
+    return guest_ptr(h->vm, a, len);
 }
 
 static void put_desc(struct harness *h, unsigned q, unsigned i, uint64_t addr, uint32_t len,
                      uint16_t flags, uint16_t next)
 {
-    uint8_t *d = gpa(h, h->q[q].desc + 16 * i, 16);
-    memcpy(d, &addr, 8);
-    memcpy(d + 8, &len, 4);
-    memcpy(d + 12, &flags, 2);
-    memcpy(d + 14, &next, 2);
+    guest_put_desc(h->vm, h->q[q].desc, i, addr, len, flags, next);
 }
 
 static uint16_t used_idx(struct harness *h, unsigned q)
 {
-    uint16_t v;
-    memcpy(&v, gpa(h, h->q[q].used + 2, 2), 2);
-    return v;
+    return guest_used_idx(h->vm, h->q[q].used);
 }
 
 static void used_elem(struct harness *h, unsigned q, unsigned slot, uint32_t *id, uint32_t *len)
