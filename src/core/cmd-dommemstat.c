@@ -186,14 +186,7 @@ static int memstat_set_period(struct cmd_ctx *ctx, struct cmd_args *args, const 
     struct domain *d;
     if (!st || cmd_domain_load(ctx, args->argv[0], &row, &d) < 0)
         return -1;
-    bool active = cmd_domain_is_active(&row);
-    if (!live && !config) {
-        live = active;
-        config = !active;
-    }
-    int rc = 0;
-    if (live && !active)
-        rc = err_set(VM_ERR_NOT_RUNNING);
+    int rc = cmd_affect_resolve(&row, &live, &config);
     if (rc == 0 && config)
         rc = memstat_period_config(st, d, (int)v);
     if (rc == 0 && live)

@@ -110,14 +110,7 @@ static enum cmd_result setmem_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     struct domain *d;
     if (!st || cmd_domain_load(ctx, args->argv[0], &row, &d) < 0)
         return CMD_ERROR;
-    bool active = cmd_domain_is_active(&row);
-    if (!live && !config) {
-        live = active;
-        config = !active;
-    }
-    int rc = 0;
-    if (live && !active)
-        rc = err_set(VM_ERR_NOT_RUNNING);
+    int rc = cmd_affect_resolve(&row, &live, &config);
     if (rc == 0 && config)
         rc = setmem_config(st, d, kib);
     if (rc == 0 && live)

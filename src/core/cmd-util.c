@@ -2,6 +2,7 @@
 #include "core/cmd-util.h"
 #include "core/domain.h"
 #include "core/err.h"
+#include "core/vm-priv.h"
 #include "core/vm.h"
 #include "store/store.h"
 
@@ -227,4 +228,14 @@ bool cmd_domain_is_active(const struct store_domain_row *row)
 {
     /* The run directory is the truth (vm.h); the state column may lag. */
     return vm_is_active(row->uuid);
+}
+
+int cmd_affect_resolve(const struct store_domain_row *row, bool *live, bool *config)
+{
+    bool active = cmd_domain_is_active(row);
+    if (!*live && !*config) {
+        *live = active;
+        *config = !active;
+    }
+    return *live && !active ? err_set(VM_ERR_NOT_RUNNING) : 0;
 }

@@ -39,6 +39,10 @@ int cmd_domain_load(struct cmd_ctx *ctx, const char *name, struct store_domain_r
 void cmd_reconcile(struct cmd_ctx *ctx);
 /* True while the domain is running, paused or otherwise active. */
 bool cmd_domain_is_active(const struct store_domain_row *row);
+/* virsh's --live/--config/--current: neither flag affects the running
+ * guest if there is one, else the stored definition; --live on a domain
+ * that is not running is an error. */
+int cmd_affect_resolve(const struct store_domain_row *row, bool *live, bool *config);
 
 /* The $EDITOR loop behind edit, net-edit, ... (src/core/edit.c).
  * Writes `xml` to a temporary file, runs $VISUAL or $EDITOR (default vi)
