@@ -619,26 +619,40 @@ static void test_locking(void **state)
     assert_int_equal(sh("qemu-img convert -U -O raw lock.qcow2 lock.raw"), 0); /* -U readers ok */
     image_close(w);
 
-    /* And the other way round: QEMU holding it open for writing. */
-    assert_int_equal(sh("(sleep 3 | qemu-io lock.qcow2 >/dev/null 2>&1) &"), 0);
-    bool refused = false;
-    for (int i = 0; i < 40 && !refused; i++) {
-        struct image *x = image_open(p, IMAGE_FORMAT_AUTO, 0);
-        if (x)
-            image_close(x);
-        else
-            refused = errno == EBUSY;
-        usleep(50000);
+    /* And the other way round: QEMU holding it open for writing. qemu-io
+     * reads its commands from a FIFO and holds the image until this test
+     * closes the FIFO's write end; once it has answered a read, it surely
+     * holds its locks, however slowly a loaded machine started it. */
+    const char *fifo = tpath("lock.fifo");
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(sh("rm -f lock.out; qemu-io lock.qcow2 < lock.fifo > lock.out 2>&1 &"), 0);
+    int hold = open(fifo, O_WRONLY | O_CLOEXEC); /* waits for qemu-io's shell */
+    assert_true(hold >= 0);
+    static const char cmd[] = "read 0 512\n";
+    assert_int_equal(write(hold, cmd, sizeof(cmd) - 1), (ssize_t)(sizeof(cmd) - 1));
+    bool holding = false;
+    for (int i = 0; i < 600 && !holding; i++) { /* up to 60 s */
+        holding = sh("grep -q 'bytes at offset' lock.out") == 0;
+        if (!holding)
+            usleep(100000);
     }
-    assert_true(refused);
-    for (int i = 0; i < 100; i++) { /* until qemu-io has gone */
+    assert_true(holding);
+    assert_null(image_open(p, IMAGE_FORMAT_AUTO, 0));
+    assert_int_equal(errno, EBUSY);
+    close(hold); /* EOF on qemu-io's stdin: it exits and drops its locks */
+    bool reopened = false;
+    for (int i = 0; i < 600 && !reopened; i++) {
         struct image *x = image_open(p, IMAGE_FORMAT_AUTO, 0);
         if (x) {
             image_close(x);
-            break;
+            reopened = true;
+        } else {
+            usleep(100000);
         }
-        usleep(100000);
     }
+    assert_true(reopened);
+    unlink(fifo);
 
     struct image *r1 = open_ok(p, IMAGE_OPEN_RDONLY);
     struct image *r2 = open_ok(p, IMAGE_OPEN_RDONLY);
