@@ -26,23 +26,24 @@ int vm_shutdown(struct store *st, const char *dom)
     return vm_qmp(&row, VM_QMP_TIMEOUT_MS, "system_powerdown", NULL, NULL);
 }
 
-static int reset(struct store *st, const char *dom, const char *detail)
+/* One QMP command, then one event log entry. */
+static int qmp_and_log(struct store *st, const char *dom, const char *qmp, const char *event,
+                       const char *detail)
 {
     struct store_domain_row row;
-    if (vm_lookup_active(st, dom, &row) < 0 ||
-        vm_qmp(&row, VM_QMP_TIMEOUT_MS, "system_reset", NULL, NULL) < 0)
+    if (vm_lookup_active(st, dom, &row) < 0 || vm_qmp(&row, VM_QMP_TIMEOUT_MS, qmp, NULL, NULL) < 0)
         return -1;
-    return store_event_add(st, "domain", row.name, "reset", detail);
+    return store_event_add(st, "domain", row.name, event, detail);
 }
 
 int vm_reset(struct store *st, const char *dom)
 {
-    return reset(st, dom, "system_reset");
+    return qmp_and_log(st, dom, "system_reset", "reset", "system_reset");
 }
 
 int vm_reboot(struct store *st, const char *dom)
 {
-    return reset(st, dom, "reboot (hard reset)");
+    return qmp_and_log(st, dom, "x-system-reboot", "reboot", "ACPI power button, then boot");
 }
 
 static int pause_or_cont(struct store *st, const char *dom, bool pause)

@@ -321,7 +321,9 @@ static int launch(const struct store_domain_row *row, const char *xml,
         console_log_path(o ? o->db_path : NULL, row->name, console_log, sizeof(console_log)) < 0 ||
         write_file(xml_path, xml, 0600) < 0)
         return -1;
-    char *argv[] = {vmm, "--domain", xml_path, "--rundir", dir, "--console-log", console_log, NULL};
+    char *argv[9] = {vmm, "--domain", xml_path, "--rundir", dir, "--console-log", console_log};
+    if (o && o->paused)
+        argv[7] = "--paused"; /* the guest never runs a single instruction before `resume` */
     pid_t pid = spawn_vmm(argv, log_path);
     if (pid < 0)
         return -1;
@@ -425,8 +427,6 @@ int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
     int rc = lock < 0 ? err_errno("cannot lock run directory %s", dir) : 0;
     if (rc == 0)
         rc = launch(&row, xml, o, &pid);
-    if (rc == 0 && o && o->paused && vm_qmp(&row, VM_QMP_TIMEOUT_MS, "stop", NULL, NULL) < 0)
-        rc = -1;
     free(xml);
     if (rc < 0) {
         launch_cleanup(&row, pid);

@@ -34,7 +34,7 @@ struct store;
 /* ---- lifecycle verbs: `dom` is a name or uuid, as virsh accepts ---- */
 
 struct vm_start_opts {
-    bool paused;         /* start, then stop the vCPUs at once (virsh start --paused) */
+    bool paused;         /* vCPUs parked before the first instruction (virsh start --paused) */
     const char *db_path; /* the store's file, to put logs beside it; NULL: store_default_path() */
     int timeout_ms;      /* wait for the control socket; 0: $TVM_START_TIMEOUT or 15000 */
 };
@@ -47,9 +47,10 @@ int vm_shutdown(struct store *st, const char *dom);
 /* QMP quit, SIGKILL if the VMM has not gone within a few seconds; then
  * records shut off (destroyed) and removes the run directory. */
 int vm_destroy(struct store *st, const char *dom);
-/* tvm reboot is a hard reset (system_reset), like `virsh reset`, until a
- * guest-cooperative reboot path exists in the VMM protocol. */
+/* ACPI reboot: the power button, and tvm-vmm boots the guest again once it
+ * has powered off (QMP x-system-reboot); returns at once, as virsh does. */
 int vm_reboot(struct store *st, const char *dom);
+/* Hard reset (system_reset), as `virsh reset`. */
 int vm_reset(struct store *st, const char *dom);
 int vm_suspend(struct store *st, const char *dom); /* QMP stop */
 int vm_resume(struct store *st, const char *dom);  /* QMP cont */

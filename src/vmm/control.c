@@ -278,7 +278,17 @@ static int qmp_system_powerdown(struct json_object *args, struct json_object **r
 {
     (void)args;
     (void)ret;
-    return ctl.ops->powerdown(ctl.vm);
+    return ctl.ops->powerdown(ctl.vm, false);
+}
+
+/* tvm's extension (QEMU has none: libvirt resets the guest itself when the
+ * SHUTDOWN event comes, but tvm has no daemon to wait for it): press the
+ * power button and boot the guest again once it has powered off. */
+static int qmp_x_system_reboot(struct json_object *args, struct json_object **ret)
+{
+    (void)args;
+    (void)ret;
+    return ctl.ops->powerdown(ctl.vm, true);
 }
 
 static int qmp_system_reset(struct json_object *args, struct json_object **ret)
@@ -377,6 +387,7 @@ static const struct qmp_cmd {
     {"cont", qmp_cont, false},
     {"system_powerdown", qmp_system_powerdown, false},
     {"system_reset", qmp_system_reset, false},
+    {"x-system-reboot", qmp_x_system_reboot, false},
     {"quit", qmp_quit, false},
     {"query-cpus-fast", qmp_query_cpus_fast, false},
     {"query-memory-size-summary", qmp_query_memory_size_summary, false},

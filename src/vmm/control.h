@@ -29,7 +29,7 @@ struct control_ops {
     enum vm_run_state (*run_state)(struct vm *vm);
     int (*pause)(struct vm *vm);
     int (*resume)(struct vm *vm);
-    int (*powerdown)(struct vm *vm);
+    int (*powerdown)(struct vm *vm, bool reboot);
     int (*reset)(struct vm *vm);
     int (*quit)(struct vm *vm, const char *reason);
     unsigned (*vcpu_count)(struct vm *vm);

@@ -45,6 +45,7 @@ struct opts {
     const char *rundir;
     const char *console_log;
     bool foreground;
+    bool paused; /* the guest waits for QMP cont before its first instruction */
 };
 
 struct vmm {
@@ -63,7 +64,8 @@ struct vmm {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: tvm-vmm --domain PATH --rundir DIR [--console-log PATH] [--foreground]\n");
+    fprintf(f, "usage: tvm-vmm --domain PATH --rundir DIR [--console-log PATH] [--foreground] "
+               "[--paused]\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -73,6 +75,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"rundir", required_argument, NULL, 'r'},
         {"console-log", required_argument, NULL, 'l'},
         {"foreground", no_argument, NULL, 'f'},
+        {"paused", no_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -90,6 +93,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             break;
         case 'f':
             o->foreground = true;
+            break;
+        case 'p':
+            o->paused = true;
             break;
         case 'h':
             usage(stdout);
@@ -410,7 +416,7 @@ static int setup(struct vmm *m)
             return err_prefix("control socket: ");
         m->control_up = true;
     }
-    return vm_start(m->vm);
+    return vm_start(m->vm, m->o.paused);
 }
 
 static void teardown(struct vmm *m)

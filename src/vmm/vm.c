@@ -143,13 +143,13 @@ static void teardown_machine(struct vm *vm)
     vm->vm_fd = -1;
 }
 
-int vm_start(struct vm *vm)
+int vm_start(struct vm *vm, bool paused)
 {
     if (build_machine(vm) < 0)
         return -1;
     pthread_mutex_lock(&vm->lock);
-    vm->state = VM_RUNNING;
-    vm->pause_req = false;
+    vm->state = paused ? VM_PAUSED : VM_RUNNING;
+    vm->pause_req = paused;
     pthread_mutex_unlock(&vm->lock);
     return vcpu_start_all(vm);
 }
@@ -242,13 +242,16 @@ int vm_resume(struct vm *vm)
 #pragma weak acpi_pm_press_power_button
 void acpi_pm_press_power_button(void);
 
-int vm_powerdown(struct vm *vm)
+int vm_powerdown(struct vm *vm, bool reboot)
 {
     enum vm_run_state s = vm_run_state(vm);
     if (s != VM_RUNNING && s != VM_PAUSED)
         return err_set("the guest is not running");
     if (!acpi_pm_press_power_button)
         return err_set("this VMM has no ACPI power button");
+    pthread_mutex_lock(&vm->lock);
+    vm->reboot_on_poweroff = reboot;
+    pthread_mutex_unlock(&vm->lock);
     emit("POWERDOWN", NULL);
     acpi_pm_press_power_button();
     return 0;
@@ -407,13 +410,21 @@ void vm_poll(struct vm *vm)
     park_all(vm);
     pthread_mutex_lock(&vm->lock);
     vm->req = VM_REQ_NONE;
+    /* Whatever the guest did, a requested reboot has now been answered. */
+    bool reboot_asked = vm->reboot_on_poweroff;
+    vm->reboot_on_poweroff = false;
     pthread_mutex_unlock(&vm->lock);
 
     switch (r) {
     case VM_REQ_POWEROFF:
         fprintf(stderr, "tvm-vmm: guest powered off\n");
         emit("SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
-        if (vm->cfg.poweroff_restarts) {
+        if (reboot_asked) {
+            /* As libvirt does after an ACPI reboot's SHUTDOWN: system_reset. */
+            fprintf(stderr, "tvm-vmm: reboot requested, booting the guest again\n");
+            if (do_reset(vm) == 0)
+                emit("RESET", "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}");
+        } else if (vm->cfg.poweroff_restarts) {
             if (do_reset(vm) == 0)
                 emit("RESET", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
         } else {

@@ -114,7 +114,8 @@ struct vm {
     bool stop_req;  /* vCPU threads exit */
     enum vm_request req;
     char req_detail[256];
-    int event_fd; /* vCPU threads -> main loop */
+    bool reboot_on_poweroff; /* vm_powerdown(reboot): next poweroff resets */
+    int event_fd;            /* vCPU threads -> main loop */
 
     bool quit;
     char quit_reason[32];
@@ -135,7 +136,9 @@ struct vm {
 /* vm.c */
 struct vm *vm_new(const struct vm_config *cfg);
 void vm_free(struct vm *vm);
-int vm_start(struct vm *vm);
+/* paused: the vCPU threads start parked, the guest has not run a single
+ * instruction until vm_resume() (QEMU's -S, virsh start --paused). */
+int vm_start(struct vm *vm, bool paused);
 int vm_event_fd(struct vm *vm);
 /* Hand device state to the VM: vm_free() frees it. */
 int vm_own(struct vm *vm, void *p);

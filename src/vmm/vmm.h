@@ -52,10 +52,14 @@ int vm_irq_pulse(struct vm *vm, unsigned gsi);
 /* ---- VM-level actions (main thread) ---- */
 enum vm_run_state { VM_RUNNING, VM_PAUSED, VM_SHUTTING_DOWN, VM_STOPPED };
 enum vm_run_state vm_run_state(struct vm *vm);
-int vm_pause(struct vm *vm);      /* all vCPUs out of KVM_RUN and parked */
+int vm_pause(struct vm *vm); /* all vCPUs out of KVM_RUN and parked */
 int vm_resume(struct vm *vm);
-int vm_powerdown(struct vm *vm);  /* press the ACPI power button */
-int vm_reset(struct vm *vm);      /* system_reset: as if the guest rebooted */
+/* Press the ACPI power button. With reboot, the guest's next poweroff
+ * boots it again in place (libvirt's ACPI reboot: the guest shuts down
+ * cleanly, then the machine is reset); without, a pending reboot is
+ * cancelled, so a shutdown after a reboot the guest ignored powers off. */
+int vm_powerdown(struct vm *vm, bool reboot);
+int vm_reset(struct vm *vm);                    /* system_reset: as if the guest rebooted */
 int vm_quit(struct vm *vm, const char *reason); /* stop now, VMM exits (destroy) */
 unsigned vm_vcpu_count(struct vm *vm);
 /* For query-cpus-fast: host thread id of vCPU i, and its APIC id. */
@@ -67,8 +71,9 @@ int vm_vcpu_info(struct vm *vm, unsigned i, int *thread_id, unsigned *apic_id);
 int vm_add_reset_hook(struct vm *vm, void (*fn)(void *opaque), void *opaque);
 
 /* Guest-originated events (called from vCPU threads or devices). */
-void vm_guest_poweroff(struct vm *vm);  /* ACPI S5 / shutdown */
-void vm_guest_reboot(struct vm *vm);    /* i8042 reset, ACPI reset register, triple fault -> on_reboot */
+void vm_guest_poweroff(struct vm *vm); /* ACPI S5 / shutdown */
+void vm_guest_reboot(
+    struct vm *vm); /* i8042 reset, ACPI reset register, triple fault -> on_reboot */
 void vm_guest_crashed(struct vm *vm, const char *why); /* emulation failure -> on_crash */
 
 /* ---- QMP events out (implemented by the control server) ---- */

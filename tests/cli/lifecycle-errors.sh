@@ -78,6 +78,11 @@ for verb in shutdown destroy reboot reset suspend resume console; do
 done
 [ "$(state nokernel)" = "shut off (unknown)" ] || fail "state changed by failed verbs"
 
+# reboot modes: virsh's names are known, only acpi is carried out.
+expect_fail "Unknown mode bogus value, expecting 'acpi'" "$TVM" --db "$DB" reboot nokernel --mode bogus
+expect_fail "reboot mode 'agent' is not supported" "$TVM" --db "$DB" reboot nokernel --mode agent
+expect_fail "domain is not running" "$TVM" --db "$DB" reboot nokernel --mode agent,acpi
+
 # Usage errors exit 2.
 rc=0
 "$TVM" --db "$DB" start >/dev/null 2>&1 || rc=$?

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # destroy, start --paused, and a tvm-vmm killed behind tvm's back: states,
-# reasons, run directories and processes as virsh users expect. No step
-# waits for the guest to finish booting.
+# reasons, run directories and processes as virsh users expect. Only the
+# paused start waits for the guest to boot (after resume, not before).
 set -euo pipefail
 . "$(dirname "$0")/lifecycle-lib.sh"
 
@@ -21,8 +21,11 @@ step "start --paused"
 expect_out "Domain 'c1' started" tvm start c1 --paused
 [ "$(state c1)" = "paused (user)" ] || fail "start --paused: $(state c1)"
 tvm list | grep -E " c1 +paused" >/dev/null || fail "list after start --paused: $(tvm list)"
+sleep 10 # a running guest prints its banner well within this
+[ "$(count c1 TVM-GUEST-UP)" -eq 0 ] || fail "the guest ran while started paused"
 expect_out "Domain 'c1' resumed" tvm resume c1
 [ "$(state c1)" = "running (unpaused)" ] || fail "resume: $(state c1)"
+wait_count c1 TVM-GUEST-UP 1
 
 step "a killed tvm-vmm is recorded as crashed and cleaned up"
 pid=$(vmm_pid c1)

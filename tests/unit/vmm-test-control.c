@@ -26,7 +26,7 @@
 
 struct vm {
     enum vm_run_state state;
-    int pauses, resumes, powerdowns, resets, quits;
+    int pauses, resumes, powerdowns, reboots, resets, quits;
     char quit_reason[32];
     bool fail_pause;
 };
@@ -54,9 +54,12 @@ static int rec_resume(struct vm *vm)
     return 0;
 }
 
-static int rec_powerdown(struct vm *vm)
+static int rec_powerdown(struct vm *vm, bool reboot)
 {
-    vm->powerdowns++;
+    if (reboot)
+        vm->reboots++;
+    else
+        vm->powerdowns++;
     return 0;
 }
 
@@ -362,6 +365,10 @@ static void test_actions_and_errors_from_vm(void **state)
     expect_return(fd, "{\"execute\": \"system_reset\"}");
     assert_int_equal(fake.powerdowns, 1);
     assert_int_equal(fake.resets, 1);
+    assert_int_equal(fake.reboots, 0);
+    expect_return(fd, "{\"execute\": \"x-system-reboot\"}");
+    assert_int_equal(fake.reboots, 1);
+    assert_int_equal(fake.powerdowns, 1);
     fake.fail_pause = true;
     expect_error(fd, "{\"execute\": \"stop\"}", "GenericError", "recorder says no");
     expect_error(fd, "{\"execute\": \"stop\", \"arguments\": {\"x\": 1}}", "GenericError",
@@ -478,7 +485,8 @@ static void test_device_command_registered(void **state)
     assert_non_null(strstr(err_msg(), "already"));
     assert_int_equal(control_register("query-status", x_echo), -1);
     int fd = client();
-    struct json_object *r = execute(fd, "{\"execute\": \"x-echo\", \"arguments\": {\"value\": 42}}");
+    struct json_object *r =
+        execute(fd, "{\"execute\": \"x-echo\", \"arguments\": {\"value\": 42}}");
     assert_int_equal(json_object_get_int(get(r, "return.value")), 42);
     json_object_put(r);
     expect_error(fd, "{\"execute\": \"x-echo\"}", "GenericError", "x-echo: no value");
