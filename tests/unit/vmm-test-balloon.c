@@ -26,6 +26,7 @@
 #include "virtio/virtio.h"
 #include "vm.h"
 #include "vmm-guest.h"
+#include "vmm-qmp.h"
 
 #define QSIZE 16
 #define RAM (128ull << 20)
@@ -335,43 +336,13 @@ static void test_reset_empties_balloon(void **state)
 
 /* ---- QMP through the real control server ---- */
 
-static struct loop *loop;
-
-static char *read_reply(int fd)
+/* One command; the reply parsed. */
+static struct json_object *qmp(struct vmm_qmp *q, const char *req)
 {
-    static char buf[1 << 16];
-    static size_t len;
-    for (int spins = 0; spins < 500; spins++) {
-        char *nl = memchr(buf, '\n', len);
-        if (nl) {
-            size_t n = (size_t)(nl - buf);
-            char *line = strndup(buf, n);
-            memmove(buf, nl + 1, len - n - 1);
-            len -= n + 1;
-            if (strstr(line, "\"event\"")) { /* skip events */
-                free(line);
-                continue;
-            }
-            return line;
-        }
-        assert_int_equal(loop_run_once(loop, 10), 0);
-        ssize_t r = recv(fd, buf + len, sizeof buf - len, MSG_DONTWAIT);
-        if (r > 0)
-            len += (size_t)r;
-    }
-    fail_msg("no reply from the control server");
-    return NULL;
-}
-
-static struct json_object *qmp(int fd, const char *req)
-{
-    assert_int_equal(send(fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
-    assert_int_equal(send(fd, "\n", 1, MSG_NOSIGNAL), 1);
-    char *line = read_reply(fd);
+    const char *line = vmm_qmp_send(q, req);
     struct json_object *o = json_tokener_parse(line);
     if (!o)
         fail_msg("not JSON: %s", line);
-    free(line);
     return o;
 }
 
@@ -396,39 +367,28 @@ static const char *error_desc(struct json_object *o)
 static void test_qmp(void **state)
 {
     struct harness *h = *state;
-    char dir[] = "/tmp/vmm-test-balloon-XXXXXX", sock[96];
-    assert_non_null(mkdtemp(dir));
-    snprintf(sock, sizeof sock, "%s/control.sock", dir);
-    loop = loop_new();
-    assert_non_null(loop);
-    struct control_config cfg = {.name = "b"};
-    assert_int_equal(control_init(loop, h->vm, &cfg, sock), 0);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    free(read_reply(fd)); /* greeting */
-    json_object_put(qmp(fd, "{\"execute\": \"qmp_capabilities\"}"));
+    static struct vmm_qmp q;
+    vmm_qmp_open(&q, h->vm, "b");
 
-    struct json_object *o = qmp(fd, "{\"execute\": \"query-balloon\"}");
+    struct json_object *o = qmp(&q, "{\"execute\": \"query-balloon\"}");
     assert_int_equal(ret_int(o, "actual"), (int64_t)RAM);
     json_object_put(o);
 
-    o = qmp(fd, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 100663296}}");
+    o = qmp(&q, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 100663296}}");
     ret_int(o, NULL);
     json_object_put(o);
     assert_int_equal(config_u32(h, 0), (RAM - (96ull << 20)) / PAGE);
 
-    o = qmp(fd, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 1073741824}}");
+    o = qmp(&q, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 1073741824}}");
     assert_non_null(strstr(error_desc(o), "above the guest's memory"));
     json_object_put(o);
-    o = qmp(fd, "{\"execute\": \"balloon\", \"arguments\": {\"value\": \"1G\"}}");
+    o = qmp(&q, "{\"execute\": \"balloon\", \"arguments\": {\"value\": \"1G\"}}");
     assert_non_null(strstr(error_desc(o), "expected: integer"));
     json_object_put(o);
-    o = qmp(fd, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 0}}");
+    o = qmp(&q, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 0}}");
     assert_non_null(strstr(error_desc(o), "expects a size"));
     json_object_put(o);
-    o = qmp(fd, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 1, \"x\": 2}}");
+    o = qmp(&q, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 1, \"x\": 2}}");
     assert_non_null(strstr(error_desc(o), "'x' is unexpected"));
     json_object_put(o);
     assert_int_equal(config_u32(h, 0), (RAM - (96ull << 20)) / PAGE);
@@ -437,22 +397,22 @@ static void test_qmp(void **state)
     uint32_t pfns[4] = {DATA_GPA / PAGE + 200, DATA_GPA / PAGE + 201, DATA_GPA / PAGE + 202,
                         DATA_GPA / PAGE + 203};
     send_pfns(h, 0, pfns, 4, 0);
-    o = qmp(fd, "{\"execute\": \"query-balloon\"}");
+    o = qmp(&q, "{\"execute\": \"query-balloon\"}");
     assert_int_equal(ret_int(o, "actual"), (int64_t)(RAM - 4 * PAGE));
     json_object_put(o);
 
     /* QOM: the polling interval and the statistics, QEMU's names. */
-    o = qmp(fd, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": "
+    o = qmp(&q, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": "
                 "\"/machine/peripheral/balloon0\", \"property\": "
                 "\"guest-stats-polling-interval\", \"value\": 3}}");
     ret_int(o, NULL);
     json_object_put(o);
-    o = qmp(fd, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": "
+    o = qmp(&q, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": "
                 "\"/machine/peripheral/balloon0\", \"property\": "
                 "\"guest-stats-polling-interval\"}}");
     assert_int_equal(ret_int(o, NULL), 3);
     json_object_put(o);
-    o = qmp(fd, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": "
+    o = qmp(&q, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": "
                 "\"/machine/peripheral/balloon0\", \"property\": "
                 "\"guest-stats-polling-interval\", \"value\": -1}}");
     assert_non_null(strstr(error_desc(o), "greater than zero"));
@@ -462,7 +422,7 @@ static void test_qmp(void **state)
     uint64_t vals[2] = {123456789, 987654321};
     put_stats(h, tags, vals, 2);
     submit(h, STATS_Q, BUF_GPA, 20);
-    o = qmp(fd, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": "
+    o = qmp(&q, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": "
                 "\"/machine/peripheral/balloon0\", \"property\": \"guest-stats\"}}");
     struct json_object *r, *st, *v;
     assert_true(json_object_object_get_ex(o, "return", &r));
@@ -477,15 +437,12 @@ static void test_qmp(void **state)
     assert_true(json_object_get_int64(v) > 0);
     json_object_put(o);
 
-    o = qmp(fd, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine/nothing\", "
+    o = qmp(&q, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine/nothing\", "
                 "\"property\": \"guest-stats\"}}");
     assert_non_null(strstr(error_desc(o), "not found"));
     json_object_put(o);
 
-    close(fd);
-    control_close();
-    loop_free(loop);
-    rmdir(dir);
+    vmm_qmp_close(&q);
 }
 
 /* <memballoon> in a domain -> the device's parameters. */

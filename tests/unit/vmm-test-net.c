@@ -35,6 +35,7 @@
 #include "virtio/virtio.h"
 #include "vm.h"
 #include "vmm-guest.h"
+#include "vmm-qmp.h"
 
 #define QSIZE 16
 #define RXQ 0
@@ -643,35 +644,6 @@ static void test_link_down_at_start(void **state)
     assert_int_equal(host_recv(h, got, sizeof got), -1);
 }
 
-/* set_link through a real QMP control socket. */
-static struct loop *qloop;
-
-static char *qmp_line(int fd)
-{
-    static char buf[4096];
-    size_t len = 0;
-    for (int i = 0; i < 500; i++) {
-        loop_run_once(qloop, 10);
-        ssize_t r = recv(fd, buf + len, sizeof buf - 1 - len, MSG_DONTWAIT);
-        if (r > 0)
-            len += (size_t)r;
-        buf[len] = 0;
-        char *nl = strchr(buf, '\n');
-        if (nl) {
-            *nl = 0;
-            return buf;
-        }
-    }
-    fail_msg("no reply from the control socket");
-    return NULL;
-}
-
-static char *qmp_exec(int fd, const char *req)
-{
-    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
-    return qmp_line(fd);
-}
-
 static uint16_t link_status(struct harness *h)
 {
     uint16_t s;
@@ -679,26 +651,16 @@ static uint16_t link_status(struct harness *h)
     return s;
 }
 
+/* set_link through a real QMP control socket. */
 static void test_set_link_qmp(void **state)
 {
     struct harness *h = *state;
-    char dir[] = "/tmp/vmm-test-net-XXXXXX", sock[64];
-    assert_non_null(mkdtemp(dir));
-    snprintf(sock, sizeof sock, "%s/control.sock", dir);
-    qloop = loop_new();
-    assert_non_null(qloop);
-    struct control_config cc = {.name = "net"};
-    assert_int_equal(control_init(qloop, h->vm, &cc, sock), 0);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    assert_non_null(strstr(qmp_line(fd), "\"QMP\""));
-    assert_non_null(strstr(qmp_exec(fd, "{\"execute\": \"qmp_capabilities\"}\n"), "return"));
+    static struct vmm_qmp q;
+    vmm_qmp_open(&q, h->vm, "net");
 
     /* by MAC (any case): down, and the guest is told */
-    assert_non_null(strstr(qmp_exec(fd, "{\"execute\": \"set_link\", \"arguments\": {\"name\": "
-                                        "\"52:54:00:12:34:56\", \"up\": false}}\n"),
+    assert_non_null(strstr(vmm_qmp_send(&q, "{\"execute\": \"set_link\", \"arguments\": {\"name\": "
+                                            "\"52:54:00:12:34:56\", \"up\": false}}"),
                            "\"return\""));
     assert_int_equal(link_status(h), 0);
     assert_int_equal(h->config_irqs, 1);
@@ -711,30 +673,27 @@ static void test_set_link_qmp(void **state)
     const char *name = strrchr(h->dev->id, ' ') + 1; /* "virtio-net netN" */
     char req[256];
     snprintf(req, sizeof req,
-             "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"%s\", \"up\": true}}\n",
-             name);
-    assert_non_null(strstr(qmp_exec(fd, req), "\"return\""));
+             "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"%s\", \"up\": true}}", name);
+    assert_non_null(strstr(vmm_qmp_send(&q, req), "\"return\""));
     assert_int_equal(link_status(h), 1);
     assert_int_equal(h->config_irqs, 2);
     submit(h, TXQ, 0);
     assert_int_equal(host_recv(h, got, sizeof got), HDR + 60);
 
     /* errors name the problem and change nothing */
-    char *r = qmp_exec(fd, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"eth9\", "
-                           "\"up\": false}}\n");
+    const char *r =
+        vmm_qmp_send(&q, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"eth9\", "
+                         "\"up\": false}}");
     assert_non_null(strstr(r, "interface 'eth9' not found"));
-    r = qmp_exec(fd, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"net0\"}}\n");
+    r = vmm_qmp_send(&q, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"net0\"}}");
     assert_non_null(strstr(r, "'up' (true or false) is required"));
-    r = qmp_exec(fd, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"net0\", \"up\": "
-                     "\"no\"}}\n");
+    r = vmm_qmp_send(&q, "{\"execute\": \"set_link\", \"arguments\": {\"name\": \"net0\", \"up\": "
+                         "\"no\"}}");
     assert_non_null(strstr(r, "'up' (true or false) is required"));
     assert_int_equal(link_status(h), 1);
     assert_int_equal(h->config_irqs, 2);
 
-    close(fd);
-    control_close();
-    loop_free(qloop);
-    rmdir(dir);
+    vmm_qmp_close(&q);
 }
 
 int main(void)
