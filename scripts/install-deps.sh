@@ -4,11 +4,13 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libxml2-dev libsqlite3-dev libncurses-dev
-    libvncserver-dev libjson-c-dev zlib1g-dev libzstd-dev libcmocka-dev)
+    libvncserver-dev libjson-c-dev zlib1g-dev libzstd-dev libcmocka-dev libnftables-dev
+    dnsmasq-base) # dnsmasq: DHCP and DNS of tvm's virtual networks, at run time
 # Test oracles and lab: tvm itself never runs QEMU; tests use these to check its work.
 TEST_PKGS=(libxml2-utils libvirt-clients virtinst qemu-utils qemu-system-x86 busybox-static cpio
     xz-utils lz4 tmux iproute2 dnsmasq-base vncsnapshot sqlite3 kmod)
 TEST_PKGS+=(acpica-tools socat) # ACPI table oracle (iasl); QMP/console clients in lab tests
+TEST_PKGS+=(nftables) # nft lists what tvm's virtual networks put into the kernel
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${TEST_PKGS[@]}")

@@ -1,13 +1,14 @@
 /* net-info NETWORK: basic facts about one network, in virsh's layout. */
 #include "core/cmd-util.h"
 #include "core/err.h"
+#include "core/network-run.h"
 #include "store/store.h"
 
 static enum cmd_result net_info_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     struct store *st = cmd_store(ctx);
     struct store_object_row r;
-    if (!st || store_network_get_row(st, args->argv[0], &r) < 0)
+    if (!st || store_network_get_row(st, args->argv[0], &r) < 0 || network_reconcile(st, &r) < 0)
         return CMD_ERROR;
     FILE *o = ctx->out;
     fprintf(o, "%-15s %s\n", "Name:", r.name);

@@ -1,6 +1,7 @@
 /* net-list: networks as virsh lists them (active ones unless --all/--inactive). */
 #include "core/cmd-util.h"
 #include "core/err.h"
+#include "core/network-run.h"
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -26,7 +27,12 @@ static enum cmd_result net_list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     if (!name && !uuid)
         t = cmd_tbl_new(4, "Name", "State", "Autostart", "Persistent");
     for (size_t i = 0; i < n; i++) {
-        const struct store_object_row *r = &rows[i];
+        struct store_object_row *r = &rows[i];
+        if (network_reconcile(st, r) < 0) {
+            free(rows);
+            cmd_tbl_free(t);
+            return CMD_ERROR;
+        }
         if (!net_list_wanted(args, r))
             continue;
         if (t)

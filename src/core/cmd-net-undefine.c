@@ -1,16 +1,20 @@
 /* net-undefine NETWORK: remove an inactive network. */
 #include "core/cmd-util.h"
 #include "core/err.h"
+#include "core/network-run.h"
 #include "store/store.h"
 
 static enum cmd_result net_undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     struct store *st = cmd_store(ctx);
     struct store_object_row row;
-    if (!st || store_network_get_row(st, args->argv[0], &row) < 0)
+    if (!st || store_network_get_row(st, args->argv[0], &row) < 0 ||
+        network_reconcile(st, &row) < 0)
         return CMD_ERROR;
     if (row.active) {
-        err_set("Requested operation is not valid: network '%s' is still active", row.name);
+        err_set("Requested operation is not valid: network '%s' is still active "
+                "(tvm net-destroy %s)",
+                row.name, row.name);
         return CMD_ERROR;
     }
     if (store_network_delete(st, row.uuid) < 0 ||

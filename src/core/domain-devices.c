@@ -140,6 +140,8 @@ static int parse_nic(struct domain *d, xmlNodePtr n, const char *origin)
     static const char *const src_attrs[] = {"network", "bridge", "dev", "name", NULL};
     for (const char *const *a = src_attrs; *a && !nic->source; a++)
         nic->source = xml_prop(src, *a);
+    if (nic->type && !strcmp(nic->type, "network"))
+        nic->source_bridge = xml_prop(src, "bridge");
     nic->model = xml_child_prop(n, "model", "type");
     nic->target_dev = xml_child_prop(n, "target", "dev");
     xmlNodePtr link = xml_child(n, "link");
@@ -269,7 +271,7 @@ void domain_free_devices(struct domain *d)
     }
     for (size_t i = 0; i < d->nnics; i++) {
         struct domain_nic *x = &d->nics[i];
-        char *s[] = {x->type, x->source, x->model, x->target_dev, x->link_state};
+        char *s[] = {x->type, x->source, x->source_bridge, x->model, x->target_dev, x->link_state};
         for (size_t j = 0; j < sizeof(s) / sizeof(s[0]); j++)
             free(s[j]);
     }

@@ -112,6 +112,28 @@ int domain_set_current_memory(struct domain *d, uint64_t kib)
     return 0;
 }
 
+/* The index-th <interface> under <devices>, in document order. */
+static xmlNodePtr nic_node(struct domain *d, size_t index)
+{
+    xmlNodePtr n = xml_child(xml_child(root_of(d), "devices"), "interface");
+    for (size_t i = 0; n && i < index; i++)
+        n = xml_next(n, "interface");
+    return n;
+}
+
+int domain_set_nic_network_bridge(struct domain *d, size_t index, const char *bridge)
+{
+    if (index >= d->nnics)
+        return err_set("no interface #%zu (domain has %zu)", index, d->nnics);
+    xmlNodePtr n = nic_node(d, index);
+    xmlNodePtr src = n ? xml_child(n, "source") : NULL;
+    if (!src)
+        return err_set("interface #%zu has no <source>", index);
+    if (xml_set_prop_after(src, "bridge", bridge, "network") < 0)
+        return -1;
+    return replace(&d->nics[index].source_bridge, bridge);
+}
+
 int domain_set_nic_mac(struct domain *d, size_t index, const char *mac)
 {
     if (index >= d->nnics)
@@ -121,10 +143,7 @@ int domain_set_nic_mac(struct domain *d, size_t index, const char *mac)
         return -1;
     if (mac_is_multicast(canon))
         return err_set("MAC address '%s' is a multicast address", mac);
-    /* The index-th <interface> under <devices>, in document order. */
-    xmlNodePtr n = xml_child(xml_child(root_of(d), "devices"), "interface");
-    for (size_t i = 0; n && i < index; i++)
-        n = xml_next(n, "interface");
+    xmlNodePtr n = nic_node(d, index);
     if (!n)
         return err_set("interface #%zu not found in the document", index);
     xmlNodePtr m = xml_child(n, "mac");

@@ -62,10 +62,13 @@ struct domain_disk {
 };
 
 struct domain_nic {
-    char *type;   /* network | bridge | ethernet | user | direct */
+    char *type; /* network | bridge | ethernet | user | direct */
     char mac[MAC_STR_LEN];
     char *source; /* network name, bridge name or direct dev */
-    char *model;  /* virtio | e1000 ... */
+    /* type 'network', running: the network's bridge (<source bridge=...>,
+     * as libvirt writes it into the live XML); NULL otherwise */
+    char *source_bridge;
+    char *model; /* virtio | e1000 ... */
     char *target_dev;
     char *link_state; /* up | down | NULL */
     unsigned boot_order;
@@ -170,6 +173,9 @@ int domain_set_uuid(struct domain *d, const char *uuid);
 int domain_set_vcpus_current(struct domain *d, unsigned n);
 int domain_set_current_memory(struct domain *d, uint64_t kib);
 int domain_set_nic_mac(struct domain *d, size_t index, const char *mac);
+/* <source bridge=BRIDGE> of the index-th NIC, of type 'network': the live
+ * XML tvm hands to tvm-vmm says which bridge the network runs on. */
+int domain_set_nic_network_bridge(struct domain *d, size_t index, const char *bridge);
 
 /* domain-address.c: PCI slots. tvm-vmm has one PCI bus (0) whose slot 0 is
  * the host bridge; the devices it puts there are the ones the predicates

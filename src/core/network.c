@@ -2,6 +2,8 @@
 #include "core/network.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +118,12 @@ static int parse_bridge_mac(struct network *net, xmlNodePtr root, const char *or
     if (stp && xml_parse_yesno(stp, &net->stp) < 0)
         rc = xml_err(origin, br, "bridge stp", "invalid value '%s'", stp);
     free(stp);
+    char *delay = xml_prop(br, "delay");
+    int d = 0;
+    if (rc == 0 && delay && xml_parse_int(delay, 0, 255, &d) < 0)
+        rc = xml_err(origin, br, "bridge delay", "invalid value '%s'", delay);
+    net->delay = (unsigned)d;
+    free(delay);
     if (rc < 0)
         return -1;
     xmlNodePtr mac = xml_child(root, "mac");
@@ -188,6 +196,43 @@ int network_parse(const char *xml, size_t len, const char *origin, struct networ
     }
     *out = net;
     return 0;
+}
+
+int network_set_bridge(struct network *n, const char *name)
+{
+    xmlNodePtr root = xmlDocGetRootElement(n->doc);
+    xmlNodePtr br = xml_child(root, "bridge");
+    if (!br) {
+        xmlNodePtr after = xml_child(root, "forward");
+        if (!after)
+            after = xml_child(root, "uuid");
+        br = xml_insert_after(root, after, xmlNewDocNode(n->doc, NULL, BAD_CAST "bridge", NULL));
+    }
+    char *copy = xml_strdup(name);
+    if (!br || !copy || xml_set_prop_after(br, "name", name, NULL) < 0) {
+        free(copy);
+        return err_set("out of memory");
+    }
+    free(n->bridge);
+    n->bridge = copy;
+    return 0;
+}
+
+int network_ip_prefix(const struct network_ip *ip)
+{
+    if (ip->prefix)
+        return (int)ip->prefix;
+    if (!ip->netmask)
+        return -1;
+    unsigned a, b, c, d;
+    if (sscanf(ip->netmask, "%u.%u.%u.%u", &a, &b, &c, &d) != 4 || a > 255 || b > 255 || c > 255 ||
+        d > 255)
+        return -1;
+    uint32_t m = a << 24 | b << 16 | c << 8 | d;
+    int bits = 0;
+    while (bits < 32 && (m & (0x80000000u >> bits)))
+        bits++;
+    return (uint32_t)(bits ? ~0u << (32 - bits) : 0) == m ? bits : -1;
 }
 
 char *network_format(const struct network *n)

@@ -24,8 +24,9 @@ struct network_ip {
 struct network {
     char *name;
     char uuid[UUID_STR_LEN];
-    char *bridge;       /* <bridge name=...> */
+    char *bridge; /* <bridge name=...> */
     bool stp;
+    unsigned delay;     /* <bridge delay=...>: forward delay in seconds, 0 if absent */
     char *forward_mode; /* nat | route | bridge | open | NULL = isolated */
     char *forward_dev;
     char mac[MAC_STR_LEN]; /* bridge MAC, "" if absent */
@@ -38,6 +39,10 @@ struct network {
 
 int network_parse(const char *xml, size_t len, const char *origin, struct network **out);
 char *network_format(const struct network *n);
+/* <bridge name=NAME> (created after <forward>, libvirt's place, if absent). */
+int network_set_bridge(struct network *n, const char *name);
+/* The prefix length of ip: prefix, or the bits of its netmask; -1 if neither. */
+int network_ip_prefix(const struct network_ip *ip);
 void network_free(struct network *n);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "core/vm-priv.h"
 #include "core/err.h"
+#include "core/network-run.h"
 #include "core/paths.h"
 #include "core/vmm-protocol.h"
 
@@ -387,6 +388,34 @@ static int assign_pci(struct store *st, struct domain *d, char **xml)
     return 0;
 }
 
+/* Each <interface type='network'> gets the bridge its network runs on, in
+ * the live XML only (libvirt's <source network=... bridge=...>); an
+ * inactive network is started if marked autostart, else refused. */
+static int attach_networks(struct store *st, struct domain *d, char **xml)
+{
+    bool changed = false;
+    for (size_t i = 0; i < d->nnics; i++) {
+        const struct domain_nic *n = &d->nics[i];
+        if (!n->type || strcmp(n->type, "network") != 0)
+            continue;
+        char bridge[64];
+        if (!n->source || !*n->source)
+            return err_set("interface %s: type 'network' needs <source network='...'/>", n->mac);
+        if (network_bridge_for(st, n->source, bridge, sizeof bridge) < 0 ||
+            domain_set_nic_network_bridge(d, i, bridge) < 0)
+            return err_prefix("interface %s: ", n->mac);
+        changed = true;
+    }
+    if (!changed)
+        return 0;
+    char *text = domain_format(d);
+    if (!text)
+        return err_set("out of memory");
+    free(*xml);
+    *xml = text;
+    return 0;
+}
+
 static int prepare(struct store *st, const char *dom, struct store_domain_row *row, char **xml)
 {
     if (vm_lookup(st, dom, row) < 0 || vm_reconcile_row(st, row) < 0)
@@ -403,6 +432,8 @@ static int prepare(struct store *st, const char *dom, struct store_domain_row *r
     int rc = check_host(d);
     if (rc == 0)
         rc = assign_pci(st, d, xml);
+    if (rc == 0)
+        rc = attach_networks(st, d, xml);
     domain_free(d);
     return rc;
 }

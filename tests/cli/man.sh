@@ -16,14 +16,18 @@ else
     sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$man1" >"$tmp/tvm.txt"
 fi
 
-# Every foundation verb (as tvm help lists it) has an entry in tvm(1).
+# Every foundation verb (as tvm help lists it) has an entry in tvm(1). The
+# help goes to a file first: `tvm help | grep -q` would kill tvm with
+# SIGPIPE at the first match, and pipefail would call that a failure.
+tvm help >"$tmp/help"
 for verb in define undefine list dominfo dumpxml edit domrename desc domuuid domname domid \
     autostart domblklist domiflist net-define net-undefine net-list net-dumpxml net-info net-edit net-autostart \
+    net-start net-destroy \
     pool-define pool-undefine pool-list pool-dumpxml pool-info pool-edit pool-autostart \
     vol-create vol-list vol-dumpxml vol-delete \
     snapshot-create snapshot-list snapshot-dumpxml snapshot-current snapshot-delete \
     events help version; do
-    tvm help | grep -qE "^    $verb " || fail "'$verb' is documented but not in the table"
+    grep -qE "^    $verb " "$tmp/help" || fail "'$verb' is documented but not in the table"
     grep -qE "(^|[ ,])$verb( |,|$)" "$tmp/tvm.txt" || fail "tvm.1 lacks '$verb'"
 done
 for opt in --db --batch --keep-going --theme --version --help; do

@@ -114,21 +114,45 @@ static int add_balloon(struct pci_bus *bus, const struct domain *dom)
     return plug(bus, virtio_balloon_new(pci_vm(bus), &c), addr);
 }
 
-/* <interface type='ethernet'|'bridge'> with model virtio (or none) is a
- * virtio-net on a tap; other types are refused (a guest that silently
- * lacks its NIC is worse), other models ignored with a warning. */
+/* The bridge a NIC's tap joins: <source bridge> for type 'bridge', the
+ * network's bridge that tvm wrote into the live XML for type 'network',
+ * none for 'ethernet'. Other types are refused (a guest that silently
+ * lacks its NIC is worse). */
+static int nic_bridge(const struct domain_nic *n, const char **bridge)
+{
+    *bridge = NULL;
+    if (is(n->type, "ethernet"))
+        return 0;
+    if (is(n->type, "bridge")) {
+        if (!n->source || !*n->source)
+            return err_set("interface %s: type 'bridge' needs <source bridge='...'/>", n->mac);
+        *bridge = n->source;
+        return 0;
+    }
+    if (is(n->type, "network")) {
+        if (!n->source_bridge || !*n->source_bridge)
+            return err_set("interface %s: network '%s' has no bridge in the live XML (start "
+                           "the guest with tvm, which starts the network)",
+                           n->mac, n->source ? n->source : "");
+        *bridge = n->source_bridge;
+        return 0;
+    }
+    return err_set("interface %s: type '%s' is not supported (use 'network', 'bridge' or "
+                   "'ethernet')",
+                   n->mac, n->type ? n->type : "");
+}
+
+/* <interface> with model virtio (or none) is a virtio-net on a tap; other
+ * models are ignored with a warning. */
 static int add_nic(struct pci_bus *bus, const struct domain_nic *n)
 {
-    bool bridge = is(n->type, "bridge");
-    if (!bridge && !is(n->type, "ethernet"))
-        return err_set("interface %s: type '%s' is not supported yet (use 'bridge' or 'ethernet')",
-                       n->mac, n->type ? n->type : "");
-    if (bridge && (!n->source || !*n->source))
-        return err_set("interface %s: type 'bridge' needs <source bridge='...'/>", n->mac);
+    const char *bridge;
+    if (nic_bridge(n, &bridge) < 0)
+        return -1;
     struct virtio_net_config_in c = {
         .mac = n->mac,
         .ifname = n->target_dev,
-        .bridge = bridge ? n->source : NULL,
+        .bridge = bridge,
         .link_down = is(n->link_state, "down"),
         .fd = -1,
     };
@@ -188,11 +212,8 @@ static const struct {
     const char *what;
     int (*add)(struct pci_bus *bus, const struct domain *dom);
 } kinds[] = {
-    {"disks", add_disks},
-    {"network interfaces", add_nics},
-    {"rng", add_rngs},
-    {"consoles", add_consoles},
-    {"memballoon", add_balloon},
+    {"disks", add_disks},       {"network interfaces", add_nics}, {"rng", add_rngs},
+    {"consoles", add_consoles}, {"memballoon", add_balloon},
 };
 
 /* Slots the domain gives its devices are not for devices without one. */
