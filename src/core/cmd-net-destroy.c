@@ -1,24 +1,11 @@
 /* net-destroy NETWORK: take a running network down (dnsmasq, rules,
  * bridge); its definition stays, as with virsh net-destroy. */
-#include "core/cmd-util.h"
-#include "core/err.h"
+#include "core/cmd.h"
 #include "core/network-run.h"
-#include "store/store.h"
 
 static enum cmd_result net_destroy_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
-    struct store *st = cmd_store(ctx);
-    if (!st)
-        return CMD_ERROR;
-    struct store_object_row row;
-    if (store_network_get_row(st, args->argv[0], &row) < 0)
-        return CMD_ERROR;
-    if (network_destroy(st, row.uuid) < 0) {
-        err_prefix("failed to destroy network '%s': ", row.name);
-        return CMD_ERROR;
-    }
-    fprintf(ctx->out, "Network %s destroyed\n\n", row.name);
-    return CMD_OK;
+    return network_cmd_run(ctx, args, network_destroy, "destroy", "Network %s destroyed");
 }
 
 const struct cmd_entry cmd_net_destroy_entry = {

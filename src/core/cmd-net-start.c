@@ -1,24 +1,11 @@
 /* net-start NETWORK: build a defined network on the host (bridge, address,
  * nftables rules, dnsmasq), as virsh net-start does. */
-#include "core/cmd-util.h"
-#include "core/err.h"
+#include "core/cmd.h"
 #include "core/network-run.h"
-#include "store/store.h"
 
 static enum cmd_result net_start_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
-    struct store *st = cmd_store(ctx);
-    if (!st)
-        return CMD_ERROR;
-    struct store_object_row row;
-    if (store_network_get_row(st, args->argv[0], &row) < 0)
-        return CMD_ERROR;
-    if (network_start(st, row.uuid) < 0) {
-        err_prefix("failed to start network '%s': ", row.name);
-        return CMD_ERROR;
-    }
-    fprintf(ctx->out, "Network %s started\n\n", row.name);
-    return CMD_OK;
+    return network_cmd_run(ctx, args, network_start, "start", "Network %s started");
 }
 
 const struct cmd_entry cmd_net_start_entry = {

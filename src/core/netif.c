@@ -32,8 +32,7 @@ int netif_check_name(const char *name)
     return 0;
 }
 
-/* One SIOC* ioctl; with NAME (may be NULL) put into ifr first. */
-static int if_ioctl(const char *name, unsigned long req, void *arg)
+int netif_ioctl(const char *name, unsigned long req, void *arg)
 {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0)
@@ -49,7 +48,7 @@ static int if_ioctl(const char *name, unsigned long req, void *arg)
     return rc;
 }
 
-static bool sysfs_has(const char *name, const char *leaf)
+bool netif_sysfs_has(const char *name, const char *leaf)
 {
     char path[128];
     struct stat st;
@@ -64,7 +63,7 @@ bool netif_exists(const char *name)
 
 bool netif_is_bridge(const char *name)
 {
-    return netif_exists(name) && sysfs_has(name, "bridge");
+    return netif_exists(name) && netif_sysfs_has(name, "bridge");
 }
 
 int netif_bridge_add(const char *name)
@@ -75,7 +74,7 @@ int netif_bridge_add(const char *name)
         return err_set("cannot create bridge '%s': an interface of that name exists", name);
     char buf[IFNAMSIZ];
     snprintf(buf, sizeof buf, "%s", name);
-    if (if_ioctl(NULL, SIOCBRADDBR, buf) < 0)
+    if (netif_ioctl(NULL, SIOCBRADDBR, buf) < 0)
         return err_errno("cannot create bridge '%s'", name);
     return 0;
 }
@@ -86,7 +85,7 @@ int netif_bridge_del(const char *name)
         return -1;
     char buf[IFNAMSIZ];
     snprintf(buf, sizeof buf, "%s", name);
-    if (if_ioctl(NULL, SIOCBRDELBR, buf) < 0)
+    if (netif_ioctl(NULL, SIOCBRDELBR, buf) < 0)
         return err_errno("cannot delete bridge '%s'", name);
     return 0;
 }
@@ -125,7 +124,7 @@ int netif_set_mac(const char *name, const char *mac)
     ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
     for (int i = 0; i < 6; i++)
         ifr.ifr_hwaddr.sa_data[i] = (char)b[i];
-    if (if_ioctl(name, SIOCSIFHWADDR, &ifr) < 0)
+    if (netif_ioctl(name, SIOCSIFHWADDR, &ifr) < 0)
         return err_errno("%s: cannot set MAC address %s", name, mac);
     return 0;
 }
@@ -137,12 +136,12 @@ int netif_set_ipv4(const char *name, const char *addr, unsigned prefix)
     sin->sin_family = AF_INET;
     if (prefix > 32 || inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
         return err_set("%s: bad IPv4 address %s/%u", name, addr, prefix);
-    if (if_ioctl(name, SIOCSIFADDR, &ifr) < 0)
+    if (netif_ioctl(name, SIOCSIFADDR, &ifr) < 0)
         return err_errno("%s: cannot set address %s", name, addr);
     memset(&ifr, 0, sizeof ifr);
     sin->sin_family = AF_INET;
     sin->sin_addr.s_addr = htonl(prefix ? ~0u << (32 - prefix) : 0);
-    if (if_ioctl(name, SIOCSIFNETMASK, &ifr) < 0)
+    if (netif_ioctl(name, SIOCSIFNETMASK, &ifr) < 0)
         return err_errno("%s: cannot set netmask /%u", name, prefix);
     return 0;
 }
@@ -150,13 +149,13 @@ int netif_set_ipv4(const char *name, const char *addr, unsigned prefix)
 int netif_set_up(const char *name, bool up)
 {
     struct ifreq ifr = {0};
-    if (if_ioctl(name, SIOCGIFFLAGS, &ifr) < 0)
+    if (netif_ioctl(name, SIOCGIFFLAGS, &ifr) < 0)
         return err_errno("%s: cannot read its flags", name);
     if (up)
         ifr.ifr_flags |= IFF_UP;
     else
         ifr.ifr_flags &= ~IFF_UP;
-    if (if_ioctl(name, SIOCSIFFLAGS, &ifr) < 0)
+    if (netif_ioctl(name, SIOCSIFFLAGS, &ifr) < 0)
         return err_errno("%s: cannot bring it %s", name, up ? "up" : "down");
     return 0;
 }

@@ -9,6 +9,11 @@
 /* A usable interface name: 1..15 characters, no '/', ':' or spaces. */
 int netif_check_name(const char *name);
 bool netif_exists(const char *name);
+/* One SIOC* ioctl through a throwaway AF_INET socket; NAME (if not NULL)
+ * goes into the struct ifreq at ARG first. errno is kept. */
+int netif_ioctl(const char *name, unsigned long req, void *arg);
+/* /sys/class/net/NAME/LEAF exists (a bridge has "bridge", a tap "tun_flags"). */
+bool netif_sysfs_has(const char *name, const char *leaf);
 bool netif_is_bridge(const char *name);
 /* A new bridge; refused if any interface of that name exists. */
 int netif_bridge_add(const char *name);

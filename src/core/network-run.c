@@ -1,6 +1,7 @@
 /* Starting and stopping virtual networks (see network-run.h). A start that
  * fails half-way takes back what it did, so the host is left as it was. */
 #include "core/network-run.h"
+#include "core/cmd.h"
 #include "core/err.h"
 #include "core/netif.h"
 #include "core/network-run-priv.h"
@@ -207,6 +208,23 @@ int network_destroy(struct store *st, const char *name_or_uuid)
     }
     network_free(n);
     return rc;
+}
+
+int network_cmd_run(struct cmd_ctx *ctx, struct cmd_args *args,
+                    int (*fn)(struct store *st, const char *name_or_uuid), const char *verb,
+                    const char *done_fmt)
+{
+    struct store *st = cmd_store(ctx);
+    struct store_object_row row;
+    if (!st || store_network_get_row(st, args->argv[0], &row) < 0)
+        return CMD_ERROR;
+    if (fn(st, row.uuid) < 0) {
+        err_prefix("failed to %s network '%s': ", verb, row.name);
+        return CMD_ERROR;
+    }
+    fprintf(ctx->out, done_fmt, row.name);
+    fputs("\n\n", ctx->out);
+    return CMD_OK;
 }
 
 int network_bridge_for(struct store *st, const char *name, char *bridge, size_t len)

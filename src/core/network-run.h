@@ -29,4 +29,12 @@ int network_reconcile(struct store *st, struct store_object_row *row);
  * inactive network is an error, as in libvirt. */
 int network_bridge_for(struct store *st, const char *name, char *bridge, size_t len);
 
+/* The body of net-start and net-destroy: look the network up, run fn,
+ * print done_fmt with its name, or fail with "failed to VERB network 'NAME': why". */
+struct cmd_ctx;
+struct cmd_args;
+int network_cmd_run(struct cmd_ctx *ctx, struct cmd_args *args,
+                    int (*fn)(struct store *st, const char *name_or_uuid), const char *verb,
+                    const char *done_fmt);
+
 #endif

@@ -17,54 +17,17 @@
 #include <unistd.h>
 
 #include "core/err.h"
+#include "core/netif.h"
 #include "tap.h"
 
 #define TUN_PATH "/dev/net/tun"
-
-int tap_check_name(const char *name)
-{
-    size_t len = strlen(name);
-    if (len == 0)
-        return err_set("bad interface name '': empty");
-    if (len >= IFNAMSIZ)
-        return err_set("bad interface name '%s': longer than %d characters", name, IFNAMSIZ - 1);
-    if (!strcmp(name, ".") || !strcmp(name, ".."))
-        return err_set("bad interface name '%s'", name);
-    for (const char *p = name; *p; p++)
-        if (*p == '/' || *p == ':' || *p <= ' ' || *p == 0x7f)
-            return err_set("bad interface name '%s': no '/', ':', spaces or control characters",
-                           name);
-    return 0;
-}
-
-/* One SIOC* ioctl on interface NAME through a throwaway socket. */
-static int if_ioctl(const char *name, unsigned long req, struct ifreq *ifr)
-{
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return -1;
-    snprintf(ifr->ifr_name, sizeof ifr->ifr_name, "%s", name);
-    int rc = ioctl(s, req, ifr);
-    int saved = errno;
-    close(s);
-    errno = saved;
-    return rc;
-}
-
-static bool sysfs_has(const char *name, const char *leaf)
-{
-    char path[128];
-    struct stat st;
-    snprintf(path, sizeof path, "/sys/class/net/%s/%s", name, leaf);
-    return stat(path, &st) == 0;
-}
 
 /* An existing NAME must be a tap: TUNSETIFF on anything else says only EINVAL. */
 static int check_existing(const char *name)
 {
     if (if_nametoindex(name) == 0)
         return 0; /* we will create it */
-    if (!sysfs_has(name, "tun_flags"))
+    if (!netif_sysfs_has(name, "tun_flags"))
         return err_set("tap %s: an interface of that name exists and is not a tap device", name);
     char path[128], buf[32] = "";
     snprintf(path, sizeof path, "/sys/class/net/%s/tun_flags", name);
@@ -123,28 +86,28 @@ static int set_host_mac(struct tap *t, const char *mac)
     ifr.ifr_hwaddr.sa_data[0] = (char)0xfe;
     for (int i = 1; i < 6; i++)
         ifr.ifr_hwaddr.sa_data[i] = (char)b[i];
-    if (if_ioctl(t->name, SIOCSIFHWADDR, &ifr) < 0)
+    if (netif_ioctl(t->name, SIOCSIFHWADDR, &ifr) < 0)
         return err_errno("tap %s: cannot set its MAC address", t->name);
     return 0;
 }
 
 static int join_bridge(struct tap *t, const char *bridge)
 {
-    if (tap_check_name(bridge) < 0)
+    if (netif_check_name(bridge) < 0)
         return err_prefix("bridge: ");
     if (if_nametoindex(bridge) == 0)
         return err_set("bridge '%s' does not exist", bridge);
-    if (!sysfs_has(bridge, "bridge"))
+    if (!netif_sysfs_has(bridge, "bridge"))
         return err_set("'%s' is not a bridge", bridge);
     struct ifreq ifr = {0};
     /* The tap takes the bridge's MTU, as libvirt does. */
-    if (if_ioctl(bridge, SIOCGIFMTU, &ifr) == 0 && if_ioctl(t->name, SIOCSIFMTU, &ifr) < 0)
+    if (netif_ioctl(bridge, SIOCGIFMTU, &ifr) == 0 && netif_ioctl(t->name, SIOCSIFMTU, &ifr) < 0)
         return err_errno("tap %s: cannot set MTU %d of bridge '%s'", t->name, ifr.ifr_mtu, bridge);
     memset(&ifr, 0, sizeof ifr);
     ifr.ifr_ifindex = (int)if_nametoindex(t->name);
     if (ifr.ifr_ifindex == 0)
         return err_errno("tap %s", t->name);
-    if (if_ioctl(bridge, SIOCBRADDIF, &ifr) < 0)
+    if (netif_ioctl(bridge, SIOCBRADDIF, &ifr) < 0)
         return err_errno("cannot add tap %s to bridge '%s'", t->name, bridge);
     t->enslaved = true;
     snprintf(t->bridge, sizeof t->bridge, "%s", bridge);
@@ -154,12 +117,12 @@ static int join_bridge(struct tap *t, const char *bridge)
 static int link_up(struct tap *t)
 {
     struct ifreq ifr = {0};
-    if (if_ioctl(t->name, SIOCGIFFLAGS, &ifr) < 0)
+    if (netif_ioctl(t->name, SIOCGIFFLAGS, &ifr) < 0)
         return err_errno("tap %s: cannot read its flags", t->name);
     if (ifr.ifr_flags & IFF_UP)
         return 0; /* the admin's tap, already up: a user without CAP_NET_ADMIN gets this far */
     ifr.ifr_flags |= IFF_UP;
-    if (if_ioctl(t->name, SIOCSIFFLAGS, &ifr) < 0)
+    if (netif_ioctl(t->name, SIOCSIFFLAGS, &ifr) < 0)
         return err_errno("tap %s: cannot bring it up", t->name);
     return 0;
 }
@@ -169,7 +132,7 @@ int tap_open(const struct tap_config *c, struct tap *t)
     memset(t, 0, sizeof *t);
     t->fd = -1;
     const char *name = c->ifname && *c->ifname ? c->ifname : "vnet%d";
-    if (tap_check_name(name) < 0 || check_existing(name) < 0)
+    if (netif_check_name(name) < 0 || check_existing(name) < 0)
         goto fail;
     bool existed = !strchr(name, '%') && if_nametoindex(name) != 0;
     if (open_tun(name, t) < 0)
@@ -200,7 +163,7 @@ void tap_close(struct tap *t)
         /* The admin's tap goes back as we found it; ours vanishes anyway. */
         struct ifreq ifr = {.ifr_ifindex = (int)if_nametoindex(t->name)};
         if (ifr.ifr_ifindex)
-            if_ioctl(t->bridge, SIOCBRDELIF, &ifr);
+            netif_ioctl(t->bridge, SIOCBRDELIF, &ifr);
     }
     t->enslaved = false;
     if (t->fd >= 0)

@@ -50,7 +50,5 @@ int tap_open(const struct tap_config *c, struct tap *t);
 int tap_set_offload(struct tap *t, unsigned flags);
 /* Releases the tap from a bridge we added it to, then closes it. */
 void tap_close(struct tap *t);
-/* Interface names as the kernel accepts them (dev_valid_name). */
-int tap_check_name(const char *name);
 
 #endif

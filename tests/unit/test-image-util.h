@@ -45,6 +45,21 @@ static inline void tdir_remove(void)
         nftw(tdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* cmocka fixtures: the test (or group) gets its private directory, removed after. */
+static inline int tdir_setup(void **state)
+{
+    (void)state;
+    tdir_make();
+    return 0;
+}
+
+static inline int tdir_teardown(void **state)
+{
+    (void)state;
+    tdir_remove();
+    return 0;
+}
+
 /* "$tdir/name" in a rotating set of static inline buffers. */
 static inline const char *tpath(const char *name)
 {

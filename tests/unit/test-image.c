@@ -16,20 +16,6 @@
 
 #define MiB (1024 * 1024)
 
-static int setup(void **state)
-{
-    (void)state;
-    tdir_make();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tdir_remove();
-    return 0;
-}
-
 static struct image *open_ok(const char *path, unsigned flags)
 {
     struct image *img = image_open(path, IMAGE_FORMAT_AUTO, flags);
@@ -691,5 +677,5 @@ int main(void)
         cmocka_unit_test(test_autoclear_cleared),
         cmocka_unit_test(test_locking),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tdir_setup, tdir_teardown);
 }

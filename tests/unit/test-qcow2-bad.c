@@ -13,20 +13,6 @@
 
 #define MiB (1024 * 1024)
 
-static int setup(void **state)
-{
-    (void)state;
-    tdir_make();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tdir_remove();
-    return 0;
-}
-
 /* A good v3 image with 64 KiB clusters and data in its first cluster. */
 static const char *good_image(void)
 {
@@ -351,5 +337,5 @@ int main(void)
         cmocka_unit_test(test_bad_snapshot_entry), cmocka_unit_test(test_bad_l2_entries),
         cmocka_unit_test(test_backing_loops),      cmocka_unit_test(test_random_mutations),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tdir_setup, tdir_teardown);
 }

@@ -16,20 +16,6 @@
 #define MiB (1024 * 1024)
 #define ROUNDS 20
 
-static int setup(void **state)
-{
-    (void)state;
-    tdir_make();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tdir_remove();
-    return 0;
-}
-
 static void child_writer(const char *path, uint64_t size, unsigned seed)
 {
     struct image *img = image_open(path, IMAGE_FORMAT_AUTO, 0);
@@ -147,5 +133,5 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigkill_leaves_consistent_image),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tdir_setup, tdir_teardown);
 }

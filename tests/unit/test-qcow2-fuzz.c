@@ -62,20 +62,6 @@ static uint64_t below(uint64_t n)
     return n ? rnd() % n : 0;
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    tdir_make();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    tdir_remove();
-    return 0;
-}
-
 static uint8_t *slurp(const char *path, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -201,7 +187,7 @@ static void test_damaged_images(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_damaged_images, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_images, tdir_setup, tdir_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
