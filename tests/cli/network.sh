@@ -9,8 +9,12 @@
 # active network. A bridge deleted behind tvm's back (a host reboot) makes
 # the network inactive and takes its dnsmasq with it.
 if [ -z "${TVM_IN_NETNS:-}" ]; then
-    if [ "$(id -u)" -ne 0 ] || ! unshare --net --mount true 2>/dev/null; then
-        echo "network: needs root and network namespaces; skipped"
+    # What the test needs of the machine, probed in a throwaway namespace:
+    # root, network and mount namespaces, sysfs, bridges, nftables.
+    probe='mount --make-rprivate / && mount -t sysfs none /sys &&
+        ip link add tvmprobe0 type bridge && nft add table ip tvmprobe'
+    if [ "$(id -u)" -ne 0 ] || ! unshare --net --mount sh -c "$probe" >/dev/null 2>&1; then
+        echo "network: needs root, network namespaces, bridges and nftables; skipped"
         exit 77
     fi
     # sysfs remounted so /sys/class/net shows this namespace, as ip netns exec does
