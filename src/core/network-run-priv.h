@@ -19,7 +19,5 @@ int network_dnsmasq_start(const struct network *n, const char *dir);
 int network_dnsmasq_stop(const char *dir);
 /* Its pid, 0 if none runs. */
 int network_dnsmasq_pid(const char *dir);
-/* The first IPv4 <ip> of N, or NULL. */
-const struct network_ip *network_ipv4(const struct network *n);
 
 #endif

@@ -18,15 +18,11 @@
 #define NET_ERR_ACTIVE "Requested operation is not valid: network is already active"
 #define NET_ERR_INACTIVE "Requested operation is not valid: network is not active"
 
-static bool is_mode(const struct network *n, const char *mode)
-{
-    return n->forward_mode && !strcmp(n->forward_mode, mode);
-}
-
 /* Modes that get a bridge of tvm's own. */
 static bool owns_bridge(const struct network *n)
 {
-    return !n->forward_mode || is_mode(n, "nat") || is_mode(n, "route") || is_mode(n, "open");
+    return network_forward_is(n, NULL) || network_forward_is(n, "nat") ||
+           network_forward_is(n, "route") || network_forward_is(n, "open");
 }
 
 static int run_dir(const char *name, char *buf, size_t len)
@@ -73,22 +69,15 @@ static int pick_bridge(struct store *st, struct network *n)
     return store_network_update(st, n);
 }
 
-/* The bridge with its MAC, STP and address, up. */
-static int bridge_up(const struct network *n)
+/* The new bridge's MAC, STP and address, and up. */
+static int bridge_configure(const struct network *n)
 {
-    if (netif_bridge_add(n->bridge) < 0)
-        return -1;
     const struct network_ip *ip = network_ipv4(n);
     if ((n->mac[0] && netif_set_mac(n->bridge, n->mac) < 0) ||
         netif_bridge_set_stp(n->bridge, n->stp, n->delay) < 0 ||
-        (ip && netif_set_ipv4(n->bridge, ip->address, (unsigned)network_ip_prefix(ip)) < 0) ||
-        netif_set_up(n->bridge, true) < 0) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "%s", err_msg());
-        netif_bridge_del(n->bridge);
-        return err_set("%s", msg);
-    }
-    return 0;
+        (ip && netif_set_ipv4(n->bridge, ip->address, (unsigned)network_ip_prefix(ip)) < 0))
+        return -1;
+    return netif_set_up(n->bridge, true);
 }
 
 /* Everything a started network has, in reverse order; errors are kept
@@ -98,7 +87,7 @@ static void take_down(const struct network *n, const char *dir)
     if (!owns_bridge(n))
         return;
     network_dnsmasq_stop(dir);
-    if (!is_mode(n, "open"))
+    if (!network_forward_is(n, "open"))
         network_nft_remove(n);
     if (netif_exists(n->bridge))
         netif_bridge_del(n->bridge);
@@ -111,9 +100,18 @@ static void take_down(const struct network *n, const char *dir)
     rmdir(dir);
 }
 
+/* take_down() after a failure, keeping the failure's message; returns -1. */
+static int undo(const struct network *n, const char *dir)
+{
+    char msg[ERR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", err_msg());
+    take_down(n, dir);
+    return err_set("%s", msg);
+}
+
 static int bring_up(const struct network *n, const char *dir)
 {
-    if (is_mode(n, "bridge")) {
+    if (network_forward_is(n, "bridge")) {
         if (!n->bridge || !netif_is_bridge(n->bridge))
             return err_set("network '%s': host bridge '%s' does not exist", n->name,
                            n->bridge ? n->bridge : "");
@@ -124,21 +122,20 @@ static int bring_up(const struct network *n, const char *dir)
                        n->forward_mode);
     if (netif_exists(n->bridge))
         return err_set("network '%s': bridge name '%s' is already in use", n->name, n->bridge);
-    if (paths_mkdir_p(dir, 0755) < 0 || bridge_up(n) < 0)
-        goto fail;
-    if (!is_mode(n, "open") && network_nft_apply(n) < 0)
-        goto fail;
-    if ((is_mode(n, "nat") || is_mode(n, "route")) &&
-        write_sysctl("/proc/sys/net/ipv4/ip_forward", "1\n") < 0)
-        goto fail;
-    if (network_ipv4(n) && network_dnsmasq_start(n, dir) < 0)
-        goto fail;
+    if (paths_mkdir_p(dir, 0755) < 0)
+        return -1;
+    /* From here on take_down() undoes it all; not before: a bridge that
+     * could not be made may be somebody else's of the same name. */
+    if (netif_bridge_add(n->bridge) < 0) {
+        rmdir(dir);
+        return -1;
+    }
+    bool forwards = network_forward_is(n, "nat") || network_forward_is(n, "route");
+    if (bridge_configure(n) < 0 || (!network_forward_is(n, "open") && network_nft_apply(n) < 0) ||
+        (forwards && write_sysctl("/proc/sys/net/ipv4/ip_forward", "1\n") < 0) ||
+        (network_ipv4(n) && network_dnsmasq_start(n, dir) < 0))
+        return undo(n, dir);
     return 0;
-fail:;
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", err_msg());
-    take_down(n, dir);
-    return err_set("%s", msg);
 }
 
 int network_reconcile(struct store *st, struct store_object_row *row)
@@ -161,29 +158,31 @@ int network_reconcile(struct store *st, struct store_object_row *row)
     return store_event_add(st, "network", row->name, "stopped", "its bridge is gone");
 }
 
+/* The network, reconciled with the host, and its run directory; an error
+ * unless it is active (WANT_ACTIVE) or inactive. *n is the caller's to free. */
+static int load_checked(struct store *st, const char *name_or_uuid, bool want_active,
+                        struct store_object_row *row, struct network **n, char *dir, size_t len)
+{
+    if (load(st, name_or_uuid, row, n) < 0 || network_reconcile(st, row) < 0)
+        return -1;
+    if (row->active != want_active)
+        return err_set(row->active ? NET_ERR_ACTIVE : NET_ERR_INACTIVE);
+    return run_dir((*n)->name, dir, len);
+}
+
 int network_start(struct store *st, const char *name_or_uuid)
 {
     struct store_object_row row;
     struct network *n = NULL;
     char dir[PATH_MAX];
-    if (load(st, name_or_uuid, &row, &n) < 0)
-        return -1;
-    int rc = network_reconcile(st, &row);
-    if (rc == 0 && row.active)
-        rc = err_set(NET_ERR_ACTIVE);
-    if (rc == 0)
-        rc = owns_bridge(n) ? pick_bridge(st, n) : 0;
-    if (rc == 0)
-        rc = run_dir(n->name, dir, sizeof dir);
+    int rc = load_checked(st, name_or_uuid, false, &row, &n, dir, sizeof dir);
+    if (rc == 0 && owns_bridge(n))
+        rc = pick_bridge(st, n);
     if (rc == 0)
         rc = bring_up(n, dir);
     if (rc == 0 && (store_network_set_active(st, row.uuid, true) < 0 ||
-                    store_event_add(st, "network", n->name, "started", n->bridge) < 0)) {
-        char msg[1024];
-        snprintf(msg, sizeof msg, "%s", err_msg());
-        take_down(n, dir);
-        rc = err_set("%s", msg);
-    }
+                    store_event_add(st, "network", n->name, "started", n->bridge) < 0))
+        rc = undo(n, dir);
     network_free(n);
     return rc;
 }
@@ -193,13 +192,7 @@ int network_destroy(struct store *st, const char *name_or_uuid)
     struct store_object_row row;
     struct network *n = NULL;
     char dir[PATH_MAX];
-    if (load(st, name_or_uuid, &row, &n) < 0)
-        return -1;
-    int rc = network_reconcile(st, &row);
-    if (rc == 0 && !row.active)
-        rc = err_set(NET_ERR_INACTIVE);
-    if (rc == 0)
-        rc = run_dir(n->name, dir, sizeof dir);
+    int rc = load_checked(st, name_or_uuid, true, &row, &n, dir, sizeof dir);
     if (rc == 0) {
         take_down(n, dir);
         if (store_network_set_active(st, row.uuid, false) < 0 ||

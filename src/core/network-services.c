@@ -20,19 +20,6 @@
 
 #define DNSMASQ_STOP_MS 3000
 
-const struct network_ip *network_ipv4(const struct network *n)
-{
-    for (size_t i = 0; i < n->nips; i++)
-        if (!n->ips[i].family || !strcmp(n->ips[i].family, "ipv4"))
-            return &n->ips[i];
-    return NULL;
-}
-
-static bool is_mode(const struct network *n, const char *mode)
-{
-    return n->forward_mode && !strcmp(n->forward_mode, mode);
-}
-
 /* ---- nftables ---- */
 
 /* "tvm_" and the bridge name, with what nft would not take as '_'. */
@@ -51,7 +38,7 @@ static int ipv4_subnet(const struct network_ip *ip, char *buf, size_t len)
     struct in_addr a;
     if (prefix < 0 || inet_pton(AF_INET, ip->address, &a) != 1)
         return err_set("network address %s: bad address or netmask", ip->address);
-    uint32_t mask = prefix ? ~0u << (32 - prefix) : 0;
+    uint32_t mask = network_prefix_mask(prefix);
     a.s_addr = htonl(ntohl(a.s_addr) & mask);
     char net[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &a, net, sizeof net);
@@ -86,13 +73,13 @@ static void forward_rules(const struct network *n, const char *table, const char
 {
     const char *br = n->bridge;
     buf[0] = 0;
-    if (is_mode(n, "nat"))
+    if (network_forward_is(n, "nat"))
         snprintf(buf, len,
                  "add rule ip %1$s forward ip daddr %2$s oifname \"%3$s\" ct state "
                  "established,related accept\n"
                  "add rule ip %1$s forward ip saddr %2$s iifname \"%3$s\" accept\n",
                  table, subnet, br);
-    else if (is_mode(n, "route"))
+    else if (network_forward_is(n, "route"))
         snprintf(buf, len,
                  "add rule ip %1$s forward ip daddr %2$s oifname \"%3$s\" accept\n"
                  "add rule ip %1$s forward ip saddr %2$s iifname \"%3$s\" accept\n",
@@ -106,7 +93,7 @@ int network_nft_apply(const struct network *n)
     nft_table(n, table, sizeof table);
     if (ip && ipv4_subnet(ip, subnet, sizeof subnet) < 0)
         return -1;
-    if (!ip && (is_mode(n, "nat") || is_mode(n, "route")))
+    if (!ip && (network_forward_is(n, "nat") || network_forward_is(n, "route")))
         return err_set("network '%s': %s forwarding needs an IPv4 address", n->name,
                        n->forward_mode);
     forward_rules(n, table, subnet, rules, sizeof rules);
@@ -121,7 +108,7 @@ int network_nft_apply(const struct network *n)
                        "add rule ip %1$s forward oifname \"%3$s\" reject\n"
                        "add rule ip %1$s forward iifname \"%3$s\" reject\n",
                        table, rules, n->bridge);
-    if (is_mode(n, "nat")) {
+    if (network_forward_is(n, "nat")) {
         char out[64] = "";
         if (n->forward_dev)
             snprintf(out, sizeof out, "oifname \"%s\" ", n->forward_dev);
@@ -176,7 +163,7 @@ static int write_conf(const struct network *n, const char *dir, char *path, size
     if (ip && ip->dhcp_start && ip->dhcp_end) {
         char mask[INET_ADDRSTRLEN] = "";
         int prefix = network_ip_prefix(ip);
-        struct in_addr m = {.s_addr = htonl(prefix > 0 ? ~0u << (32 - prefix) : 0)};
+        struct in_addr m = {.s_addr = htonl(network_prefix_mask(prefix))};
         inet_ntop(AF_INET, &m, mask, sizeof mask);
         fprintf(f, "dhcp-range=%s,%s,%s\ndhcp-no-override\ndhcp-authoritative\n", ip->dhcp_start,
                 ip->dhcp_end, mask);

@@ -232,7 +232,27 @@ int network_ip_prefix(const struct network_ip *ip)
     int bits = 0;
     while (bits < 32 && (m & (0x80000000u >> bits)))
         bits++;
-    return (uint32_t)(bits ? ~0u << (32 - bits) : 0) == m ? bits : -1;
+    return network_prefix_mask(bits) == m ? bits : -1;
+}
+
+uint32_t network_prefix_mask(int prefix)
+{
+    return prefix > 0 ? ~0u << (32 - prefix) : 0;
+}
+
+const struct network_ip *network_ipv4(const struct network *n)
+{
+    for (size_t i = 0; i < n->nips; i++)
+        if (!n->ips[i].family || !strcmp(n->ips[i].family, "ipv4"))
+            return &n->ips[i];
+    return NULL;
+}
+
+bool network_forward_is(const struct network *n, const char *mode)
+{
+    if (!mode)
+        return !n->forward_mode;
+    return n->forward_mode && !strcmp(n->forward_mode, mode);
 }
 
 char *network_format(const struct network *n)

@@ -43,6 +43,12 @@ char *network_format(const struct network *n);
 int network_set_bridge(struct network *n, const char *name);
 /* The prefix length of ip: prefix, or the bits of its netmask; -1 if neither. */
 int network_ip_prefix(const struct network_ip *ip);
+/* The netmask of a prefix length (0..32), in host byte order. */
+uint32_t network_prefix_mask(int prefix);
+/* The first IPv4 <ip>, or NULL. */
+const struct network_ip *network_ipv4(const struct network *n);
+/* <forward mode=MODE> (NULL matches no forward: isolated). */
+bool network_forward_is(const struct network *n, const char *mode);
 void network_free(struct network *n);
 
 #endif

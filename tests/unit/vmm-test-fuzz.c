@@ -508,11 +508,25 @@ static void test_console(void **state)
     fuzz_free(f);
 }
 
+/* A type-1 config cycle: ADDR to 0xCF8, then LEN bytes at 0xCFC + OFF. */
+static void cfg_cycle(struct fuzz *f, uint32_t addr, unsigned off, void *data, uint32_t len,
+                      bool write)
+{
+    io_dispatch_pio(f->vm, 0xCF8, (uint8_t *)&addr, 4, true);
+    io_dispatch_pio(f->vm, (uint16_t)(0xCFC + off), data, len, write);
+}
+
+static uint32_t cfg_read32(struct fuzz *f, uint8_t slot, uint8_t reg)
+{
+    uint32_t v = 0;
+    cfg_cycle(f, 0x80000000u | (uint32_t)slot << 11 | reg, 0, &v, 4, false);
+    return v;
+}
+
 /* An address a guest might touch: inside a BAR of a device, just past it,
  * in ECAM, or anywhere in the PCI window. */
-static uint64_t pci_addr(struct fuzz *f, struct pci_bus *bus, const uint8_t *slots)
+static uint64_t pci_addr(struct fuzz *f, const uint8_t *slots)
 {
-    (void)bus;
     uint8_t slot = slots[below(f, 2)];
     switch (below(f, 6)) {
     case 0:
@@ -521,23 +535,10 @@ static uint64_t pci_addr(struct fuzz *f, struct pci_bus *bus, const uint8_t *slo
         return PCI_ECAM_BASE + below(f, PCI_ECAM_SIZE + 0x1000);
     case 2:
         return PCI_MMIO_BASE + below(f, PCI_MMIO_SIZE);
-    default: {
-        /* a BAR as the guest last programmed it */
-        uint32_t a = 0x80000000u | (uint32_t)slot << 11 | (uint32_t)(PCI_BAR0 + 4 * below(f, 6));
-        uint32_t v = 0;
-        io_dispatch_pio(f->vm, 0xCF8, (uint8_t *)&a, 4, true);
-        io_dispatch_pio(f->vm, 0xCFC, (uint8_t *)&v, 4, false);
-        return (v & ~0xFu) + below(f, 0x4100);
+    default: /* a BAR as the guest last programmed it */
+        return (cfg_read32(f, slot, (uint8_t)(PCI_BAR0 + 4 * below(f, 6))) & ~0xFu) +
+               below(f, 0x4100);
     }
-    }
-}
-
-static uint32_t cfg_read32(struct fuzz *f, uint8_t slot, uint8_t reg)
-{
-    uint32_t a = 0x80000000u | (uint32_t)slot << 11 | reg, v = 0;
-    io_dispatch_pio(f->vm, 0xCF8, (uint8_t *)&a, 4, true);
-    io_dispatch_pio(f->vm, 0xCFC, (uint8_t *)&v, 4, false);
-    return v;
 }
 
 static void mmio_put(struct fuzz *f, uint64_t addr, uint64_t v, uint32_t len)
@@ -588,8 +589,7 @@ static void pci_driver_init(struct fuzz *f, uint8_t slot, unsigned d)
 }
 
 /* Returns how many kicks reached a device. */
-static unsigned pci_storm(struct fuzz *f, struct pci_bus *bus, struct virtio_dev **devs,
-                          const uint8_t *slots)
+static unsigned pci_storm(struct fuzz *f, struct virtio_dev **devs, const uint8_t *slots)
 {
     unsigned kicks = 0;
     static const uint32_t lens[] = {1, 2, 4, 8};
@@ -605,11 +605,9 @@ static unsigned pci_storm(struct fuzz *f, struct pci_bus *bus, struct virtio_dev
             uint8_t slot = below(f, 8) ? slots[below(f, 2)] : (uint8_t)below(f, 32);
             uint32_t a = (below(f, 10) ? 0x80000000u : (uint32_t)rnd(f)) | (uint32_t)slot << 11 |
                          (uint32_t)below(f, 256);
-            io_dispatch_pio(f->vm, 0xCF8, (uint8_t *)&a, 4, true);
-            uint32_t dlen = len > 4 ? 4 : len;
-            io_dispatch_pio(f->vm, (uint16_t)(0xCFC + below(f, 4)), (uint8_t *)&v, dlen, write);
+            cfg_cycle(f, a, (unsigned)below(f, 4), &v, len > 4 ? 4 : len, write);
         } else {
-            io_dispatch_mmio(f->vm, pci_addr(f, bus, slots), (uint8_t *)&v, len, write);
+            io_dispatch_mmio(f->vm, pci_addr(f, slots), (uint8_t *)&v, len, write);
         }
         /* what the worker would do for a kick */
         for (unsigned d = 0; d < 2; d++)
@@ -648,13 +646,11 @@ static void test_pci_transport(void **state)
     }
     /* memory decoding on, so that BAR accesses reach the devices */
     for (unsigned d = 0; d < 2; d++) {
-        uint32_t a = 0x80000000u | (uint32_t)slots[d] << 11 | PCI_COMMAND;
-        uint16_t cmd = 0x6;
-        io_dispatch_pio(f->vm, 0xCF8, (uint8_t *)&a, 4, true);
-        io_dispatch_pio(f->vm, 0xCFC, (uint8_t *)&cmd, 2, true);
+        uint16_t cmd = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+        cfg_cycle(f, 0x80000000u | (uint32_t)slots[d] << 11 | PCI_COMMAND, 0, &cmd, 2, true);
     }
     mute();
-    unsigned kicks = pci_storm(f, bus, devs, slots);
+    unsigned kicks = pci_storm(f, devs, slots);
     unmute();
     print_message("pci: 40000 accesses, %u kicks, device status %#x and %#x at the end\n", kicks,
                   devs[0]->status, devs[1]->status);
