@@ -232,14 +232,13 @@ int network_dnsmasq_start(const struct network *n, const char *dir)
         if (errno != EINTR)
             return err_errno("waiting for dnsmasq");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        /* dnsmasq starts its message with an empty line: take the first real one */
         char msg[512] = "";
         FILE *f = fopen(errlog, "re");
-        if (f) {
-            if (!fgets(msg, sizeof msg, f))
-                msg[0] = 0;
+        while (f && !msg[0] && fgets(msg, sizeof msg, f))
+            msg[strcspn(msg, "\n")] = 0;
+        if (f)
             fclose(f);
-        }
-        msg[strcspn(msg, "\n")] = 0;
         return err_set("network '%s': dnsmasq failed: %s", n->name,
                        msg[0] ? msg : "no reason given");
     }

@@ -122,6 +122,23 @@ err_has "bridge name 'taken' is already in use"
 ok tvm net-list --all
 out_has "clash    inactive"
 
+# dnsmasq failing after the bridge and rules are made (the DHCP port is
+# taken): its reason is shown and the start is taken back completely.
+command -v socat >/dev/null || fail "socat is missing"
+sed -e 's/natnet/dhcpfail/' -e 's/tvmbr0/tvmbr9/' -e '/<uuid>/d' "$tmp/nat.xml" >"$tmp/dhcpfail.xml"
+ok tvm net-define "$tmp/dhcpfail.xml"
+socat -u UDP4-RECV:67 /dev/null &
+holder=$!
+sleep 0.3
+run 1 tvm net-start dhcpfail
+kill "$holder"
+err_has "dnsmasq failed: dnsmasq: failed to bind DHCP server socket"
+! ip link show tvmbr9 >/dev/null 2>&1 || fail "bridge left by a failed start"
+! nft list table ip tvm_tvmbr9 >/dev/null 2>&1 || fail "rules left by a failed start"
+[ ! -e "$TVM_RUNDIR/network/dhcpfail" ] || fail "run directory left by a failed start"
+ok tvm net-list --all
+grep -qE "^ dhcpfail +inactive" "$tmp/out" || fail "dhcpfail not inactive: $(cat "$tmp/out")"
+
 # route and isolated: forwarding rules without masquerading; isolated lets
 # nothing through. A network without a bridge name gets virbrN, stored.
 cat >"$tmp/route.xml" <<'XML'
@@ -156,7 +173,7 @@ grep -q 'oifname "tvmiso0" reject' "$tmp/rules" || fail "isolated rules: $(cat "
 pid=$(cat "$TVM_RUNDIR/network/iso/dnsmasq.pid")
 ip link del tvmiso0
 ok tvm net-list --all
-out_has "iso      inactive"
+grep -qE "^ iso +inactive" "$tmp/out" || fail "iso not inactive: $(cat "$tmp/out")"
 sleep 0.5
 ! kill -0 "$pid" 2>/dev/null || fail "dnsmasq of a vanished network still runs"
 ok tvm net-destroy routed
