@@ -139,6 +139,12 @@ err_has "dnsmasq failed: dnsmasq: failed to bind DHCP server socket"
 ok tvm net-list --all
 grep -qE "^ dhcpfail +inactive" "$tmp/out" || fail "dhcpfail not inactive: $(cat "$tmp/out")"
 
+# A bad attribute is refused at define, naming it; nothing is stored.
+sed -e 's/natnet/baddelay/' -e "s/delay='0'/delay='soon'/" -e '/<uuid>/d' "$tmp/nat.xml" >"$tmp/baddelay.xml"
+run 1 tvm net-define "$tmp/baddelay.xml"
+err_has "bridge delay"
+run 1 tvm net-info baddelay
+
 # route and isolated: forwarding rules without masquerading; isolated lets
 # nothing through. A network without a bridge name gets virbrN, stored.
 cat >"$tmp/route.xml" <<'XML'
