@@ -7,7 +7,7 @@
  *   tvm-image-bench [-w] [-c COUNT] [-s SIZE] [-S STEP] [-o OFFSET] [-f FMT]
  *                   [--flush-interval N] FILE
  */
-#include "core/err.h"
+#include "core/base/err.h"
 #include "core/image/image.h"
 
 #include <getopt.h>

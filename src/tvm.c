@@ -2,8 +2,8 @@
  * command from the table. All three run commands through cmd_run_argv(),
  * so they accept the same verbs and report errors the same way.
  */
-#include "core/cmd.h"
-#include "core/err.h"
+#include "core/cmd/cmd.h"
+#include "core/base/err.h"
 #include "store/store.h"
 
 #if __has_include("tui/tui.h")

@@ -1,7 +1,7 @@
 /* Domains: the full XML plus the columns `list` and `dominfo` read. */
 #include "store/store-internal.h"
 
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

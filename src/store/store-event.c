@@ -1,7 +1,7 @@
 /* The event log: an append-only record of what happened to which object. */
 #include "store/store-internal.h"
 
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

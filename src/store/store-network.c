@@ -1,7 +1,7 @@
 /* Virtual networks: XML plus bridge, forward mode and the active/autostart flags. */
 #include "store/store-internal.h"
 
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <stdlib.h>
 

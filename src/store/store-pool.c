@@ -1,7 +1,7 @@
 /* Storage pools and the volumes that belong to them. */
 #include "store/store-internal.h"
 
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <stdlib.h>
 

@@ -8,7 +8,7 @@
  */
 #include "store/store-internal.h"
 
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <libxml/tree.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* Opening the inventory, schema migrations and transactions. */
 #include "store/store-internal.h"
 
-#include "core/err.h"
-#include "core/paths.h"
+#include "core/base/err.h"
+#include "core/base/paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

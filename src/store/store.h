@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/domain.h"
-#include "core/network.h"
-#include "core/pool.h"
-#include "core/snapshot.h"
+#include "core/model/domain.h"
+#include "core/model/network.h"
+#include "core/model/pool.h"
+#include "core/model/snapshot.h"
 
 struct store;
 

@@ -2,7 +2,7 @@
  * something runs a command from the shared table (cmd_run_argv) with its
  * output captured, so keys, the ':' prompt and `tvm VERB` behave alike. */
 #include "tui/app.h"
-#include "core/err.h"
+#include "core/base/err.h"
 #include "store/store.h"
 
 #include <curses.h>

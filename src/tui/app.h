@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "core/cmd.h"
+#include "core/cmd/cmd.h"
 #include "tui/console.h"
 #include "tui/domlist.h"
 #include "tui/host.h"

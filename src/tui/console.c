@@ -1,8 +1,8 @@
 /* Console pane: non-blocking socket and a line buffer with scrollback. */
 #include "tui/console.h"
-#include "core/err.h"
-#include "core/paths.h"
-#include "core/vmm-protocol.h"
+#include "core/base/err.h"
+#include "core/base/paths.h"
+#include "core/proto/vmm-protocol.h"
 
 #include <errno.h>
 #include <fcntl.h>

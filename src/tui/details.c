@@ -1,9 +1,9 @@
 /* The details pane: tabs over the selected domain's parsed definition. */
 #include "tui/app.h"
 #include "tui/format.h"
-#include "core/err.h"
-#include "core/paths.h"
-#include "core/vmm-protocol.h"
+#include "core/base/err.h"
+#include "core/base/paths.h"
+#include "core/proto/vmm-protocol.h"
 #include "store/store.h"
 
 #include <curses.h>

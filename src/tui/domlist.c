@@ -1,7 +1,7 @@
 /* Domain list model: reload from the store, live samples, filter and sort. */
 #include "tui/domlist.h"
 #include "tui/host.h"
-#include "core/err.h"
+#include "core/base/err.h"
 #include "store/store.h"
 
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/domain.h"
+#include "core/model/domain.h"
 
 struct store;
 

@@ -1,7 +1,7 @@
 /* Host facts for the title bar and per-guest CPU/memory from /proc. */
 #include "tui/host.h"
-#include "core/paths.h"
-#include "core/vmm-protocol.h"
+#include "core/base/paths.h"
+#include "core/proto/vmm-protocol.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* Theme files: parsing, the search path, and turning roles into curses pairs. */
 #include "tui/theme.h"
-#include "core/err.h"
-#include "core/paths.h"
+#include "core/base/err.h"
+#include "core/base/paths.h"
 
 #include <curses.h>
 #include <errno.h>

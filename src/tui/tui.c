@@ -2,11 +2,11 @@
  * and a refresh timer; one key handled per turn; redraw only on change. */
 #include "tui/tui.h"
 #include "tui/app.h"
-#include "core/err.h"
+#include "core/base/err.h"
 #include "store/store.h"
 
-#if __has_include("core/vm.h")
-#include "core/vm.h"
+#if __has_include("core/virt/vm.h")
+#include "core/virt/vm.h"
 #define TUI_HAVE_RECONCILE 1
 #endif
 

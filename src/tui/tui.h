@@ -8,7 +8,7 @@
 #ifndef TVM_TUI_TUI_H
 #define TVM_TUI_TUI_H
 
-#include "core/cmd.h"
+#include "core/cmd/cmd.h"
 
 /* Run the TUI until the user quits.
  *

@@ -22,8 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "core/err.h"
-#include "core/vmm-protocol.h"
+#include "core/base/err.h"
+#include "core/proto/vmm-protocol.h"
 
 #define CONSOLE_CHUNK (64 * 1024)
 

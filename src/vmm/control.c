@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 
 #define CONTROL_PACKAGE "tvm-vmm 0.1"
 #define CONTROL_MAX_EVENTS 4096 /* queued, not yet broadcast */

@@ -9,7 +9,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "vmm.h"
 
 #define LOOP_MAX_EVENTS 32

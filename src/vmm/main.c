@@ -24,10 +24,10 @@
 
 #include "console.h"
 #include "control.h"
-#include "core/domain.h"
-#include "core/err.h"
-#include "core/paths.h"
-#include "core/vmm-protocol.h"
+#include "core/model/domain.h"
+#include "core/base/err.h"
+#include "core/base/paths.h"
+#include "core/proto/vmm-protocol.h"
 #include "dev/acpi-pm.h"
 #include "dev/legacy.h"
 #include "pci.h"
@@ -175,30 +175,15 @@ static void config_from_domain(const struct domain *d, struct vm_config *c)
     c->poweroff_restarts = is(d->on_poweroff, "restart") || is(d->on_poweroff, "rename-restart");
 }
 
-/* ---- console: the console socket module if linked, else the log file directly ---- */
+/* ---- console ---- */
 
-#pragma weak console_init
-#pragma weak console_guest_output
-#pragma weak console_set_input_handler
-#pragma weak console_close
-#pragma weak control_start
-#pragma weak control_close
-#pragma weak acpi_pm_setup
-#pragma weak acpi_pm_opaque
-#pragma weak acpi_pm_io_ops
-#pragma weak acpi_pm_reset
-#pragma weak acpi_build_tables
 
-static int log_fd = -1;
 static bool echo_stdout;
 
 static void guest_output(void *opaque, const uint8_t *buf, size_t len)
 {
     (void)opaque;
-    if (console_guest_output)
-        console_guest_output(buf, len);
-    else if (log_fd >= 0 && write(log_fd, buf, len) < 0)
-        log_fd = -1; /* a full disk must not stop the guest */
+    console_guest_output(buf, len);
     if (echo_stdout && write(STDOUT_FILENO, buf, len) < 0)
         echo_stdout = false;
 }
@@ -224,16 +209,10 @@ static void stdin_ready(void *opaque, uint32_t events)
 static int setup_console(struct vmm *m)
 {
     echo_stdout = m->o.foreground;
-    if (console_init) {
-        if (console_init(m->loop, m->console_path, m->o.console_log) < 0)
-            return err_prefix("console: ");
-        m->console_up = true;
-        console_set_input_handler(guest_input, m);
-    } else if (m->o.console_log) {
-        log_fd = open(m->o.console_log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-        if (log_fd < 0)
-            return err_errno("console log %s", m->o.console_log);
-    }
+    if (console_init(m->loop, m->console_path, m->o.console_log) < 0)
+        return err_prefix("console: ");
+    m->console_up = true;
+    console_set_input_handler(guest_input, m);
     if (m->o.foreground && isatty(STDIN_FILENO) == 0 &&
         loop_add(m->loop, STDIN_FILENO, EPOLLIN, stdin_ready, m) < 0)
         err_clear(); /* stdin may be a file or /dev/null: not worth failing for */
@@ -286,11 +265,6 @@ static int setup_devices(struct vmm *m)
         return -1;
     if (!m->dom->acpi)
         return 0; /* libvirt: no <features><acpi/>, no ACPI */
-    if (!acpi_build_tables || !acpi_pm_setup) {
-        fprintf(stderr, "tvm-vmm: warning: built without ACPI support; the guest has no power "
-                        "button\n");
-        return 0;
-    }
     if (acpi_pm_init(vm) < 0 || vm_add_reset_hook(vm, reset_acpi_pm, NULL) < 0)
         return err_prefix("ACPI PM: ");
     for (unsigned i = 0; i < vm->nvcpus; i++)
@@ -406,16 +380,14 @@ static int setup(struct vmm *m)
         return -1;
     if (setup_console(m) < 0 || setup_devices(m) < 0)
         return -1;
-    if (control_start) {
-        struct control_config cc = {
-            .name = m->dom->name,
-            .cores_per_socket = m->dom->cpu_cores,
-            .threads_per_core = m->dom->cpu_threads,
-        };
-        if (control_init(m->loop, m->vm, &cc, m->control_path) < 0)
-            return err_prefix("control socket: ");
-        m->control_up = true;
-    }
+    struct control_config cc = {
+        .name = m->dom->name,
+        .cores_per_socket = m->dom->cpu_cores,
+        .threads_per_core = m->dom->cpu_threads,
+    };
+    if (control_init(m->loop, m->vm, &cc, m->control_path) < 0)
+        return err_prefix("control socket: ");
+    m->control_up = true;
     return vm_start(m->vm, m->o.paused);
 }
 
@@ -435,8 +407,6 @@ static void teardown(struct vmm *m)
     virtio_devices_exit(); /* workers stop, disks are flushed and closed */
     vm_free(m->vm);
     loop_free(m->loop);
-    if (log_fd >= 0)
-        close(log_fd);
     domain_free(m->dom);
 }
 

@@ -11,7 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "vm.h"
 
 #define MIN_RAM (16ULL << 20)

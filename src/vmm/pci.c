@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "pci.h"
 #include "vm.h"
 #include "x86/acpi.h"

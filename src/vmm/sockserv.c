@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 
 int sockserv_listen(const char *path, const char *what)
 {

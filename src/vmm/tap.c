@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/err.h"
-#include "core/netif.h"
+#include "core/base/err.h"
+#include "core/base/netif.h"
 #include "tap.h"
 
 #define TUN_PATH "/dev/net/tun"

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/cmd.h"
-#include "core/domain.h"
-#include "core/err.h"
+#include "core/cmd/cmd.h"
+#include "core/model/domain.h"
+#include "core/base/err.h"
 #include "store/store.h"
 
 struct fixture {

@@ -9,8 +9,8 @@
 
 #include <string.h>
 
-#include "core/cmd.h"
-#include "core/err.h"
+#include "core/cmd/cmd.h"
+#include "core/base/err.h"
 
 /* Splits `line` and checks it gives exactly the NULL-terminated `want`. */
 static void expect_words(const char *line, const char *const *want)

@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "core/domain.h"
-#include "core/err.h"
+#include "core/model/domain.h"
+#include "core/base/err.h"
 
 #define HEAD                                                                                       \
     "<domain type='kvm'>\n<name>a</name>\n<memory>131072</memory>\n<vcpu>1</vcpu>\n"               \

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "core/image/image.h"
 
 #define KiB 1024u

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "core/image/image.h"
 
 #define MiB (1024 * 1024)

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "core/image/image.h"
 
 #define ROUNDS 800

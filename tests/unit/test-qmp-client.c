@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/err.h"
-#include "core/vm.h"
+#include "core/base/err.h"
+#include "core/virt/vm.h"
 
 enum script {
     SCRIPT_NORMAL, /* greeting, negotiation, replies with events in between */

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/domain.h"
-#include "core/err.h"
+#include "core/model/domain.h"
+#include "core/base/err.h"
 #include "store/store.h"
 
 #define UUID_WEB "1111aaaa-2222-4333-8444-5555bbbbcccc"

@@ -9,10 +9,10 @@
 
 #include <cmocka.h>
 
-#include "core/err.h"
-#include "core/mac.h"
-#include "core/units.h"
-#include "core/uuid.h"
+#include "core/base/err.h"
+#include "core/base/mac.h"
+#include "core/xml/units.h"
+#include "core/base/uuid.h"
 
 /* libvirt's table (virScaleInteger): letters alone or with iB are powers of
  * 1024, with B powers of 1000, letter case-insensitive. */

@@ -5,10 +5,10 @@
 
 #include "test-xml-util.h"
 
-#include "core/err.h"
-#include "core/network.h"
-#include "core/pool.h"
-#include "core/snapshot.h"
+#include "core/base/err.h"
+#include "core/model/network.h"
+#include "core/model/pool.h"
+#include "core/model/snapshot.h"
 
 /* One kind of document, driven generically through the corpus. */
 struct kind {

@@ -7,8 +7,8 @@
 
 #include "test-xml-util.h"
 
-#include "core/domain.h"
-#include "core/err.h"
+#include "core/model/domain.h"
+#include "core/base/err.h"
 
 static struct domain *parse_file(const char *path)
 {

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "dev/acpi-pm.h"
 #include "x86/acpi.h"
 

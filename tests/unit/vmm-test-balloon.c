@@ -21,8 +21,8 @@
 #include <cmocka.h>
 
 #include "control.h"
-#include "core/domain.h"
-#include "core/err.h"
+#include "core/model/domain.h"
+#include "core/base/err.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 #include "vmm-guest.h"

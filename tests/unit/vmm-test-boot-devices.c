@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "dev/legacy.h"
 #include "vm.h"
 

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <elf.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "pci.h"
 #include "vm.h"
 #include "x86/boot.h"

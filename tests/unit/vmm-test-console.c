@@ -19,8 +19,8 @@
 #include <cmocka.h>
 
 #include "console.h"
-#include "core/err.h"
-#include "core/vmm-protocol.h"
+#include "core/base/err.h"
+#include "core/proto/vmm-protocol.h"
 
 static struct loop *loop;
 static char dir[64], sock[96], logp[96];

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "control.h"
-#include "core/err.h"
+#include "core/base/err.h"
 
 /* ---- the recorder VM ---- */
 

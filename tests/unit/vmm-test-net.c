@@ -30,7 +30,7 @@
 #include <cmocka.h>
 
 #include "control.h"
-#include "core/err.h"
+#include "core/base/err.h"
 #include "vmm.h"
 #include "virtio/virtio.h"
 #include "vm.h"

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "pci.h"
 #include "vm.h"
 #include "x86/acpi.h"

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "console.h"
-#include "core/err.h"
+#include "core/base/err.h"
 #include "virtio/vconsole.h"
 #include "vm.h"
 #include "vmm-guest.h"

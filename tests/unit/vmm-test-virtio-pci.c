@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "core/image/image.h"
 #include "pci.h"
 #include "virtio/virtio.h"

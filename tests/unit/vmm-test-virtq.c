@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 #include "vmm-guest.h"

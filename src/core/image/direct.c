@@ -7,7 +7,7 @@
  * one buffer per image is never shared between threads.
  */
 #include "core/image/image-priv.h"
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <errno.h>
 #include <linux/fs.h>

@@ -1,7 +1,7 @@
 /* Generic half of the image layer: opening a chain, range checks, locking,
  * and dispatch to the format's ops table. */
 #include "core/image/image-priv.h"
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
  * copy-on-write filled part of a new cluster, after a barrier for that data.
  */
 #include "core/image/qcow2.h"
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <errno.h>
 #include <stdlib.h>

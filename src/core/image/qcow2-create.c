@@ -4,7 +4,7 @@
  * table, the refcount blocks covering the metadata, and the L1 table. All of
  * these have refcount 1; the disk itself starts unallocated. */
 #include "core/image/qcow2.h"
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

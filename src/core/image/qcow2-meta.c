@@ -2,7 +2,7 @@
  * the image is corrupt: reading would leak metadata to the guest and writing
  * would destroy it, so the I/O paths refuse such pointers. */
 #include "core/image/qcow2.h"
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -31,7 +31,7 @@
  * cleanly closed image has none.
  */
 #include "core/image/qcow2.h"
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

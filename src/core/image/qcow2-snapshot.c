@@ -2,7 +2,7 @@
  * Creating/applying snapshots is left to qemu-img for now; writes to an
  * image with snapshots copy shared clusters (see qcow2.c) so they stay intact. */
 #include "core/image/qcow2.h"
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* qcow2 driver: header validation at open, and the read/write paths.
  * Allocation and its crash-safe ordering live in qcow2-refcount.c. */
 #include "core/image/qcow2.h"
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <errno.h>
 #include <stdarg.h>

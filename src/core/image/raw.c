@@ -1,6 +1,6 @@
 /* Raw images: the file is the disk. Holes read as zeros; discard punches them. */
 #include "core/image/image-priv.h"
-#include "core/err.h"
+#include "core/base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "dev/legacy.h"
 #include "vm.h"
 

@@ -43,9 +43,9 @@
 #include <libxml/tree.h>
 
 #include "control.h"
-#include "core/domain.h"
-#include "core/err.h"
-#include "core/xml-util.h"
+#include "core/model/domain.h"
+#include "core/base/err.h"
+#include "core/xml/xml-util.h"
 #include "virtio/virtio.h"
 
 /* feature bits (5.5.3) */

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "console.h"
-#include "core/err.h"
+#include "core/base/err.h"
 #include "virtio/vconsole.h"
 
 #define RXQ 0

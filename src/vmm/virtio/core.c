@@ -11,7 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "virtio/virtio.h"
 
 #define RING_FEATURES                                                                              \

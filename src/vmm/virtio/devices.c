@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/domain.h"
-#include "core/err.h"
+#include "core/model/domain.h"
+#include "core/base/err.h"
 #include "pci.h"
 #include "virtio/vconsole.h"
 #include "virtio/virtio.h"

@@ -38,7 +38,7 @@
 #include <linux/if_tun.h>
 
 #include "control.h"
-#include "core/err.h"
+#include "core/base/err.h"
 #include "tap.h"
 #include "virtio/virtio.h"
 

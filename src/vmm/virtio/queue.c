@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "virtio/queue.h"
 #include "vmm.h"
 

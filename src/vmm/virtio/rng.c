@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <sys/random.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "virtio/virtio.h"
 
 struct rng {

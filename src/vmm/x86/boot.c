@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "pci.h"
 #include "x86/boot.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "vm.h"
 
 #define CPUID_MAX_ENTRIES 256

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
-#include "core/err.h"
+#include "core/base/err.h"
 #include "vm.h"
 
 #define MSR_IA32_MISC_ENABLE 0x000001a0

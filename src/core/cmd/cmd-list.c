@@ -1,0 +1,138 @@
+/* list: the domain table, or plain names/uuids, like virsh list. */
+#include "core/cmd/cmd-util.h"
+#include "core/base/err.h"
+#include "store/store.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool list_has_state_filter(const struct cmd_args *args)
+{
+    return cmd_has(args, "state-running") || cmd_has(args, "state-paused") ||
+           cmd_has(args, "state-shutoff") || cmd_has(args, "state-other");
+}
+
+static unsigned list_flags(const struct cmd_args *args)
+{
+    if (cmd_has(args, "all") || list_has_state_filter(args))
+        return STORE_LIST_ALL;
+    if (cmd_has(args, "inactive"))
+        return STORE_LIST_INACTIVE;
+    return STORE_LIST_ACTIVE;
+}
+
+/* virsh's filters: the --state-* ones are or'ed, the others and'ed. */
+static bool list_wanted(const struct cmd_args *args, const struct store_domain_row *r)
+{
+    if (list_has_state_filter(args)) {
+        bool running = r->state == DOMAIN_RUNNING, paused = r->state == DOMAIN_PAUSED;
+        bool shutoff = r->state == DOMAIN_SHUTOFF;
+        bool other = !running && !paused && !shutoff;
+        if (!((cmd_has(args, "state-running") && running) ||
+              (cmd_has(args, "state-paused") && paused) ||
+              (cmd_has(args, "state-shutoff") && shutoff) ||
+              (cmd_has(args, "state-other") && other)))
+            return false;
+    }
+    if (cmd_has(args, "autostart") && !r->autostart)
+        return false;
+    if (cmd_has(args, "no-autostart") && r->autostart)
+        return false;
+    if (cmd_has(args, "persistent") && !r->persistent)
+        return false;
+    if (cmd_has(args, "transient") && r->persistent)
+        return false;
+    return true;
+}
+
+static bool list_row_active(const struct store_domain_row *r)
+{
+    return r->state != DOMAIN_SHUTOFF && r->state != DOMAIN_CRASHED &&
+           r->state != DOMAIN_NOSTATE;
+}
+
+/* virsh's order: active domains first by Id, then the others by name. */
+static int list_order(const void *pa, const void *pb)
+{
+    const struct store_domain_row *a = pa, *b = pb;
+    bool aa = list_row_active(a), ba = list_row_active(b);
+    if (aa != ba)
+        return aa ? -1 : 1;
+    if (aa && a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+/* Keeps the rows that pass the filters, in order; returns how many. */
+static size_t list_filter(const struct cmd_args *args, struct store_domain_row *rows, size_t n)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (list_wanted(args, &rows[i])) {
+            if (kept != i)
+                rows[kept] = rows[i];
+            kept++;
+        }
+    return kept;
+}
+
+/* --name, --uuid or both ("UUID NAME"): one domain per line. */
+static void list_plain(FILE *out, const struct store_domain_row *rows, size_t n, bool name,
+                       bool uuid)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (uuid && name)
+            fprintf(out, "%s %s\n", rows[i].uuid, rows[i].name);
+        else
+            fprintf(out, "%s\n", uuid ? rows[i].uuid : rows[i].name);
+    }
+    fputc('\n', out);
+}
+
+static void list_table(FILE *out, const struct store_domain_row *rows, size_t n, bool title)
+{
+    struct cmd_tbl *t = title ? cmd_tbl_new(4, "Id", "Name", "State", "Title")
+                              : cmd_tbl_new(3, "Id", "Name", "State");
+    for (size_t i = 0; i < n; i++) {
+        char id[24] = "-";
+        if (rows[i].id >= 0)
+            snprintf(id, sizeof(id), "%" PRId64, rows[i].id);
+        cmd_tbl_add(t, id, rows[i].name, domain_state_name(rows[i].state), rows[i].title);
+    }
+    cmd_tbl_print(t, out);
+    cmd_tbl_free(t);
+}
+
+static enum cmd_result list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
+{
+    struct store *st = cmd_store(ctx);
+    struct store_domain_row *rows;
+    size_t n;
+    cmd_reconcile(ctx);
+    if (!st || store_domain_list(st, list_flags(args), &rows, &n) < 0)
+        return CMD_ERROR;
+    n = list_filter(args, rows, n);
+    if (n > 1)
+        qsort(rows, n, sizeof(*rows), list_order);
+    bool name = cmd_has(args, "name"), uuid = cmd_has(args, "uuid");
+    if (name || uuid)
+        list_plain(ctx->out, rows, n, name, uuid);
+    else
+        list_table(ctx->out, rows, n, cmd_has(args, "title"));
+    free(rows);
+    return CMD_OK;
+}
+
+const struct cmd_entry cmd_list_entry = {
+    .name = "list",
+    .usage = "list [--all] [--inactive] [--name] [--uuid] [--title] [--state-running] "
+             "[--state-paused] [--state-shutoff] [--state-other] [--autostart] [--no-autostart] "
+             "[--persistent] [--transient]",
+    .summary = "list domains (running ones unless --all or --inactive)",
+    .opts = "all,inactive,name,uuid,title,table,state-running,state-paused,state-shutoff,"
+            "state-other,autostart,no-autostart,persistent,transient",
+    .min_args = 0,
+    .max_args = 0,
+    .exec = list_exec,
+};

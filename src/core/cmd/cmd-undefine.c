@@ -1,0 +1,53 @@
+/* undefine NAME: remove an inactive domain and its snapshot metadata. */
+#include "core/cmd/cmd-util.h"
+#include "core/base/err.h"
+#include "store/store.h"
+
+#include <stdlib.h>
+
+static enum cmd_result undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)
+{
+    struct store *st = cmd_store(ctx);
+    struct store_domain_row row;
+    if (!st || cmd_domain_load(ctx, args->argv[0], &row, NULL) < 0)
+        return CMD_ERROR;
+    if (cmd_domain_is_active(&row)) {
+        err_set("Requested operation is not valid: domain '%s' is %s; shut it down first", row.name,
+                domain_state_name(row.state));
+        return CMD_ERROR;
+    }
+    if (cmd_has(args, "remove-all-storage") || cmd_has(args, "storage")) {
+        err_set("--remove-all-storage needs the image layer (not yet available); "
+                "nothing was removed");
+        return CMD_ERROR;
+    }
+
+    struct store_snapshot_row *snaps = NULL;
+    size_t nsnaps = 0;
+    if (store_snapshot_list(st, row.uuid, &snaps, &nsnaps) < 0)
+        return CMD_ERROR;
+    free(snaps);
+    if (nsnaps > 0 && !cmd_has(args, "snapshots-metadata")) {
+        err_set("Requested operation is not valid: cannot delete inactive domain with %zu "
+                "snapshots (use --snapshots-metadata)",
+                nsnaps);
+        return CMD_ERROR;
+    }
+    /* The store drops the snapshot rows with the domain (ON DELETE CASCADE). */
+    if (store_domain_delete(st, row.uuid) < 0 ||
+        store_event_add(st, "domain", row.name, "undefined", "removed") < 0)
+        return CMD_ERROR;
+    fprintf(ctx->out, "Domain '%s' has been undefined\n\n", row.name);
+    return CMD_OK;
+}
+
+const struct cmd_entry cmd_undefine_entry = {
+    .name = "undefine",
+    .usage = "undefine DOMAIN [--snapshots-metadata] [--remove-all-storage]",
+    .summary = "undefine an inactive domain",
+    .opts = "snapshots-metadata,remove-all-storage,storage=,nvram,keep-nvram,managed-save",
+    .min_args = 1,
+    .max_args = 1,
+    .exec = undefine_exec,
+    .flags = CMD_F_WRITES,
+};

@@ -1,0 +1,72 @@
+/* Helpers shared by the inventory verbs (cmd-*.c): reading XML input,
+ * virsh-style tables and sizes, and looking objects up. Not a public API. */
+#ifndef TVM_CORE_CMD_UTIL_H
+#define TVM_CORE_CMD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/cmd/cmd.h"
+
+struct domain;
+struct store_domain_row;
+
+/* Whole file (or stdin for "-") into a NUL-terminated buffer. */
+int cmd_read_input(struct cmd_ctx *ctx, const char *path, char **buf, size_t *len);
+/* The name parsers put in error messages: the path, or "<stdin>". */
+const char *cmd_input_origin(const char *path);
+
+/* A virsh table: header row, a dashed rule, rows, one blank line after.
+ * Cells are copied; columns are as wide as their widest cell. */
+struct cmd_tbl;
+struct cmd_tbl *cmd_tbl_new(int ncols, ...);
+void cmd_tbl_add(struct cmd_tbl *t, ...); /* ncols strings */
+void cmd_tbl_print(struct cmd_tbl *t, FILE *out);
+void cmd_tbl_free(struct cmd_tbl *t);
+
+/* An XML document followed by one blank line, as virsh's *dumpxml print it. */
+void cmd_print_xml(FILE *out, const char *xml);
+
+/* "100.00 GiB", "0.00 B": virsh's vshPrettyCapacity. buf >= 32 bytes. */
+const char *cmd_format_size(uint64_t bytes, char *buf, size_t len);
+
+/* Loads the domain (name or uuid) as a row and, if d is not NULL, parsed. */
+int cmd_domain_load(struct cmd_ctx *ctx, const char *name, struct store_domain_row *row,
+                    struct domain **d);
+/* Brings the store's states in line with the running VMMs (vm_reconcile)
+ * before they are shown; a failure is a warning on stderr, not an error,
+ * so one broken run directory does not hide the inventory. */
+void cmd_reconcile(struct cmd_ctx *ctx);
+/* True while the domain is running, paused or otherwise active. */
+bool cmd_domain_is_active(const struct store_domain_row *row);
+/* virsh's --live/--config/--current: neither flag affects the running
+ * guest if there is one, else the stored definition; --live on a domain
+ * that is not running is an error. */
+int cmd_affect_resolve(const struct store_domain_row *row, bool *live, bool *config);
+
+/* The $EDITOR loop behind edit, net-edit, ... (src/core/edit.c).
+ * Writes `xml` to a temporary file, runs $VISUAL or $EDITOR (default vi)
+ * on it and hands the result to apply(). Unchanged text: prints
+ * "WHAT XML configuration not changed." and sets *changed = false. apply()
+ * failing: prints the error and, when ctx->interactive, asks
+ * "Failed. Try again? [y,n,i,f,?]:" as virsh does; otherwise returns -1
+ * with the error. Refuses inside the TUI (the terminal is curses'): a TUI
+ * that gives the terminal back (endwin) may clear ctx->in_tui around it. */
+typedef int (*cmd_edit_apply_fn)(struct cmd_ctx *ctx, const char *xml, size_t len,
+                                 const char *origin, void *opaque);
+int cmd_edit_xml(struct cmd_ctx *ctx, const char *xml, const char *what, cmd_edit_apply_fn apply,
+                 void *opaque, bool *changed);
+
+/* The body of the one-argument lifecycle verbs (shutdown, destroy ...): look
+ * the domain up, run fn, print done_fmt with the domain's name, or fail
+ * with "Failed to <verb> domain 'NAME': why". */
+int vm_cmd_run(struct cmd_ctx *ctx, struct cmd_args *args,
+               int (*fn)(struct store *st, const char *dom), const char *verb,
+               const char *done_fmt);
+/* The body of net-start and net-destroy: look the network up, run fn,
+ * print done_fmt with its name, or fail with "failed to VERB network 'NAME': why". */
+int network_cmd_run(struct cmd_ctx *ctx, struct cmd_args *args,
+                    int (*fn)(struct store *st, const char *name_or_uuid), const char *verb,
+                    const char *done_fmt);
+
+#endif

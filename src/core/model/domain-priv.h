@@ -1,0 +1,27 @@
+/* Internal to domain*.c: the pieces of domain_parse() split by topic. */
+#ifndef TVM_CORE_DOMAIN_PRIV_H
+#define TVM_CORE_DOMAIN_PRIV_H
+
+#include <libxml/tree.h>
+
+#include "core/model/domain.h"
+
+/* <devices>: disks, interfaces (MACs generated), graphics, chardevs, the rest. */
+int domain_parse_devices(struct domain *d, xmlNodePtr devices, const char *origin);
+void domain_free_devices(struct domain *d);
+
+/* Write "N" as text of `node` with unit='KiB' (the form virsh prints). */
+int domain_write_kib(xmlNodePtr node, uint64_t kib);
+
+/* domain-defaults.c: libvirt's device defaults, written into the document. */
+int domain_disk_defaults(struct domain_disk *disk, xmlNodePtr n, xmlNodePtr target);
+int domain_graphics_defaults(const struct domain_graphics *g, xmlNodePtr n);
+int domain_serial_port(struct domain *d, xmlNodePtr n);
+int domain_controller_index(struct domain_device *dev, xmlNodePtr n);
+int domain_console_compat(struct domain *d, xmlNodePtr devices);
+
+/* domain-address.c: the <address type='pci'> child of DEV into *A (a->set
+ * false without one), range-checked and rewritten in libvirt's form. */
+int domain_parse_pci_addr(xmlNodePtr dev, const char *origin, struct domain_pci_addr *a);
+
+#endif

@@ -1,0 +1,156 @@
+/* Edits to a parsed domain: document and typed view change together. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+
+#include "core/model/domain-priv.h"
+#include "core/base/err.h"
+#include "core/base/mac.h"
+#include "core/base/uuid.h"
+#include "core/xml/xml-util.h"
+
+static xmlNodePtr root_of(struct domain *d)
+{
+    return xmlDocGetRootElement(d->doc);
+}
+
+/* Replace *field with a copy of value; -1 on allocation failure. */
+static int replace(char **field, const char *value)
+{
+    char *copy = xml_strdup(value);
+    if (value && !copy)
+        return err_set("out of memory");
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+int domain_set_name(struct domain *d, const char *name)
+{
+    if (name_check(name) < 0)
+        return -1;
+    if (!xml_set_child_text(root_of(d), "name", name, NULL))
+        return err_set("out of memory");
+    return replace(&d->name, name);
+}
+
+/* <title>/<description> live after <uuid> (libvirt's order); NULL or "" removes. */
+static int set_optional_text(struct domain *d, const char *elem, const char *text, char **field)
+{
+    xmlNodePtr root = root_of(d);
+    if (!text || !*text) {
+        xml_remove_children(root, elem);
+        return replace(field, NULL);
+    }
+    xmlNodePtr after = xml_child(root, "title");
+    if (!after || !strcmp(elem, "title"))
+        after = xml_child(root, "uuid");
+    if (!xml_set_child_text(root, elem, text, after))
+        return err_set("out of memory");
+    return replace(field, text);
+}
+
+int domain_set_title(struct domain *d, const char *title)
+{
+    if (title && strchr(title, '\n'))
+        return err_set("title must not contain newlines");
+    return set_optional_text(d, "title", title, &d->title);
+}
+
+int domain_set_description(struct domain *d, const char *desc)
+{
+    return set_optional_text(d, "description", desc, &d->description);
+}
+
+int domain_set_uuid(struct domain *d, const char *uuid)
+{
+    char canon[UUID_STR_LEN];
+    if (uuid_parse(uuid, canon) < 0)
+        return -1;
+    xmlNodePtr root = root_of(d);
+    if (!xml_set_child_text(root, "uuid", canon, xml_child(root, "name")))
+        return err_set("out of memory");
+    memcpy(d->uuid, canon, sizeof(canon));
+    return 0;
+}
+
+int domain_set_vcpus_current(struct domain *d, unsigned n)
+{
+    if (n < 1 || n > d->vcpus)
+        return err_set("vcpu count must be between 1 and %u, not %u", d->vcpus, n);
+    xmlNodePtr vcpu = xml_child(root_of(d), "vcpu");
+    if (!vcpu)
+        return err_set("domain has no <vcpu>");
+    if (n == d->vcpus) {
+        xmlUnsetProp(vcpu, BAD_CAST "current");
+    } else {
+        char buf[16];
+        snprintf(buf, sizeof(buf), "%u", n);
+        if (xml_set_prop(vcpu, "current", buf) < 0)
+            return -1;
+    }
+    d->vcpus_current = n;
+    return 0;
+}
+
+int domain_set_current_memory(struct domain *d, uint64_t kib)
+{
+    if (kib < 1 || kib > d->memory_kib)
+        return err_set("current memory must be between 1 and %" PRIu64 " KiB, not %" PRIu64,
+                       d->memory_kib, kib);
+    xmlNodePtr root = root_of(d);
+    xmlNodePtr cur = xml_child(root, "currentMemory");
+    if (!cur)
+        cur = xml_insert_after(root, xml_child(root, "memory"),
+                               xmlNewDocNode(d->doc, NULL, BAD_CAST "currentMemory", NULL));
+    if (!cur || domain_write_kib(cur, kib) < 0)
+        return err_set("out of memory");
+    d->current_memory_kib = kib;
+    return 0;
+}
+
+/* The index-th <interface> under <devices>, in document order. */
+static xmlNodePtr nic_node(struct domain *d, size_t index)
+{
+    xmlNodePtr n = xml_child(xml_child(root_of(d), "devices"), "interface");
+    for (size_t i = 0; n && i < index; i++)
+        n = xml_next(n, "interface");
+    return n;
+}
+
+int domain_set_nic_network_bridge(struct domain *d, size_t index, const char *bridge)
+{
+    if (index >= d->nnics)
+        return err_set("no interface #%zu (domain has %zu)", index, d->nnics);
+    xmlNodePtr n = nic_node(d, index);
+    xmlNodePtr src = n ? xml_child(n, "source") : NULL;
+    if (!src)
+        return err_set("interface #%zu has no <source>", index);
+    if (xml_set_prop_after(src, "bridge", bridge, "network") < 0)
+        return -1;
+    return replace(&d->nics[index].source_bridge, bridge);
+}
+
+int domain_set_nic_mac(struct domain *d, size_t index, const char *mac)
+{
+    if (index >= d->nnics)
+        return err_set("no interface #%zu (domain has %zu)", index, d->nnics);
+    char canon[MAC_STR_LEN];
+    if (mac_parse(mac, canon) < 0)
+        return -1;
+    if (mac_is_multicast(canon))
+        return err_set("MAC address '%s' is a multicast address", mac);
+    xmlNodePtr n = nic_node(d, index);
+    if (!n)
+        return err_set("interface #%zu not found in the document", index);
+    xmlNodePtr m = xml_child(n, "mac");
+    if (!m)
+        m = xml_insert_after(n, NULL, xmlNewDocNode(d->doc, NULL, BAD_CAST "mac", NULL));
+    if (!m || xml_set_prop(m, "address", canon) < 0)
+        return -1;
+    memcpy(d->nics[index].mac, canon, sizeof(canon));
+    return 0;
+}

@@ -1,0 +1,193 @@
+/* The domain model: a typed view of one libvirt domain XML document.
+ *
+ * The XML document is the source of truth. domain_parse() validates it,
+ * normalises what virsh normalises (memory in KiB, a generated uuid and MAC
+ * addresses, currentMemory defaulting to memory) and fills this struct for
+ * the code that needs typed values (store columns, the VMM's launch, the
+ * TUI). Everything tvm does not understand stays in the document and is
+ * written back unchanged by domain_format(). Changes (rename, description,
+ * vcpus ...) go through the domain_set_*() calls, which edit the document
+ * and the struct together so the two never disagree.
+ */
+#ifndef TVM_CORE_DOMAIN_H
+#define TVM_CORE_DOMAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/base/mac.h"
+#include "core/base/name.h"
+#include "core/base/uuid.h"
+
+/* virDomainState numbering, so values match virsh and libvirt clients. */
+enum domain_state {
+    DOMAIN_NOSTATE = 0,
+    DOMAIN_RUNNING = 1,
+    DOMAIN_BLOCKED = 2,
+    DOMAIN_PAUSED = 3,
+    DOMAIN_SHUTDOWN = 4, /* being shut down */
+    DOMAIN_SHUTOFF = 5,
+    DOMAIN_CRASHED = 6,
+    DOMAIN_PMSUSPENDED = 7,
+};
+/* "running", "shut off", ... as virsh prints them. */
+const char *domain_state_name(enum domain_state s);
+
+/* A device's <address type='pci' domain= bus= slot= function=/>, as
+ * libvirt writes it. set is false when the device has none (or an address
+ * of another type). domain-address.c parses and assigns them. */
+struct domain_pci_addr {
+    bool set;
+    unsigned domain, bus, slot, function;
+    bool multifunction;
+};
+
+struct domain_disk {
+    char *type;        /* file | block | volume | network */
+    char *device;      /* disk | cdrom | floppy | lun */
+    char *driver_name; /* qemu */
+    char *driver_type; /* raw | qcow2 ... */
+    char *cache;       /* none | writeback | writethrough | directsync | unsafe */
+    char *discard;     /* unmap | ignore */
+    char *source;      /* file path or block device (type file/block) */
+    char *source_pool; /* type volume */
+    char *source_volume;
+    char *target_dev; /* vda, sda, hdc ... */
+    char *target_bus; /* virtio | sata | scsi | ide | usb */
+    bool readonly;
+    bool shareable;
+    unsigned boot_order; /* 0: none */
+    char *serial;
+    struct domain_pci_addr pci;
+};
+
+struct domain_nic {
+    char *type; /* network | bridge | ethernet | user | direct */
+    char mac[MAC_STR_LEN];
+    char *source; /* network name, bridge name or direct dev */
+    /* type 'network', running: the network's bridge (<source bridge=...>,
+     * as libvirt writes it into the live XML); NULL otherwise */
+    char *source_bridge;
+    char *model; /* virtio | e1000 ... */
+    char *target_dev;
+    char *link_state; /* up | down | NULL */
+    unsigned boot_order;
+    struct domain_pci_addr pci;
+};
+
+struct domain_graphics {
+    char *type; /* vnc | spice */
+    int port;   /* -1 with autoport */
+    bool autoport;
+    char *listen;
+    char *passwd;
+};
+
+/* serial, console and channel share libvirt's character device shape. */
+struct domain_chardev {
+    char *element;     /* serial | console | channel */
+    char *type;        /* pty | file | unix | null ... */
+    char *source_path; /* file/unix */
+    char *target_type; /* isa-serial, serial, virtio, virtio (channel) ... */
+    int target_port;
+    char *target_name; /* channels: org.qemu.guest_agent.0 ... */
+};
+
+struct domain_device {
+    char *element; /* input | video | memballoon | rng | controller | watchdog ... */
+    char *type;    /* input type, controller type, video model type ... */
+    char *model;   /* memballoon/rng/controller model */
+    char *bus;     /* input bus */
+    char *backend; /* rng backend (/dev/urandom) */
+    int index;     /* controller index, -1 if none */
+    struct domain_pci_addr pci;
+};
+
+struct domain {
+    char *name;
+    char uuid[UUID_STR_LEN];
+    char *title;
+    char *description;
+    char *type; /* kvm */
+
+    uint64_t memory_kib;         /* <memory>: maximum at boot */
+    uint64_t current_memory_kib; /* <currentMemory> */
+    uint64_t max_memory_kib;     /* <maxMemory>, 0 if absent */
+    unsigned max_memory_slots;
+
+    unsigned vcpus;         /* <vcpu> */
+    unsigned vcpus_current; /* <vcpu current=...>, = vcpus if absent */
+    char *vcpu_placement;
+
+    char *cpu_mode; /* host-passthrough | host-model | custom | maximum */
+    char *cpu_model;
+    unsigned cpu_sockets, cpu_dies, cpu_cores, cpu_threads; /* 0 if no <topology> */
+
+    char *os_type; /* hvm */
+    char *os_arch;
+    char *os_machine;
+    char *os_kernel;
+    char *os_initrd;
+    char *os_cmdline;
+    char *os_loader;
+    char *os_boot[4]; /* <boot dev=...> in order */
+    unsigned os_nboot;
+
+    bool acpi;
+    bool apic;
+    char *clock_offset;
+
+    char *on_poweroff; /* destroy | restart | preserve | rename-restart */
+    char *on_reboot;
+    char *on_crash;
+
+    struct domain_disk *disks;
+    size_t ndisks;
+    struct domain_nic *nics;
+    size_t nnics;
+    struct domain_graphics *graphics;
+    size_t ngraphics;
+    struct domain_chardev *chardevs;
+    size_t nchardevs;
+    struct domain_device *devices; /* input, video, memballoon, rng, controller ... */
+    size_t ndevices;
+
+    void *doc; /* xmlDocPtr: the document itself, owned */
+};
+
+/* Parse domain XML. `origin` names the source in errors ("web.xml", "<stdin>").
+ * Errors carry the line and the element: "web.xml:12: <memory>: unknown unit 'XB'". */
+int domain_parse(const char *xml, size_t len, const char *origin, struct domain **out);
+/* The document as text, formatted as virsh dumpxml does. Caller frees. */
+char *domain_format(const struct domain *d);
+/* The same without secrets (graphics passwd), as virsh dumpxml prints it
+ * unless --security-info is given. Caller frees. */
+char *domain_format_public(const struct domain *d);
+void domain_free(struct domain *d);
+
+/* Edits that keep document and struct in step. Each validates its input. */
+int domain_set_name(struct domain *d, const char *name);
+int domain_set_title(struct domain *d, const char *title);
+int domain_set_description(struct domain *d, const char *desc);
+int domain_set_uuid(struct domain *d, const char *uuid);
+int domain_set_vcpus_current(struct domain *d, unsigned n);
+int domain_set_current_memory(struct domain *d, uint64_t kib);
+int domain_set_nic_mac(struct domain *d, size_t index, const char *mac);
+/* <source bridge=BRIDGE> of the index-th NIC, of type 'network': the live
+ * XML tvm hands to tvm-vmm says which bridge the network runs on. */
+int domain_set_nic_network_bridge(struct domain *d, size_t index, const char *bridge);
+
+/* domain-address.c: PCI slots. tvm-vmm has one PCI bus (0) whose slot 0 is
+ * the host bridge; the devices it puts there are the ones the predicates
+ * below accept. domain_assign_pci() checks the addresses those devices
+ * have (bus 0, function 0, slot 1-31, no slot used twice by any device)
+ * and gives each one without an address the lowest free slot in document
+ * order, writing <address> into the document as libvirt does. Returns how
+ * many it assigned, or -1 with a message naming the device. */
+bool domain_disk_on_pci(const struct domain_disk *disk);
+bool domain_nic_on_pci(const struct domain_nic *nic);
+bool domain_device_on_pci(const struct domain_device *dev);
+int domain_assign_pci(struct domain *d);
+
+#endif

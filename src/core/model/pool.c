@@ -1,0 +1,116 @@
+/* libvirt storage pool XML: parse, normalise (uuid, sizes in bytes), format. */
+#include "core/model/pool.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+
+#include "core/base/err.h"
+#include "core/xml/xml-util.h"
+
+static int parse_sizes(struct pool *p, xmlNodePtr root, const char *origin)
+{
+    struct {
+        const char *elem;
+        uint64_t *out;
+    } sizes[] = {{"capacity", &p->capacity_bytes},
+                 {"allocation", &p->allocation_bytes},
+                 {"available", &p->available_bytes}};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        xmlNodePtr n = xml_child(root, sizes[i].elem);
+        if (n && xml_size_bytes(n, origin, sizes[i].out) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_source(struct pool *p, xmlNodePtr root, const char *origin)
+{
+    xmlNodePtr src = xml_child(root, "source");
+    p->source_device = xml_child_prop(src, "device", "path");
+    p->source_host = xml_child_prop(src, "host", "name");
+    p->source_dir = xml_child_prop(src, "dir", "path");
+    p->source_name = xml_child_text(src, "name");
+    p->source_format = xml_child_prop(src, "format", "type");
+    /* What each pool type cannot work without (libvirt's checks). */
+    if (!strcmp(p->type, "fs") && !p->source_device)
+        return xml_err(origin, src ? src : root, "source device", "missing (needed by fs pools)");
+    if (!strcmp(p->type, "netfs") && (!p->source_host || !p->source_dir))
+        return xml_err(origin, src ? src : root, "source",
+                       "netfs pools need <host name=...> and <dir path=...>");
+    if (!strcmp(p->type, "logical") && !p->source_name && !p->source_device)
+        return xml_err(origin, src ? src : root, "source name",
+                       "missing (logical pools need a volume group name)");
+    return 0;
+}
+
+static int parse_target(struct pool *p, xmlNodePtr root, const char *origin)
+{
+    xmlNodePtr target = xml_child(root, "target");
+    xmlNodePtr path = xml_child(target, "path");
+    p->target_path = xml_text(path);
+    if (!p->target_path && !strcmp(p->type, "logical") && (p->source_name || p->source_device))
+        return 0; /* libvirt derives /dev/VG */
+    if (!p->target_path || !*p->target_path)
+        return xml_err(origin, path ? path : (target ? target : root), "target path", "missing");
+    if (p->target_path[0] != '/')
+        return xml_err(origin, path, "target path", "'%s' is not an absolute path", p->target_path);
+    return 0;
+}
+
+int pool_parse(const char *xml, size_t len, const char *origin, struct pool **out)
+{
+    *out = NULL;
+    if (!origin)
+        origin = "<pool>";
+    xmlDocPtr doc = xml_read(xml, len, origin, "pool");
+    if (!doc)
+        return -1;
+    struct pool *p = calloc(1, sizeof(*p));
+    if (!p) {
+        xmlFreeDoc(doc);
+        return err_set("%s: out of memory", origin);
+    }
+    p->doc = doc;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    static const char *const types[] = {"dir", "fs", "netfs", "logical", NULL};
+    p->type = xml_prop(root, "type");
+    int rc = 0;
+    if (!p->type)
+        rc = xml_err(origin, root, "pool type", "missing");
+    else if (!xml_in_list(p->type, types))
+        rc = xml_err(origin, root, "pool type", "unsupported value '%s' (dir, fs, netfs, logical)",
+                     p->type);
+    if (rc == 0)
+        rc = xml_name_uuid(root, origin, &p->name, p->uuid);
+    if (rc == 0)
+        rc = parse_sizes(p, root, origin);
+    if (rc == 0)
+        rc = parse_source(p, root, origin);
+    if (rc == 0)
+        rc = parse_target(p, root, origin);
+    if (rc < 0) {
+        pool_free(p);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+char *pool_format(const struct pool *p)
+{
+    return xml_format_doc(p->doc);
+}
+
+void pool_free(struct pool *p)
+{
+    if (!p)
+        return;
+    char *s[] = {p->name,        p->type,       p->target_path, p->source_device,
+                 p->source_host, p->source_dir, p->source_name, p->source_format};
+    for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+        free(s[i]);
+    xmlFreeDoc(p->doc);
+    free(p);
+}

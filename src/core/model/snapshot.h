@@ -1,0 +1,31 @@
+/* libvirt domain snapshot XML (<domainsnapshot>). */
+#ifndef TVM_CORE_SNAPSHOT_H
+#define TVM_CORE_SNAPSHOT_H
+
+#include "core/model/domain.h"
+
+struct snapshot_disk {
+    char *name;     /* vda */
+    char *snapshot; /* internal | external | no */
+    char *source;   /* external file */
+};
+
+struct snapshot {
+    char *name;
+    char *description;
+    char *state;         /* running | shutoff | paused ... */
+    char *parent;        /* parent snapshot name or NULL */
+    int64_t creation_time; /* seconds since the epoch */
+    char *memory;        /* no | internal | external */
+    char *memory_file;
+    char *domain_uuid;   /* from the embedded <domain>, if any */
+    struct snapshot_disk *disks;
+    size_t ndisks;
+    void *doc;
+};
+
+int snapshot_parse(const char *xml, size_t len, const char *origin, struct snapshot **out);
+char *snapshot_format(const struct snapshot *s);
+void snapshot_free(struct snapshot *s);
+
+#endif

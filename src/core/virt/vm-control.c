@@ -1,0 +1,187 @@
+/* The lifecycle verbs that act on a running guest over QMP: shutdown,
+ * destroy, reboot/reset, suspend/resume. Each one reconciles first, so a
+ * guest that died meanwhile gets "domain is not running", not a socket error.
+ */
+#include "core/virt/vm-priv.h"
+#include "core/base/err.h"
+#include "core/proto/vmm-protocol.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define VM_DESTROY_GRACE_MS 3000 /* for QMP quit to answer and the VMM to go, before SIGKILL */
+#define VM_DESTROY_LOCK_MS 20000 /* a start in progress holds the lock this long at most */
+
+int vm_shutdown(struct store *st, const char *dom)
+{
+    struct store_domain_row row;
+    if (vm_lookup_active(st, dom, &row) < 0)
+        return -1;
+    /* The guest decides; reconcile records "shutdown" once the VMM exits. */
+    return vm_qmp(&row, VM_QMP_TIMEOUT_MS, "system_powerdown", NULL, NULL);
+}
+
+/* One QMP command, then one event log entry. */
+static int qmp_and_log(struct store *st, const char *dom, const char *qmp, const char *event,
+                       const char *detail)
+{
+    struct store_domain_row row;
+    if (vm_lookup_active(st, dom, &row) < 0 || vm_qmp(&row, VM_QMP_TIMEOUT_MS, qmp, NULL, NULL) < 0)
+        return -1;
+    return store_event_add(st, "domain", row.name, event, detail);
+}
+
+int vm_reset(struct store *st, const char *dom)
+{
+    return qmp_and_log(st, dom, "system_reset", "reset", "system_reset");
+}
+
+int vm_reboot(struct store *st, const char *dom)
+{
+    return qmp_and_log(st, dom, "x-system-reboot", "reboot", "ACPI power button, then boot");
+}
+
+static int pause_or_cont(struct store *st, const char *dom, bool pause)
+{
+    struct store_domain_row row;
+    if (vm_lookup_active(st, dom, &row) < 0 ||
+        vm_qmp(&row, VM_QMP_TIMEOUT_MS, pause ? "stop" : "cont", NULL, NULL) < 0)
+        return -1;
+    enum domain_state was = row.state;
+    enum domain_state now = pause ? DOMAIN_PAUSED : DOMAIN_RUNNING;
+    if (was == now)
+        return 0; /* as libvirt: suspending a paused guest is not an error */
+    if (store_begin(st) < 0)
+        return -1;
+    if (store_domain_set_state(st, row.uuid, now, pause ? VM_PAUSED_USER : VM_RUNNING_UNPAUSED,
+                               row.id) < 0 ||
+        store_event_add(st, "domain", row.name, pause ? "suspended" : "resumed", "") < 0) {
+        store_rollback(st);
+        return -1;
+    }
+    return store_commit(st);
+}
+
+int vm_suspend(struct store *st, const char *dom)
+{
+    return pause_or_cont(st, dom, true);
+}
+
+int vm_resume(struct store *st, const char *dom)
+{
+    return pause_or_cont(st, dom, false);
+}
+
+/* Stops the VMM: politely (quit), then SIGKILL. Waits on the pid itself:
+ * an exiting process's command line reads empty before it is gone. */
+static int stop_vmm(const struct store_domain_row *row, pid_t pid, const char **how)
+{
+    *how = "quit";
+    if (vm_qmp(row, VM_DESTROY_GRACE_MS, "quit", NULL, NULL) == 0 &&
+        vm_wait_gone(pid, NULL, VM_DESTROY_GRACE_MS))
+        return 0;
+    *how = "SIGKILL (tvm-vmm did not quit)";
+    if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
+        return err_errno("cannot kill tvm-vmm (pid %d)", (int)pid);
+    if (!vm_wait_gone(pid, NULL, VM_DESTROY_GRACE_MS))
+        return err_set("tvm-vmm (pid %d) is still alive after SIGKILL", (int)pid);
+    return 0;
+}
+
+int vm_destroy(struct store *st, const char *dom)
+{
+    struct store_domain_row row;
+    if (vm_lookup(st, dom, &row) < 0 || vm_reconcile_row(st, &row) < 0)
+        return -1;
+    int lock = vm_dir_lock(row.uuid, VM_DESTROY_LOCK_MS);
+    if (lock < 0) {
+        if (errno == ENOENT)
+            return err_set(VM_ERR_NOT_RUNNING);
+        return err_errno("cannot lock the run directory of domain '%s'", row.name);
+    }
+    pid_t pid = vm_read_pid(row.uuid);
+    if (!vm_pid_alive(pid, row.uuid)) {
+        /* It ended on its own meanwhile: record that, not a destroy. */
+        vm_dir_unlock(lock);
+        vm_reconcile_row(st, &row);
+        return err_set(VM_ERR_NOT_RUNNING);
+    }
+    const char *how;
+    int rc = stop_vmm(&row, pid, &how);
+    if (rc == 0 && store_begin(st) == 0) {
+        if (store_domain_set_state(st, row.uuid, DOMAIN_SHUTOFF, VM_SHUTOFF_DESTROYED, -1) < 0 ||
+            store_event_add(st, "domain", row.name, "destroyed", how) < 0) {
+            store_rollback(st);
+            rc = -1;
+        } else {
+            rc = store_commit(st);
+        }
+    } else {
+        rc = -1;
+    }
+    /* Recorded first, removed second: a concurrent reconcile never sees the
+     * guest gone while the store still says running. */
+    if (rc == 0)
+        rc = vm_remove_rundir(row.uuid);
+    vm_dir_unlock(lock);
+    return rc;
+}
+
+int vm_live_domain(const char *uuid, struct domain **out)
+{
+    char path[PATH_MAX];
+    if (vm_run_path(uuid, VMM_FILE_DOMAIN, path, sizeof(path)) < 0)
+        return -1;
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        if (errno == ENOENT)
+            return err_set(VM_ERR_NOT_RUNNING);
+        return err_errno("%s", path);
+    }
+    char *xml = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *p = realloc(xml, cap = cap ? 2 * cap : 16384);
+            if (!p) {
+                free(xml);
+                fclose(f);
+                return err_set("out of memory");
+            }
+            xml = p;
+        }
+        size_t n = fread(xml + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    int rc = bad ? err_errno("%s", path) : domain_parse(xml, len, path, out);
+    free(xml);
+    return rc;
+}
+
+int vm_balloon_actual_kib(const char *uuid, uint64_t *kib)
+{
+    char sock[PATH_MAX], *reply;
+    if (vm_run_path(uuid, VMM_SOCK_CONTROL, sock, sizeof(sock)) < 0 ||
+        qmp_command(sock, VM_QMP_POLL_MS, "query-balloon", NULL, &reply) < 0)
+        return -1;
+    struct json_object *o = json_tokener_parse(reply), *v;
+    free(reply);
+    int rc = -1;
+    if (o && json_object_object_get_ex(o, "actual", &v) && json_object_is_type(v, json_type_int) &&
+        json_object_get_int64(v) > 0) {
+        *kib = (uint64_t)json_object_get_int64(v) / 1024;
+        rc = 0;
+    } else {
+        err_set("query-balloon: no 'actual' in the reply");
+    }
+    json_object_put(o);
+    return rc;
+}

@@ -1,0 +1,470 @@
+/* Starting a guest: checks that fail early with a clear message, the run
+ * directory, a detached tvm-vmm, and the wait for its QMP greeting.
+ */
+#include "core/virt/vm-priv.h"
+#include "core/base/err.h"
+#include "core/virt/network-run.h"
+#include "core/base/paths.h"
+#include "core/proto/vmm-protocol.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VM_START_TIMEOUT_MS 15000
+#define VM_KVM_DEVICE "/dev/kvm"
+
+static int check_readable(const char *what, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) < 0)
+        return err_errno("cannot read %s '%s'", what, path);
+    if (!S_ISREG(sb.st_mode) && !S_ISBLK(sb.st_mode))
+        return err_set("%s '%s' is not a regular file", what, path);
+    if (access(path, R_OK) < 0)
+        return err_errno("cannot read %s '%s'", what, path);
+    return 0;
+}
+
+static int check_kvm(void)
+{
+    int fd = open(VM_KVM_DEVICE, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        return err_set("cannot open %s: %s (is KVM enabled? try modprobe kvm_intel/kvm_amd; are "
+                       "you in group kvm?)",
+                       VM_KVM_DEVICE, strerror(e));
+    }
+    close(fd);
+    return 0;
+}
+
+/* MemAvailable from /proc/meminfo in KiB, or 0 if unknown. */
+static unsigned long long host_mem_available_kib(void)
+{
+    FILE *f = fopen("/proc/meminfo", "re");
+    if (!f)
+        return 0;
+    char line[256];
+    unsigned long long kib = 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
+static int check_host(const struct domain *d)
+{
+    if (!d->os_kernel || !*d->os_kernel)
+        return err_set("domain '%s' has no <os><kernel>: tvm-vmm boots a Linux kernel directly",
+                       d->name);
+    if (check_readable("kernel", d->os_kernel) < 0)
+        return -1;
+    if (d->os_initrd && *d->os_initrd && check_readable("initrd", d->os_initrd) < 0)
+        return -1;
+    unsigned long long avail = host_mem_available_kib();
+    if (avail && d->memory_kib > avail)
+        return err_set("not enough memory for domain '%s': it needs %llu MiB, the host has %llu "
+                       "MiB available (MemAvailable in /proc/meminfo)",
+                       d->name, (unsigned long long)d->memory_kib / 1024, avail / 1024);
+    return check_kvm();
+}
+
+/* tvm-vmm: $TVM_VMM, else beside the tvm binary. */
+static int find_vmm(char *buf, size_t len)
+{
+    const char *env = getenv("TVM_VMM");
+    if (env && *env) {
+        snprintf(buf, len, "%s", env);
+    } else {
+        char dir[PATH_MAX];
+        if (paths_self_dir(dir, sizeof(dir)) < 0)
+            return -1;
+        if ((size_t)snprintf(buf, len, "%s/%s", dir, VMM_BINARY) >= len)
+            return err_set("path too long: %s/%s", dir, VMM_BINARY);
+    }
+    if (access(buf, X_OK) < 0)
+        return err_errno("cannot run %s (set $TVM_VMM to the tvm-vmm binary)", buf);
+    return 0;
+}
+
+/* <dir of db>/log/<name>.console.log: logs outlive the run directory. */
+static int console_log_path(const char *db_path, const char *name, char *buf, size_t len)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", db_path ? db_path : store_default_path());
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    if ((size_t)snprintf(buf, len, "%s/log", dir) >= len)
+        return err_set("log directory path too long");
+    if (paths_mkdir_p(buf, 0700) < 0)
+        return -1;
+    if ((size_t)snprintf(buf, len, "%s/log/%s.console.log", dir, name) >= len)
+        return err_set("console log path too long");
+    return 0;
+}
+
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        return err_errno("cannot create %s", path);
+    size_t n = strlen(text);
+    ssize_t w = write(fd, text, n);
+    if (w != (ssize_t)n || close(fd) < 0)
+        return err_errno("cannot write %s", path);
+    return 0;
+}
+
+/* Run ids as virsh shows them in `list`: increasing while the run
+ * directory's parent lives (until the host reboots). */
+static int64_t next_run_id(void)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/.run-id", paths_rundir());
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return 1;
+    flock(fd, LOCK_EX);
+    char buf[32] = "";
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    long long id = n > 0 ? atoll(buf) + 1 : 1;
+    int len = snprintf(buf, sizeof(buf), "%lld\n", id);
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)len, 0) != len)
+        id = 1;
+    close(fd); /* drops the lock */
+    return id;
+}
+
+/* The grandchild: its own session, stdio to vmm.log, then exec. Only
+ * async-signal-safe calls between fork and exec. */
+static void exec_vmm(char *const argv[], const char *log_path, int err_pipe)
+{
+    int null = open("/dev/null", O_RDONLY);
+    int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) {
+        int e = errno;
+        (void)!write(err_pipe, &e, sizeof(e));
+        _exit(127);
+    }
+    execv(argv[0], argv);
+    int e = errno;
+    (void)!write(err_pipe, &e, sizeof(e));
+    _exit(127);
+}
+
+/* Double fork so the VMM is nobody's child here: it outlives tvm and never
+ * lingers as our zombie. Returns the VMM's pid. */
+static pid_t spawn_vmm(char *const argv[], const char *log_path)
+{
+    int pid_pipe[2], err_pipe[2];
+    if (pipe2(pid_pipe, O_CLOEXEC) < 0)
+        return err_errno("pipe");
+    if (pipe2(err_pipe, O_CLOEXEC) < 0) {
+        close(pid_pipe[0]);
+        close(pid_pipe[1]);
+        return err_errno("pipe");
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        err_errno("fork");
+        goto fail;
+    }
+    if (child == 0) {
+        setsid();
+        signal(SIGHUP, SIG_IGN);
+        pid_t gc = fork();
+        if (gc == 0)
+            exec_vmm(argv, log_path, err_pipe[1]);
+        (void)!write(pid_pipe[1], &gc, sizeof(gc));
+        _exit(gc < 0 ? 1 : 0);
+    }
+    close(pid_pipe[1]);
+    close(err_pipe[1]);
+    pid_pipe[1] = err_pipe[1] = -1;
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        ;
+    pid_t vmm = -1;
+    if (read(pid_pipe[0], &vmm, sizeof(vmm)) != sizeof(vmm) || vmm <= 0) {
+        err_set("cannot fork the VMM process");
+        goto fail;
+    }
+    /* The error pipe closes on a successful exec; otherwise it says why. */
+    int e = 0;
+    if (read(err_pipe[0], &e, sizeof(e)) == sizeof(e)) {
+        errno = e;
+        err_errno("cannot run %s", argv[0]);
+        goto fail;
+    }
+    close(pid_pipe[0]);
+    close(err_pipe[0]);
+    return vmm;
+fail:
+    for (int i = 0; i < 2; i++) {
+        if (pid_pipe[i] >= 0)
+            close(pid_pipe[i]);
+        if (err_pipe[i] >= 0)
+            close(err_pipe[i]);
+    }
+    return -1;
+}
+
+/* Last non-empty line of vmm.log: the VMM's own account of a failure. */
+static void last_log_line(const char *uuid, char *buf, size_t len)
+{
+    char path[PATH_MAX];
+    buf[0] = '\0';
+    if (vm_run_path(uuid, VMM_FILE_LOG, path, sizeof(path)) < 0)
+        return;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    char line[1024];
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0]) {
+            size_t n = strlen(line) < len ? strlen(line) : len - 1;
+            memcpy(buf, line, n);
+            buf[n] = '\0';
+        }
+    }
+    fclose(f);
+}
+
+/* True once the VMM answers query-status with a started guest. Before its
+ * set-up finishes (or while it tears a failed one down) it may already
+ * greet, but reports "shutdown" then. */
+static bool guest_started(const char *sock)
+{
+    struct qmp *q;
+    char *reply = NULL;
+    if (access(sock, F_OK) < 0 || qmp_open(sock, 1000, &q) < 0)
+        return false;
+    int rc = qmp_execute(q, "query-status", NULL, &reply);
+    qmp_close(q);
+    if (rc < 0)
+        return false;
+    json_object *o = json_tokener_parse(reply), *v;
+    const char *status =
+        o && json_object_object_get_ex(o, "status", &v) ? json_object_get_string(v) : "";
+    bool started = !strcmp(status, "running") || !strcmp(status, "paused");
+    json_object_put(o);
+    free(reply);
+    return started;
+}
+
+/* Waits for the guest to be up. On failure the message says why the VMM died. */
+static int wait_ready(const struct store_domain_row *row, pid_t pid, int timeout_ms)
+{
+    char sock[PATH_MAX], exitp[PATH_MAX];
+    if (vm_run_path(row->uuid, VMM_SOCK_CONTROL, sock, sizeof(sock)) < 0 ||
+        vm_run_path(row->uuid, VMM_FILE_EXIT, exitp, sizeof(exitp)) < 0)
+        return -1;
+    int64_t deadline = vm_now_ms() + timeout_ms;
+    for (;;) {
+        if (!vm_pid_running(pid) || access(exitp, F_OK) == 0) {
+            char line[512];
+            vm_wait_gone(pid, NULL, 2000);
+            last_log_line(row->uuid, line, sizeof(line));
+            const char *why = line;
+            if (!strncmp(why, VMM_BINARY ": ", strlen(VMM_BINARY) + 2))
+                why += strlen(VMM_BINARY) + 2;
+            return err_set("tvm-vmm exited during start-up: %s",
+                           *why ? why : "(no message in vmm.log)");
+        }
+        if (guest_started(sock))
+            return 0;
+        if (vm_now_ms() >= deadline)
+            return err_set("tvm-vmm did not report a started guest on %s within %d ms", sock,
+                           timeout_ms);
+        struct timespec ts = {0, 20 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int launch_timeout(const struct vm_start_opts *o)
+{
+    if (o && o->timeout_ms > 0)
+        return o->timeout_ms;
+    const char *env = getenv("TVM_START_TIMEOUT");
+    if (env && atoi(env) > 0)
+        return atoi(env) * 1000;
+    return VM_START_TIMEOUT_MS;
+}
+
+/* Files, process, greeting. The run directory exists and is locked. */
+static int launch(const struct store_domain_row *row, const char *xml,
+                  const struct vm_start_opts *o, pid_t *pid_out)
+{
+    char dir[PATH_MAX], xml_path[PATH_MAX], log_path[PATH_MAX], console_log[PATH_MAX];
+    char vmm[PATH_MAX], pid_path[PATH_MAX], id_path[PATH_MAX];
+    if (vm_run_path(row->uuid, NULL, dir, sizeof(dir)) < 0 ||
+        vm_run_path(row->uuid, VMM_FILE_DOMAIN, xml_path, sizeof(xml_path)) < 0 ||
+        vm_run_path(row->uuid, VMM_FILE_LOG, log_path, sizeof(log_path)) < 0 ||
+        vm_run_path(row->uuid, VMM_FILE_PID, pid_path, sizeof(pid_path)) < 0 ||
+        vm_run_path(row->uuid, VM_FILE_RUN_ID, id_path, sizeof(id_path)) < 0)
+        return -1;
+    if (find_vmm(vmm, sizeof(vmm)) < 0 ||
+        console_log_path(o ? o->db_path : NULL, row->name, console_log, sizeof(console_log)) < 0 ||
+        write_file(xml_path, xml, 0600) < 0)
+        return -1;
+    char *argv[9] = {vmm, "--domain", xml_path, "--rundir", dir, "--console-log", console_log};
+    if (o && o->paused)
+        argv[7] = "--paused"; /* the guest never runs a single instruction before `resume` */
+    pid_t pid = spawn_vmm(argv, log_path);
+    if (pid < 0)
+        return -1;
+    *pid_out = pid;
+    char num[32];
+    snprintf(num, sizeof(num), "%d\n", (int)pid);
+    if (write_file(pid_path, num, 0600) < 0)
+        return -1;
+    return wait_ready(row, pid, launch_timeout(o));
+}
+
+/* After a failed launch: nothing may be left running or on disk. */
+static void launch_cleanup(const struct store_domain_row *row, pid_t pid)
+{
+    if (vm_pid_running(pid)) {
+        kill(pid, SIGKILL);
+        vm_wait_gone(pid, NULL, 3000);
+    }
+    vm_remove_rundir(row->uuid);
+}
+
+static int record_started(struct store *st, const struct store_domain_row *row, pid_t pid,
+                          bool paused)
+{
+    int64_t id = next_run_id();
+    char path[PATH_MAX], num[32], detail[128];
+    snprintf(num, sizeof(num), "%lld\n", (long long)id);
+    if (vm_run_path(row->uuid, VM_FILE_RUN_ID, path, sizeof(path)) < 0 ||
+        write_file(path, num, 0600) < 0)
+        return -1;
+    snprintf(detail, sizeof(detail), "id %lld, tvm-vmm pid %d%s", (long long)id, (int)pid,
+             paused ? ", paused" : "");
+    if (store_begin(st) < 0)
+        return -1;
+    if (store_domain_set_state(st, row->uuid, paused ? DOMAIN_PAUSED : DOMAIN_RUNNING,
+                               paused ? VM_PAUSED_USER : VM_RUNNING_BOOTED, id) < 0 ||
+        store_event_add(st, "domain", row->name, "started", detail) < 0 ||
+        (paused && store_event_add(st, "domain", row->name, "suspended", "start --paused") < 0)) {
+        store_rollback(st);
+        return -1;
+    }
+    return store_commit(st);
+}
+
+/* Devices on PCI without an <address> get one now, as libvirt's QEMU driver
+ * does (its test driver does not at define, and define must match it);
+ * the stored definition keeps them, so every start gives the guest the
+ * same slots. The VMM gets the updated document. */
+static int assign_pci(struct store *st, struct domain *d, char **xml)
+{
+    int n = domain_assign_pci(d);
+    if (n <= 0)
+        return n;
+    char *text = domain_format(d);
+    if (!text || store_domain_update(st, d) < 0) {
+        free(text);
+        return text ? -1 : err_set("out of memory");
+    }
+    free(*xml);
+    *xml = text;
+    return 0;
+}
+
+/* Each <interface type='network'> gets the bridge its network runs on, in
+ * the live XML only (libvirt's <source network=... bridge=...>); an
+ * inactive network is started if marked autostart, else refused. */
+static int attach_networks(struct store *st, struct domain *d, char **xml)
+{
+    bool changed = false;
+    for (size_t i = 0; i < d->nnics; i++) {
+        const struct domain_nic *n = &d->nics[i];
+        if (!n->type || strcmp(n->type, "network") != 0)
+            continue;
+        char bridge[64];
+        if (!n->source || !*n->source)
+            return err_set("interface %s: type 'network' needs <source network='...'/>", n->mac);
+        if (network_bridge_for(st, n->source, bridge, sizeof bridge) < 0 ||
+            domain_set_nic_network_bridge(d, i, bridge) < 0)
+            return err_prefix("interface %s: ", n->mac);
+        changed = true;
+    }
+    if (!changed)
+        return 0;
+    char *text = domain_format(d);
+    if (!text)
+        return err_set("out of memory");
+    free(*xml);
+    *xml = text;
+    return 0;
+}
+
+static int prepare(struct store *st, const char *dom, struct store_domain_row *row, char **xml)
+{
+    if (vm_lookup(st, dom, row) < 0 || vm_reconcile_row(st, row) < 0)
+        return -1;
+    if (vm_is_active(row->uuid))
+        return err_set(VM_ERR_ACTIVE);
+    if (store_domain_get_xml(st, row->uuid, xml) < 0)
+        return -1;
+    struct domain *d;
+    char origin[300];
+    snprintf(origin, sizeof(origin), "domain '%s'", row->name);
+    if (domain_parse(*xml, strlen(*xml), origin, &d) < 0)
+        return -1;
+    int rc = check_host(d);
+    if (rc == 0)
+        rc = assign_pci(st, d, xml);
+    if (rc == 0)
+        rc = attach_networks(st, d, xml);
+    domain_free(d);
+    return rc;
+}
+
+int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
+{
+    struct store_domain_row row;
+    char *xml = NULL, dir[PATH_MAX];
+    if (prepare(st, dom, &row, &xml) < 0 || vm_run_path(row.uuid, NULL, dir, sizeof(dir)) < 0 ||
+        paths_mkdir_p(paths_rundir(), 0700) < 0) {
+        free(xml);
+        return -1;
+    }
+    if (mkdir(dir, 0700) < 0) {
+        free(xml);
+        if (errno == EEXIST)
+            return err_set(VM_ERR_ACTIVE); /* another tvm got there first */
+        return err_errno("cannot create run directory %s", dir);
+    }
+    int lock = vm_dir_lock(row.uuid, 0);
+    pid_t pid = -1;
+    int rc = lock < 0 ? err_errno("cannot lock run directory %s", dir) : 0;
+    if (rc == 0)
+        rc = launch(&row, xml, o, &pid);
+    free(xml);
+    if (rc < 0) {
+        launch_cleanup(&row, pid);
+        vm_dir_unlock(lock);
+        return -1;
+    }
+    rc = record_started(st, &row, pid, o && o->paused);
+    vm_dir_unlock(lock);
+    return rc;
+}

@@ -1,0 +1,121 @@
+/* Guest lifecycle on the tvm side: launching tvm-vmm, talking QMP to it,
+ * attaching to its console, and keeping the store's idea of each guest's
+ * state in step with what is really alive.
+ *
+ * Truth lives in the run directory (see vmm-protocol.h): a guest is active
+ * while RUNDIR/<uuid>/ exists and its VMM process is alive. The store's
+ * state column is a cache of that, refreshed by vm_reconcile(); every
+ * transition also lands in the event log ("started", "shutdown",
+ * "destroyed", "crashed", "suspended", "resumed", "reset").
+ *
+ * Besides the VMM's files, tvm keeps in the run directory:
+ *   domain.xml  the definition the guest was started with (VMM_FILE_DOMAIN)
+ *   vmm.pid     written by tvm right after the fork (the VMM rewrites it)
+ * and guards each run directory with flock() on the directory itself while
+ * it starts or destroys the guest, so a concurrent vm_reconcile() (another
+ * tvm, the TUI's timer) skips a guest that is half-way through a change.
+ *
+ * Console logs live beside the database: <dir of db>/log/<name>.console.log.
+ * Errors follow err.h: -1 with err_msg() set, e.g. "Requested operation is
+ * not valid: domain is not running".
+ */
+#ifndef TVM_CORE_VM_H
+#define TVM_CORE_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/model/domain.h"
+#include "core/proto/qmp-client.h"
+
+struct store;
+
+/* ---- lifecycle verbs: `dom` is a name or uuid, as virsh accepts ---- */
+
+struct vm_start_opts {
+    bool paused;         /* vCPUs parked before the first instruction (virsh start --paused) */
+    const char *db_path; /* the store's file, to put logs beside it; NULL: store_default_path() */
+    int timeout_ms;      /* wait for the control socket; 0: $TVM_START_TIMEOUT or 15000 */
+};
+/* Checks (not already active, kernel/initrd readable, /dev/kvm usable,
+ * memory available), launches tvm-vmm detached and waits for its QMP
+ * greeting. On failure nothing is left behind and the state stays shut off. */
+int vm_start(struct store *st, const char *dom, const struct vm_start_opts *opts);
+/* ACPI power button (system_powerdown); returns at once, as virsh does. */
+int vm_shutdown(struct store *st, const char *dom);
+/* QMP quit, SIGKILL if the VMM has not gone within a few seconds; then
+ * records shut off (destroyed) and removes the run directory. */
+int vm_destroy(struct store *st, const char *dom);
+/* ACPI reboot: the power button, and tvm-vmm boots the guest again once it
+ * has powered off (QMP x-system-reboot); returns at once, as virsh does. */
+int vm_reboot(struct store *st, const char *dom);
+/* Hard reset (system_reset), as `virsh reset`. */
+int vm_reset(struct store *st, const char *dom);
+int vm_suspend(struct store *st, const char *dom); /* QMP stop */
+int vm_resume(struct store *st, const char *dom);  /* QMP cont */
+
+/* The live state of one domain (reconciles it first). reason uses libvirt's
+ * virDomain*Reason numbering for that state; may be NULL. */
+int vm_state(struct store *st, const char *dom, enum domain_state *state, int *reason);
+/* "booted", "user", "destroyed", ... as `virsh domstate --reason` prints them. */
+const char *vm_state_reason_name(enum domain_state state, int reason);
+
+/* Bring the store in line with the run directories: alive VMMs are running
+ * or paused (asked over QMP with a short timeout), exited ones are recorded
+ * with their exit.json reason, killed ones as crashed; finished run
+ * directories are removed; domains the store thinks active but that have no
+ * run directory become shut off. Only touches domains present in `st`.
+ * Call it before listing states (list, dominfo, the TUI's refresh). */
+int vm_reconcile(struct store *st);
+
+/* ---- helpers for other parts (TUI stats, cmd checks) ---- */
+
+struct store_domain_row;
+/* The domain (name or uuid) as its store row; -1 with virsh's message. */
+int vm_lookup(struct store *st, const char *dom, struct store_domain_row *row);
+/* QMP command to a running guest; errors are prefixed with "guest 'NAME' ". */
+int vm_qmp(const struct store_domain_row *row, int timeout_ms, const char *cmd,
+           const char *args_json, char **reply_json);
+
+
+/* True while RUNDIR/<uuid>/ exists and its VMM is alive. */
+bool vm_is_active(const char *uuid);
+/* Pid of the guest's tvm-vmm, or -1 if it is not running. */
+pid_t vm_pid(const char *uuid);
+/* RUNDIR/<uuid>/<file> (file may be NULL for the directory itself). */
+int vm_run_path(const char *uuid, const char *file, char *buf, size_t len);
+/* The definition a running guest was started with (RUNDIR/<uuid>/domain.xml):
+ * its <memory>, devices ... as the VMM sees them. -1 if it is not running. */
+int vm_live_domain(const char *uuid, struct domain **out);
+/* A running guest's size after its balloon (QMP query-balloon), in KiB;
+ * -1 if it has no balloon or does not answer within a short time. */
+int vm_balloon_actual_kib(const char *uuid, uint64_t *kib);
+
+/* ---- console ---- */
+
+enum vm_console_flags {
+    VM_CONSOLE_FORCE =
+        1 << 0, /* virsh --force: accepted; the VMM makes the first client the writer */
+    VM_CONSOLE_NO_BANNER = 1 << 1, /* skip "Connected to domain ..." */
+};
+#define VM_CONSOLE_ESCAPE 0x1d /* Ctrl-] */
+
+/* Attach in_fd/out_fd to the guest's console socket until Ctrl-] is read
+ * from in_fd or the guest's console closes. If in_fd is a terminal it is put
+ * in raw mode and restored on every exit path. Prints virsh's banner
+ * ("Connected to domain 'NAME'\nEscape character is ^] (Ctrl + ])") first.
+ * At end of input (a pipe) it keeps copying guest output until the console
+ * closes. */
+int vm_console(struct store *st, const char *dom, int in_fd, int out_fd, unsigned flags);
+/* The same on the console DEVNAME, as virsh's --devname names it: NULL,
+ * "serial0" or "console0" is the serial console; "consoleN" (N >= 1) the
+ * Nth virtio console (vmm-protocol.h). -1 with a message for a name the
+ * guest does not have. */
+int vm_console_dev(struct store *st, const char *dom, const char *devname, int in_fd, int out_fd,
+                   unsigned flags);
+/* The relay alone, on an already connected console socket. */
+int vm_console_relay(int sock, int in_fd, int out_fd);
+
+#endif

@@ -1,2 +1,0 @@
-/* Keeps the TUI library non-empty while its files are being written. */
-typedef int tvm_tui_keep;
