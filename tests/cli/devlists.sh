@@ -5,7 +5,9 @@
 # (the Interface column is not compared), and MACs the file leaves out are
 # random on both sides.
 source "$(dirname "$0")/lib.sh"
-command -v virsh >/dev/null || { echo "devlists: virsh missing, skipped"; exit 0; }
+# virsh is the oracle here; scripts/install-deps.sh installs it, so its absence
+# is a failure, never a pass.
+command -v virsh >/dev/null || fail "virsh (package libvirt-clients) is missing: run scripts/install-deps.sh"
 
 # blk FILE: the table rows (no header, rule or blank line), blanks squeezed, sorted.
 blk() {

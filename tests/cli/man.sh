@@ -6,15 +6,13 @@ man1="$TVM_SRC/man/tvm.1"
 man5="$TVM_SRC/man/tvm-batch.5"
 [ -f "$man1" ] && [ -f "$man5" ] || fail "man pages missing"
 
-if command -v groff >/dev/null; then
-    for page in "$man1" "$man5"; do
-        LC_ALL=C.UTF-8 groff -ww -z -man "$page" >"$tmp/out" 2>"$tmp/err" || fail "groff failed on $page"
-        [ ! -s "$tmp/err" ] || fail "groff warnings for $page"
-    done
-    LC_ALL=C.UTF-8 groff -man -Tascii -P-c -P-b -P-u "$man1" 2>/dev/null >"$tmp/tvm.txt"
-else
-    sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$man1" >"$tmp/tvm.txt"
-fi
+# groff (package groff-base, installed by scripts/install-deps.sh) is the lint.
+command -v groff >/dev/null || fail "groff (package groff-base) is missing: run scripts/install-deps.sh"
+for page in "$man1" "$man5"; do
+    LC_ALL=C.UTF-8 groff -ww -z -man "$page" >"$tmp/out" 2>"$tmp/err" || fail "groff failed on $page"
+    [ ! -s "$tmp/err" ] || fail "groff warnings for $page"
+done
+LC_ALL=C.UTF-8 groff -man -Tascii -P-c -P-b -P-u "$man1" 2>/dev/null >"$tmp/tvm.txt"
 
 # Every foundation verb (as tvm help lists it) has an entry in tvm(1). The
 # help goes to a file first: `tvm help | grep -q` would kill tvm with

@@ -9,6 +9,12 @@
 # active network. A bridge deleted behind tvm's back (a host reboot) makes
 # the network inactive and takes its dnsmasq with it.
 if [ -z "${TVM_IN_NETNS:-}" ]; then
+    # Tools scripts/install-deps.sh installs are checked first: their absence
+    # is a failure, never a skip hidden behind the probe below.
+    for tool in nft:nftables busybox:busybox-static ip:iproute2 unshare:util-linux; do
+        command -v "${tool%%:*}" >/dev/null ||
+            { echo "FAIL: ${tool%%:*} (package ${tool#*:}) is missing: run scripts/install-deps.sh" >&2; exit 1; }
+    done
     # What the test needs of the machine, probed in a throwaway namespace:
     # root, network and mount namespaces, sysfs, bridges, nftables.
     probe='mount --make-rprivate / && mount -t sysfs none /sys &&

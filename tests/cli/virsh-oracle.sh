@@ -3,7 +3,8 @@
 # tvm first gets the objects the test driver starts with (domain 'test',
 # network 'default', pool 'default-pool').
 source "$(dirname "$0")/lib.sh"
-command -v virsh >/dev/null || { echo "virsh-oracle: virsh missing, skipped"; exit 0; }
+# virsh is the oracle; scripts/install-deps.sh installs it: missing is a failure.
+command -v virsh >/dev/null || fail "virsh (package libvirt-clients) is missing: run scripts/install-deps.sh"
 
 cat >"$tmp/script.tvm" <<TVM
 define $DATA/domain/minimal.xml
