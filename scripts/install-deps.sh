@@ -5,7 +5,8 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libxml2-dev libsqlite3-dev libncurses-dev
     libvncserver-dev libjson-c-dev zlib1g-dev libzstd-dev libcmocka-dev libnftables-dev
-    dnsmasq-base) # dnsmasq: DHCP and DNS of tvm's virtual networks, at run time
+    dnsmasq-base # dnsmasq: DHCP and DNS of tvm's virtual networks, at run time
+    dpkg-dev) # dpkg-buildflags: the flags a Debian packager builds with (CI builds with them too)
 # Test oracles and lab: tvm itself never runs QEMU; tests use these to check its work.
 TEST_PKGS=(libxml2-utils libvirt-clients virtinst qemu-utils qemu-system-x86 busybox-static cpio
     xz-utils lz4 tmux iproute2 dnsmasq-base vncsnapshot sqlite3 kmod)

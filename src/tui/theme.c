@@ -210,7 +210,7 @@ static int theme_dirs(char dirs[][PATH_MAX], int max)
 {
     int n = 0;
     char tmp[PATH_MAX];
-    snprintf(dirs[n++], PATH_MAX, "%s/tvm/themes", config_home(tmp, sizeof(tmp)));
+    snprintf(dirs[n++], PATH_MAX, "%.*s/tvm/themes", PATH_MAX - 32, config_home(tmp, sizeof(tmp)));
     const char *env = getenv("TVM_THEMES_DIR");
     if (env && *env)
         snprintf(dirs[n++], PATH_MAX, "%s", env);

@@ -7,16 +7,15 @@
 
 static _Thread_local char err_buf[ERR_MSG_MAX];
 
-int err_set(const char *fmt, ...)
+void err_set_msg(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err_buf, sizeof(err_buf), fmt, ap);
     va_end(ap);
-    return -1;
 }
 
-int err_errno(const char *fmt, ...)
+void err_errno_msg(const char *fmt, ...)
 {
     int saved = errno;
     va_list ap;
@@ -26,10 +25,9 @@ int err_errno(const char *fmt, ...)
     if (n >= 0 && (size_t)n < sizeof(err_buf))
         snprintf(err_buf + n, sizeof(err_buf) - (size_t)n, ": %s", strerror(saved));
     errno = saved;
-    return -1;
 }
 
-int err_prefix(const char *fmt, ...)
+void err_prefix_msg(const char *fmt, ...)
 {
     char prefix[ERR_MSG_MAX], old[ERR_MSG_MAX];
     va_list ap;
@@ -44,7 +42,6 @@ int err_prefix(const char *fmt, ...)
         rest = sizeof(err_buf) - 1 - n;
     memcpy(err_buf + n, old, rest);
     err_buf[n + rest] = '\0';
-    return -1;
 }
 
 const char *err_msg(void)

@@ -12,11 +12,24 @@
 #define ERR_MSG_MAX 1024
 
 /* Set the message (printf-style); returns -1 so that `return err_set(...)` reads naturally. */
-int err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define err_set(...) ERR_RETURN(err_set_msg(__VA_ARGS__))
 /* Like err_set, with ": strerror(errno)" appended. */
-int err_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define err_errno(...) ERR_RETURN(err_errno_msg(__VA_ARGS__))
 /* Prepend context ("FILE:LINE: " or "domain 'web': ") to the current message; returns -1. */
-int err_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define err_prefix(...) ERR_RETURN(err_prefix_msg(__VA_ARGS__))
+
+/* The -1 is a constant at every call site rather than a function's opaque
+ * result: the compiler then knows that a caller which got 0 back has had
+ * its out-parameters set, and optimised builds (-O3, dpkg-buildflags) do
+ * not warn "may be used uninitialized" about them. */
+#define ERR_RETURN(call)                                                                           \
+    __extension__({                                                                                \
+        (void)(call);                                                                              \
+        -1;                                                                                        \
+    })
+void err_set_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void err_errno_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void err_prefix_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *err_msg(void);
 void err_clear(void);
 

@@ -162,10 +162,17 @@ int netif_set_up(const char *name, bool up)
 
 int netif_free_name(const char *fmt, char *buf, unsigned len)
 {
+    /* Each candidate is made whole in a buffer of the kernel's size first:
+     * a name cut short by a small BUF would be checked in place of the real one. */
+    char name[IFNAMSIZ];
     for (unsigned i = 0; i < 256; i++) {
-        snprintf(buf, len, fmt, i);
-        if (!netif_exists(buf))
+        int n = snprintf(name, sizeof name, fmt, i);
+        if (n < 0 || (size_t)n >= sizeof name || (unsigned)n >= len)
+            return err_set("interface names of the form '%s' do not fit", fmt);
+        if (!netif_exists(name)) {
+            memcpy(buf, name, (size_t)n + 1);
             return 0;
+        }
     }
     return err_set("no free interface name of the form '%s'", fmt);
 }

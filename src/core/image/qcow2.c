@@ -392,9 +392,8 @@ static uint64_t compressed_offset_mask(const struct qcow2 *q)
 /* Classifies and validates one L2 entry; GUEST is for messages only. */
 static int classify(struct qcow2 *q, uint64_t l2e, uint64_t guest, struct mapping *m)
 {
-    m->l2e = l2e;
-    m->host = 0;
-    m->csize = 0;
+    /* Every field is set before any refusal, so a caller never reads an unset type. */
+    *m = (struct mapping){.type = CL_UNALLOCATED, .l2e = l2e};
     if (l2e & QCOW2_COMPRESSED) {
         unsigned x = 62 - (q->cluster_bits - 8);
         m->type = CL_COMPRESSED;
