@@ -280,6 +280,17 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
     img->ops = format == IMAGE_FORMAT_QCOW2 ? &image_qcow2_ops : &image_raw_ops;
     if (img->ops->open(img) < 0)
         goto fail;
+    if (img->backing_name && img->backing_format == IMAGE_FORMAT_AUTO) {
+        /* Never probed, as libvirt: a probe would take a guest's raw disk
+         * holding a qcow2 header for qcow2 and open whatever file that
+         * header names, for the guest to read. */
+        errno = EINVAL;
+        err_set("%s: backing file '%s' has no backing format recorded, and it is never probed; "
+                "record it with 'qemu-img rebase -u -b %s -F raw|qcow2 %s' (a volume: give its "
+                "<backingStore><format>)",
+                path, img->backing_name, img->backing_name, path);
+        goto fail;
+    }
     if (img->backing_name) {
         char *bpath = resolve_backing(path, img->backing_name);
         if (!bpath) {

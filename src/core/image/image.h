@@ -20,7 +20,10 @@
 #include <sys/uio.h>
 
 enum image_format {
-    IMAGE_FORMAT_AUTO = 0, /* probe: qcow2 magic, else raw */
+    /* Probe the top image: qcow2 magic, else raw. Only for an image that no
+     * guest has written (a raw disk can hold a qcow2 header); a backing file
+     * is never probed: its format must be recorded in the overlay. */
+    IMAGE_FORMAT_AUTO = 0,
     IMAGE_FORMAT_RAW,
     IMAGE_FORMAT_QCOW2,
 };
@@ -55,7 +58,7 @@ struct image_info {
     bool dirty;               /* qcow2 incompatible bit 0 */
     bool corrupt;             /* qcow2 incompatible bit 1, or broken metadata found during I/O */
     const char *backing_file; /* as written in the header; NULL if none */
-    enum image_format backing_format; /* from the header extension, else probed */
+    enum image_format backing_format; /* from the header extension (AUTO: none opened) */
     const char *backing_path;         /* resolved path of the opened backing image */
 };
 
@@ -127,7 +130,8 @@ int image_create_raw(const char *path, uint64_t size);
 /* Creates a qcow2 v3 image (refcount_bits 16). CLUSTER_BITS 9..21 (0 = 16,
  * i.e. 64 KiB). BACKING_PATH may be NULL; it is stored as given (a relative
  * path is resolved against PATH's directory when opened), and BACKING_FMT
- * (AUTO = probe now) goes into the backing-format header extension. SIZE 0
+ * (required with a backing file: it is never probed) goes into the
+ * backing-format header extension. SIZE 0
  * with a backing file takes the backing file's size. Refuses to overwrite. */
 int image_create_qcow2(const char *path, uint64_t size, unsigned cluster_bits,
                        const char *backing_path, enum image_format backing_fmt);

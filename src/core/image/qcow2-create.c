@@ -90,6 +90,12 @@ int image_create_qcow2(const char *path, uint64_t size, unsigned cluster_bits,
     if (cluster_bits < QCOW2_MIN_CLUSTER_BITS || cluster_bits > QCOW2_MAX_CLUSTER_BITS)
         return err_set("%s: cluster_bits %u out of range (%d-%d)", path, cluster_bits,
                        QCOW2_MIN_CLUSTER_BITS, QCOW2_MAX_CLUSTER_BITS);
+    /* Probing the backing file here would trust whatever its first bytes
+     * say for ever after (a guest's raw disk can hold a qcow2 header). */
+    if (backing_path && backing_fmt == IMAGE_FORMAT_AUTO)
+        return err_set("%s: backing file '%s' needs a backing format (raw or qcow2); it is "
+                       "never probed",
+                       path, backing_path);
     if (backing_path && check_backing(path, backing_path, &backing_fmt, &size) < 0)
         return -1;
     if (size > QCOW2_MAX_VIRTUAL_SIZE)
