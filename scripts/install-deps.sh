@@ -12,6 +12,7 @@ TEST_PKGS=(libxml2-utils libvirt-clients virtinst qemu-utils qemu-system-x86 bus
     xz-utils lz4 tmux iproute2 dnsmasq-base vncsnapshot sqlite3 kmod)
 TEST_PKGS+=(acpica-tools socat) # ACPI table oracle (iasl); QMP/console clients in lab tests
 TEST_PKGS+=(nftables) # nft lists what tvm's virtual networks put into the kernel
+TEST_PKGS+=(clang-14 libclang-rt-14-dev) # libFuzzer + sanitizers: tests/fuzz (-DTVM_FUZZ=ON)
 TEST_PKGS+=(groff-base) # cli/man.sh lints the man pages with groff -ww
 
 want=("${BUILD_PKGS[@]}")
