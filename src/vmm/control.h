@@ -10,9 +10,10 @@
  * exact signatures of the vmm.h functions: main.c uses control_init() (the
  * real vm_* functions), unit tests call control_start() with recorders.
  *
- * Events: control_emit_event() (declared in vmm.h) may be called from any
- * thread; it queues the event and wakes the loop through an eventfd, and
- * the loop thread broadcasts it to every client that has negotiated.
+ * Events: control_emit_event() may be called from any thread; it queues
+ * the event and wakes the loop through an eventfd, and the loop thread
+ * broadcasts it to every client that has negotiated. The VM's events reach
+ * it through the sink main.c sets (vm_set_event_sink()).
  */
 #ifndef TVM_VMM_CONTROL_H
 #define TVM_VMM_CONTROL_H
@@ -58,6 +59,9 @@ int control_register(const char *name, control_cmd_fn fn);
 /* Start serving on sock_path (a stale socket there is replaced). */
 int control_start(struct loop *l, struct vm *vm, const struct control_ops *ops,
                   const struct control_config *cfg, const char *sock_path);
+/* Queue event NAME (data_json NULL: {}) for every negotiated client. */
+void control_emit_event(const char *name, const char *data_json);
+
 /* Close every client and the listener and unlink the socket. */
 void control_close(void);
 

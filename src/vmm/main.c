@@ -1,12 +1,13 @@
-/* tvm-vmm: one process per guest (see src/core/vmm-protocol.h).
+/* tvm-vmm: one process per guest (see src/core/proto/vmm-protocol.h).
  *
- *   tvm-vmm --domain PATH --rundir DIR [--console-log PATH] [--foreground]
+ *   tvm-vmm --domain PATH --rundir DIR [--console-log PATH] [--foreground] [--paused]
  *
- * Reads the domain XML, builds the VM and its devices, writes vmm.pid,
- * serves the control and console sockets on the main event loop, and when
- * the guest is gone writes exit.json, removes its sockets and pid file and
- * exits. --foreground also copies the guest's console to stdout and feeds
- * stdin to it (handy by hand; tvm never uses it).
+ * Arguments, the main loop and the process's files: reads the domain XML,
+ * builds the VM and its board (board.c: every device), writes vmm.pid,
+ * serves the control socket on the main event loop, and when the guest is
+ * gone writes exit.json, removes its sockets and pid file and exits.
+ * --foreground also copies the guest's console to stdout and feeds stdin
+ * to it (handy by hand; tvm never uses it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,19 +23,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "console.h"
+#include "board.h"
 #include "control.h"
-#include "core/model/domain.h"
 #include "core/base/err.h"
 #include "core/base/paths.h"
+#include "core/model/domain.h"
 #include "core/proto/vmm-protocol.h"
-#include "dev/acpi-pm.h"
-#include "dev/legacy.h"
-#include "pci.h"
-#include "virtio/vconsole.h"
-#include "virtio/virtio.h"
 #include "vm.h"
-#include "x86/acpi.h"
 
 #define EXIT_OK 0
 #define EXIT_ERROR 1
@@ -53,13 +48,10 @@ struct vmm {
     struct domain *dom;
     struct vm *vm;
     struct loop *loop;
-    struct serial *serial;
-    struct acpi_config acpi;
-    struct acpi_pci acpi_pci;
-    uint32_t apic_ids[VM_MAX_VCPUS];
+    struct board *board;
     int sig_fd;
-    bool console_up, control_up;
-    char pid_path[PATH_MAX], control_path[PATH_MAX], console_path[PATH_MAX];
+    bool control_up;
+    char pid_path[PATH_MAX], control_path[PATH_MAX];
 };
 
 static void usage(FILE *f)
@@ -153,134 +145,11 @@ static int load_domain(struct vmm *m)
     return rc;
 }
 
-static bool is(const char *v, const char *want)
-{
-    return v && strcmp(v, want) == 0;
-}
-
-static void config_from_domain(const struct domain *d, struct vm_config *c)
-{
-    memset(c, 0, sizeof *c);
-    c->ram_bytes = d->memory_kib * 1024;
-    c->vcpus = d->vcpus_current ? d->vcpus_current : d->vcpus;
-    c->sockets = d->cpu_sockets;
-    c->cores = d->cpu_cores;
-    c->threads = d->cpu_threads;
-    c->kernel = d->os_kernel;
-    c->initrd = d->os_initrd;
-    c->cmdline = d->os_cmdline;
-    c->reboot_restarts =
-        !d->on_reboot || is(d->on_reboot, "restart") || is(d->on_reboot, "rename-restart");
-    c->crash_restarts = is(d->on_crash, "restart") || is(d->on_crash, "rename-restart");
-    c->poweroff_restarts = is(d->on_poweroff, "restart") || is(d->on_poweroff, "rename-restart");
-}
-
-/* ---- console ---- */
-
-
-static bool echo_stdout;
-
-static void guest_output(void *opaque, const uint8_t *buf, size_t len)
+/* The VM's events go to the control socket's clients. */
+static void to_control(void *opaque, const char *name, const char *data_json)
 {
     (void)opaque;
-    console_guest_output(buf, len);
-    if (echo_stdout && write(STDOUT_FILENO, buf, len) < 0)
-        echo_stdout = false;
-}
-
-static void guest_input(void *opaque, const uint8_t *buf, size_t len)
-{
-    struct vmm *m = opaque;
-    serial_receive(m->serial, buf, len);
-}
-
-static void stdin_ready(void *opaque, uint32_t events)
-{
-    struct vmm *m = opaque;
-    uint8_t buf[512];
-    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-    if (n > 0) {
-        guest_input(m, buf, n);
-    } else if (n == 0 || (events & (EPOLLHUP | EPOLLERR))) {
-        loop_del(m->loop, STDIN_FILENO);
-    }
-}
-
-static int setup_console(struct vmm *m)
-{
-    echo_stdout = m->o.foreground;
-    if (console_init(m->loop, m->console_path, m->o.console_log) < 0)
-        return err_prefix("console: ");
-    m->console_up = true;
-    console_set_input_handler(guest_input, m);
-    if (m->o.foreground && isatty(STDIN_FILENO) == 0 &&
-        loop_add(m->loop, STDIN_FILENO, EPOLLIN, stdin_ready, m) < 0)
-        err_clear(); /* stdin may be a file or /dev/null: not worth failing for */
-    return 0;
-}
-
-/* ---- ACPI ---- */
-
-static int build_acpi(struct vm *vm, void *opaque, uint64_t *rsdp)
-{
-    struct acpi_config *c = opaque;
-    uint8_t *mem = vm_gpa_ptr(vm, ACPI_REGION_GPA, ACPI_REGION_LEN);
-    if (!mem)
-        return err_set("no guest RAM for the ACPI tables");
-    return acpi_build_tables(mem, ACPI_REGION_GPA, ACPI_REGION_LEN, c, rsdp);
-}
-
-static void reset_acpi_pm(void *opaque)
-{
-    (void)opaque;
-    acpi_pm_reset();
-}
-
-static void reset_serial(void *opaque)
-{
-    serial_reset(opaque);
-}
-
-/* Each virtio console's socket, RUNDIR/console<N>.sock (vmm-protocol.h). */
-static struct console *virtio_console_socket(void *opaque, unsigned n)
-{
-    struct vmm *m = opaque;
-    char name[32], path[PATH_MAX];
-    snprintf(name, sizeof name, VMM_SOCK_VCONSOLE_FMT, n);
-    if (join(path, m->o.rundir, name) < 0)
-        return NULL;
-    return console_new(m->loop, path, NULL);
-}
-
-static int setup_devices(struct vmm *m)
-{
-    struct vm *vm = m->vm;
-    m->serial = serial_init(vm, SERIAL_COM1_BASE, SERIAL_COM1_IRQ, guest_output, m);
-    if (!m->serial || vm_add_reset_hook(vm, reset_serial, m->serial) < 0)
-        return -1;
-    if (i8042_init(vm) < 0 || rtc_init(vm, is(m->dom->clock_offset, "localtime")) < 0)
-        return -1;
-    virtio_devices_set_console_factory(virtio_console_socket, m);
-    if (virtio_devices_init(vm, m->dom) < 0)
-        return -1;
-    if (!m->dom->acpi)
-        return 0; /* libvirt: no <features><acpi/>, no ACPI */
-    if (acpi_pm_init(vm) < 0 || vm_add_reset_hook(vm, reset_acpi_pm, NULL) < 0)
-        return err_prefix("ACPI PM: ");
-    for (unsigned i = 0; i < vm->nvcpus; i++)
-        m->apic_ids[i] = vcpu_apic_id(&vm->cfg, i);
-    m->acpi = (struct acpi_config){
-        .ncpus = vm->nvcpus,
-        .apic_ids = m->apic_ids,
-        .pm_base = ACPI_PM_BASE,
-        .sci_irq = ACPI_SCI_IRQ,
-        .timer_gsi = 0,
-        .pci = &m->acpi_pci,
-    };
-    pci_acpi_describe(&m->acpi_pci);
-    vm->cfg.firmware = build_acpi;
-    vm->cfg.firmware_opaque = &m->acpi;
-    return 0;
+    control_emit_event(name, data_json);
 }
 
 /* ---- run-dir files ---- */
@@ -359,15 +228,14 @@ static void vm_ready(void *opaque, uint32_t events)
 static int setup(struct vmm *m)
 {
     if (join(m->pid_path, m->o.rundir, VMM_FILE_PID) < 0 ||
-        join(m->control_path, m->o.rundir, VMM_SOCK_CONTROL) < 0 ||
-        join(m->console_path, m->o.rundir, VMM_SOCK_CONSOLE) < 0)
+        join(m->control_path, m->o.rundir, VMM_SOCK_CONTROL) < 0)
         return -1;
     if (paths_mkdir_p(m->o.rundir, 0700) < 0)
         return -1;
     if (load_domain(m) < 0)
         return -1;
     struct vm_config cfg;
-    config_from_domain(m->dom, &cfg);
+    board_vm_config(m->dom, &cfg);
     if (mem_check_host(cfg.ram_bytes) < 0)
         return err_prefix("%s: ", m->o.domain);
     m->vm = vm_new(&cfg);
@@ -378,7 +246,14 @@ static int setup(struct vmm *m)
         return -1;
     if (loop_add(m->loop, vm_event_fd(m->vm), EPOLLIN, vm_ready, m) < 0)
         return -1;
-    if (setup_console(m) < 0 || setup_devices(m) < 0)
+    struct board_opts bo = {
+        .loop = m->loop,
+        .rundir = m->o.rundir,
+        .console_log = m->o.console_log,
+        .foreground = m->o.foreground,
+    };
+    m->board = board_new(m->vm, m->dom, &bo);
+    if (!m->board)
         return -1;
     struct control_config cc = {
         .name = m->dom->name,
@@ -388,6 +263,7 @@ static int setup(struct vmm *m)
     if (control_init(m->loop, m->vm, &cc, m->control_path) < 0)
         return err_prefix("control socket: ");
     m->control_up = true;
+    vm_set_event_sink(m->vm, to_control, NULL);
     return vm_start(m->vm, m->o.paused);
 }
 
@@ -400,11 +276,8 @@ static void teardown(struct vmm *m)
         loop_run_once(m->loop, 10);
     if (m->control_up)
         control_close();
-    if (m->console_up)
-        console_close();
     unlink(m->control_path);
-    unlink(m->console_path);
-    virtio_devices_exit(); /* workers stop, disks are flushed and closed */
+    board_free(m->board); /* workers stop, disks are flushed and closed */
     vm_free(m->vm);
     loop_free(m->loop);
     domain_free(m->dom);

@@ -24,7 +24,6 @@ struct pci_bus {
     pthread_mutex_t lock;
     uint32_t cf8;
     struct pci_device *dev[PCI_MAX_DEVICES];
-    bool reserved[PCI_MAX_DEVICES];
     struct pci_device host;
     uint64_t next_bar;
     /* MSI routes by GSI - PCI_MSI_GSI_BASE */
@@ -308,22 +307,12 @@ void pci_acpi_describe(struct acpi_pci *out)
             out->intx_gsi[s][p] = pci_intx_gsi(s + p);
 }
 
-void pci_reserve_slot(struct pci_bus *bus, unsigned slot)
+/* Slots come from the domain (tvm assigns them, domain-address.c): the bus
+ * only checks that one fits. */
+static int check_slot(struct pci_bus *bus, int want)
 {
-    if (slot > 0 && slot < PCI_MAX_DEVICES)
-        bus->reserved[slot] = true;
-}
-
-static int free_slot(struct pci_bus *bus, int want)
-{
-    if (want < 0) {
-        for (unsigned s = 1; s < PCI_MAX_DEVICES; s++)
-            if (!bus->dev[s] && !bus->reserved[s])
-                return (int)s;
-        return err_set("PCI bus 0 is full (%d slots)", PCI_MAX_DEVICES - 1);
-    }
-    if (want == 0)
-        return err_set("PCI slot 0 is the host bridge's");
+    if (want <= 0)
+        return err_set(want == 0 ? "PCI slot 0 is the host bridge's" : "no PCI slot given");
     if (want >= PCI_MAX_DEVICES)
         return err_set("PCI slot %d is beyond bus 0's %d slots", want, PCI_MAX_DEVICES);
     if (bus->dev[want])
@@ -348,9 +337,9 @@ static int place_bars(struct pci_bus *bus, struct pci_device *d)
     return 0;
 }
 
-int pci_add_device_at(struct pci_bus *bus, struct pci_device *d, int slot)
+int pci_add_device(struct pci_bus *bus, struct pci_device *d, int slot)
 {
-    slot = free_slot(bus, slot);
+    slot = check_slot(bus, slot);
     if (slot < 0 || place_bars(bus, d) < 0)
         return -1;
     d->slot = (uint8_t)slot;
@@ -358,11 +347,6 @@ int pci_add_device_at(struct pci_bus *bus, struct pci_device *d, int slot)
     d->cfg[PCI_INTERRUPT_LINE] = pci_intx_gsi((unsigned)slot);
     bus->dev[slot] = d;
     return 0;
-}
-
-int pci_add_device(struct pci_bus *bus, struct pci_device *d)
-{
-    return pci_add_device_at(bus, d, -1);
 }
 
 /* ---- MSI routing ---- */

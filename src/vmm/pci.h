@@ -79,18 +79,13 @@ void pci_device_setup(struct pci_device *d, uint16_t vendor, uint16_t device, ui
 /* Appends a capability of LEN bytes (ID and next pointer filled in);
  * returns its offset, or 0 if the config space is full. */
 uint8_t pci_add_cap(struct pci_device *d, uint8_t id, uint8_t len);
-/* Plugs D into the lowest free slot that is not reserved and gives its
- * BARs addresses in the window. */
-int pci_add_device(struct pci_bus *bus, struct pci_device *d);
-/* The same at SLOT (1..31; a reserved slot is fine), or as pci_add_device
- * when SLOT < 0. A taken slot, slot 0 (the host bridge) or one past the
- * bus is an error. */
-int pci_add_device_at(struct pci_bus *bus, struct pci_device *d, int slot);
-/* Keeps SLOT for a device the domain put there, so that devices without an
- * address, plugged earlier, do not take it. */
-void pci_reserve_slot(struct pci_bus *bus, unsigned slot);
+/* Plugs D into SLOT (1..31) and gives its BARs addresses in the window.
+ * The bus never picks a slot: they come from the domain's <address>es,
+ * which tvm assigns at start. A taken slot, slot 0 (the host bridge) or
+ * one past the bus is an error. */
+int pci_add_device(struct pci_bus *bus, struct pci_device *d, int slot);
 /* The GSI that INTA# of SLOT raises: the DSDT's _PRT says the same, and
- * pci_add_device_at writes it into the interrupt line register. */
+ * pci_add_device writes it into the interrupt line register. */
 uint8_t pci_intx_gsi(unsigned slot);
 /* What the DSDT and MCFG say about this bus: ECAM, BAR window, INTx routes. */
 void pci_acpi_describe(struct acpi_pci *out);

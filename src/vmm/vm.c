@@ -21,13 +21,27 @@
 #define KVM_TSS_GPA 0xFFFBD000ULL
 #define KVM_IDENTITY_MAP_GPA 0xFFFBC000ULL
 
-/* The control server may not be linked (unit tests). */
-#pragma weak control_emit_event
-
-static void emit(const char *name, const char *data)
+void vm_set_event_sink(struct vm *vm, vm_event_fn fn, void *opaque)
 {
-    if (control_emit_event)
-        control_emit_event(name, data);
+    vm->event_sink = fn;
+    vm->event_opaque = opaque;
+}
+
+void vm_emit_event(struct vm *vm, const char *name, const char *data_json)
+{
+    if (vm->event_sink)
+        vm->event_sink(vm->event_opaque, name, data_json);
+}
+
+static void emit(struct vm *vm, const char *name, const char *data)
+{
+    vm_emit_event(vm, name, data);
+}
+
+void vm_set_power_button(struct vm *vm, void (*press)(void *opaque), void *opaque)
+{
+    vm->power_button = press;
+    vm->power_button_opaque = opaque;
 }
 
 struct vm *vm_new(const struct vm_config *cfg)
@@ -215,7 +229,7 @@ int vm_pause(struct vm *vm)
     pthread_mutex_lock(&vm->lock);
     vm->state = VM_PAUSED;
     pthread_mutex_unlock(&vm->lock);
-    emit("STOP", NULL);
+    emit(vm, "STOP", NULL);
     return 0;
 }
 
@@ -233,27 +247,24 @@ int vm_resume(struct vm *vm)
         vm->pause_req = false;
     pthread_cond_broadcast(&vm->cond);
     pthread_mutex_unlock(&vm->lock);
-    emit("RESUME", NULL);
+    emit(vm, "RESUME", NULL);
     return 0;
 }
 
 /* ---- actions ---- */
-
-#pragma weak acpi_pm_press_power_button
-void acpi_pm_press_power_button(void);
 
 int vm_powerdown(struct vm *vm, bool reboot)
 {
     enum vm_run_state s = vm_run_state(vm);
     if (s != VM_RUNNING && s != VM_PAUSED)
         return err_set("the guest is not running");
-    if (!acpi_pm_press_power_button)
-        return err_set("this VMM has no ACPI power button");
+    if (!vm->power_button)
+        return err_set("the guest has no ACPI power button (no <features><acpi/>)");
     pthread_mutex_lock(&vm->lock);
     vm->reboot_on_poweroff = reboot;
     pthread_mutex_unlock(&vm->lock);
-    emit("POWERDOWN", NULL);
-    acpi_pm_press_power_button();
+    emit(vm, "POWERDOWN", NULL);
+    vm->power_button(vm->power_button_opaque);
     return 0;
 }
 
@@ -287,7 +298,7 @@ int vm_reset(struct vm *vm)
     park_all(vm);
     if (do_reset(vm) < 0)
         return -1;
-    emit("RESET", "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}");
+    emit(vm, "RESET", "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}");
     return 0;
 }
 
@@ -418,15 +429,15 @@ void vm_poll(struct vm *vm)
     switch (r) {
     case VM_REQ_POWEROFF:
         fprintf(stderr, "tvm-vmm: guest powered off\n");
-        emit("SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
+        emit(vm, "SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
         if (reboot_asked) {
             /* As libvirt does after an ACPI reboot's SHUTDOWN: system_reset. */
             fprintf(stderr, "tvm-vmm: reboot requested, booting the guest again\n");
             if (do_reset(vm) == 0)
-                emit("RESET", "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}");
+                emit(vm, "RESET", "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}");
         } else if (vm->cfg.poweroff_restarts) {
             if (do_reset(vm) == 0)
-                emit("RESET", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
+                emit(vm, "RESET", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
         } else {
             set_quit(vm, "shutdown", "guest powered off");
         }
@@ -435,10 +446,10 @@ void vm_poll(struct vm *vm)
         if (vm->cfg.reboot_restarts) {
             fprintf(stderr, "tvm-vmm: guest rebooted, restarting it\n");
             if (do_reset(vm) == 0)
-                emit("RESET", "{\"guest\": true, \"reason\": \"guest-reset\"}");
+                emit(vm, "RESET", "{\"guest\": true, \"reason\": \"guest-reset\"}");
         } else {
             fprintf(stderr, "tvm-vmm: guest rebooted, stopping (on_reboot=destroy)\n");
-            emit("SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-reset\"}");
+            emit(vm, "SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-reset\"}");
             set_quit(vm, "shutdown", "guest rebooted (on_reboot=destroy)");
         }
         break;
@@ -446,9 +457,9 @@ void vm_poll(struct vm *vm)
         fprintf(stderr, "tvm-vmm: guest crashed: %s\n", detail);
         if (vm->cfg.crash_restarts) {
             if (do_reset(vm) == 0)
-                emit("RESET", "{\"guest\": true, \"reason\": \"guest-panic\"}");
+                emit(vm, "RESET", "{\"guest\": true, \"reason\": \"guest-panic\"}");
         } else {
-            emit("SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-panic\"}");
+            emit(vm, "SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-panic\"}");
             set_quit(vm, "crashed", detail);
         }
         break;

@@ -129,6 +129,12 @@ struct vm {
 
     struct boot_entry entry;
 
+    /* Set before vm_start(), read from any thread after. */
+    vm_event_fn event_sink;
+    void *event_opaque;
+    void (*power_button)(void *opaque);
+    void *power_button_opaque;
+
     void *owned[VM_MAX_IO]; /* device state freed with the VM */
     unsigned nowned;
 };

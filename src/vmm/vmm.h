@@ -76,11 +76,18 @@ void vm_guest_reboot(
     struct vm *vm); /* i8042 reset, ACPI reset register, triple fault -> on_reboot */
 void vm_guest_crashed(struct vm *vm, const char *why); /* emulation failure -> on_crash */
 
-/* ---- QMP events out (implemented by the control server) ---- */
-/* vm.c emits them: STOP/RESUME from vm_pause/vm_resume, POWERDOWN from
- * vm_powerdown, SHUTDOWN and RESET when the guest powers off, reboots or
- * crashes (and RESET from vm_reset); the control server only forwards. */
-/* data_json may be NULL ({}); name is SHUTDOWN, POWERDOWN, RESET, STOP, RESUME ... */
-void control_emit_event(const char *name, const char *data_json);
+/* ---- who the VM tells: hooks set before vm_start(), none in unit tests ---- */
+/* QMP events out. vm.c emits STOP/RESUME from vm_pause/vm_resume, POWERDOWN
+ * from vm_powerdown, SHUTDOWN and RESET when the guest powers off, reboots
+ * or crashes (and RESET from vm_reset); devices emit their own
+ * (BALLOON_CHANGE). The sink is whoever owns the control socket (main.c
+ * hands them to control_emit_event()); without one they go nowhere. Called
+ * from any thread. data_json may be NULL ({}). */
+typedef void (*vm_event_fn)(void *opaque, const char *name, const char *data_json);
+void vm_set_event_sink(struct vm *vm, vm_event_fn fn, void *opaque);
+void vm_emit_event(struct vm *vm, const char *name, const char *data_json);
+/* The button vm_powerdown() presses: the ACPI PM block registers it when
+ * the guest has <features><acpi/>; without one vm_powerdown() fails. */
+void vm_set_power_button(struct vm *vm, void (*press)(void *opaque), void *opaque);
 
 #endif

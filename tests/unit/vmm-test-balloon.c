@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "board.h"
 #include "control.h"
 #include "core/model/domain.h"
 #include "core/base/err.h"
@@ -445,7 +446,8 @@ static void test_qmp(void **state)
     vmm_qmp_close(&q);
 }
 
-/* <memballoon> in a domain -> the device's parameters. */
+/* <memballoon> in a domain -> the model -> the board's typed config. -1:
+ * the model refused the document. */
 static int from_xml(const char *devices, struct virtio_balloon_config_in *c)
 {
     char xml[1024];
@@ -456,8 +458,8 @@ static int from_xml(const char *devices, struct virtio_balloon_config_in *c)
              devices);
     struct domain *d;
     if (domain_parse(xml, strlen(xml), "t.xml", &d) < 0)
-        fail_msg("domain_parse: %s", err_msg());
-    int rc = virtio_balloon_from_domain(d, c);
+        return -1;
+    int rc = board_balloon_config(d, c);
     domain_free(d);
     return rc;
 }
@@ -474,10 +476,19 @@ static void test_from_domain(void **state)
     assert_int_equal(from_xml("<memballoon model='virtio' autodeflate='on'/>", &c), 1);
     assert_int_equal(c.stats_period, 0);
     assert_true(c.deflate_on_oom);
+    assert_int_equal(from_xml("<memballoon model='virtio'><stats period='-5'/></memballoon>", &c),
+                     1);
+    assert_int_equal(c.stats_period, 0);
     assert_int_equal(from_xml("<memballoon model='none'/>", &c), 0);
     assert_int_equal(from_xml("", &c), 0);
+    /* the model refuses what libvirt refuses, with libvirt's words */
     assert_int_equal(from_xml("<memballoon model='virtio'/><memballoon model='virtio'/>", &c), -1);
-    assert_non_null(strstr(err_msg(), "only one <memballoon>"));
+    assert_non_null(strstr(err_msg(), "only a single memory balloon device is supported"));
+    assert_int_equal(from_xml("<memballoon model='virtio'><stats period='soon'/></memballoon>", &c),
+                     -1);
+    assert_non_null(strstr(err_msg(), "invalid statistics collection period"));
+    assert_int_equal(from_xml("<memballoon model='virtio' autodeflate='maybe'/>", &c), -1);
+    assert_non_null(strstr(err_msg(), "Invalid value for attribute 'autodeflate'"));
 }
 
 int main(void)

@@ -637,7 +637,7 @@ static void test_pci_transport(void **state)
     assert_non_null(devs[1]);
     uint8_t slots[2];
     for (unsigned d = 0; d < 2; d++) {
-        assert_int_equal(virtio_pci_add_at(bus, devs[d], (int)(3 + d)), 0);
+        assert_int_equal(virtio_pci_add(bus, devs[d], (int)(3 + d)), 0);
         slots[d] = (uint8_t)(3 + d);
         /* the kicks are read here, not by a worker */
         int fl = fcntl(devs[d]->kick_fd[0], F_GETFL);

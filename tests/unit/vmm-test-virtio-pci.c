@@ -102,7 +102,7 @@ static void plug(struct t *t, struct virtio_dev *dev)
     if (!dev)
         fail_msg("device: %s", err_msg());
     t->dev = dev;
-    assert_int_equal(virtio_pci_add(t->bus, dev), 0);
+    assert_int_equal(virtio_pci_add(t->bus, dev, 1), 0);
     for (t->slot = 1; t->slot < 32; t->slot++)
         if (cfg_read(t, t->slot, PCI_VENDOR_ID, 2) != 0xFFFF)
             break;

@@ -10,7 +10,8 @@
  * At start, domain_assign_pci() gives every device tvm-vmm puts on PCI and
  * that has no address the lowest free slot, in document order, and writes
  * the address into the document; tvm stores the result, so the next start
- * gives the guest the same slots.
+ * gives the guest the same slots. This file is the only place that picks
+ * slots: tvm-vmm plugs each device where its <address> says.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,4 +245,39 @@ int domain_assign_pci(struct domain *d)
     }
     free(refs);
     return rc < 0 ? -1 : assigned;
+}
+
+bool domain_pci_complete(const struct domain *d)
+{
+    for (size_t i = 0; i < d->ndisks; i++)
+        if (domain_disk_on_pci(&d->disks[i]) && !d->disks[i].pci.set)
+            return false;
+    for (size_t i = 0; i < d->nnics; i++)
+        if (domain_nic_on_pci(&d->nics[i]) && !d->nics[i].pci.set)
+            return false;
+    for (size_t i = 0; i < d->ndevices; i++)
+        if (domain_device_on_pci(&d->devices[i]) && !d->devices[i].pci.set)
+            return false;
+    return true;
+}
+
+static void mark(bool *used, const struct domain_pci_addr *a)
+{
+    if (a->set && a->domain == 0 && a->bus == 0 && a->slot < PCI_SLOTS)
+        used[a->slot] = true;
+}
+
+unsigned domain_console_pci_slot(const struct domain *d, unsigned n)
+{
+    bool used[PCI_SLOTS] = {true}; /* slot 0: the host bridge */
+    for (size_t i = 0; i < d->ndisks; i++)
+        mark(used, &d->disks[i].pci);
+    for (size_t i = 0; i < d->nnics; i++)
+        mark(used, &d->nics[i].pci);
+    for (size_t i = 0; i < d->ndevices; i++)
+        mark(used, &d->devices[i].pci);
+    for (unsigned s = 1; s < PCI_SLOTS; s++)
+        if (!used[s] && --n == 0)
+            return s;
+    return 0;
 }

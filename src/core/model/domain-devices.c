@@ -207,6 +207,32 @@ static int parse_chardev(struct domain *d, xmlNodePtr n, const char *origin)
     return rc;
 }
 
+/* <memballoon autodeflate='on|off'><stats period='S'/></memballoon>, with
+ * libvirt's messages. A negative period means none, as in libvirt. */
+static int parse_memballoon(struct domain *d, xmlNodePtr n, const char *origin)
+{
+    if (d->memballoon.present)
+        return xml_err(origin, n, NULL, "only a single memory balloon device is supported");
+    d->memballoon.present = true;
+    char *v = xml_prop(n, "autodeflate");
+    int rc = 0;
+    if (v && strcmp(v, "on") == 0)
+        d->memballoon.autodeflate = true;
+    else if (v && strcmp(v, "off") != 0)
+        rc = xml_err(origin, n, NULL,
+                     "Invalid value for attribute 'autodeflate' in element 'memballoon': '%s'.", v);
+    free(v);
+    if (rc < 0)
+        return -1;
+    v = xml_child_prop(n, "stats", "period");
+    int period = 0;
+    if (v && xml_parse_int(v, INT32_MIN, INT32_MAX, &period) < 0)
+        rc = xml_err(origin, n, NULL, "invalid statistics collection period");
+    free(v);
+    d->memballoon.stats_period = period > 0 ? (unsigned)period : 0;
+    return rc;
+}
+
 static int parse_other(struct domain *d, xmlNodePtr n, const char *origin)
 {
     struct domain_device *dev = grow((void **)&d->devices, &d->ndevices, sizeof(*dev));
@@ -229,6 +255,8 @@ static int parse_other(struct domain *d, xmlNodePtr n, const char *origin)
     free(index);
     if (rc == 0 && dev->index < 0 && xml_is(n, "controller"))
         rc = domain_controller_index(dev, n);
+    if (rc == 0 && xml_is(n, "memballoon"))
+        rc = parse_memballoon(d, n, origin);
     if (rc == 0)
         rc = domain_parse_pci_addr(n, origin, &dev->pci);
     return rc;

@@ -152,6 +152,13 @@ struct domain {
     size_t nchardevs;
     struct domain_device *devices; /* input, video, memballoon, rng, controller ... */
     size_t ndevices;
+    /* The <memballoon> (libvirt allows one): its settings here, its model
+     * and <address> on its entry in devices[]. */
+    struct domain_memballoon {
+        bool present;
+        bool autodeflate;      /* autodeflate='on' */
+        unsigned stats_period; /* <stats period>: seconds between refreshes, 0: none */
+    } memballoon;
 
     void *doc; /* xmlDocPtr: the document itself, owned */
 };
@@ -189,5 +196,14 @@ bool domain_disk_on_pci(const struct domain_disk *disk);
 bool domain_nic_on_pci(const struct domain_nic *nic);
 bool domain_device_on_pci(const struct domain_device *dev);
 int domain_assign_pci(struct domain *d);
+/* True if every device the predicates accept has its address (tvm's live
+ * XML always does, after domain_assign_pci()). */
+bool domain_pci_complete(const struct domain *d);
+/* Virtio consoles (<console><target type='virtio'/>) each get a device of
+ * their own in tvm-vmm, but libvirt gives a console no PCI address to
+ * store: the Nth of them (1, 2, ...) sits in the Nth slot no device of
+ * the domain has. Derived from the addresses, so both sides agree. 0 if
+ * the bus is full. */
+unsigned domain_console_pci_slot(const struct domain *d, unsigned n);
 
 #endif

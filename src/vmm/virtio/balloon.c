@@ -40,12 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libxml/tree.h>
-
 #include "control.h"
-#include "core/model/domain.h"
 #include "core/base/err.h"
-#include "core/xml/xml-util.h"
 #include "virtio/virtio.h"
 
 /* feature bits (5.5.3) */
@@ -227,7 +223,7 @@ static void sync_actual(struct balloon *b)
     b->reported = b->inflated;
     char data[64];
     snprintf(data, sizeof data, "{\"actual\": %" PRIu64 "}", guest_actual_bytes(b));
-    control_emit_event("BALLOON_CHANGE", data);
+    vm_emit_event(b->vdev.vm, "BALLOON_CHANGE", data);
 }
 
 /* ---- statistics ---- */
@@ -607,43 +603,6 @@ static int register_qmp(void)
 }
 
 /* ---- creation ---- */
-
-static bool is_virtio_model(const char *m)
-{
-    return m && (strcmp(m, "virtio") == 0 || strcmp(m, "virtio-transitional") == 0 ||
-                 strcmp(m, "virtio-non-transitional") == 0);
-}
-
-int virtio_balloon_from_domain(const struct domain *dom, struct virtio_balloon_config_in *c)
-{
-    memset(c, 0, sizeof *c);
-    xmlNodePtr root = dom->doc ? xmlDocGetRootElement(dom->doc) : NULL;
-    xmlNodePtr mb = xml_child(xml_child(root, "devices"), "memballoon");
-    if (!mb)
-        return 0;
-    if (xml_next(mb, "memballoon"))
-        return err_set("only one <memballoon> is supported");
-    char *model = xml_prop(mb, "model");
-    bool virtio = is_virtio_model(model);
-    if (!virtio && model && strcmp(model, "none") != 0)
-        fprintf(stderr, "tvm-vmm: warning: memballoon model '%s' is not emulated; ignored\n",
-                model);
-    free(model);
-    if (!virtio)
-        return 0;
-    char *autodeflate = xml_prop(mb, "autodeflate");
-    c->deflate_on_oom = autodeflate && strcmp(autodeflate, "on") == 0;
-    free(autodeflate);
-    char *period = xml_child_prop(mb, "stats", "period");
-    int p = 0;
-    int rc = period ? xml_parse_int(period, 0, INT32_MAX, &p) : 0;
-    free(period);
-    if (rc < 0)
-        return err_set("<memballoon><stats period>: not a number of seconds");
-    c->stats_period = (unsigned)p;
-    c->target_bytes = dom->current_memory_kib * 1024;
-    return 1;
-}
 
 static int balloon_init(struct balloon *b, struct vm *vm, const struct virtio_balloon_config_in *c)
 {

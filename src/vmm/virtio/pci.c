@@ -574,7 +574,7 @@ static void vpci_vm_reset(void *opaque)
     pthread_mutex_unlock(&p->dev->lock);
 }
 
-int virtio_pci_add_at(struct pci_bus *bus, struct virtio_dev *dev, int slot)
+int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev, int slot)
 {
     struct vpci *p = calloc(1, sizeof *p);
     if (!p)
@@ -610,16 +610,11 @@ int virtio_pci_add_at(struct pci_bus *bus, struct virtio_dev *dev, int slot)
         add_virtio_cap(p, CAP_DEVICE, DEVICE_OFF, dev->config_size);
     add_virtio_cap(p, CAP_NOTIFY, NOTIFY_OFF, NOTIFY_MULT * dev->num_queues);
     add_pcicfg_cap(p);
-    if (pci_add_device_at(bus, &p->pci, slot) < 0)
+    if (pci_add_device(bus, &p->pci, slot) < 0)
         return -1;
     p->intx = pci_intx_gsi(p->pci.slot); /* used when the driver does not enable MSI-X */
     transport_reset(p);
     dev->transport = (struct virtio_transport){
         .signal_queue = signal_queue, .signal_config = signal_config, .opaque = p};
     return vm_add_reset_hook(vm, vpci_vm_reset, p);
-}
-
-int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev)
-{
-    return virtio_pci_add_at(bus, dev, -1);
 }

@@ -1,6 +1,6 @@
-/* virtio-console (virtio/console.c) and how devices.c finds the socket
- * server of each one. Kept apart from virtio.h, which every device shares;
- * named so that it does not shadow src/vmm/console.h (the socket server). */
+/* virtio-console (virtio/console.c). Kept apart from virtio.h, which every
+ * device shares, because it needs the socket server (src/vmm/console.h);
+ * named so that it does not shadow that header. */
 #ifndef TVM_VMM_VIRTIO_VCONSOLE_H
 #define TVM_VMM_VIRTIO_VCONSOLE_H
 
@@ -23,12 +23,5 @@ struct virtio_console_config_in {
 struct virtio_dev *virtio_console_new(struct vm *vm, const struct virtio_console_config_in *c);
 /* Bytes of host input still waiting for guest buffers (tests). */
 size_t virtio_console_pending_input(struct virtio_dev *dev);
-
-/* devices.c makes a virtio console for every <console> whose <target
- * type='virtio'>; FN gives the Nth of them (1, 2, ...) its socket server,
- * or NULL with a message to fail the start. Without a factory (tests) the
- * consoles have no socket. */
-void virtio_devices_set_console_factory(struct console *(*fn)(void *opaque, unsigned n),
-                                        void *opaque);
 
 #endif

@@ -1,6 +1,13 @@
-/* Virtio devices in tvm-vmm: the transport-independent core (core.c), the
- * virtio-pci modern transport (pci.c), the devices (rng.c, blk.c) and the
- * table that creates them from the domain (devices.c).
+/* src/vmm/virtio: the virtio devices of tvm-vmm. The transport-independent
+ * core (core.c) and split virtqueues (queue.c), the virtio-pci modern
+ * transport (pci.c), and one file per device: blk.c, net.c, rng.c,
+ * balloon.c, console.c (vconsole.h). The board (src/vmm/board.c) creates
+ * them, each from a typed config (struct virtio_*_config_in) it builds from
+ * the domain; a device never sees the domain or its XML.
+ *
+ * May use: vmm.h (memory, I/O, interrupts, the loop, events), pci.h (the
+ * transport only), console.h (console.c), control.h (balloon.c registers
+ * its QMP commands), tap.h (net.c), core/base and core/image (blk.c).
  *
  * A device is a private struct embedding struct virtio_dev plus one static
  * struct virtio_dev_ops. It never knows its bus: the transport fills
@@ -21,7 +28,6 @@
 #include "virtio/queue.h"
 
 struct vm;
-struct domain;
 struct pci_bus;
 
 /* Device status bits (2.1) */
@@ -40,6 +46,7 @@ struct pci_bus;
 /* Device ids (5) */
 #define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
+/* VIRTIO_ID_CONSOLE (3) is in vconsole.h */
 #define VIRTIO_ID_RNG 4
 #define VIRTIO_ID_BALLOON 5
 
@@ -135,10 +142,9 @@ void virtio_dev_push(struct virtio_dev *dev, unsigned q, const struct virtq_elem
 void virtio_dev_set_broken(struct virtio_dev *dev, const char *why);
 bool virtio_dev_has(const struct virtio_dev *dev, unsigned feature);
 
-/* pci.c: the virtio-pci modern transport. */
-int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev);
-/* The same at PCI slot SLOT (< 0: the lowest free one). */
-int virtio_pci_add_at(struct pci_bus *bus, struct virtio_dev *dev, int slot);
+/* pci.c: the virtio-pci modern transport. Puts DEV at PCI slot SLOT
+ * (1..31, from the domain's <address>). */
+int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev, int slot);
 
 /* rng.c, blk.c */
 struct virtio_dev *virtio_rng_new(struct vm *vm);
@@ -155,15 +161,12 @@ struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_
 /* balloon.c: virtio-balloon with statistics; also serves the QMP commands
  * balloon, query-balloon, qom-get and qom-set (balloon0's properties). */
 #define VIRTIO_BALLOON_MIN_BYTES (64ULL << 20) /* the smallest target `balloon` accepts */
-#define VIRTIO_BALLOON_S_NR 16                 /* statistics tags known (swap-in ... direct-reclaims) */
+#define VIRTIO_BALLOON_S_NR 16 /* statistics tags known (swap-in ... direct-reclaims) */
 struct virtio_balloon_config_in {
     uint64_t target_bytes; /* guest size at boot (<currentMemory>); 0: all of RAM */
     unsigned stats_period; /* <stats period>: seconds between refreshes, 0: none */
     bool deflate_on_oom;   /* autodeflate='on' */
 };
-/* 1 and *c filled if the domain has a <memballoon model='virtio'>, 0 if
- * not, -1 if its <memballoon> is not usable. */
-int virtio_balloon_from_domain(const struct domain *dom, struct virtio_balloon_config_in *c);
 struct virtio_dev *virtio_balloon_new(struct vm *vm, const struct virtio_balloon_config_in *c);
 struct virtio_balloon_stats {
     int64_t value[VIRTIO_BALLOON_S_NR]; /* by tag; -1: the guest did not say */
@@ -185,11 +188,5 @@ struct virtio_net_config_in {
     int fd;             /* >= 0: use this packet fd (owned) instead of a tap */
 };
 struct virtio_dev *virtio_net_new(struct vm *vm, const struct virtio_net_config_in *c);
-
-/* devices.c: every virtio device the domain asks for, on a new PCI bus,
- * each at its <address>; addresses missing are assigned into DOM first. */
-int virtio_devices_init(struct vm *vm, struct domain *dom);
-/* Stops workers and closes images (flushes). Before vm_free(). */
-void virtio_devices_exit(void);
 
 #endif

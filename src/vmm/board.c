@@ -1,0 +1,505 @@
+/* The board of tvm-vmm (see board.h): one table of the machine's devices,
+ * and the one place where the parsed domain becomes typed configs.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "board.h"
+#include "console.h"
+#include "core/base/err.h"
+#include "core/model/domain.h"
+#include "core/proto/vmm-protocol.h"
+#include "dev/acpi-pm.h"
+#include "dev/legacy.h"
+#include "pci.h"
+#include "virtio/vconsole.h"
+#include "virtio/virtio.h"
+#include "x86/acpi.h"
+
+#define BOARD_MAX_VIRTIO (PCI_MAX_DEVICES - 1)
+
+struct board {
+    struct vm *vm;
+    struct domain *dom;
+    struct board_opts o;
+    unsigned nup; /* entries of the table whose init succeeded */
+
+    struct serial *serial;
+    bool console_up, stdin_on_loop, echo_stdout;
+    char console_path[PATH_MAX];
+
+    struct pci_bus *pci;
+    struct virtio_dev *virtio[BOARD_MAX_VIRTIO];
+    unsigned nvirtio;
+
+    struct acpi_config acpi;
+    struct acpi_pci acpi_pci;
+    uint32_t apic_ids[VM_MAX_VCPUS];
+};
+
+static bool is(const char *v, const char *want)
+{
+    return v && strcmp(v, want) == 0;
+}
+
+static bool is_virtio_model(const char *m)
+{
+    return is(m, "virtio") || is(m, "virtio-transitional") || is(m, "virtio-non-transitional");
+}
+
+void board_vm_config(const struct domain *d, struct vm_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->ram_bytes = d->memory_kib * 1024;
+    c->vcpus = d->vcpus_current ? d->vcpus_current : d->vcpus;
+    c->sockets = d->cpu_sockets;
+    c->cores = d->cpu_cores;
+    c->threads = d->cpu_threads;
+    c->kernel = d->os_kernel;
+    c->initrd = d->os_initrd;
+    c->cmdline = d->os_cmdline;
+    c->reboot_restarts =
+        !d->on_reboot || is(d->on_reboot, "restart") || is(d->on_reboot, "rename-restart");
+    c->crash_restarts = is(d->on_crash, "restart") || is(d->on_crash, "rename-restart");
+    c->poweroff_restarts = is(d->on_poweroff, "restart") || is(d->on_poweroff, "rename-restart");
+}
+
+/* ---- serial port and its console socket ---- */
+
+static void guest_output(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct board *b = opaque;
+    console_guest_output(buf, len);
+    if (b->echo_stdout && write(STDOUT_FILENO, buf, len) < 0)
+        b->echo_stdout = false;
+}
+
+static void guest_input(void *opaque, const uint8_t *buf, size_t len)
+{
+    struct board *b = opaque;
+    serial_receive(b->serial, buf, len);
+}
+
+static void stdin_ready(void *opaque, uint32_t events)
+{
+    struct board *b = opaque;
+    uint8_t buf[512];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    if (n > 0) {
+        guest_input(b, buf, n);
+    } else if (n == 0 || (events & (EPOLLHUP | EPOLLERR))) {
+        loop_del(b->o.loop, STDIN_FILENO);
+        b->stdin_on_loop = false;
+    }
+}
+
+static int serial_up(struct board *b)
+{
+    if (snprintf(b->console_path, sizeof b->console_path, "%s/%s", b->o.rundir, VMM_SOCK_CONSOLE) >=
+        (int)sizeof b->console_path)
+        return err_set("%s: path too long", b->o.rundir);
+    b->echo_stdout = b->o.foreground;
+    if (console_init(b->o.loop, b->console_path, b->o.console_log) < 0)
+        return err_prefix("console: ");
+    b->console_up = true;
+    console_set_input_handler(guest_input, b);
+    /* stdin may be a file or /dev/null: not worth failing for */
+    if (b->o.foreground && isatty(STDIN_FILENO) == 0) {
+        if (loop_add(b->o.loop, STDIN_FILENO, EPOLLIN, stdin_ready, b) == 0)
+            b->stdin_on_loop = true;
+        else
+            err_clear();
+    }
+    b->serial = serial_init(b->vm, SERIAL_COM1_BASE, SERIAL_COM1_IRQ, guest_output, b);
+    return b->serial ? 0 : -1;
+}
+
+static void serial_reset_(struct board *b)
+{
+    serial_reset(b->serial);
+}
+
+static void serial_down(struct board *b)
+{
+    if (b->stdin_on_loop)
+        loop_del(b->o.loop, STDIN_FILENO);
+    if (b->console_up)
+        console_close();
+    unlink(b->console_path);
+    serial_free(b->serial);
+}
+
+/* ---- i8042, RTC, PCI host bridge ---- */
+
+static int i8042_up(struct board *b)
+{
+    return i8042_init(b->vm);
+}
+
+static int rtc_up(struct board *b)
+{
+    return rtc_init(b->vm, is(b->dom->clock_offset, "localtime"));
+}
+
+/* Slots come from the domain's <address>es, which tvm assigned at start
+ * (domain-address.c). A domain handed to tvm-vmm by hand may lack some:
+ * they get the very assignment tvm would make, from the same function. */
+static int pci_up(struct board *b)
+{
+    if (!domain_pci_complete(b->dom)) {
+        int n = domain_assign_pci(b->dom);
+        if (n < 0)
+            return err_prefix("PCI: ");
+        fprintf(stderr,
+                "tvm-vmm: %d device(s) without a PCI <address>: given the slots tvm start "
+                "would give\n",
+                n);
+    }
+    b->pci = pci_init(b->vm);
+    return b->pci ? 0 : err_prefix("PCI: ");
+}
+
+/* ---- virtio devices: typed configs from the domain ---- */
+
+/* Puts DEV on the bus at SLOT and starts it; the board owns it from here. */
+static int plug(struct board *b, struct virtio_dev *dev, unsigned slot)
+{
+    if (!dev)
+        return -1;
+    if (b->nvirtio == BOARD_MAX_VIRTIO) {
+        virtio_dev_free(dev);
+        return err_set("too many virtio devices (at most %d)", BOARD_MAX_VIRTIO);
+    }
+    if (virtio_pci_add(b->pci, dev, (int)slot) < 0) {
+        err_prefix("%s: ", dev->id);
+        virtio_dev_free(dev);
+        return -1;
+    }
+    if (virtio_dev_start(dev) < 0) {
+        virtio_dev_free(dev);
+        return -1;
+    }
+    b->virtio[b->nvirtio++] = dev;
+    return 0;
+}
+
+static int add_disk(struct board *b, const struct domain_disk *d)
+{
+    const char *t = d->target_dev ? d->target_dev : "?";
+    if (!is(d->type, "file") && !is(d->type, "block"))
+        return err_set("disk %s: type '%s' is not supported (file or block)", t,
+                       d->type ? d->type : "");
+    if (!d->source || !*d->source)
+        return err_set("disk %s: no <source>", t);
+    struct virtio_blk_config_in c = {
+        .path = d->source,
+        .format = d->driver_type,
+        .serial = d->serial,
+        .target = t,
+        .readonly = d->readonly,
+        .direct = is(d->cache, "none") || is(d->cache, "directsync"),
+    };
+    return plug(b, virtio_blk_new(b->vm, &c), d->pci.slot);
+}
+
+static int add_disks(struct board *b)
+{
+    for (size_t i = 0; i < b->dom->ndisks; i++) {
+        const struct domain_disk *d = &b->dom->disks[i];
+        if (domain_disk_on_pci(d)) {
+            if (add_disk(b, d) < 0)
+                return -1;
+        } else {
+            fprintf(stderr, "tvm-vmm: warning: %s %s on bus %s is not emulated; ignored\n",
+                    d->device ? d->device : "disk", d->target_dev ? d->target_dev : "?",
+                    d->target_bus ? d->target_bus : "?");
+        }
+    }
+    return 0;
+}
+
+/* The bridge a NIC's tap joins: <source bridge> for type 'bridge', the
+ * network's bridge that tvm wrote into the live XML for type 'network',
+ * none for 'ethernet'. Other types are refused (a guest that silently
+ * lacks its NIC is worse). */
+static int nic_bridge(const struct domain_nic *n, const char **bridge)
+{
+    *bridge = NULL;
+    if (is(n->type, "ethernet"))
+        return 0;
+    if (is(n->type, "bridge")) {
+        if (!n->source || !*n->source)
+            return err_set("interface %s: type 'bridge' needs <source bridge='...'/>", n->mac);
+        *bridge = n->source;
+        return 0;
+    }
+    if (is(n->type, "network")) {
+        if (!n->source_bridge || !*n->source_bridge)
+            return err_set("interface %s: network '%s' has no bridge in the live XML (start "
+                           "the guest with tvm, which starts the network)",
+                           n->mac, n->source ? n->source : "");
+        *bridge = n->source_bridge;
+        return 0;
+    }
+    return err_set("interface %s: type '%s' is not supported (use 'network', 'bridge' or "
+                   "'ethernet')",
+                   n->mac, n->type ? n->type : "");
+}
+
+/* <interface> with model virtio (or none) is a virtio-net on a tap; other
+ * models are ignored with a warning. */
+static int add_nics(struct board *b)
+{
+    for (size_t i = 0; i < b->dom->nnics; i++) {
+        const struct domain_nic *n = &b->dom->nics[i];
+        if (!domain_nic_on_pci(n)) {
+            fprintf(stderr, "tvm-vmm: warning: interface %s: model '%s' is not emulated; ignored\n",
+                    n->mac, n->model);
+            continue;
+        }
+        struct virtio_net_config_in c = {
+            .mac = n->mac,
+            .ifname = n->target_dev,
+            .link_down = is(n->link_state, "down"),
+            .fd = -1,
+        };
+        if (nic_bridge(n, &c.bridge) < 0)
+            return -1;
+        if (plug(b, virtio_net_new(b->vm, &c), n->pci.slot) < 0)
+            return err_prefix("interface %s: ", n->mac);
+    }
+    return 0;
+}
+
+static int add_rngs(struct board *b)
+{
+    for (size_t i = 0; i < b->dom->ndevices; i++) {
+        const struct domain_device *d = &b->dom->devices[i];
+        if (is(d->element, "rng") && is(d->model, "virtio") &&
+            plug(b, virtio_rng_new(b->vm), d->pci.slot) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Every <console><target type='virtio'/></console> is a one-port virtio
+ * console, the Nth of them named consoleN (libvirt's alias when the first
+ * console is the serial one), on socket VMM_SOCK_VCONSOLE_FMT. */
+static int add_consoles(struct board *b)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < b->dom->nchardevs; i++) {
+        const struct domain_chardev *cd = &b->dom->chardevs[i];
+        if (!is(cd->element, "console") || !is(cd->target_type, "virtio"))
+            continue;
+        char name[16], sock[32], path[PATH_MAX];
+        snprintf(name, sizeof name, "console%u", ++n);
+        snprintf(sock, sizeof sock, VMM_SOCK_VCONSOLE_FMT, n);
+        unsigned slot = domain_console_pci_slot(b->dom, n);
+        if (!slot)
+            return err_set("%s: no free PCI slot left on bus 0", name);
+        if (snprintf(path, sizeof path, "%s/%s", b->o.rundir, sock) >= (int)sizeof path)
+            return err_set("%s: %s/%s: path too long", name, b->o.rundir, sock);
+        struct virtio_console_config_in c = {.con = console_new(b->o.loop, path, NULL),
+                                             .name = name};
+        if (!c.con)
+            return err_prefix("%s: ", name);
+        if (plug(b, virtio_console_new(b->vm, &c), slot) < 0)
+            return err_prefix("%s: ", name);
+    }
+    return 0;
+}
+
+int board_balloon_config(const struct domain *d, struct virtio_balloon_config_in *c)
+{
+    memset(c, 0, sizeof *c);
+    if (!d->memballoon.present)
+        return 0;
+    for (size_t i = 0; i < d->ndevices; i++) {
+        const struct domain_device *x = &d->devices[i];
+        if (!is(x->element, "memballoon"))
+            continue;
+        if (!is_virtio_model(x->model)) {
+            if (x->model && !is(x->model, "none"))
+                fprintf(stderr,
+                        "tvm-vmm: warning: memballoon model '%s' is not emulated; ignored\n",
+                        x->model);
+            return 0;
+        }
+        c->target_bytes = d->current_memory_kib * 1024;
+        c->stats_period = d->memballoon.stats_period;
+        c->deflate_on_oom = d->memballoon.autodeflate;
+        return 1;
+    }
+    return 0;
+}
+
+/* One <memballoon model='virtio'> at most (the model refuses more): a
+ * virtio-balloon whose target at boot is <currentMemory>. */
+static int add_balloon(struct board *b)
+{
+    struct virtio_balloon_config_in c;
+    if (board_balloon_config(b->dom, &c) <= 0)
+        return 0;
+    for (size_t i = 0; i < b->dom->ndevices; i++)
+        if (is(b->dom->devices[i].element, "memballoon"))
+            return plug(b, virtio_balloon_new(b->vm, &c), b->dom->devices[i].pci.slot);
+    return 0;
+}
+
+static const struct {
+    const char *what;
+    int (*add)(struct board *b);
+} virtio_kinds[] = {
+    {"disks", add_disks},       {"network interfaces", add_nics}, {"rng", add_rngs},
+    {"consoles", add_consoles}, {"memballoon", add_balloon},
+};
+
+static void virtio_down(struct board *b)
+{
+    while (b->nvirtio > 0)
+        virtio_dev_free(b->virtio[--b->nvirtio]);
+}
+
+static int virtio_up(struct board *b)
+{
+    for (size_t i = 0; i < sizeof virtio_kinds / sizeof virtio_kinds[0]; i++)
+        if (virtio_kinds[i].add(b) < 0)
+            return err_prefix("%s: ", virtio_kinds[i].what);
+    return 0;
+}
+
+/* ---- ACPI: PM block, power button, tables ---- */
+
+static bool has_acpi(const struct board *b)
+{
+    return b->dom->acpi; /* libvirt: no <features><acpi/>, no ACPI */
+}
+
+static int build_acpi(struct vm *vm, void *opaque, uint64_t *rsdp)
+{
+    struct acpi_config *c = opaque;
+    uint8_t *mem = vm_gpa_ptr(vm, ACPI_REGION_GPA, ACPI_REGION_LEN);
+    if (!mem)
+        return err_set("no guest RAM for the ACPI tables");
+    return acpi_build_tables(mem, ACPI_REGION_GPA, ACPI_REGION_LEN, c, rsdp);
+}
+
+static void press_power_button(void *opaque)
+{
+    (void)opaque;
+    acpi_pm_press_power_button();
+}
+
+static int acpi_up(struct board *b)
+{
+    struct vm *vm = b->vm;
+    if (acpi_pm_init(vm) < 0)
+        return err_prefix("ACPI PM: ");
+    vm_set_power_button(vm, press_power_button, NULL);
+    for (unsigned i = 0; i < vm->nvcpus; i++)
+        b->apic_ids[i] = vcpu_apic_id(&vm->cfg, i);
+    pci_acpi_describe(&b->acpi_pci);
+    b->acpi = (struct acpi_config){
+        .ncpus = vm->nvcpus,
+        .apic_ids = b->apic_ids,
+        .pm_base = ACPI_PM_BASE,
+        .sci_irq = ACPI_SCI_IRQ,
+        .timer_gsi = 0,
+        .pci = &b->acpi_pci,
+    };
+    vm->cfg.firmware = build_acpi;
+    vm->cfg.firmware_opaque = &b->acpi;
+    return 0;
+}
+
+static void acpi_reset(struct board *b)
+{
+    (void)b;
+    acpi_pm_reset();
+}
+
+static void acpi_down(struct board *b)
+{
+    vm_set_power_button(b->vm, NULL, NULL);
+    b->vm->cfg.firmware = NULL;
+    acpi_pm_close();
+}
+
+/* ---- the table ---- */
+
+/* In start-up order. wanted NULL: always there. reset puts the device
+ * back in power-on state at every VM reset (virtio devices reset through
+ * their transport's own hook). exit also copes with an init that failed
+ * half-way. i8042 and RTC belong to the VM, which frees them. */
+static const struct board_device {
+    const char *name;
+    bool (*wanted)(const struct board *b);
+    int (*init)(struct board *b);
+    void (*reset)(struct board *b);
+    void (*exit)(struct board *b);
+} devices[] = {
+    {"serial", NULL, serial_up, serial_reset_, serial_down},
+    {"i8042", NULL, i8042_up, NULL, NULL},
+    {"rtc", NULL, rtc_up, NULL, NULL},
+    {"pci", NULL, pci_up, NULL, NULL},
+    {"virtio", NULL, virtio_up, NULL, virtio_down},
+    {"acpi", has_acpi, acpi_up, acpi_reset, acpi_down},
+};
+#define NDEVICES (sizeof devices / sizeof devices[0])
+
+static bool present(const struct board *b, size_t i)
+{
+    return i < b->nup && (!devices[i].wanted || devices[i].wanted(b));
+}
+
+static void board_reset(void *opaque)
+{
+    struct board *b = opaque;
+    for (size_t i = 0; i < NDEVICES; i++)
+        if (present(b, i) && devices[i].reset)
+            devices[i].reset(b);
+}
+
+struct board *board_new(struct vm *vm, struct domain *dom, const struct board_opts *o)
+{
+    struct board *b = calloc(1, sizeof *b);
+    if (!b) {
+        err_set("out of memory");
+        return NULL;
+    }
+    b->vm = vm;
+    b->dom = dom;
+    b->o = *o;
+    if (vm_add_reset_hook(vm, board_reset, b) < 0) {
+        free(b);
+        return NULL;
+    }
+    for (; b->nup < NDEVICES; b->nup++) {
+        const struct board_device *d = &devices[b->nup];
+        if (d->wanted && !d->wanted(b))
+            continue;
+        if (d->init(b) < 0) {
+            b->nup++; /* its exit takes down what it built before failing */
+            board_free(b);
+            return NULL;
+        }
+    }
+    return b;
+}
+
+void board_free(struct board *b)
+{
+    if (!b)
+        return;
+    while (b->nup > 0) {
+        size_t i = --b->nup;
+        if ((!devices[i].wanted || devices[i].wanted(b)) && devices[i].exit)
+            devices[i].exit(b);
+    }
+    free(b);
+}
