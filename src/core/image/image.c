@@ -194,11 +194,24 @@ static int lock_image(struct image *img)
             return err_errno("%s: lock", img->path);
         return 0;
     }
+    /* Ours first, then theirs, as QEMU does: two openers that checked
+     * first could both find nothing and both win. Locked first, each sees
+     * the other (at worst both refuse). A refused image's locks go with
+     * its fd when the open is undone. */
     for (int i = 0; i < nperms; i++) {
-        int held = held_elsewhere(img->fd, LOCK_UNSHARE + perms[i]);
-        if (held < 0)
-            return 0; /* filesystem without locks: nothing to enforce */
-        if (held) {
+        if (lock_byte(img->fd, F_OFD_SETLK, &fl, F_RDLCK, LOCK_PERM + perms[i]) < 0) {
+            if (errno == EINVAL || errno == ENOLCK || errno == EOPNOTSUPP)
+                return 0; /* filesystem without locks: nothing to enforce */
+            return err_errno("%s: lock", img->path);
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (lock_byte(img->fd, F_OFD_SETLK, &fl, F_RDLCK, LOCK_UNSHARE + unshared[i]) < 0)
+            return err_errno("%s: lock", img->path);
+    /* Only shared locks are ever taken, so a failed one above is no
+     * conflict; this is where conflicts show. */
+    for (int i = 0; i < nperms; i++) {
+        if (held_elsewhere(img->fd, LOCK_UNSHARE + perms[i]) > 0) {
             errno = EBUSY;
             return err_set("%s: image is in use (open elsewhere, which forbids %s)", img->path,
                            perms[i] == PERM_READ ? "reading" : "writing");
@@ -210,12 +223,6 @@ static int lock_image(struct image *img)
             return err_set("%s: image is in use (open for writing elsewhere)", img->path);
         }
     }
-    for (int i = 0; i < nperms; i++)
-        if (lock_byte(img->fd, F_OFD_SETLK, &fl, F_RDLCK, LOCK_PERM + perms[i]) < 0)
-            return err_errno("%s: lock", img->path);
-    for (int i = 0; i < 2; i++)
-        if (lock_byte(img->fd, F_OFD_SETLK, &fl, F_RDLCK, LOCK_UNSHARE + unshared[i]) < 0)
-            return err_errno("%s: lock", img->path);
     return 0;
 }
 
