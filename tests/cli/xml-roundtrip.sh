@@ -4,20 +4,46 @@
 # same file, so units and defaults are normalised the way virsh does.
 source "$(dirname "$0")/lib.sh"
 
-# xp FILE XPATH: the string value of XPATH in FILE ("" when absent).
+# xp FILE XPATH: the string value of XPATH in FILE ("" when absent). An
+# XPath xmllint cannot evaluate (a typo) fails the test: it would make
+# both sides of a comparison "" and agree.
 xp() {
-    xmllint --xpath "string($2)" "$1" 2>/dev/null || true
+    local v
+    v=$(xmllint --xpath "string($2)" "$1" 2>"$tmp/xp.err") ||
+        fail "xmllint cannot evaluate XPath '$2' on $1: $(cat "$tmp/xp.err")"
+    printf '%s\n' "$v"
 }
 
 # vals FILE XPATH...: the string values of all XPATHs, in array VALS, from
-# one xmllint run (a fork per value makes this test crawl).
+# one xmllint run (a fork per value makes this test crawl). A failed
+# evaluation or a wrong number of values fails the test.
 vals() {
-    local f=$1 expr="concat(''" x
+    local f=$1 expr="concat(''" x out
     shift
     for x in "$@"; do
         expr+=", string($x), '@@'"
     done
-    mapfile -d '' VALS < <(xmllint --xpath "$expr)" "$f" 2>/dev/null | sed 's/@@/\x00/g')
+    out=$(xmllint --xpath "$expr)" "$f" 2>"$tmp/xp.err") ||
+        fail "xmllint cannot evaluate the XPaths on $f ($*): $(cat "$tmp/xp.err")"
+    mapfile -d '' VALS < <(printf '%s' "$out" | sed 's/@@/\x00/g')
+    [ "${#VALS[@]}" -eq $# ] || fail "$f: ${#VALS[@]} values for $# XPaths"
+}
+
+# Every XPath compared must find a value in at least one document of the
+# corpus (checked at the end): an XPath that is "" everywhere compares
+# nothing, whether by a typo or a corpus that lacks the element.
+declare -A XP_USED=() XP_FOUND=()
+xp_note() { # XPATH VALUE
+    local k=${1//\[[0-9]\]/[N]}
+    XP_USED[$k]=1
+    [ -z "$2" ] || XP_FOUND[$k]=1
+}
+xp_coverage() {
+    local k missing=()
+    for k in "${!XP_USED[@]}"; do
+        [ -n "${XP_FOUND[$k]:-}" ] || missing+=("$k")
+    done
+    [ ${#missing[@]} -eq 0 ] || fail "XPaths empty in every corpus document (typo, or the corpus lacks them): ${missing[*]}"
 }
 
 # agree WHAT A B XPATH...: each XPATH has the same value in files A and B.
@@ -29,6 +55,7 @@ agree() {
     vals "$b" "$@"
     for x in "$@"; do
         same "$what $x" "${va[i]}" "${VALS[i]}"
+        xp_note "$x" "${va[i]}"
         i=$((i + 1))
     done
 }
@@ -179,4 +206,5 @@ for f in "$DATA"/snapshot/*.xml; do
         "count(/domainsnapshot/disks/disk)" /domainsnapshot/disks/disk/source/@file \
         /domainsnapshot/domain/uuid
 done
+xp_coverage
 echo "xml-roundtrip: $ndom domains and every network/pool/volume/snapshot file passed"
