@@ -59,7 +59,7 @@ desc minimal \
     --new-desc "a \"quoted\" \$word and a # hash" # a comment
 desc minimal --title 'it is # not a comment'
 desc \
-  minimal \
+  full \
   "multi
 line"
 dominfo \
@@ -69,7 +69,11 @@ run 1 "$TVM" --db "$DB" --batch "$tmp/quotes.tvm"
 err_is "$tmp/quotes.tvm:8: domain 'nope3' not found"
 ok tvm desc minimal --title
 out_is "it is # not a comment"$'\n'
+# each description checked where it was set: the escapes, $word and the #
+# inside quotes on minimal, the multi-line argument on full
 ok tvm desc minimal
+out_is 'a "quoted" $word and a # hash'$'\n'
+ok tvm desc full
 out_is "multi"$'\n'"line"$'\n'
 printf 'desc minimal "unterminated\nlist\n' >"$tmp/open.tvm"
 run 2 "$TVM" --db "$DB" --batch "$tmp/open.tvm"
