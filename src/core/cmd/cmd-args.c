@@ -109,6 +109,7 @@ enum cmd_result cmd_parse_args(const struct cmd_entry *e, int argc, char **argv,
                                struct cmd_args *out)
 {
     memset(out, 0, sizeof(*out));
+    out->entry = e;
     out->argv = calloc((size_t)argc + 1, sizeof(char *));
     if (!out->argv) {
         err_set("out of memory");

@@ -1,5 +1,6 @@
 /* Every command entry, one line each, in help order: CMD(entry_symbol).
- * Each entry is defined in its own src/core/cmd-*.c file as
+ * Each entry is defined in a src/core/cmd/cmd-*.c file (one per command, or
+ * one per family that shares an exec, as cmd-lifecycle.c) as
  *     const struct cmd_entry cmd_<name>_entry = { ... };
  * Add a line here when you add the file. */
 

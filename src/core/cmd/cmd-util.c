@@ -240,22 +240,6 @@ int cmd_affect_resolve(const struct store_domain_row *row, bool *live, bool *con
     return *live && !active ? err_set(VM_ERR_NOT_RUNNING) : 0;
 }
 
-int vm_cmd_run(struct cmd_ctx *ctx, struct cmd_args *args,
-               int (*fn)(struct store *st, const char *dom), const char *verb, const char *done_fmt)
-{
-    struct store *st = cmd_store(ctx);
-    struct store_domain_row row;
-    if (!st || vm_lookup(st, args->argv[0], &row) < 0)
-        return CMD_ERROR;
-    if (fn(st, row.uuid) < 0) {
-        err_prefix("Failed to %s domain '%s': ", verb, row.name);
-        return CMD_ERROR;
-    }
-    fprintf(ctx->out, done_fmt, row.name);
-    fputc('\n', ctx->out);
-    return CMD_OK;
-}
-
 int network_cmd_run(struct cmd_ctx *ctx, struct cmd_args *args,
                     int (*fn)(struct store *st, const char *name_or_uuid), const char *verb,
                     const char *done_fmt)

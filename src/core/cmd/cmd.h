@@ -24,8 +24,11 @@ enum cmd_result {
 
 #define CMD_MAX_OPTS 16
 
+struct cmd_entry;
+
 struct cmd_args {
-    int argc; /* positional arguments only */
+    const struct cmd_entry *entry; /* the command being run: its data row */
+    int argc;                      /* positional arguments only */
     char **argv;
     const char *opt_names[CMD_MAX_OPTS];
     const char *opt_values[CMD_MAX_OPTS]; /* "" for flags */
@@ -56,6 +59,10 @@ struct cmd_entry {
     int min_args, max_args; /* positional; max -1 = unbounded */
     enum cmd_result (*exec)(struct cmd_ctx *ctx, struct cmd_args *args);
     unsigned flags; /* CMD_F_* */
+    /* What tells one command from its siblings when they share an exec
+     * (the lifecycle verbs, the per-kind define/edit/...): exec reads it
+     * as args->entry->data. */
+    const void *data;
 };
 
 /* The command changes the store: cmd_run_argv() opens it and runs exec in
