@@ -101,7 +101,16 @@ static int store_prepare_file(const char *path)
         if (access(dir, F_OK) < 0 && paths_mkdir_p(dir, 0700) < 0)
             return -1;
     }
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* Only a missing file is created here: closing any descriptor of an
+     * open database drops every POSIX lock this process holds on it, so a
+     * second connection (another thread's) would take the first one's
+     * SHARED lock away, and another process closing the database would
+     * then delete the WAL under it. */
+    if (access(path, F_OK) == 0)
+        return 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST)
+        return 0;
     if (fd < 0)
         return err_errno("cannot open");
     close(fd);
