@@ -1,10 +1,14 @@
 /* The TUI's state and the pieces that share it.
  *
- * Shape (after htop): key tables map keys to action functions that return
- * reaction flags; the loop polls stdin, the console socket and a timer,
- * reloads the list from the store on the timer and redraws only when a
- * reaction or a refresh asked for it. Dialogs and prompts run a nested loop
- * through app_wait_key(), which keeps the refresh and the console going.
+ * Shape (after htop): one key table maps keys to action functions that
+ * return reaction flags, and the same table builds the Enter menu and the
+ * '?' help (keys.c). The loop polls the terminal, the console socket, the
+ * workers' pipe and a timer, and redraws only when something changed.
+ * Anything that can take long (a command, reconciling the guests) runs on
+ * a worker thread (worker.h, jobs.c) and comes back through the loop, so a
+ * key is answered within one frame while a guest starts. Dialogs and
+ * prompts run a nested loop through app_wait_key(), which keeps results,
+ * refreshes and the console going.
  */
 #ifndef TVM_TUI_APP_H
 #define TVM_TUI_APP_H
@@ -18,6 +22,7 @@
 #include "tui/domlist.h"
 #include "tui/host.h"
 #include "tui/theme.h"
+#include "tui/worker.h"
 
 struct domain;
 
@@ -26,7 +31,7 @@ enum reaction {
     R_NONE = 0,
     R_HANDLED = 1 << 0,
     R_REDRAW = 1 << 1,
-    R_REFRESH = 1 << 2, /* reload the list from the store now */
+    R_REFRESH = 1 << 2, /* reconcile and reload the list now (on the refresh worker) */
     R_QUIT = 1 << 3,
 };
 
@@ -41,11 +46,15 @@ struct rect {
 struct app;
 typedef int (*action_fn)(struct app *a);
 
+/* One row of the key table: the key, how help names it (NULL for the
+ * second key of a pair, shown with the first), what it does, and its label
+ * in the Enter menu (NULL: not in the menu). */
 struct key_binding {
     int key;
-    const char *key_name; /* as the help screen shows it */
+    const char *key_name;
     const char *help;
     action_fn fn;
+    const char *menu;
 };
 
 struct details {
@@ -63,9 +72,25 @@ struct layout {
     bool side_by_side;
 };
 
+#define APP_BUSY_MAX 8
+
 struct app {
-    struct cmd_ctx *ctx;
-    struct store *st;
+    struct cmd_ctx *ctx; /* the UI thread's own (and its store connection) */
+    struct done_list done;
+    struct worker cmd_worker;     /* commands from keys and ':', in order */
+    struct worker refresh_worker; /* reconcile + list, so a start does not hold the list */
+    bool refresh_inflight, refresh_again, refresh_again_force;
+    char busy[APP_BUSY_MAX][128]; /* commands submitted and not back yet, oldest first */
+    int nbusy;
+    char *pending_pager; /* a result to show in the pager once no dialog is open */
+    char pending_title[64];
+    /* While the TUI owns the terminal, curses talks to dups of it and fds
+     * 0/1/2 are /dev/null and a scratch file, so no command or library
+     * message can write over the screen or read the keyboard. */
+    int tty_in, tty_out;
+    int saved_fd[3];
+    int stray_fd;
+    long long stray_off;
     struct theme theme;
     struct host_info host;
     struct domlist list;
@@ -80,9 +105,6 @@ struct app {
     char message[1024];
     bool message_error;
     int64_t last_refresh_ms;
-    int64_t last_reload_ms;
-    int64_t next_reconcile_ms;
-    char db_stamp[128]; /* sizes and mtimes of the db and its WAL at the last reload */
     int64_t last_sample_ms;
     /* bench instrumentation (TVM_TUI_BENCH=FILE) */
     const char *bench_path;
@@ -99,8 +121,10 @@ struct app {
 int app_wait_key(struct app *a); /* next key; services refresh and console while waiting */
 void app_message(struct app *a, bool error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int app_refresh(struct app *a, bool force); /* reconcile, reload if the store changed */
-void app_suspend_screen(struct app *a);     /* before $EDITOR or a full-screen attach */
+/* Ask the refresh worker to reconcile and reload (force: now, and list even
+ * if the store looks unchanged); samples /proc at once. */
+int app_refresh(struct app *a, bool force);
+void app_suspend_screen(struct app *a); /* before $EDITOR or a full-screen attach */
 void app_resume_screen(struct app *a);
 
 /* draw.c */
@@ -127,13 +151,66 @@ void widget_pager(struct app *a, const char *title, const char *text);
 /* A vertical menu; returns the chosen index or -1 (Esc). */
 int widget_menu(struct app *a, const char *title, const char *const *items, int n);
 
-/* actions.c */
+/* keys.c: the key table and what it drives */
 extern const struct key_binding keys_list[];
 extern const struct key_binding keys_console[];
-int actions_dispatch(struct app *a, int key);
-/* Run one command line through the command table with output captured; shows
- * a one-line result in the message line, longer output in the pager. */
+int keys_dispatch(struct app *a, int key);
+int keys_menu(struct app *a); /* Enter: the table's menu entries */
+char *keys_help_text(void);
+
+/* jobs.c: commands and refreshes on the workers */
+int jobs_start(struct app *a);
+void jobs_stop(struct app *a);
+/* Run one command line through the command table on the command worker
+ * with its output captured; the status line says what is running. The
+ * result comes back through the loop: a one-line result in the message
+ * line, longer output in the pager (show_output) or the message line. */
 int actions_run(struct app *a, bool show_output, int argc, const char **argv);
-char *actions_help_text(void);
+void jobs_submit_refresh(struct app *a, bool force);
+void jobs_collect(struct app *a);      /* take finished jobs and show them */
+void jobs_show_pending(struct app *a); /* the pager for a result, outside dialogs */
+/* The scratch file behind fds 1/2: what was written there since last asked. */
+char *app_take_stray(struct app *a);
+
+/* actions.c: what keys do on the list and in the console pane */
+int act_up(struct app *a);
+int act_down(struct app *a);
+int act_pgup(struct app *a);
+int act_pgdn(struct app *a);
+int act_home(struct app *a);
+int act_end(struct app *a);
+int act_next_tab(struct app *a);
+int act_prev_tab(struct app *a);
+int act_tab_n(struct app *a, int key);
+int act_details_up(struct app *a);
+int act_details_down(struct app *a);
+int act_sort_next(struct app *a);
+int act_sort_prev(struct app *a);
+int act_sort_invert(struct app *a);
+int act_filter(struct app *a);
+int act_clear_filter(struct app *a);
+int act_start(struct app *a);
+int act_shutdown(struct app *a);
+int act_reboot(struct app *a);
+int act_destroy(struct app *a);
+int act_reset(struct app *a);
+int act_undefine(struct app *a);
+int act_pause(struct app *a);
+int act_define(struct app *a);
+int act_console(struct app *a);
+int act_console_leave(struct app *a);
+int act_console_scroll_up(struct app *a);
+int act_console_scroll_down(struct app *a);
+int act_console_send_key(struct app *a, int key);
+int act_help(struct app *a);
+int act_command(struct app *a);
+int act_quit(struct app *a);
+int act_redraw(struct app *a);
+int act_resize(struct app *a);
+int act_mouse(struct app *a);
+
+/* handover.c: actions that give the terminal to something else */
+int act_edit(struct app *a);         /* $EDITOR through core's edit loop */
+int act_console_full(struct app *a); /* `tvm console` on the whole terminal */
 
 #endif

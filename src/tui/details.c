@@ -1,10 +1,11 @@
-/* The details pane: tabs over the selected domain's parsed definition. */
+/* The details pane: tabs over the selected domain's parsed definition,
+ * read through the inventory API (core/cmd/inventory.h). */
 #include "tui/app.h"
 #include "tui/format.h"
 #include "core/base/err.h"
 #include "core/base/paths.h"
 #include "core/proto/vmm-protocol.h"
-#include "store/store.h"
+#include "core/cmd/inventory.h"
 
 #include <curses.h>
 #include <stdarg.h>
@@ -53,14 +54,10 @@ void details_load(struct app *a)
     d->stale = false;
     d->parse_error[0] = '\0';
     memcpy(d->uuid, it->uuid, sizeof(d->uuid));
-    if (store_domain_get_xml(a->st, it->uuid, &d->xml) < 0) {
+    /* A quick read on the UI thread's own connection; the text is the
+     * public one (no VNC passwd), as `tvm dumpxml` prints it. */
+    if (inventory_domain_details(a->ctx, it->uuid, &d->xml, &d->dom) < 0)
         snprintf(d->parse_error, sizeof(d->parse_error), "%s", err_msg());
-        return;
-    }
-    if (domain_parse(d->xml, strlen(d->xml), it->name, &d->dom) < 0) {
-        d->dom = NULL;
-        snprintf(d->parse_error, sizeof(d->parse_error), "%s", err_msg());
-    }
 }
 
 /* The pane's text: label/value rows built for the current tab. */

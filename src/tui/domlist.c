@@ -1,8 +1,7 @@
-/* Domain list model: reload from the store, live samples, filter and sort. */
+/* Domain list model: rows from the inventory, live samples, filter and sort. */
 #include "tui/domlist.h"
 #include "tui/host.h"
 #include "core/base/err.h"
-#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,13 +31,13 @@ static void items_free(struct dom_item *items, size_t n)
 }
 
 /* Same rows, same shown fields? (live figures are compared by domlist_sample) */
-static bool rows_equal(const struct domlist *l, const struct store_domain_row *rows, size_t n)
+static bool rows_equal(const struct domlist *l, const struct inv_domain *rows, size_t n)
 {
     if (n != l->n)
         return false;
     for (size_t i = 0; i < n; i++) {
         const struct dom_item *it = &l->items[i];
-        const struct store_domain_row *r = &rows[i];
+        const struct inv_domain *r = &rows[i];
         if (strcmp(it->uuid, r->uuid) || strcmp(it->name, r->name) || it->state != r->state ||
             it->vcpus != r->vcpus || it->memory_kib != r->memory_kib ||
             it->autostart != r->autostart)
@@ -58,27 +57,19 @@ static const struct dom_item *find_old(const struct domlist *l, const char *uuid
     return NULL;
 }
 
-int domlist_reload(struct domlist *l, struct store *st)
+int domlist_apply(struct domlist *l, const struct inv_domain *rows, size_t n)
 {
-    struct store_domain_row *rows = NULL;
-    size_t n = 0;
-    if (store_domain_list(st, STORE_LIST_ALL, &rows, &n) < 0)
-        return -1;
-    if (rows_equal(l, rows, n)) {
-        free(rows);
+    if (rows_equal(l, rows, n))
         return 0;
-    }
     struct dom_item *items = calloc(n ? n : 1, sizeof(*items));
-    if (!items) {
-        free(rows);
+    if (!items)
         return err_set("out of memory");
-    }
     for (size_t i = 0; i < n; i++) {
         struct dom_item *it = &items[i];
         it->name = strdup(rows[i].name);
         memcpy(it->uuid, rows[i].uuid, sizeof(it->uuid));
         it->state = rows[i].state;
-        it->vcpus = rows[i].vcpus_current ? rows[i].vcpus_current : rows[i].vcpus;
+        it->vcpus = rows[i].vcpus;
         it->memory_kib = rows[i].memory_kib;
         it->autostart = rows[i].autostart;
         it->cpu_pct = -1;
@@ -92,11 +83,9 @@ int domlist_reload(struct domlist *l, struct store *st)
         }
         if (!it->name) {
             items_free(items, i);
-            free(rows);
             return err_set("out of memory");
         }
     }
-    free(rows);
     items_free(l->items, l->n);
     l->items = items;
     l->n = n;

@@ -1,4 +1,4 @@
-/* The domain list: a compact copy of the store's rows plus live figures,
+/* The domain list: a compact copy of the inventory's rows plus live figures,
  * and a filtered, sorted view of it that keeps the selection on the same
  * domain (by uuid) across refreshes, sorts and filters. */
 #ifndef TVM_TUI_DOMLIST_H
@@ -9,9 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/cmd/inventory.h"
 #include "core/model/domain.h"
-
-struct store;
 
 struct dom_item {
     char *name;
@@ -44,9 +43,9 @@ struct domlist {
 };
 
 const char *domlist_sort_name(enum sort_key k);
-/* Re-read the rows from the store. Returns 1 if anything shown changed, 0 if
- * not, -1 with err_msg() on failure (the old rows stay). */
-int domlist_reload(struct domlist *l, struct store *st);
+/* Take a fresh list of rows (inventory_domains()). Returns 1 if anything
+ * shown changed, 0 if not, -1 with err_msg() on failure (the old rows stay). */
+int domlist_apply(struct domlist *l, const struct inv_domain *rows, size_t n);
 /* Sample /proc for running guests; 1 if figures changed. */
 int domlist_sample(struct domlist *l);
 /* Rebuild the view after a filter/sort change, keeping the selection. */

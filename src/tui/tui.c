@@ -1,17 +1,28 @@
-/* tui_main and the event loop: poll() over the terminal, the console socket
- * and a refresh timer; one key handled per turn; redraw only on change. */
+/* src/tui: the ncurses application (`tvm` with no verb).
+ *
+ * What it may use: the commands/services layer (core/cmd: the command
+ * table, core/cmd/inventory.h for what it reads) and the layers below it
+ * that hold no state of their own (core/base, core/model, core/proto for
+ * the run directory's file names). Never the store (src/store): every read and change
+ * goes through core/cmd, so the TUI can do nothing a batch script could not.
+ *
+ * Files: tui.c (this: tui_main, the terminal, the poll loop), keys.c (the
+ * key table behind keys, menu and help), actions.c (what keys do),
+ * handover.c (actions that give the terminal away: $EDITOR, full-screen
+ * console), jobs.c + worker.c (commands and refreshes off the UI thread),
+ * domlist.c, details.c, draw.c, widgets.c, console.c (the console pane),
+ * host.c (title-bar facts, /proc samples), theme.c, format.c.
+ *
+ * The loop: poll() over the terminal, the console socket, the workers'
+ * pipe and a refresh timer; one key handled per turn; redraw only on change. */
 #include "tui/tui.h"
 #include "tui/app.h"
 #include "core/base/err.h"
-#include "store/store.h"
-
-#if __has_include("core/virt/vm.h")
-#include "core/virt/vm.h"
-#define TUI_HAVE_RECONCILE 1
-#endif
+#include "core/cmd/inventory.h"
 
 #include <curses.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <poll.h>
@@ -27,11 +38,10 @@
 #include <unistd.h>
 
 #define REFRESH_INTERVAL_MS 1000
-#define FULL_RELOAD_MS 10000
-#define SLOW_RECONCILE_MS 100
 
 static volatile sig_atomic_t quit_signal;
 static volatile sig_atomic_t screen_active;
+static int saved_stderr = -1; /* the real fd 2, for the crash path */
 
 static void on_quit_signal(int sig)
 {
@@ -41,6 +51,8 @@ static void on_quit_signal(int sig)
 /* A crash must not leave the terminal in raw mode: restore, then die as before. */
 static void on_fatal_signal(int sig)
 {
+    if (saved_stderr >= 0)
+        dup2(saved_stderr, STDERR_FILENO); /* the crash report goes to the terminal */
     if (screen_active)
         endwin();
     signal(sig, SIG_DFL);
@@ -70,11 +82,16 @@ static void restore_signals(void)
         signal(sigs[i], SIG_DFL);
 }
 
+static struct app the_app; /* one TUI per process; the exit path needs no pointer */
+
 static void at_exit_restore(void)
 {
     if (screen_active) {
         endwin();
         screen_active = 0;
+        for (int fd = 0; fd < 3; fd++)
+            if (the_app.saved_fd[fd] >= 0)
+                dup2(the_app.saved_fd[fd], fd);
     }
 }
 
@@ -99,69 +116,13 @@ void app_message(struct app *a, bool error, const char *fmt, ...)
     a->redraw = true;
 }
 
-/* Sizes and mtimes of the database and its WAL: every commit by any
- * process changes one of them, so an unchanged stamp means nothing to reload. */
-static void db_stamp(const struct app *a, char *buf, size_t len)
-{
-    struct stat db = {0}, wal = {0};
-    char path[4096];
-    const char *p = a->ctx->db_path;
-    if (!p) {
-        snprintf(buf, len, "unknown");
-        return;
-    }
-    stat(p, &db);
-    snprintf(path, sizeof(path), "%s-wal", p);
-    stat(path, &wal);
-    snprintf(buf, len, "%lld.%ld.%ld/%lld.%ld.%ld", (long long)db.st_size, (long)db.st_mtim.tv_sec,
-             db.st_mtim.tv_nsec, (long long)wal.st_size, (long)wal.st_mtim.tv_sec,
-             wal.st_mtim.tv_nsec);
-}
-
-/* Reload the rows when the store changed, and at least every few seconds
- * in case a change slipped between two equal stamps. */
-static int reload_list(struct app *a, bool force)
-{
-    char stamp[sizeof(a->db_stamp)];
-    db_stamp(a, stamp, sizeof(stamp));
-    int64_t now = host_now_ms();
-    if (!force && !strcmp(stamp, a->db_stamp) && strcmp(stamp, "unknown") &&
-        now - a->last_reload_ms < FULL_RELOAD_MS)
-        return 0;
-    int changed = domlist_reload(&a->list, a->st);
-    if (changed >= 0) {
-        memcpy(a->db_stamp, stamp, sizeof(stamp));
-        a->last_reload_ms = now;
-    }
-    return changed;
-}
-
 int app_refresh(struct app *a, bool force)
 {
-    int reaction = R_NONE;
     double t0 = now_us();
-#ifdef TUI_HAVE_RECONCILE
-    /* Guests started, stopped or crashed elsewhere: make the store right
-     * first. It asks each live guest over QMP (short timeouts); when that
-     * gets slow (hung guests), ask less often so keys stay responsive. */
-    int64_t start = host_now_ms();
-    if (force || start >= a->next_reconcile_ms) {
-        if (vm_reconcile(a->st) < 0)
-            err_clear();
-        int64_t took = host_now_ms() - start;
-        a->next_reconcile_ms = start + (took > SLOW_RECONCILE_MS ? 5 * REFRESH_INTERVAL_MS : 0);
-    }
-#endif
-    int changed = reload_list(a, force);
-    if (changed < 0) {
-        app_message(a, true, "cannot read the inventory: %s", err_msg());
+    int reaction = R_NONE;
+    jobs_submit_refresh(a, force);
+    if (domlist_sample(&a->list))
         reaction |= R_REDRAW;
-    } else if (changed > 0) {
-        details_invalidate(a);
-        reaction |= R_REDRAW;
-    } else if (domlist_sample(&a->list)) {
-        reaction |= R_REDRAW;
-    }
     host_info_refresh(&a->host);
     a->last_refresh_ms = host_now_ms();
     double ms = (now_us() - t0) / 1000.0;
@@ -172,16 +133,66 @@ int app_refresh(struct app *a, bool force)
     return reaction;
 }
 
+/* ---- who owns fds 0, 1 and 2 ---- */
+
+/* While the screen is up: fd 0 reads /dev/null, fds 1 and 2 write to a
+ * scratch file (shown with the next command's result), curses uses dups of
+ * the terminal. A command on a worker can then neither draw over the
+ * screen nor take a key from it. */
+static void fds_take(struct app *a)
+{
+    fflush(stdout);
+    fflush(stderr);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        close(null);
+    }
+    if (a->stray_fd >= 0) {
+        dup2(a->stray_fd, STDOUT_FILENO);
+        dup2(a->stray_fd, STDERR_FILENO);
+    }
+}
+
+static void fds_give(struct app *a)
+{
+    fflush(stdout);
+    fflush(stderr);
+    for (int fd = 0; fd < 3; fd++)
+        if (a->saved_fd[fd] >= 0)
+            dup2(a->saved_fd[fd], fd);
+}
+
+char *app_take_stray(struct app *a)
+{
+    fflush(stdout);
+    fflush(stderr);
+    struct stat st;
+    if (a->stray_fd < 0 || fstat(a->stray_fd, &st) < 0 || st.st_size <= a->stray_off)
+        return NULL;
+    size_t len = (size_t)(st.st_size - a->stray_off);
+    char *buf = malloc(len + 1);
+    ssize_t n = buf ? pread(a->stray_fd, buf, len, a->stray_off) : -1;
+    if (n < 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    a->stray_off += n;
+    return buf;
+}
+
 void app_suspend_screen(struct app *a)
 {
-    (void)a;
     def_prog_mode();
     endwin();
     screen_active = 0;
+    fds_give(a);
 }
 
 void app_resume_screen(struct app *a)
 {
+    fds_take(a);
     reset_prog_mode();
     screen_active = 1;
     clearok(curscr, TRUE);
@@ -218,12 +229,15 @@ int app_wait_key(struct app *a)
                 a->redraw = true;
             continue;
         }
-        struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+        struct pollfd fds[3] = {{.fd = a->tty_in, .events = POLLIN},
+                                {.fd = a->done.pipe[0], .events = POLLIN},
                                 {.fd = a->con.fd, .events = POLLIN}};
-        int n = poll(fds, a->con.fd >= 0 ? 2 : 1, timeout);
+        int n = poll(fds, a->con.fd >= 0 ? 3 : 2, timeout);
         if (n < 0 && errno != EINTR)
             return -1;
-        if (n > 0 && a->con.fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+        if (n > 0 && (fds[1].revents & POLLIN))
+            jobs_collect(a);
+        if (n > 0 && a->con.fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
             service_console(a);
     }
 }
@@ -249,11 +263,25 @@ static int screen_start(struct app *a)
 {
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
         return err_set("the TUI needs a terminal (use a verb or --batch otherwise)");
+    a->tty_in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+    a->tty_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+    FILE *in = a->tty_in >= 0 ? fdopen(a->tty_in, "r") : NULL;
+    FILE *out = a->tty_out >= 0 ? fdopen(a->tty_out, "w") : NULL;
+    if (!in || !out)
+        return err_errno("cannot open the terminal");
     /* newterm instead of initscr: initscr exits the process on a bad $TERM. */
-    if (!newterm(NULL, stdout, stdin))
+    if (!newterm(NULL, out, in))
         return err_set("cannot start the screen: unknown terminal type '%s'",
                        getenv("TERM") ? getenv("TERM") : "");
     screen_active = 1;
+    FILE *stray = tmpfile();
+    a->stray_fd = stray ? fcntl(fileno(stray), F_DUPFD_CLOEXEC, 3) : -1;
+    if (stray)
+        fclose(stray);
+    for (int fd = 0; fd < 3; fd++)
+        a->saved_fd[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    saved_stderr = a->saved_fd[2];
+    fds_take(a);
     cbreak();
     noecho();
     nonl();
@@ -317,7 +345,7 @@ static void run_loop(struct app *a)
             key_us = now_us();
             a->in_dispatch = true;
             a->nested_wait = false;
-            int r = actions_dispatch(a, key);
+            int r = keys_dispatch(a, key);
             a->in_dispatch = false;
             if (a->nested_wait)
                 key_us = 0; /* the time went to the user typing in a dialog */
@@ -330,15 +358,59 @@ static void run_loop(struct app *a)
         }
         if (a->redraw)
             frame(a, key_us, key);
+        if (a->pending_pager) {
+            jobs_show_pending(a);
+            frame(a, 0, 0);
+        }
     }
+}
+
+/* The first rows, read here on the UI thread before the screen is up. */
+static int first_list(struct app *a)
+{
+    struct inv_domain *rows = NULL;
+    size_t n = 0;
+    if (inventory_domains(a->ctx, &rows, &n) < 0)
+        return -1;
+    int rc = domlist_apply(&a->list, rows, n);
+    free(rows);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Quitting waits for the command in hand: a start cut off half-way would
+ * leave a guest nobody recorded. Say so, since it may take a while. */
+static void finish_jobs(struct app *a)
+{
+    if (a->nbusy > 0 && screen_active) {
+        app_message(a, false, "waiting for %s to finish", a->busy[0]);
+        draw_all(a);
+    }
+    jobs_stop(a);
+}
+
+static void screen_end(struct app *a)
+{
+    if (screen_active)
+        endwin();
+    screen_active = 0;
+    fds_give(a);
+    saved_stderr = -1;
+    for (int fd = 0; fd < 3; fd++)
+        if (a->saved_fd[fd] >= 0)
+            close(a->saved_fd[fd]);
+    if (a->stray_fd >= 0)
+        close(a->stray_fd);
+    a->stray_fd = -1;
+    a->saved_fd[0] = a->saved_fd[1] = a->saved_fd[2] = -1;
 }
 
 int tui_main(struct cmd_ctx *ctx, const char *theme_name)
 {
-    static struct app app; /* static: one TUI per process, and the signal path needs no pointer */
-    struct app *a = &app;
+    struct app *a = &the_app;
     memset(a, 0, sizeof(*a));
     a->ctx = ctx;
+    a->tty_in = a->tty_out = a->stray_fd = -1;
+    a->saved_fd[0] = a->saved_fd[1] = a->saved_fd[2] = -1;
     a->start_us = now_us();
     a->bench_path = getenv("TVM_TUI_BENCH");
     if (a->bench_path && !*a->bench_path)
@@ -349,10 +421,8 @@ int tui_main(struct cmd_ctx *ctx, const char *theme_name)
 
     if (load_theme(&a->theme, theme_name) < 0)
         return 2;
-    if (!(a->st = cmd_store(ctx)))
-        return 1;
     host_info_read(&a->host);
-    if (reload_list(a, true) < 0)
+    if (first_list(a) < 0)
         return 1;
     a->last_refresh_ms = host_now_ms();
     a->det.stale = true;
@@ -360,13 +430,21 @@ int tui_main(struct cmd_ctx *ctx, const char *theme_name)
     atexit(at_exit_restore);
     install_signals();
     if (screen_start(a) < 0) {
+        screen_end(a);
         restore_signals();
         domlist_free(&a->list);
         return 2;
     }
+    if (jobs_start(a) < 0) {
+        screen_end(a);
+        restore_signals();
+        domlist_free(&a->list);
+        return 1;
+    }
+    jobs_submit_refresh(a, true); /* reconcile at once, as the first refresh did */
     run_loop(a);
-    endwin();
-    screen_active = 0;
+    finish_jobs(a);
+    screen_end(a);
     restore_signals();
     if (a->bench_path)
         bench_report(a);

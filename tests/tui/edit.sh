@@ -1,5 +1,6 @@
-# 'e' edits the XML in $EDITOR: a valid change is applied, an invalid one is
-# refused with the error shown, the store left unchanged, and a re-edit offered.
+# 'e' edits the XML in $EDITOR through core's edit loop, as `tvm edit` does:
+# a valid change is applied, an invalid one is refused with the error shown
+# on the terminal, the store left unchanged, and virsh's "Try again?" offered.
 source "$(dirname "$0")/lib.bash"
 
 define vm1 1 512
@@ -34,22 +35,27 @@ wait_for "768 MiB"
 before=$("$TVM" --db "$DB" dumpxml vm1)
 echo break >"$EDITOR_MODE"
 keys e
-wait_for "Edit again?"
-screen | grep -q "XB" || fail "the error does not name the bad unit"
-keys n
-wait_for "(definition not changed)"
+wait_for "Failed. Try again? [y,n,i,f,?]:"
+screen | grep -q "unknown unit 'XB'" || fail "the error does not name the bad unit"
+keys n Enter
+wait_for "edit abandoned; nothing was changed"
+wait_for "F1Help"
 [ "$("$TVM" --db "$DB" dumpxml vm1)" = "$before" ] || fail "store changed by an invalid edit"
 row vm1 | grep -q "768 MiB" || fail "row changed by an invalid edit"
 
-# 'y' re-edits: this time the editor repairs nothing but restores a valid file
+# 'y' re-edits the same file: it still holds the invalid text, so it fails again
 keys e
-wait_for "Edit again?"
+wait_for "Failed. Try again?"
 echo same >"$EDITOR_MODE"
-keys y
-# the file still holds the invalid text, so it fails again
-wait_for "Edit again?"
-keys n
-wait_for "(definition not changed)"
+keys y Enter
+for ((i = 0; i < 200; i++)); do
+    [ "$(screen | grep -c "Failed. Try again?")" -ge 2 ] && break
+    sleep 0.05
+done
+[ "$(screen | grep -c "Failed. Try again?")" -ge 2 ] || fail "no second 'Try again?' after y"
+keys n Enter
+wait_for "edit abandoned; nothing was changed"
+[ "$("$TVM" --db "$DB" dumpxml vm1)" = "$before" ] || fail "store changed by an abandoned edit"
 
 keys q
 wait_for "TVM-EXIT=0"
