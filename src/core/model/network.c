@@ -11,7 +11,79 @@
 
 #include "core/base/err.h"
 #include "core/base/mac.h"
+#include "core/base/netif.h"
 #include "core/xml/xml-util.h"
+
+/* Values that end up in dnsmasq.conf (one option a line), in nft commands
+ * (names in double quotes) or on a command line are checked here, so at
+ * define and again at every start (which parses the stored XML). A control
+ * character or a quote would let a network file add options or commands
+ * run as root. The message names the element and attribute; the value is
+ * shown only when it holds nothing that could garble a terminal. */
+static int refuse_chars(const char *origin, xmlNodePtr n, const char *what, const char *v)
+{
+    for (const char *p = v; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return xml_err(origin, n, what, "invalid value: contains a control character");
+        if (strchr("\"'\\`", *p))
+            return xml_err(origin, n, what, "invalid value '%s': no quotes or backslashes", v);
+    }
+    return 0;
+}
+
+/* A host name per RFC 1123: dot-separated labels of 1..63 letters, digits
+ * and inner hyphens, 253 characters at most; a trailing dot (a fully
+ * qualified domain) only where TRAILING_DOT. */
+static int check_hostname(const char *origin, xmlNodePtr n, const char *what, const char *v,
+                          bool trailing_dot)
+{
+    if (!v)
+        return 0;
+    if (refuse_chars(origin, n, what, v) < 0)
+        return -1;
+    size_t len = strlen(v);
+    if (trailing_dot && len > 1 && v[len - 1] == '.')
+        len--;
+    if (len == 0 || len > 253)
+        return xml_err(origin, n, what, "invalid host name '%s': 1 to 253 characters", v);
+    size_t label = 0;
+    for (size_t i = 0; i <= len; i++) {
+        char c = i < len ? v[i] : '.';
+        if (c == '.') {
+            if (label == 0 || label > 63 || v[i - 1] == '-')
+                return xml_err(origin, n, what,
+                               "invalid host name '%s': labels of 1 to 63 characters, not "
+                               "ending in '-' (RFC 1123)",
+                               v);
+            label = 0;
+            continue;
+        }
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && !(c == '-' && label > 0))
+            return xml_err(origin, n, what,
+                           "invalid host name '%s': letters, digits and inner '-' only (RFC 1123)",
+                           v);
+        label++;
+    }
+    return 0;
+}
+
+/* An interface name as the kernel takes it, and one that can stand in
+ * double quotes in an nft rule. EMPTY_OK: "" means none given. */
+static int check_ifname(const char *origin, xmlNodePtr n, const char *what, const char *v,
+                        bool empty_ok)
+{
+    if (!v || (empty_ok && !*v))
+        return 0;
+    if (refuse_chars(origin, n, what, v) < 0)
+        return -1;
+    if (netif_check_name(v) < 0) {
+        char msg[ERR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err_msg());
+        return xml_err(origin, n, what, "%s", msg);
+    }
+    return 0;
+}
 
 /* An IP address attribute of `n`, checked for `family` (AF_INET/AF_INET6). */
 static int parse_addr(xmlNodePtr n, const char *attr, int family, const char *origin, char **out)
@@ -42,6 +114,8 @@ static int parse_dhcp(struct network_ip *ip, xmlNodePtr dhcp, int family, const 
     for (xmlNodePtr h = xml_child(dhcp, "host"); h; h = xml_next(h, "host")) {
         struct network_dhcp_host *host = &ip->hosts[ip->nhosts++];
         host->name = xml_prop(h, "name");
+        if (check_hostname(origin, h, "host name", host->name, false) < 0)
+            return -1;
         if (parse_addr(h, "ip", family, origin, &host->ip) < 0)
             return -1;
         char *mac = xml_prop(h, "mac");
@@ -105,13 +179,15 @@ static int parse_forward(struct network *net, xmlNodePtr root, const char *origi
     if (!xml_in_list(net->forward_mode, modes))
         return xml_err(origin, fwd, "forward mode", "invalid value '%s'", net->forward_mode);
     net->forward_dev = xml_prop(fwd, "dev");
-    return 0;
+    return check_ifname(origin, fwd, "forward dev", net->forward_dev, false);
 }
 
 static int parse_bridge_mac(struct network *net, xmlNodePtr root, const char *origin)
 {
     xmlNodePtr br = xml_child(root, "bridge");
     net->bridge = xml_prop(br, "name");
+    if (check_ifname(origin, br, "bridge name", net->bridge, true) < 0)
+        return -1;
     net->stp = true; /* libvirt: stp on unless stp='off' */
     char *stp = xml_prop(br, "stp");
     int rc = 0;
@@ -140,7 +216,7 @@ static int parse_bridge_mac(struct network *net, xmlNodePtr root, const char *or
         xml_set_prop(mac, "address", net->mac);
     }
     net->domain_name = xml_child_prop(root, "domain", "name");
-    return 0;
+    return check_hostname(origin, xml_child(root, "domain"), "domain name", net->domain_name, true);
 }
 
 static int parse_vlan(struct network *net, xmlNodePtr root, const char *origin)
