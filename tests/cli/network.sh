@@ -188,7 +188,19 @@ ok tvm net-list --all
 grep -qE "^ iso +inactive" "$tmp/out" || fail "iso not inactive: $(cat "$tmp/out")"
 sleep 0.5
 ! kill -0 "$pid" 2>/dev/null || fail "dnsmasq of a vanished network still runs"
+# net-destroy of the routed network takes its bridge, rules and run
+# directory (its dnsmasq with them) and leaves it defined, inactive.
+ip link show virbr0 >/dev/null 2>&1 || fail "the routed network's bridge is not there before net-destroy"
+pid=$(cat "$TVM_RUNDIR/network/routed/dnsmasq.pid" 2>/dev/null || true)
 ok tvm net-destroy routed
+out_has "Network routed destroyed"
+! ip link show virbr0 >/dev/null 2>&1 || fail "bridge virbr0 left after net-destroy routed"
+! nft list table ip tvm_virbr0 >/dev/null 2>&1 || fail "nftables table left after net-destroy routed"
+[ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null || fail "dnsmasq $pid left after net-destroy routed"
+[ ! -e "$TVM_RUNDIR/network/routed" ] || fail "run directory left after net-destroy routed"
+ok tvm net-list --all
+grep -qE "^ routed +inactive" "$tmp/out" || fail "routed not inactive after net-destroy: $(cat "$tmp/out")"
 ok tvm events
 out_has "started"
+out_has "destroyed"
 echo "network: ok"
