@@ -71,7 +71,7 @@ struct cmd_entry {
  * commands that block for long (console) or hand work to other processes. */
 #define CMD_F_WRITES 0x1u
 
-#define TVM_VERSION "0.1.0"
+/* TVM_VERSION ("0.1.0") comes from CMake: project(tvm VERSION ...). */
 
 /* Every command, in help order; NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];
