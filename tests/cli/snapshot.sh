@@ -7,7 +7,7 @@ ok tvm define "$DATA/domain/virsh-test.xml"
 dom=$(names)
 
 run 1 tvm snapshot-create "$dom" "$s/first.xml"
-err_has "snapshot creation needs the image layer (not yet available)"
+err_has "taking a snapshot is not implemented: the image layer reads qcow2 internal snapshots but cannot write one yet"
 ok tvm snapshot-list "$dom" --name
 out_is ""
 

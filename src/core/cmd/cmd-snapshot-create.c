@@ -1,6 +1,7 @@
 /* snapshot-create DOMAIN FILE --redefine: record snapshot metadata, as
- * virsh does when restoring it elsewhere. Taking a real snapshot needs the
- * image layer. */
+ * virsh does when restoring it elsewhere. Taking a real snapshot needs
+ * qcow2 snapshot writing, which the image layer does not have yet (it lists
+ * internal snapshots, image_list_snapshots, but cannot create them). */
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
 #include "core/model/snapshot.h"
@@ -13,8 +14,9 @@ static enum cmd_result snapshot_create_exec(struct cmd_ctx *ctx, struct cmd_args
 {
     const char *path = args->argv[1];
     if (!cmd_has(args, "redefine")) {
-        err_set("snapshot creation needs the image layer (not yet available); "
-                "use --redefine to record existing snapshot metadata");
+        err_set("taking a snapshot is not implemented: the image layer reads qcow2 internal "
+                "snapshots but cannot write one yet; use --redefine to record existing "
+                "snapshot metadata");
         return CMD_ERROR;
     }
     struct store *st = cmd_store(ctx);

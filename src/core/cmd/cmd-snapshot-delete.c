@@ -6,8 +6,8 @@
 static enum cmd_result snapshot_delete_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     if (!cmd_has(args, "metadata")) {
-        err_set("deleting snapshot data needs the image layer (not yet available); "
-                "use --metadata to forget only the record");
+        err_set("deleting a snapshot's disk data is not implemented: the image layer cannot "
+                "remove a qcow2 internal snapshot yet; use --metadata to forget only the record");
         return CMD_ERROR;
     }
     struct store *st = cmd_store(ctx);

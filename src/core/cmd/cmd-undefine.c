@@ -17,8 +17,8 @@ static enum cmd_result undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         return CMD_ERROR;
     }
     if (cmd_has(args, "remove-all-storage") || cmd_has(args, "storage")) {
-        err_set("--remove-all-storage needs the image layer (not yet available); "
-                "nothing was removed");
+        err_set("--remove-all-storage is not implemented: undefine does not delete disk "
+                "images yet; nothing was removed");
         return CMD_ERROR;
     }
 

@@ -1,5 +1,6 @@
 /* vol-create POOL FILE: record a volume definition in a pool. Metadata
- * only for now: creating the image itself comes with the image layer. */
+ * only for now: the image layer can create raw and qcow2 files
+ * (image_create_raw, image_create_qcow2) but vol-create does not call it yet. */
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
 #include "core/model/pool.h"
@@ -35,7 +36,8 @@ static enum cmd_result vol_create_exec(struct cmd_ctx *ctx, struct cmd_args *arg
 const struct cmd_entry cmd_vol_create_entry = {
     .name = "vol-create",
     .usage = "vol-create POOL FILE",
-    .summary = "record a volume from XML (metadata only; no image is created yet)",
+    .summary =
+        "record a volume from XML (metadata only: vol-create does not create the image file yet)",
     .opts = "",
     .min_args = 2,
     .max_args = 2,
