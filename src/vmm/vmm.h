@@ -1,7 +1,20 @@
-/* Interfaces inside tvm-vmm shared by its parts: the event loop, guest
+/* src/vmm: tvm-vmm, the KVM VMM that runs one guest per process.
+ *   main.c      arguments, the main loop, the run directory's files
+ *   board.c     the machine: one table of devices built from the domain
+ *   vm.c mem.c io.c vcpu.c loop.c   the VM core (KVM VM, guest RAM, the
+ *               I/O bus, vCPU threads, the epoll loop; struct vm in vm.h)
+ *   pci.c       the PCI host bridge; dev/ legacy PC devices and ACPI PM;
+ *               virtio/ the virtio devices; x86/ boot, ACPI tables, CPUID
+ *   control.c   the QMP control socket; console.c sockserv.c the console
+ *               sockets; tap.c taps for virtio-net
+ * May use: core/base, core/model (board.c and main.c only: nothing else
+ * sees struct domain), core/proto (the run-directory contract), core/image
+ * (virtio-blk). Never SQLite, nftables or anything above core/proto.
+ *
+ * This header: interfaces shared by its parts: the event loop, guest
  * memory, the port-I/O/MMIO bus, interrupts, and the VM-level actions the
  * control socket and devices ask for. Device files and the control server
- * include this; struct vm itself is private to vm.c/kvm.c.
+ * include this; struct vm itself is private to the VM core (vm.h).
  *
  * Threads: the main thread runs the event loop (control socket, console
  * socket, timers, eventfds); each vCPU runs in its own thread and calls

@@ -4,11 +4,18 @@
  *
  * Launch: tvm creates RUNDIR/<uuid>/ (0700), writes the domain XML there as
  * VMM_FILE_DOMAIN, and runs, detached (setsid, stdio to VMM_FILE_LOG):
- *     tvm-vmm --domain DIR/domain.xml --rundir DIR [--console-log PATH]
- * The VMM reads only that XML (never SQLite), creates VMM_FILE_PID, then the
- * sockets (0600), and from then on serves QMP. tvm treats the guest as
- * started once the control socket answers with the QMP greeting; if the
- * VMM exits first, the last line of VMM_FILE_LOG is the error to show.
+ *     tvm-vmm --domain DIR/domain.xml --rundir DIR [--console-log PATH] [--paused]
+ * That XML is the live one: every device tvm-vmm puts on PCI carries its
+ * <address> (tvm assigned and stored them, domain_assign_pci()), and each
+ * <interface type='network'> names its bridge. The VMM parses it once,
+ * never SQLite, and plugs every device at its address. (Given a domain
+ * without addresses by hand, it makes the same domain_assign_pci() call,
+ * and says so on stderr.) It creates VMM_FILE_PID, then the sockets
+ * (0600), and from then on serves QMP. The QMP greeting comes before the
+ * guest is built (kernel loaded, KVM VM made), which can still fail: tvm
+ * treats the guest as started once query-status reports "running" (or
+ * "paused" with --paused). If the VMM exits first, the last line of
+ * VMM_FILE_LOG is the error to show.
  *
  * Exit: when the guest powers off (or on_reboot/on_crash say stop), or on
  * `quit`, the VMM writes VMM_FILE_EXIT as one JSON object

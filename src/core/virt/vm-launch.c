@@ -1,5 +1,9 @@
-/* Starting a guest: checks that fail early with a clear message, the run
- * directory, a detached tvm-vmm, and the wait for its QMP greeting.
+/* Starting a guest: one parse of the stored XML, checks that fail early
+ * with a clear message, PCI slots and network bridges filled in (the only
+ * place slots are chosen: tvm-vmm plugs devices where the live XML says),
+ * the run directory, a detached tvm-vmm, and the wait until its control
+ * socket reports a started guest (query-status running or paused: the
+ * QMP greeting alone comes before its set-up has finished).
  */
 #include "core/virt/vm-priv.h"
 #include "core/base/err.h"
@@ -306,7 +310,7 @@ static int launch_timeout(const struct vm_start_opts *o)
     return VM_START_TIMEOUT_MS;
 }
 
-/* Files, process, greeting. The run directory exists and is locked. */
+/* Files, process, started guest. The run directory exists and is locked. */
 static int launch(const struct store_domain_row *row, const char *xml,
                   const struct vm_start_opts *o, pid_t *pid_out)
 {
@@ -372,28 +376,21 @@ static int record_started(struct store *st, const struct store_domain_row *row, 
 /* Devices on PCI without an <address> get one now, as libvirt's QEMU driver
  * does (its test driver does not at define, and define must match it);
  * the stored definition keeps them, so every start gives the guest the
- * same slots. The VMM gets the updated document. */
-static int assign_pci(struct store *st, struct domain *d, char **xml)
+ * same slots. *changed: the live XML must be formatted again. */
+static int assign_pci(struct store *st, struct domain *d, bool *changed)
 {
     int n = domain_assign_pci(d);
     if (n <= 0)
         return n;
-    char *text = domain_format(d);
-    if (!text || store_domain_update(st, d) < 0) {
-        free(text);
-        return text ? -1 : err_set("out of memory");
-    }
-    free(*xml);
-    *xml = text;
-    return 0;
+    *changed = true;
+    return store_domain_update(st, d);
 }
 
 /* Each <interface type='network'> gets the bridge its network runs on, in
  * the live XML only (libvirt's <source network=... bridge=...>); an
  * inactive network is started if marked autostart, else refused. */
-static int attach_networks(struct store *st, struct domain *d, char **xml)
+static int attach_networks(struct store *st, struct domain *d, bool *changed)
 {
-    bool changed = false;
     for (size_t i = 0; i < d->nnics; i++) {
         const struct domain_nic *n = &d->nics[i];
         if (!n->type || strcmp(n->type, "network") != 0)
@@ -404,18 +401,14 @@ static int attach_networks(struct store *st, struct domain *d, char **xml)
         if (network_bridge_for(st, n->source, bridge, sizeof bridge) < 0 ||
             domain_set_nic_network_bridge(d, i, bridge) < 0)
             return err_prefix("interface %s: ", n->mac);
-        changed = true;
+        *changed = true;
     }
-    if (!changed)
-        return 0;
-    char *text = domain_format(d);
-    if (!text)
-        return err_set("out of memory");
-    free(*xml);
-    *xml = text;
     return 0;
 }
 
+/* The stored XML, parsed once, becomes the live XML tvm-vmm gets: the
+ * stored text itself when nothing had to be filled in, else formatted
+ * once from the updated document. */
 static int prepare(struct store *st, const char *dom, struct store_domain_row *row, char **xml)
 {
     if (vm_lookup(st, dom, row) < 0 || vm_reconcile_row(st, row) < 0)
@@ -429,11 +422,21 @@ static int prepare(struct store *st, const char *dom, struct store_domain_row *r
     snprintf(origin, sizeof(origin), "domain '%s'", row->name);
     if (domain_parse(*xml, strlen(*xml), origin, &d) < 0)
         return -1;
+    bool changed = false;
     int rc = check_host(d);
     if (rc == 0)
-        rc = assign_pci(st, d, xml);
+        rc = assign_pci(st, d, &changed);
     if (rc == 0)
-        rc = attach_networks(st, d, xml);
+        rc = attach_networks(st, d, &changed);
+    if (rc == 0 && changed) {
+        char *text = domain_format(d);
+        if (text) {
+            free(*xml);
+            *xml = text;
+        } else {
+            rc = err_set("out of memory");
+        }
+    }
     domain_free(d);
     return rc;
 }

@@ -40,8 +40,10 @@ struct vm_start_opts {
     int timeout_ms;      /* wait for the control socket; 0: $TVM_START_TIMEOUT or 15000 */
 };
 /* Checks (not already active, kernel/initrd readable, /dev/kvm usable,
- * memory available), launches tvm-vmm detached and waits for its QMP
- * greeting. On failure nothing is left behind and the state stays shut off. */
+ * memory available), assigns PCI slots (stored), launches tvm-vmm detached
+ * and waits until its control socket reports a started guest (query-status
+ * running, or paused with --paused). On failure nothing is left behind and
+ * the state stays shut off. */
 int vm_start(struct store *st, const char *dom, const struct vm_start_opts *opts);
 /* ACPI power button (system_powerdown); returns at once, as virsh does. */
 int vm_shutdown(struct store *st, const char *dom);
@@ -78,7 +80,6 @@ int vm_lookup(struct store *st, const char *dom, struct store_domain_row *row);
 /* QMP command to a running guest; errors are prefixed with "guest 'NAME' ". */
 int vm_qmp(const struct store_domain_row *row, int timeout_ms, const char *cmd,
            const char *args_json, char **reply_json);
-
 
 /* True while RUNDIR/<uuid>/ exists and its VMM is alive. */
 bool vm_is_active(const char *uuid);

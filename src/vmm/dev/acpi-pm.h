@@ -73,7 +73,7 @@ void acpi_pm_press_power_button(void);
 void acpi_pm_reset(void);
 void acpi_pm_close(void);
 
-/* Glue for main.c: wires the singleton to the VM (SCI on ACPI_SCI_IRQ,
+/* Glue for the board: wires the singleton to the VM (SCI on ACPI_SCI_IRQ,
  * vm_guest_poweroff, vm_guest_reboot) and claims the ports. Inline so that
  * unit tests, which use acpi_pm_setup() with recorders, need no vm.c. */
 static inline void acpi_pm_vm_sci(void *vm, bool level)

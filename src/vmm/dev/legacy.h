@@ -1,4 +1,10 @@
-/* Legacy PC devices of tvm-vmm: the 8250 UART (COM1), the i8042 keyboard
+/* src/vmm/dev: the non-virtio devices of tvm-vmm, one file each: the 8250
+ * UART (serial.c), the i8042 (i8042.c), the CMOS RTC (rtc.c) and the ACPI
+ * PM block (acpi-pm.c, acpi-pm.h). They may use vmm.h (I/O bus,
+ * interrupts, guest requests) and core/base; the board creates them, with
+ * plain arguments, never the domain.
+ *
+ * This header: the legacy PC devices: the UART (COM1), the i8042 keyboard
  * controller (enough for the kernel's probe and the 0xFE reset) and the
  * CMOS RTC. Each claims its ports on the VM's I/O bus.
  */

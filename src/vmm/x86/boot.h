@@ -1,4 +1,10 @@
-/* Linux direct boot on x86-64: the bzImage 64-bit boot protocol
+/* src/vmm/x86: what is x86 about the machine: Linux direct boot (boot.c),
+ * ACPI tables and their AML (acpi.c, aml.c), CPUID and MSRs for the vCPUs
+ * (cpuid.c, msr.c; declared in vm.h, they belong to the VM core). They may
+ * use vm.h/vmm.h and core/base; acpi.c gets what it describes as a struct
+ * acpi_config from the board.
+ *
+ * This header: Linux direct boot on x86-64: the bzImage 64-bit boot protocol
  * (Documentation/arch/x86/boot.rst) and the PVH entry of an uncompressed
  * ELF vmlinux (XEN_ELFNOTE_PHYS32_ENTRY + hvm_start_info).
  *
