@@ -103,9 +103,15 @@ run 1 tvm dominfo "$name"
 err_has "domain '$name' not found"
 ok tvm desc renamed
 out_is "two words"$'\n'
+full_uuid=$(tvm domuuid full | sed '/^$/d')
 run 1 tvm domrename renamed full
 err_has "already exists"
+# the refused rename changed neither domain
 ok tvm domuuid renamed
+out_is "$uuid"$'\n'
+ok tvm domuuid full
+out_is "$full_uuid"$'\n'
+[ "$(names | sort | paste -sd' ')" = "full renamed" ] || fail "after a refused rename: $(names)"
 
 # undefine removes it; events recorded every change
 ok tvm undefine renamed

@@ -31,7 +31,13 @@ out_is "Network default unmarked as autostarted"$'\n'
 ok tvm net-info default
 out_has "Autostart:      no"
 tvm net-dumpxml default >"$tmp/net.xml"
+# the dump defined again updates the same network (one 'default', same
+# uuid) and is a fixed point
 ok tvm net-define "$tmp/net.xml"
+out_is "Network default defined from $tmp/net.xml"$'\n'
+tvm net-dumpxml default >"$tmp/net2.xml"
+cmp -s "$tmp/net.xml" "$tmp/net2.xml" || fail "net-dumpxml changed after re-define: $(diff "$tmp/net.xml" "$tmp/net2.xml")"
+[ "$(tvm net-list --all --name | grep -cx default)" -eq 1 ] || fail "re-define made a second network: $(tvm net-list --all --name)"
 ok tvm net-undefine default
 out_is "Network default has been undefined"$'\n'
 run 1 tvm net-info default
@@ -64,12 +70,16 @@ out_has "<name>default-pool</name>"
 vol=$(sed -n 's:.*<name>\(.*\)</name>.*:\1:p' "$DATA/volume/raw.xml" | head -1)
 ok tvm vol-create default-pool "$DATA/volume/raw.xml"
 out_is "Vol $vol created from $DATA/volume/raw.xml"$'\n'
+vol2=$(sed -n 's:.*<name>\(.*\)</name>.*:\1:p' "$DATA/volume/qcow2.xml" | head -1)
 ok tvm vol-create default-pool "$DATA/volume/qcow2.xml"
+out_is "Vol $vol2 created from $DATA/volume/qcow2.xml"$'\n'
 ok tvm vol-list default-pool
 out_has " Name "
-out_has "$vol"
 path=$(sed -n 's:.*<path>\(.*\)</path>.*:\1:p' "$DATA/volume/raw.xml" | head -1)
-out_has "$path"
+path2=$(sed -n 's:.*<path>\(.*\)</path>.*:\1:p' "$DATA/volume/qcow2.xml" | head -1)
+# both volumes, each with its own path
+grep -qE "^ $vol +$path\$" "$tmp/out" || fail "vol-list lacks '$vol $path'"
+grep -qE "^ $vol2 +$path2\$" "$tmp/out" || fail "vol-list lacks '$vol2 $path2'"
 ok tvm vol-list default-pool --details
 out_has "Capacity"
 out_has "1.00 GiB"
