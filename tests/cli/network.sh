@@ -30,6 +30,10 @@ fi
 . "$(dirname "$0")/lib.sh"
 command -v nft >/dev/null || fail "nft (package nftables) is missing"
 command -v busybox >/dev/null || fail "busybox (package busybox-static) is missing"
+# nft_table NAME: network NAME's nftables table, named by its UUID.
+nft_table() {
+    echo "inet tvm_$("$TVM" --db "$DB" net-info "$1" | awk '/^UUID:/ { gsub("-", "", $2); print $2 }')"
+}
 
 client_pid=
 cleanup_net() {
@@ -63,7 +67,7 @@ out_has "Network natnet started"
 ip -4 addr show tvmbr0 | grep -q "inet 192.168.150.1/24" || fail "bridge address: $(ip addr show tvmbr0)"
 ip link show tvmbr0 | grep -q "52:54:00:0a:0b:0c" || fail "bridge MAC: $(ip link show tvmbr0)"
 ip link show tvmbr0 | grep -q "state UP\|,UP" || fail "bridge not up: $(ip link show tvmbr0)"
-nft list table ip tvm_tvmbr0 >"$tmp/rules" || fail "no nftables table"
+nft list table $(nft_table natnet) >"$tmp/rules" || fail "no nftables table"
 grep -q "ip saddr 192.168.150.0/24 ip daddr != 192.168.150.0/24 masquerade" "$tmp/rules" ||
     fail "no masquerading: $(cat "$tmp/rules")"
 [ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || fail "ip_forward off"
@@ -109,7 +113,7 @@ in_client busybox ping -c 1 -W 5 192.168.150.1 >/dev/null || fail "the client ca
 ok tvm net-destroy natnet
 out_has "Network natnet destroyed"
 ! ip link show tvmbr0 >/dev/null 2>&1 || fail "bridge left after net-destroy"
-! nft list table ip tvm_tvmbr0 >/dev/null 2>&1 || fail "nftables table left after net-destroy"
+! nft list table $(nft_table natnet) >/dev/null 2>&1 || fail "nftables table left after net-destroy"
 ! kill -0 "$pid" 2>/dev/null || fail "dnsmasq left after net-destroy"
 [ ! -e "$TVM_RUNDIR/network/natnet" ] || fail "run directory left after net-destroy"
 ok tvm net-list --all
@@ -123,7 +127,7 @@ sed -e 's/natnet/clash/' -e "s/tvmbr0/taken/" -e '/<uuid>/d' "$tmp/nat.xml" >"$t
 ok tvm net-define "$tmp/clash.xml"
 run 1 tvm net-start clash
 err_has "bridge name 'taken' is already in use"
-! nft list table ip tvm_taken >/dev/null 2>&1 || fail "rules left by a failed start"
+! nft list table $(nft_table clash) >/dev/null 2>&1 || fail "rules left by a failed start"
 [ ! -e "$TVM_RUNDIR/network/clash/dnsmasq.pid" ] || fail "dnsmasq left by a failed start"
 ok tvm net-list --all
 out_has "clash    inactive"
@@ -140,7 +144,7 @@ run 1 tvm net-start dhcpfail
 kill "$holder"
 err_has "dnsmasq failed: dnsmasq: failed to bind DHCP server socket"
 ! ip link show tvmbr9 >/dev/null 2>&1 || fail "bridge left by a failed start"
-! nft list table ip tvm_tvmbr9 >/dev/null 2>&1 || fail "rules left by a failed start"
+! nft list table $(nft_table dhcpfail) >/dev/null 2>&1 || fail "rules left by a failed start"
 [ ! -e "$TVM_RUNDIR/network/dhcpfail" ] || fail "run directory left by a failed start"
 ok tvm net-list --all
 grep -qE "^ dhcpfail +inactive" "$tmp/out" || fail "dhcpfail not inactive: $(cat "$tmp/out")"
@@ -173,10 +177,10 @@ ok tvm net-start routed
 ok tvm net-start iso
 ok tvm net-dumpxml routed
 grep -q "<bridge name='virbr0'" "$tmp/out" || fail "no bridge name stored: $(cat "$tmp/out")"
-nft list table ip tvm_virbr0 >"$tmp/rules"
+nft list table $(nft_table routed) >"$tmp/rules"
 grep -q "ip daddr 10.77.0.0/24 oifname \"virbr0\" accept" "$tmp/rules" || fail "route rules: $(cat "$tmp/rules")"
 ! grep -q masquerade "$tmp/rules" || fail "a routed network masquerades"
-nft list table ip tvm_tvmiso0 >"$tmp/rules"
+nft list table $(nft_table iso) >"$tmp/rules"
 grep -q 'oifname "tvmiso0" reject' "$tmp/rules" || fail "isolated rules: $(cat "$tmp/rules")"
 ! grep -v -e 'policy accept' -e 'iifname "tvmiso0" oifname "tvmiso0"' "$tmp/rules" | grep -q accept ||
     fail "an isolated network lets traffic through: $(cat "$tmp/rules")"
@@ -195,7 +199,7 @@ pid=$(cat "$TVM_RUNDIR/network/routed/dnsmasq.pid" 2>/dev/null || true)
 ok tvm net-destroy routed
 out_has "Network routed destroyed"
 ! ip link show virbr0 >/dev/null 2>&1 || fail "bridge virbr0 left after net-destroy routed"
-! nft list table ip tvm_virbr0 >/dev/null 2>&1 || fail "nftables table left after net-destroy routed"
+! nft list table $(nft_table routed) >/dev/null 2>&1 || fail "nftables table left after net-destroy routed"
 [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null || fail "dnsmasq $pid left after net-destroy routed"
 [ ! -e "$TVM_RUNDIR/network/routed" ] || fail "run directory left after net-destroy routed"
 ok tvm net-list --all

@@ -7,8 +7,9 @@
 
 #include "core/model/network.h"
 
-/* Rules for N on its bridge in table "ip tvm_<bridge>", replacing any
- * earlier table of that name in one transaction. */
+/* Rules for N on its bridge in table "inet tvm_<uuid digits>" (inet: the
+ * rejects stop IPv6 as well), replacing any earlier table of that name in
+ * one transaction. */
 int network_nft_apply(const struct network *n);
 /* Removes the table; absent is fine. */
 int network_nft_remove(const struct network *n);

@@ -22,13 +22,16 @@
 
 /* ---- nftables ---- */
 
-/* "tvm_" and the bridge name, with what nft would not take as '_'. */
+/* "tvm_" and the network's UUID without its dashes: unique per network
+ * (bridge names that differ only in punctuation once shared one table), and
+ * all letters and digits, as an nft identifier must be. */
 static void nft_table(const struct network *n, char *buf, size_t len)
 {
-    snprintf(buf, len, "tvm_%s", n->bridge);
-    for (char *p = buf; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-            *p = '_';
+    size_t at = (size_t)snprintf(buf, len, "tvm_");
+    for (const char *p = n->uuid; *p && at + 1 < len; p++)
+        if (*p != '-')
+            buf[at++] = *p;
+    buf[at] = 0;
 }
 
 /* "192.168.122.0/24" of the network's IPv4 address. */
@@ -75,14 +78,14 @@ static void forward_rules(const struct network *n, const char *table, const char
     buf[0] = 0;
     if (network_forward_is(n, "nat"))
         snprintf(buf, len,
-                 "add rule ip %1$s forward ip daddr %2$s oifname \"%3$s\" ct state "
+                 "add rule inet %1$s forward ip daddr %2$s oifname \"%3$s\" ct state "
                  "established,related accept\n"
-                 "add rule ip %1$s forward ip saddr %2$s iifname \"%3$s\" accept\n",
+                 "add rule inet %1$s forward ip saddr %2$s iifname \"%3$s\" accept\n",
                  table, subnet, br);
     else if (network_forward_is(n, "route"))
         snprintf(buf, len,
-                 "add rule ip %1$s forward ip daddr %2$s oifname \"%3$s\" accept\n"
-                 "add rule ip %1$s forward ip saddr %2$s iifname \"%3$s\" accept\n",
+                 "add rule inet %1$s forward ip daddr %2$s oifname \"%3$s\" accept\n"
+                 "add rule inet %1$s forward ip saddr %2$s iifname \"%3$s\" accept\n",
                  table, subnet, br);
 }
 
@@ -98,27 +101,27 @@ int network_nft_apply(const struct network *n)
                        n->forward_mode);
     forward_rules(n, table, subnet, rules, sizeof rules);
     int len = snprintf(cmds, sizeof cmds,
-                       "add table ip %1$s\n"
-                       "delete table ip %1$s\n"
-                       "add table ip %1$s\n"
-                       "add chain ip %1$s forward { type filter hook forward priority filter; "
+                       "add table inet %1$s\n"
+                       "delete table inet %1$s\n"
+                       "add table inet %1$s\n"
+                       "add chain inet %1$s forward { type filter hook forward priority filter; "
                        "policy accept; }\n"
                        "%2$s"
-                       "add rule ip %1$s forward iifname \"%3$s\" oifname \"%3$s\" accept\n"
-                       "add rule ip %1$s forward oifname \"%3$s\" reject\n"
-                       "add rule ip %1$s forward iifname \"%3$s\" reject\n",
+                       "add rule inet %1$s forward iifname \"%3$s\" oifname \"%3$s\" accept\n"
+                       "add rule inet %1$s forward oifname \"%3$s\" reject\n"
+                       "add rule inet %1$s forward iifname \"%3$s\" reject\n",
                        table, rules, n->bridge);
     if (network_forward_is(n, "nat")) {
         char out[64] = "";
         if (n->forward_dev)
             snprintf(out, sizeof out, "oifname \"%s\" ", n->forward_dev);
         len += snprintf(cmds + len, sizeof cmds - (size_t)len,
-                        "add chain ip %1$s postrouting { type nat hook postrouting priority "
+                        "add chain inet %1$s postrouting { type nat hook postrouting priority "
                         "srcnat; policy accept; }\n"
-                        "add rule ip %1$s postrouting ip saddr %2$s ip daddr 224.0.0.0/24 return\n"
-                        "add rule ip %1$s postrouting ip saddr %2$s ip daddr 255.255.255.255 "
+                        "add rule inet %1$s postrouting ip saddr %2$s ip daddr 224.0.0.0/24 return\n"
+                        "add rule inet %1$s postrouting ip saddr %2$s ip daddr 255.255.255.255 "
                         "return\n"
-                        "add rule ip %1$s postrouting %3$sip saddr %2$s ip daddr != %2$s "
+                        "add rule inet %1$s postrouting %3$sip saddr %2$s ip daddr != %2$s "
                         "masquerade\n",
                         table, subnet, out);
     }
@@ -133,7 +136,7 @@ int network_nft_remove(const struct network *n)
 {
     char table[64], cmds[256], what[300];
     nft_table(n, table, sizeof table);
-    snprintf(cmds, sizeof cmds, "add table ip %1$s\ndelete table ip %1$s\n", table);
+    snprintf(cmds, sizeof cmds, "add table inet %1$s\ndelete table inet %1$s\n", table);
     snprintf(what, sizeof what, "network '%s'", n->name);
     return nft_run(cmds, what);
 }
