@@ -1,20 +1,6 @@
-/* dumpxml NAME: the stored definition, as the formatter wrote it. */
-#include "core/cmd/cmd-util.h"
-#include "core/base/err.h"
-#include "store/store.h"
-
-#include <stdlib.h>
-
-static enum cmd_result dumpxml_exec(struct cmd_ctx *ctx, struct cmd_args *args)
-{
-    struct store *st = cmd_store(ctx);
-    char *xml;
-    if (!st || store_domain_get_xml(st, args->argv[0], &xml) < 0)
-        return CMD_ERROR;
-    cmd_print_xml(ctx->out, xml);
-    free(xml);
-    return CMD_OK;
-}
+/* dumpxml, net-dumpxml, pool-dumpxml NAME: the stored definition, as the
+ * formatter wrote it. The body is the kind table's (cmd-kind.c). */
+#include "core/cmd/cmd-kind.h"
 
 /* The options virsh scripts pass are accepted: the definition has no live
  * part or secrets that they would change yet. */
@@ -25,5 +11,28 @@ const struct cmd_entry cmd_dumpxml_entry = {
     .opts = "inactive,security-info,update-cpu,migratable",
     .min_args = 1,
     .max_args = 1,
-    .exec = dumpxml_exec,
+    .exec = cmd_kind_dumpxml_exec,
+    .data = &cmd_kind_domain,
+};
+
+const struct cmd_entry cmd_net_dumpxml_entry = {
+    .name = "net-dumpxml",
+    .usage = "net-dumpxml NETWORK [--inactive]",
+    .summary = "print a network's XML definition",
+    .opts = "inactive",
+    .min_args = 1,
+    .max_args = 1,
+    .exec = cmd_kind_dumpxml_exec,
+    .data = &cmd_kind_network,
+};
+
+const struct cmd_entry cmd_pool_dumpxml_entry = {
+    .name = "pool-dumpxml",
+    .usage = "pool-dumpxml POOL [--inactive]",
+    .summary = "print a storage pool's XML definition",
+    .opts = "inactive",
+    .min_args = 1,
+    .max_args = 1,
+    .exec = cmd_kind_dumpxml_exec,
+    .data = &cmd_kind_pool,
 };

@@ -1,4 +1,7 @@
-/* undefine NAME: remove an inactive domain and its snapshot metadata. */
+/* undefine NAME: remove an inactive domain and its snapshot metadata.
+ * net-undefine and pool-undefine remove an inactive network or pool (a
+ * pool only while it holds no volumes) through the kind table (cmd-kind.c). */
+#include "core/cmd/cmd-kind.h"
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
 #include "store/store.h"
@@ -50,4 +53,28 @@ const struct cmd_entry cmd_undefine_entry = {
     .max_args = 1,
     .exec = undefine_exec,
     .flags = CMD_F_WRITES,
+};
+
+const struct cmd_entry cmd_net_undefine_entry = {
+    .name = "net-undefine",
+    .usage = "net-undefine NETWORK",
+    .summary = "undefine an inactive network",
+    .opts = "",
+    .min_args = 1,
+    .max_args = 1,
+    .exec = cmd_kind_undefine_exec,
+    .flags = CMD_F_WRITES,
+    .data = &cmd_kind_network,
+};
+
+const struct cmd_entry cmd_pool_undefine_entry = {
+    .name = "pool-undefine",
+    .usage = "pool-undefine POOL",
+    .summary = "undefine an inactive storage pool that has no volumes",
+    .opts = "",
+    .min_args = 1,
+    .max_args = 1,
+    .exec = cmd_kind_undefine_exec,
+    .flags = CMD_F_WRITES,
+    .data = &cmd_kind_pool,
 };
