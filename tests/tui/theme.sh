@@ -38,11 +38,38 @@ printf 'colour = yes\n' >"$XDG_CONFIG_HOME/tvm/tvm.conf"
 expect_exit 2 "tvm.conf:1: unknown setting 'colour'" --
 rm "$XDG_CONFIG_HOME/tvm/tvm.conf"
 
-# a good theme really draws: run it in tmux
+# a good theme really draws: run it in tmux and read the colours of a
+# shut-off row that is not selected (the selection bar has its own)
+# with capture-pane -e: bright magenta (95, or 38;5;13) on colour 17,
+# bold and underlined; the default theme draws that state otherwise.
+# state_sgr: the SGR parameters in effect where "shut off" starts in vm2's row.
+state_sgr() {
+    tmux -L "$SOCK" capture-pane -e -p -t tvm | grep -a '^.*vm2 ' | head -n 1 |
+        sed 's/shut off.*//' | grep -ao $'\e\[[0-9;]*m' | tr -d $'\e[m' |
+        awk '/^0?$/ {n = 0; delete p; next} {k = split($0, a, ";"); for (i = 1; i <= k; i++) p[++n] = a[i]} END {for (i = 1; i <= n; i++) printf "%s;", p[i]}'
+}
+has_sgr() { # SGR-LIST WANT...: each WANT (e.g. "48;5;17") in the list
+    local list=";$1" w
+    shift
+    for w in "$@"; do
+        [[ $list == *";$w;"* ]] || return 1
+    done
+}
 printf 'state-shutoff = bright-magenta 17 bold underline\n' >"$XDG_CONFIG_HOME/tvm/themes/mine.theme"
 define vm 1 256
+define vm2 1 256
 tui_start 100 30 --theme mine
-wait_for " vm "
+wait_for " vm2 "
+sgr=$(state_sgr)
+has_sgr "$sgr" 1 4 "48;5;17" || fail "the theme's shut-off state is not bold, underlined on colour 17: SGR '$sgr'"
+has_sgr "$sgr" 95 || has_sgr "$sgr" "38;5;13" || fail "the theme's shut-off state is not bright magenta: SGR '$sgr'"
+keys q
+wait_for "TVM-EXIT=0"
+tui_stop
+tui_start 100 30
+wait_for " vm2 "
+sgr=$(state_sgr)
+! has_sgr "$sgr" "48;5;17" || fail "the default theme draws shut off like 'mine': SGR '$sgr'"
 keys q
 wait_for "TVM-EXIT=0"
 tui_stop
