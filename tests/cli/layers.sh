@@ -1,0 +1,71 @@
+# The layers link in one direction (CMakeLists.txt, design.md): no layer
+# library needs a symbol that only a library above it defines, tvm-vmm's
+# library uses base, model, proto and image only, and the TUI reaches the
+# store only through the commands (no TUI object names a store_* symbol).
+# Static archives link even with such a back-edge as long as the binary
+# pulls in the upper library too, so this reads the archives themselves.
+source "$(dirname "$0")/lib.sh"
+
+: "${TVM_BUILD:?set TVM_BUILD to the build directory}"
+command -v nm >/dev/null || fail "nm (package binutils) is missing"
+
+# Lowest first; a library may use the ones before it.
+order=(tvmbase tvmmodel tvmproto tvmimage tvmstore tvmvirt tvmcmd tvmtui)
+declare -A level
+for i in "${!order[@]}"; do
+    level[${order[$i]}]=$i
+done
+
+lib_path() {
+    local p="$TVM_BUILD/lib$1.a"
+    [ -f "$p" ] || fail "$p is missing (is TVM_BUILD a build directory?)"
+    echo "$p"
+}
+
+# Global symbols each library defines: "SYMBOL LIB" lines.
+for lib in "${order[@]}" tvmvmm; do
+    nm -g --defined-only "$(lib_path "$lib")" 2>/dev/null |
+        awk -v lib="$lib" 'NF == 3 { print $3, lib }'
+done | sort -u >"$tmp/defined"
+
+# undefined LIB: the symbols LIB's objects need from outside themselves.
+undefined() {
+    nm -g --undefined-only "$(lib_path "$1")" 2>/dev/null | awk 'NF >= 2 && $1 == "U" { print $2 }' | sort -u
+}
+
+problems=0
+report() {
+    echo "layers: $*" >&2
+    problems=$((problems + 1))
+}
+
+# check LIB ALLOWED...: every symbol LIB needs that a layer library defines
+# must be defined by LIB itself or one of ALLOWED.
+check() {
+    local lib=$1
+    shift
+    local allowed=" $lib $* "
+    while read -r sym; do
+        local owners
+        owners=$(awk -v s="$sym" '$1 == s { print $2 }' "$tmp/defined" | tr '\n' ' ')
+        [ -n "$owners" ] || continue # libc, SQLite, ncurses, ...
+        local ok=0 o
+        for o in $owners; do
+            [[ "$allowed" == *" $o "* ]] && ok=1
+        done
+        [ "$ok" -eq 1 ] || report "lib$lib.a needs '$sym', defined only above it in: $owners"
+    done < <(undefined "$lib")
+}
+
+for i in "${!order[@]}"; do
+    check "${order[$i]}" "${order[@]:0:$i}"
+done
+check tvmvmm tvmbase tvmmodel tvmproto tvmimage
+
+# The TUI goes through the commands layer, never the store's API.
+while read -r sym; do
+    report "libtvmtui.a references '$sym': the TUI must use the commands layer, not the store"
+done < <(undefined tvmtui | grep -E '^store_' || true)
+
+[ "$problems" -eq 0 ] || fail "$problems layer violation(s), listed above"
+echo "layers: ok"
