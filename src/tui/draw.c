@@ -224,7 +224,14 @@ static void draw_message(struct app *a)
     const char *text = a->message;
     enum role role = a->message_error ? ROLE_STATUS_ERROR : ROLE_STATUS;
     char hint[512];
-    if (!*text) {
+    if (!*text && a->nbusy > 0) {
+        /* What is running, until its result replaces it. */
+        if (a->nbusy > 1)
+            snprintf(hint, sizeof(hint), " %s (%d more queued)", a->busy[0], a->nbusy - 1);
+        else
+            snprintf(hint, sizeof(hint), " %s", a->busy[0]);
+        text = hint;
+    } else if (!*text) {
         const char *keys =
             a->focus == FOCUS_CONSOLE
                 ? " keys go to the guest  Ctrl-] back to list  PgUp/PgDn scroll"

@@ -26,7 +26,7 @@ wait_gone "tvm keys"
 
 # ':' accepts any batch verb; multi-line output goes to the pager
 keys : 'list --all' Enter
-wait_for "Name"
+wait_for "list  (1-"
 screen | grep -Eq "^ +- +web +shut off" || fail "':list --all' output not shown"
 keys q
 wait_for "F1Help"
