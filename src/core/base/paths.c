@@ -42,6 +42,34 @@ int paths_mkdir_p(const char *path, unsigned mode)
     return 0;
 }
 
+int paths_rundir_ready(void)
+{
+    const char *dir = paths_rundir();
+    if (paths_mkdir_p(dir, 0700) < 0)
+        return -1;
+    /* lstat: a symlink planted where the directory should be (anyone can
+     * make /tmp/tvm-UID first) must not send sockets and pid files
+     * elsewhere. */
+    struct stat st;
+    if (lstat(dir, &st) < 0)
+        return err_errno("run directory %s", dir);
+    if (S_ISLNK(st.st_mode))
+        return err_set("run directory %s is a symbolic link; refusing it", dir);
+    if (!S_ISDIR(st.st_mode))
+        return err_set("run directory %s is not a directory; refusing it", dir);
+    if (st.st_uid != geteuid())
+        return err_set("run directory %s is owned by uid %u, not by uid %u; refusing it", dir,
+                       (unsigned)st.st_uid, (unsigned)geteuid());
+    if (st.st_mode & 022)
+        return err_set("run directory %s is writable by others (mode %03o); refusing it", dir,
+                       (unsigned)(st.st_mode & 07777));
+    /* Ours and only readable by others: nothing can have been put in it
+     * by them, so closing it is enough. */
+    if ((st.st_mode & 077) && chmod(dir, 0700) < 0)
+        return err_errno("run directory %s: chmod 0700", dir);
+    return 0;
+}
+
 int paths_self_dir(char *buf, size_t len)
 {
     ssize_t n = readlink("/proc/self/exe", buf, len - 1);

@@ -121,7 +121,12 @@ static int bring_up(const struct network *n, const char *dir)
                        n->forward_mode);
     if (netif_exists(n->bridge))
         return err_set("network '%s': bridge name '%s' is already in use", n->name, n->bridge);
-    if (paths_mkdir_p(dir, 0755) < 0)
+    /* 0700 throughout: dnsmasq.conf lists every host's MAC and name, and
+     * dnsmasq reads it as root before it drops privileges. */
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s/network", paths_rundir());
+    if (paths_rundir_ready() < 0 || paths_mkdir_p(parent, 0700) < 0 ||
+        paths_mkdir_p(dir, 0700) < 0)
         return -1;
     /* From here on take_down() undoes it all; not before: a bridge that
      * could not be made may be somebody else's of the same name. */

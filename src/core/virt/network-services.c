@@ -146,9 +146,15 @@ int network_nft_remove(const struct network *n)
 static int write_conf(const struct network *n, const char *dir, char *path, size_t len)
 {
     snprintf(path, len, "%s/dnsmasq.conf", dir);
-    FILE *f = fopen(path, "we");
-    if (!f)
+    /* 0600: it names every <host>; dnsmasq reads it as root. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return err_errno("cannot write %s", path);
+    }
+    fchmod(fd, 0600); /* one left by an older tvm */
     const struct network_ip *ip = network_ipv4(n);
     /* Leases stay in dnsmasq's memory (leasefile-ro): the dnsmasq user it
      * drops to may not write below tvm's run directory. */

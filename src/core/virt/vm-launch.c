@@ -140,7 +140,7 @@ static int64_t next_run_id(void)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof(path), "%s/.run-id", paths_rundir());
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return 1;
     flock(fd, LOCK_EX);
@@ -158,8 +158,10 @@ static int64_t next_run_id(void)
  * async-signal-safe calls between fork and exec. */
 static void exec_vmm(char *const argv[], const char *log_path, int err_pipe)
 {
-    int null = open("/dev/null", O_RDONLY);
-    int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    /* O_CLOEXEC: the VMM gets them as 0-2 (dup2 clears the flag there),
+     * not once more as stray descriptors. */
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) {
         int e = errno;
         (void)!write(err_pipe, &e, sizeof(e));
@@ -445,8 +447,8 @@ int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
 {
     struct store_domain_row row;
     char *xml = NULL, dir[PATH_MAX];
-    if (prepare(st, dom, &row, &xml) < 0 || vm_run_path(row.uuid, NULL, dir, sizeof(dir)) < 0 ||
-        paths_mkdir_p(paths_rundir(), 0700) < 0) {
+    if (paths_rundir_ready() < 0 || prepare(st, dom, &row, &xml) < 0 ||
+        vm_run_path(row.uuid, NULL, dir, sizeof(dir)) < 0) {
         free(xml);
         return -1;
     }
