@@ -333,9 +333,10 @@ char *domain_format(const struct domain *d)
     return xml_format_doc(d->doc);
 }
 
-char *domain_format_public(const struct domain *d)
+/* Formats DOC without the secrets virsh hides (graphics passwd). */
+static char *format_public(xmlDocPtr doc)
 {
-    xmlDocPtr copy = xmlCopyDoc(d->doc, 1);
+    xmlDocPtr copy = xmlCopyDoc(doc, 1);
     if (!copy)
         return err_set("cannot format XML: out of memory"), NULL;
     xmlNodePtr devices = xml_child(xmlDocGetRootElement(copy), "devices");
@@ -343,6 +344,21 @@ char *domain_format_public(const struct domain *d)
         xmlUnsetProp(g, BAD_CAST "passwd");
     char *out = xml_format_doc(copy);
     xmlFreeDoc(copy);
+    return out;
+}
+
+char *domain_format_public(const struct domain *d)
+{
+    return format_public(d->doc);
+}
+
+char *domain_xml_public(const char *xml, const char *origin)
+{
+    xmlDocPtr doc = xml_read(xml, strlen(xml), origin, "domain");
+    if (!doc)
+        return NULL;
+    char *out = format_public(doc);
+    xmlFreeDoc(doc);
     return out;
 }
 

@@ -171,6 +171,9 @@ char *domain_format(const struct domain *d);
 /* The same without secrets (graphics passwd), as virsh dumpxml prints it
  * unless --security-info is given. Caller frees. */
 char *domain_format_public(const struct domain *d);
+/* The same for a definition as stored (XML text), without parsing it into
+ * a struct domain; ORIGIN names it in errors. NULL with a message on error. */
+char *domain_xml_public(const char *xml, const char *origin);
 void domain_free(struct domain *d);
 
 /* Edits that keep document and struct in step. Each validates its input. */
