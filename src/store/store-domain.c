@@ -20,7 +20,7 @@ static int store_domain_bind(sqlite3_stmt *stmt, const struct domain *d, char **
     store_bind_u64(stmt, 6, d->memory_kib);
     store_bind_u64(stmt, 7, d->current_memory_kib);
     store_bind_text(stmt, 8, *xml);
-    sqlite3_bind_int64(stmt, 9, store_now_ms());
+    sqlite3_bind_int64(stmt, 9, host_wall_ms());
     return 0;
 }
 
@@ -95,7 +95,7 @@ int store_domain_set_state(struct store *st, const char *uuid, enum domain_state
     sqlite3_bind_int(stmt, 2, (int)s);
     sqlite3_bind_int(stmt, 3, reason);
     sqlite3_bind_int64(stmt, 4, run_id);
-    sqlite3_bind_int64(stmt, 5, store_now_ms());
+    sqlite3_bind_int64(stmt, 5, host_wall_ms());
     return store_step_done(st, stmt, "cannot set domain state");
 }
 

@@ -12,7 +12,7 @@ int store_event_add(struct store *st, const char *kind, const char *name, const 
     sqlite3_stmt *stmt = store_stmt(st, STMT_EVENT_INSERT);
     if (!stmt)
         return -1;
-    sqlite3_bind_int64(stmt, 1, store_now_ms());
+    sqlite3_bind_int64(stmt, 1, host_wall_ms());
     store_bind_text(stmt, 2, kind);
     store_bind_text(stmt, 3, name);
     store_bind_text(stmt, 4, event);

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/host.h"
+#include "core/base/uuid.h"
 #include "store/store-sql.h"
 #include "store/store.h"
 
@@ -45,10 +47,6 @@ void store_copy_col(sqlite3_stmt *stmt, int col, char *dst, size_t size);
 /* Column as a malloc'd string ("" for NULL); NULL with a message on ENOMEM. */
 char *store_dup_col(sqlite3_stmt *stmt, int col);
 
-int64_t store_now_ms(void);
-/* Canonical lowercase 8-4-4-4-12 form of s if it is uuid-shaped (32 hex
- * digits, hyphens anywhere, as libvirt accepts), else false. */
-bool store_uuid_canonical(const char *s, char out[UUID_STR_LEN]);
 /* A constraint failure means "already exists" to the caller. */
 bool store_is_unique_violation(int rc);
 

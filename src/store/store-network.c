@@ -20,7 +20,7 @@ static int store_network_write(struct store *st, enum store_stmt_id id, const st
     store_bind_text(stmt, 3, n->bridge);
     store_bind_text(stmt, 4, n->forward_mode);
     store_bind_text(stmt, 5, xml);
-    sqlite3_bind_int64(stmt, 6, store_now_ms());
+    sqlite3_bind_int64(stmt, 6, host_wall_ms());
     return store_write_named(st, stmt, xml, STMT_NETWORK_ID, "network", n->name, n->uuid,
                              id == STMT_NETWORK_UPDATE);
 }

@@ -23,7 +23,7 @@ static int store_pool_write(struct store *st, enum store_stmt_id id, const struc
     store_bind_u64(stmt, 6, p->allocation_bytes);
     store_bind_u64(stmt, 7, p->available_bytes);
     store_bind_text(stmt, 8, xml);
-    sqlite3_bind_int64(stmt, 9, store_now_ms());
+    sqlite3_bind_int64(stmt, 9, host_wall_ms());
     return store_write_named(st, stmt, xml, STMT_POOL_ID, "pool", p->name, p->uuid,
                              id == STMT_POOL_UPDATE);
 }
@@ -133,7 +133,7 @@ static int store_volume_write(struct store *st, enum store_stmt_id id, const cha
     store_bind_u64(stmt, 5, v->capacity_bytes);
     store_bind_u64(stmt, 6, v->allocation_bytes);
     store_bind_text(stmt, 7, xml);
-    sqlite3_bind_int64(stmt, 8, store_now_ms());
+    sqlite3_bind_int64(stmt, 8, host_wall_ms());
     int rc = sqlite3_step(stmt);
     int changed = sqlite3_changes(st->db);
     if (rc != SQLITE_DONE)

@@ -373,38 +373,6 @@ char *store_dup_col(sqlite3_stmt *stmt, int col)
     return dup;
 }
 
-int64_t store_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-bool store_uuid_canonical(const char *s, char out[UUID_STR_LEN])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char nibble[32];
-    size_t n = 0;
-    for (; *s; s++) {
-        if (*s == '-')
-            continue;
-        const char *p = strchr(hex, *s >= 'A' && *s <= 'F' ? *s - 'A' + 'a' : *s);
-        if (!p || n == 32)
-            return false;
-        nibble[n++] = (unsigned char)(p - hex);
-    }
-    if (n != 32)
-        return false;
-    char *o = out;
-    for (size_t i = 0; i < 32; i++) {
-        if (i == 8 || i == 12 || i == 16 || i == 20)
-            *o++ = '-';
-        *o++ = hex[nibble[i]];
-    }
-    *o = '\0';
-    return true;
-}
-
 bool store_is_unique_violation(int rc)
 {
     return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
@@ -425,7 +393,7 @@ void store_bind_key(sqlite3_stmt *stmt, const char *key)
     char uuid[UUID_STR_LEN];
     int64_t run_id;
     store_bind_text(stmt, 1, key);
-    if (store_uuid_canonical(key, uuid))
+    if (uuid_canonical(key, uuid))
         sqlite3_bind_text(stmt, 2, uuid, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(stmt, 2);
@@ -665,6 +633,6 @@ int store_set_flag_by_key(struct store *st, enum store_stmt_id id_stmt, const ch
     if (!stmt)
         return -1;
     sqlite3_bind_int(stmt, 2, on);
-    sqlite3_bind_int64(stmt, 3, store_now_ms());
+    sqlite3_bind_int64(stmt, 3, host_wall_ms());
     return store_step_done(st, stmt, what);
 }

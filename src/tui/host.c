@@ -1,5 +1,6 @@
 /* Host facts for the title bar and per-guest CPU/memory from /proc. */
 #include "tui/host.h"
+#include "core/base/host.h"
 #include "core/base/paths.h"
 #include "core/proto/vmm-protocol.h"
 
@@ -14,63 +15,26 @@
 #include <time.h>
 #include <unistd.h>
 
-int64_t host_now_ms(void)
+static uint64_t meminfo_kib(const char *field)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t meminfo_kib(const char *key)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f)
-        return 0;
-    char line[256];
-    uint64_t v = 0;
-    size_t klen = strlen(key);
-    while (fgets(line, sizeof(line), f)) {
-        if (!strncmp(line, key, klen) && line[klen] == ':') {
-            v = strtoull(line + klen + 1, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return v;
-}
-
-static bool cpu_has_virt_flags(void)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return true; /* cannot tell: do not blame the CPU */
-    char line[4096];
-    bool found = false;
-    while (!found && fgets(line, sizeof(line), f))
-        if (!strncmp(line, "flags", 5))
-            found = strstr(line, " vmx") || strstr(line, " svm");
-    fclose(f);
-    return found;
+    uint64_t v;
+    return host_meminfo_kib(field, &v) == 0 ? v : 0;
 }
 
 /* Why KVM cannot be used, in the words a user can act on. */
 static void kvm_check(struct host_info *h)
 {
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (fd >= 0) {
-        close(fd);
-        h->kvm_ok = true;
+    h->kvm_ok = host_kvm_usable();
+    int e = errno;
+    if (h->kvm_ok)
         snprintf(h->kvm_text, sizeof(h->kvm_text), "KVM ok");
-        return;
-    }
-    h->kvm_ok = false;
-    if (errno == ENOENT)
+    else if (e == ENOENT)
         snprintf(h->kvm_text, sizeof(h->kvm_text), "no KVM: /dev/kvm missing%s",
-                 cpu_has_virt_flags() ? "" : " (no vmx/svm)");
-    else if (errno == EACCES || errno == EPERM)
+                 host_cpu_has_virt() ? "" : " (no vmx/svm)");
+    else if (e == EACCES || e == EPERM)
         snprintf(h->kvm_text, sizeof(h->kvm_text), "no KVM: no permission on /dev/kvm");
     else
-        snprintf(h->kvm_text, sizeof(h->kvm_text), "no KVM: %s", strerror(errno));
+        snprintf(h->kvm_text, sizeof(h->kvm_text), "no KVM: %s", strerror(e));
 }
 
 void host_info_read(struct host_info *h)

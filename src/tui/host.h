@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/base/host.h" /* host_now_ms */
+
 struct host_info {
     char hostname[128];
     int cpus;
@@ -24,7 +26,5 @@ void host_info_refresh(struct host_info *h);
 pid_t host_vmm_pid(const char *uuid);
 /* utime+stime of pid in clock ticks and its VmRSS; -1 if the process is gone. */
 int host_proc_sample(pid_t pid, uint64_t *cpu_ticks, uint64_t *rss_kib);
-/* Monotonic milliseconds. */
-int64_t host_now_ms(void);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "core/base/err.h"
+#include "core/base/host.h"
 #include "vm.h"
 
 #define MIN_RAM (16ULL << 20)
@@ -97,23 +98,11 @@ uint64_t mem_low_end(const struct vm *vm)
  * die later of an OOM kill: MemAvailable plus free swap is the honest bound. */
 int mem_check_host(uint64_t bytes)
 {
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f)
+    uint64_t avail, swap;
+    if (host_meminfo_kib("MemAvailable", &avail) < 0)
         return 0; /* cannot tell: let the kernel decide */
-    char line[256];
-    uint64_t avail = 0, swap = 0, v;
-    bool have = false;
-    while (fgets(line, sizeof line, f)) {
-        if (sscanf(line, "MemAvailable: %" SCNu64, &v) == 1) {
-            avail = v;
-            have = true;
-        } else if (sscanf(line, "SwapFree: %" SCNu64, &v) == 1) {
-            swap = v;
-        }
-    }
-    fclose(f);
-    if (!have)
-        return 0;
+    if (host_meminfo_kib("SwapFree", &swap) < 0)
+        swap = 0;
     uint64_t can_kib = avail + swap;
     if ((bytes >> 10) > can_kib)
         return err_set("memory: the guest wants %" PRIu64 " MiB but the host can give only %" PRIu64

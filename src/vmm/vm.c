@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/base/err.h"
+#include "core/base/host.h"
 #include "vm.h"
 #include "x86/boot.h"
 
@@ -98,15 +99,9 @@ static int open_kvm(struct vm *vm)
 {
     if (vm->kvm_fd >= 0)
         return 0;
-    vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (vm->kvm_fd < 0) {
-        if (errno == ENOENT)
-            return err_set("/dev/kvm does not exist: load kvm_intel or kvm_amd, or enable "
-                           "virtualization in the firmware");
-        if (errno == EACCES || errno == EPERM)
-            return err_set("/dev/kvm: permission denied (add the user to the kvm group)");
-        return err_errno("cannot open /dev/kvm");
-    }
+    vm->kvm_fd = host_kvm_open();
+    if (vm->kvm_fd < 0)
+        return -1;
     int v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
     if (v != KVM_API_VERSION)
         return err_set("/dev/kvm: KVM API version %d, tvm-vmm needs %d", v, KVM_API_VERSION);

@@ -91,7 +91,7 @@ rc=0
 # /dev/kvm: only testable here where it cannot be opened.
 if ! (exec 3<>/dev/kvm) 2>/dev/null; then
     expect_fail "cannot open /dev/kvm" "$TVM" --db "$DB" start bogus
-    grep -qF "modprobe kvm_intel/kvm_amd" "$T/err" || fail "no KVM hint: $(cat "$T/err")"
+    grep -qE "modprobe kvm_intel/kvm_amd|kvm group|no vmx/svm" "$T/err" || fail "no KVM hint: $(cat "$T/err")"
 else
     # A VMM binary that is not there: a clear error, nothing left behind.
     TVM_VMM=$T/no-such-vmm expect_fail "cannot run $T/no-such-vmm" "$TVM" --db "$DB" start bogus

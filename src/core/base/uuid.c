@@ -33,12 +33,12 @@ static int hexval(char c)
     return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-int uuid_parse(const char *in, char out[UUID_STR_LEN])
+bool uuid_canonical(const char *in, char out[UUID_STR_LEN])
 {
     unsigned char b[16];
     const char *p = in;
     if (!p)
-        return err_set("invalid uuid ''");
+        return false;
     while (isspace((unsigned char)*p))
         p++;
     for (int i = 0; i < 16;) {
@@ -48,14 +48,19 @@ int uuid_parse(const char *in, char out[UUID_STR_LEN])
         }
         int hi = hexval(p[0]), lo = hi < 0 ? -1 : hexval(p[1]);
         if (hi < 0 || lo < 0)
-            return err_set("invalid uuid '%s'", in);
+            return false;
         b[i++] = (unsigned char)(hi << 4 | lo);
         p += 2;
     }
     while (isspace((unsigned char)*p))
         p++;
     if (*p)
-        return err_set("invalid uuid '%s'", in);
+        return false;
     uuid_print(b, out);
-    return 0;
+    return true;
+}
+
+int uuid_parse(const char *in, char out[UUID_STR_LEN])
+{
+    return uuid_canonical(in, out) ? 0 : err_set("invalid uuid '%s'", in ? in : "");
 }

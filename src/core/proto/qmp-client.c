@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include "core/base/err.h"
+#include "core/base/host.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -39,13 +40,6 @@ struct qmp {
     char path[108];
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int not_answering(const struct qmp *q)
 {
     return err_set("control socket not answering within %d ms (%s)", q->timeout_ms, q->path);
@@ -55,7 +49,7 @@ static int not_answering(const struct qmp *q)
 static int wait_fd(const struct qmp *q, short events, int64_t deadline)
 {
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - host_now_ms();
         if (left <= 0)
             return not_answering(q);
         struct pollfd p = {.fd = q->fd, .events = events};
@@ -83,7 +77,7 @@ static int connect_socket(struct qmp *q, const char *path)
     if (errno != EAGAIN && errno != EINPROGRESS)
         return err_errno("cannot connect to control socket %s", path);
     /* A full listen backlog: wait for the server to accept. */
-    if (wait_fd(q, POLLOUT, now_ms() + q->timeout_ms) < 0)
+    if (wait_fd(q, POLLOUT, host_now_ms() + q->timeout_ms) < 0)
         return -1;
     int soerr = 0;
     socklen_t sl = sizeof(soerr);
@@ -161,7 +155,7 @@ static int read_object(struct qmp *q, json_object **obj, int64_t deadline)
 
 static int send_all(struct qmp *q, const char *s, size_t n)
 {
-    int64_t deadline = now_ms() + q->timeout_ms;
+    int64_t deadline = host_now_ms() + q->timeout_ms;
     while (n) {
         ssize_t w = send(q->fd, s, n, MSG_NOSIGNAL);
         if (w < 0) {
@@ -233,7 +227,7 @@ int qmp_execute(struct qmp *q, const char *cmd, const char *args_json, char **re
     if (rc < 0)
         return -1;
 
-    int64_t deadline = now_ms() + q->timeout_ms;
+    int64_t deadline = host_now_ms() + q->timeout_ms;
     for (;;) {
         json_object *reply, *v;
         if (read_object(q, &reply, deadline) < 0)
@@ -272,7 +266,7 @@ int qmp_execute(struct qmp *q, const char *cmd, const char *args_json, char **re
 static int read_greeting(struct qmp *q)
 {
     json_object *g;
-    if (read_object(q, &g, now_ms() + q->timeout_ms) < 0)
+    if (read_object(q, &g, host_now_ms() + q->timeout_ms) < 0)
         return -1;
     bool ok = json_object_object_get_ex(g, "QMP", NULL);
     json_object_put(g);

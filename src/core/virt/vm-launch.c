@@ -7,6 +7,7 @@
  */
 #include "core/virt/vm-priv.h"
 #include "core/base/err.h"
+#include "core/base/host.h"
 #include "core/virt/network-run.h"
 #include "core/base/paths.h"
 #include "core/proto/vmm-protocol.h"
@@ -26,7 +27,6 @@
 #include <unistd.h>
 
 #define VM_START_TIMEOUT_MS 15000
-#define VM_KVM_DEVICE "/dev/kvm"
 
 static int check_readable(const char *what, const char *path)
 {
@@ -40,34 +40,6 @@ static int check_readable(const char *what, const char *path)
     return 0;
 }
 
-static int check_kvm(void)
-{
-    int fd = open(VM_KVM_DEVICE, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        return err_set("cannot open %s: %s (is KVM enabled? try modprobe kvm_intel/kvm_amd; are "
-                       "you in group kvm?)",
-                       VM_KVM_DEVICE, strerror(e));
-    }
-    close(fd);
-    return 0;
-}
-
-/* MemAvailable from /proc/meminfo in KiB, or 0 if unknown. */
-static unsigned long long host_mem_available_kib(void)
-{
-    FILE *f = fopen("/proc/meminfo", "re");
-    if (!f)
-        return 0;
-    char line[256];
-    unsigned long long kib = 0;
-    while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
-            break;
-    fclose(f);
-    return kib;
-}
-
 static int check_host(const struct domain *d)
 {
     if (!d->os_kernel || !*d->os_kernel)
@@ -77,12 +49,13 @@ static int check_host(const struct domain *d)
         return -1;
     if (d->os_initrd && *d->os_initrd && check_readable("initrd", d->os_initrd) < 0)
         return -1;
-    unsigned long long avail = host_mem_available_kib();
-    if (avail && d->memory_kib > avail)
+    uint64_t avail;
+    if (host_meminfo_kib("MemAvailable", &avail) == 0 && d->memory_kib > avail)
         return err_set("not enough memory for domain '%s': it needs %llu MiB, the host has %llu "
                        "MiB available (MemAvailable in /proc/meminfo)",
-                       d->name, (unsigned long long)d->memory_kib / 1024, avail / 1024);
-    return check_kvm();
+                       d->name, (unsigned long long)d->memory_kib / 1024,
+                       (unsigned long long)avail / 1024);
+    return host_kvm_usable() ? 0 : -1;
 }
 
 /* tvm-vmm: $TVM_VMM, else beside the tvm binary. */
@@ -280,7 +253,7 @@ static int wait_ready(const struct store_domain_row *row, pid_t pid, int timeout
     if (vm_run_path(row->uuid, VMM_SOCK_CONTROL, sock, sizeof(sock)) < 0 ||
         vm_run_path(row->uuid, VMM_FILE_EXIT, exitp, sizeof(exitp)) < 0)
         return -1;
-    int64_t deadline = vm_now_ms() + timeout_ms;
+    int64_t deadline = host_now_ms() + timeout_ms;
     for (;;) {
         if (!vm_pid_running(pid) || access(exitp, F_OK) == 0) {
             char line[512];
@@ -294,7 +267,7 @@ static int wait_ready(const struct store_domain_row *row, pid_t pid, int timeout
         }
         if (guest_started(sock))
             return 0;
-        if (vm_now_ms() >= deadline)
+        if (host_now_ms() >= deadline)
             return err_set("tvm-vmm did not report a started guest on %s within %d ms", sock,
                            timeout_ms);
         struct timespec ts = {0, 20 * 1000000};

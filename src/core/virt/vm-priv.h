@@ -55,6 +55,5 @@ int vm_remove_rundir(const char *uuid);
 int vm_reconcile_row(struct store *st, const struct store_domain_row *row);
 /* The row, reconciled, and an error unless the guest is alive. */
 int vm_lookup_active(struct store *st, const char *dom, struct store_domain_row *row);
-int64_t vm_now_ms(void);
 
 #endif

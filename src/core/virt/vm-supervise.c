@@ -4,6 +4,8 @@
  */
 #include "core/virt/vm-priv.h"
 #include "core/base/err.h"
+#include "core/base/host.h"
+#include "core/base/uuid.h"
 #include "core/base/paths.h"
 #include "core/proto/vmm-protocol.h"
 
@@ -20,13 +22,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-int64_t vm_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int ms)
 {
@@ -62,11 +57,11 @@ int vm_dir_lock(const char *uuid, int wait_ms)
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    int64_t deadline = vm_now_ms() + wait_ms;
+    int64_t deadline = host_now_ms() + wait_ms;
     for (;;) {
         if (flock(fd, LOCK_EX | LOCK_NB) == 0)
             break;
-        if (errno != EWOULDBLOCK || vm_now_ms() >= deadline) {
+        if (errno != EWOULDBLOCK || host_now_ms() >= deadline) {
             int saved = errno;
             close(fd);
             errno = saved;
@@ -151,9 +146,9 @@ bool vm_pid_alive(pid_t pid, const char *uuid)
 
 bool vm_wait_gone(pid_t pid, const char *uuid, int timeout_ms)
 {
-    int64_t deadline = vm_now_ms() + timeout_ms;
+    int64_t deadline = host_now_ms() + timeout_ms;
     while (uuid ? vm_pid_alive(pid, uuid) : vm_pid_running(pid)) {
-        if (vm_now_ms() >= deadline)
+        if (host_now_ms() >= deadline)
             return false;
         sleep_ms(20);
     }
@@ -329,10 +324,11 @@ int vm_reconcile_row(struct store *st, const struct store_domain_row *row)
     return rc;
 }
 
-static bool looks_like_uuid(const char *s)
+/* Run directories are named by the canonical uuid (vmm-protocol.h). */
+static bool is_run_dir_name(const char *s)
 {
-    return strlen(s) == UUID_STR_LEN - 1 &&
-           strspn(s, "0123456789abcdefABCDEF-") == UUID_STR_LEN - 1;
+    char canon[UUID_STR_LEN];
+    return uuid_canonical(s, canon) && strcmp(canon, s) == 0;
 }
 
 int vm_reconcile(struct store *st)
@@ -344,7 +340,7 @@ int vm_reconcile(struct store *st)
         struct dirent *e;
         while ((e = readdir(d))) {
             struct store_domain_row row;
-            if (!looks_like_uuid(e->d_name))
+            if (!is_run_dir_name(e->d_name))
                 continue;
             if (store_domain_get_row(st, e->d_name, &row) < 0)
                 continue; /* another inventory's guest */
