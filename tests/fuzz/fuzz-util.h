@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -19,11 +20,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
  * reports a crash and writes the input to crash-<sha1>. */
 __attribute__((noreturn, format(printf, 1, 2))) static inline void fuzz_fail(const char *fmt, ...)
 {
+    /* To file descriptor 2 itself: the stderr stream may be muted. */
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "FUZZ PROPERTY BROKEN: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
+    dprintf(2, "FUZZ PROPERTY BROKEN: ");
+    vdprintf(2, fmt, ap);
+    dprintf(2, "\n");
     va_end(ap);
     abort();
 }
@@ -76,4 +78,35 @@ static inline void fuzz_mute_stderr(void)
         stderr = null;
 }
 
+/* The open file descriptors, as a bitmap of the first 1024. */
+struct fuzz_fds {
+    uint64_t bits[16];
+};
+
+static inline void fuzz_fds_now(struct fuzz_fds *s)
+{
+    memset(s, 0, sizeof *s);
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        fuzz_fail("harness: cannot list /proc/self/fd");
+    int own = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] != '.' && fd != own && fd >= 0 && fd < 1024)
+            s->bits[fd / 64] |= 1ull << (fd % 64);
+    }
+    closedir(d);
+}
+
+/* The lowest descriptor open now that was not in BEFORE, or -1. */
+static inline int fuzz_fds_new(const struct fuzz_fds *before)
+{
+    struct fuzz_fds now;
+    fuzz_fds_now(&now);
+    for (int i = 0; i < 1024; i++)
+        if ((now.bits[i / 64] & ~before->bits[i / 64]) >> (i % 64) & 1)
+            return i;
+    return -1;
+}
 #endif

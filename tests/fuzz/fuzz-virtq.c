@@ -16,7 +16,8 @@
  * or the device's own memory (ASan); a device either completes requests or
  * marks itself NEEDS_RESET with a config interrupt; it never puts more
  * into the used ring than the driver made available; after a reset a
- * well-formed request completes (rng, console).
+ * well-formed request completes (rng, console); freeing the devices and
+ * the VM closes every file descriptor they opened.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +37,7 @@
 #define RINGS_GPA 0x10000u /* queue q: desc, avail, used at +q*0x3000 */
 #define BUF_GPA 0x100000u  /* request buffers */
 #define BUF_SPAN 0x200000u
-#define MAX_ROUNDS 256
+#define MAX_ROUNDS 64 /* short runs: more inputs per second, and libFuzzer steers each */
 #define DISK_BYTES (4u << 20)
 
 enum target { T_RNG, T_BLK_RAW, T_BLK_QCOW2, T_NET, T_BALLOON, T_CONSOLE, T_PCI, T_COUNT };
@@ -508,6 +509,8 @@ static const char *fresh_disk(bool qcow2)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct fuzz f;
+    struct fuzz_fds fds_before;
+    fuzz_fds_now(&fds_before);
     memset(&f, 0, sizeof f);
     f.in = (struct fuzz_in){data, size};
     f.host = -1;
@@ -551,6 +554,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default:
         pci_run(&f);
         vm_free(f.vm); /* the bus belongs to the VM */
+        /* KNOWN LEAK, src/vmm/virtio/pci.c: virtio_pci_add() opens one
+         * eventfd per MSI-X vector and nothing closes them when the VM
+         * goes (tvm-vmm runs one VM per process, so it only shows here).
+         * Closed by the harness, or the process runs out of descriptors
+         * after a few hundred inputs; FUZZ_STRICT_FDS=1 reports it. Drop
+         * this once the transport closes its own. */
+        for (int fd; (fd = fuzz_fds_new(&fds_before)) >= 0;) {
+            if (getenv("FUZZ_STRICT_FDS"))
+                fuzz_fail("PCI transport: descriptor %d left open after vm_free", fd);
+            close(fd);
+        }
         return 0;
     }
     if (!f.dev)
@@ -568,5 +582,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (f.host >= 0)
         close(f.host);
     vm_free(f.vm);
+    int fd = fuzz_fds_new(&fds_before);
+    if (fd >= 0)
+        fuzz_fail("device %d: descriptor %d left open after the device and VM were freed", (int)t,
+                  fd);
     return 0;
 }

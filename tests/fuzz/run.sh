@@ -83,8 +83,8 @@ for t in "${targets[@]}"; do
         continue
     fi
     failed=1
-    kind=$(grep -oE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer): [a-z-]+[^ ]*' "$log" | head -n 1)
-    [ -n "$kind" ] || kind=$(grep -m1 -oE 'FUZZ PROPERTY BROKEN: .*' "$log")
+    kind=$(grep -m1 -oE 'FUZZ PROPERTY BROKEN: .*' "$log")
+    [ -n "$kind" ] || kind=$(grep -oE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer): [a-z-]+[^ ]*' "$log" | head -n 1)
     [ -n "$kind" ] || kind=$(grep -m1 -oE 'runtime error: .*' "$log")
     crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
     keep="$artifacts/$t"
