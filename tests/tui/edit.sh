@@ -11,6 +11,7 @@ case "$(cat "$EDITOR_MODE")" in
 grow) sed -i "s/>524288</>786432</g" "$1" ;;
 break) sed -i "s/unit=.KiB./unit='XB'/" "$1" ;; # either quoting style
 same) : ;;
+fix) sed -i "s/unit=.XB./unit='KiB'/g; s/>786432</>1048576</g" "$1" ;;
 esac
 SH
 chmod +x "$TMP/editor"
@@ -56,6 +57,22 @@ done
 keys n Enter
 wait_for "edit abandoned; nothing was changed"
 [ "$("$TVM" --db "$DB" dumpxml vm1)" = "$before" ] || fail "store changed by an abandoned edit"
+
+# 'y' re-edits the same file, and this time the editor fixes it: the
+# re-edit is applied, to the store and to the list
+echo break >"$EDITOR_MODE"
+keys e
+wait_for "Failed. Try again?"
+echo fix >"$EDITOR_MODE"
+keys y Enter
+stored() { "$TVM" --db "$DB" dumpxml vm1 | grep -q "<memory unit='KiB'>1048576</memory>"; }
+for ((i = 0; i < 200; i++)); do
+    stored && row vm1 | grep -q "1 GiB" && break
+    sleep 0.05
+done
+stored || fail "a successful re-edit was not stored: $("$TVM" --db "$DB" dumpxml vm1 | grep -i memory)"
+row vm1 | grep -q "1 GiB" || fail "a successful re-edit did not reach the list: $(row vm1)"
+screen | grep -qF "Domain 'vm1' XML configuration edited." || fail "no 'edited' message after the re-edit"
 
 keys q
 wait_for "TVM-EXIT=0"
