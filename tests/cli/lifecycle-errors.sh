@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Lifecycle verbs that must fail cleanly without booting a guest: each error
 # names what is wrong, exits non-zero, and leaves the domain shut off with
-# no run directory or process behind. Also reconciliation of run
-# directories whose VMM is gone (killed, or a recycled pid).
+# no run directory or process behind. Also reconciliation of a run
+# directory whose pid was recycled by an unrelated process.
 set -euo pipefail
 : "${TVM:?} ${TVM_VMM:?}"
 
@@ -106,19 +106,13 @@ else
     ! pgrep -f -- "--rundir $TVM_RUNDIR/" >/dev/null || fail "a tvm-vmm process was left running"
 fi
 
-# Reconciliation: a run directory whose VMM was killed (no exit.json) makes
-# the domain crashed and disappears; so does one whose pid now belongs to an
-# unrelated process (pid reuse must not pass for a live guest).
+# Reconciliation of a run directory whose pid now belongs to an unrelated
+# process: pid reuse must not pass for a live guest. The sleep below is not
+# a stand-in for tvm-vmm but the real case (any process that got the pid).
+# A VMM killed behind tvm's back (tests/lab/t-lifecycle-crash.sh) and one
+# that exited on its own, leaving its exit.json (tests/lab/t-cli-live.sh),
+# are driven with a real tvm-vmm in the lab.
 uuid_of() { "$TVM" --db "$DB" dumpxml "$1" | sed -n 's:.*<uuid>\(.*\)</uuid>.*:\1:p'; }
-u=$(uuid_of bogus)
-mkdir -p "$TVM_RUNDIR/$u"
-sh -c 'exit 0' &
-deadpid=$!
-wait "$deadpid"
-echo "$deadpid" >"$TVM_RUNDIR/$u/vmm.pid"
-[ "$(state bogus)" = "crashed (unknown)" ] || fail "killed VMM not seen as crashed: $(state bogus)"
-[ ! -e "$TVM_RUNDIR/$u" ] || fail "run directory of a dead VMM not removed"
-
 u=$(uuid_of nokernel)
 sleep 300 &
 sleeper=$!
@@ -129,11 +123,4 @@ kill -0 "$sleeper" || fail "destroy killed an unrelated process"
 [ "$(state nokernel)" = "crashed (unknown)" ] || fail "recycled pid: $(state nokernel)"
 [ ! -e "$TVM_RUNDIR/$u" ] || fail "run directory with a recycled pid not removed"
 
-# A VMM that exited on its own leaves exit.json: its reason is recorded.
-u=$(uuid_of noinitrd)
-mkdir -p "$TVM_RUNDIR/$u"
-echo "$deadpid" >"$TVM_RUNDIR/$u/vmm.pid"
-echo '{"reason": "shutdown", "detail": "guest powered off", "exit_code": 0}' >"$TVM_RUNDIR/$u/exit.json"
-[ "$(state noinitrd)" = "shut off (shutdown)" ] || fail "exit.json shutdown: $(state noinitrd)"
-[ ! -e "$TVM_RUNDIR/$u" ] || fail "finished run directory not removed"
 echo "ok"
