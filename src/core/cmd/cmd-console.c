@@ -2,7 +2,8 @@
  * virtio console) on this terminal; Ctrl-] detaches. */
 #include "core/cmd/cmd.h"
 #include "core/base/err.h"
-#include "core/virt/vm-priv.h"
+#include "core/virt/vm.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <unistd.h>

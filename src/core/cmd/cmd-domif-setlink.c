@@ -16,7 +16,8 @@
 #include "core/cmd/cmd.h"
 #include "core/base/err.h"
 #include "core/base/mac.h"
-#include "core/virt/vm-priv.h"
+#include "core/virt/vm.h"
+#include "store/store.h"
 #include "core/xml/xml-util.h"
 
 #define ERR_NOT_FOUND "interface '%s' not found"

@@ -14,7 +14,8 @@
 #include "core/cmd/cmd.h"
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
-#include "core/virt/vm-priv.h"
+#include "core/virt/vm.h"
+#include "store/store.h"
 #include "core/xml/xml-util.h"
 
 #include <inttypes.h>

@@ -1,6 +1,7 @@
 /* domstate: a guest's live state, as virsh prints it. */
 #include "core/cmd/cmd.h"
-#include "core/virt/vm-priv.h"
+#include "core/virt/vm.h"
+#include "store/store.h"
 
 #include <stdio.h>
 

@@ -11,7 +11,8 @@
  * signal). */
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
-#include "core/virt/vm-priv.h"
+#include "core/virt/vm.h"
+#include "store/store.h"
 
 #include <string.h>
 

@@ -11,7 +11,8 @@
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
 #include "core/xml/units.h"
-#include "core/virt/vm-priv.h"
+#include "core/virt/vm.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,7 +1,8 @@
 /* start: boot a defined guest on its own tvm-vmm. */
 #include "core/cmd/cmd.h"
 #include "core/base/err.h"
-#include "core/virt/vm-priv.h"
+#include "core/virt/vm.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <unistd.h>

@@ -2,7 +2,6 @@
 #include "core/cmd/cmd-util.h"
 #include "core/model/domain.h"
 #include "core/base/err.h"
-#include "core/virt/vm-priv.h"
 #include "core/virt/vm.h"
 #include "store/store.h"
 
@@ -238,21 +237,4 @@ int cmd_affect_resolve(const struct store_domain_row *row, bool *live, bool *con
         *config = !active;
     }
     return *live && !active ? err_set(VM_ERR_NOT_RUNNING) : 0;
-}
-
-int network_cmd_run(struct cmd_ctx *ctx, struct cmd_args *args,
-                    int (*fn)(struct store *st, const char *name_or_uuid), const char *verb,
-                    const char *done_fmt)
-{
-    struct store *st = cmd_store(ctx);
-    struct store_object_row row;
-    if (!st || store_network_get_row(st, args->argv[0], &row) < 0)
-        return CMD_ERROR;
-    if (fn(st, row.uuid) < 0) {
-        err_prefix("failed to %s network '%s': ", verb, row.name);
-        return CMD_ERROR;
-    }
-    fprintf(ctx->out, done_fmt, row.name);
-    fputs("\n\n", ctx->out);
-    return CMD_OK;
 }

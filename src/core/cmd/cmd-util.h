@@ -57,10 +57,5 @@ typedef int (*cmd_edit_apply_fn)(struct cmd_ctx *ctx, const char *xml, size_t le
 int cmd_edit_xml(struct cmd_ctx *ctx, const char *xml, const char *what, cmd_edit_apply_fn apply,
                  void *opaque, bool *changed);
 
-/* The body of net-start and net-destroy: look the network up, run fn,
- * print done_fmt with its name, or fail with "failed to VERB network 'NAME': why". */
-int network_cmd_run(struct cmd_ctx *ctx, struct cmd_args *args,
-                    int (*fn)(struct store *st, const char *name_or_uuid), const char *verb,
-                    const char *done_fmt);
 
 #endif

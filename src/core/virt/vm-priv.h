@@ -25,9 +25,6 @@ enum {
     VM_CRASHED_UNKNOWN = 0,
 };
 
-#define VM_ERR_NOT_RUNNING "Requested operation is not valid: domain is not running"
-#define VM_ERR_ACTIVE "Requested operation is not valid: domain is already active"
-#define VM_QMP_TIMEOUT_MS 10000 /* explicit actions: a busy host can be slow to answer */
 #define VM_QMP_POLL_MS 500      /* state queries while reconciling */
 
 /* tvm's own files in the run directory. */

@@ -75,6 +75,13 @@ int vm_reconcile(struct store *st);
 /* ---- helpers for other parts (TUI stats, cmd checks) ---- */
 
 struct store_domain_row;
+
+/* virsh's words for the two states a verb most often finds wrong. */
+#define VM_ERR_NOT_RUNNING "Requested operation is not valid: domain is not running"
+#define VM_ERR_ACTIVE "Requested operation is not valid: domain is already active"
+/* How long an explicit action waits for a guest's control socket. */
+#define VM_QMP_TIMEOUT_MS 10000 /* explicit actions: a busy host can be slow to answer */
+
 /* The domain (name or uuid) as its store row; -1 with virsh's message. */
 int vm_lookup(struct store *st, const char *dom, struct store_domain_row *row);
 /* QMP command to a running guest; errors are prefixed with "guest 'NAME' ". */
