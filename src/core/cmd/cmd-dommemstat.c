@@ -16,7 +16,6 @@
 #include "core/base/err.h"
 #include "core/virt/vm.h"
 #include "store/store.h"
-#include "core/xml/xml-util.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -140,19 +139,11 @@ static int memstat_show(FILE *out, const struct store_domain_row *row)
  * (no <stats> for 0, as libvirt writes it). */
 static int memstat_period_config(struct store *st, struct domain *d, int period)
 {
-    xmlNodePtr root = xmlDocGetRootElement(d->doc);
-    xmlNodePtr mb = xml_child(xml_child(root, "devices"), "memballoon");
-    if (!mb || !find_balloon(d))
+    if (!find_balloon(d))
         return err_set("Requested operation is not valid: domain '%s' has no virtio memballoon",
                        d->name);
-    xml_remove_children(mb, "stats");
-    if (period > 0) {
-        char buf[16];
-        snprintf(buf, sizeof(buf), "%d", period);
-        xmlNodePtr s = xmlNewDocNode(d->doc, NULL, BAD_CAST "stats", NULL);
-        if (!s || !xml_insert_after(mb, NULL, s) || xml_set_prop(s, "period", buf) < 0)
-            return err_set("out of memory");
-    }
+    if (domain_set_memballoon_period(d, (unsigned)period) < 0)
+        return -1;
     if (store_domain_update(st, d) < 0)
         return -1;
     return store_event_add(st, "domain", d->name, "updated", "memballoon stats period");

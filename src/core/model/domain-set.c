@@ -154,3 +154,20 @@ int domain_set_nic_mac(struct domain *d, size_t index, const char *mac)
     memcpy(d->nics[index].mac, canon, sizeof(canon));
     return 0;
 }
+
+int domain_set_memballoon_period(struct domain *d, unsigned period)
+{
+    xmlNodePtr mb = xml_child(xml_child(root_of(d), "devices"), "memballoon");
+    if (!mb || !d->memballoon.present)
+        return err_set("Requested operation is not valid: domain '%s' has no memballoon", d->name);
+    xml_remove_children(mb, "stats");
+    if (period > 0) {
+        char buf[16];
+        snprintf(buf, sizeof(buf), "%u", period);
+        xmlNodePtr s = xmlNewDocNode(d->doc, NULL, BAD_CAST "stats", NULL);
+        if (!s || !xml_insert_after(mb, NULL, s) || xml_set_prop(s, "period", buf) < 0)
+            return err_set("out of memory");
+    }
+    d->memballoon.stats_period = period;
+    return 0;
+}

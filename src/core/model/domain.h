@@ -183,6 +183,8 @@ int domain_set_description(struct domain *d, const char *desc);
 int domain_set_uuid(struct domain *d, const char *uuid);
 int domain_set_vcpus_current(struct domain *d, unsigned n);
 int domain_set_current_memory(struct domain *d, uint64_t kib);
+/* <memballoon><stats period='S'/>; 0 removes <stats>, as libvirt writes it. */
+int domain_set_memballoon_period(struct domain *d, unsigned period);
 int domain_set_nic_mac(struct domain *d, size_t index, const char *mac);
 /* <source bridge=BRIDGE> of the index-th NIC, of type 'network': the live
  * XML tvm hands to tvm-vmm says which bridge the network runs on. */
