@@ -86,8 +86,12 @@ void vm_free(struct vm *vm)
     if (vm->event_fd >= 0)
         close(vm->event_fd);
     mem_release(vm);
-    for (unsigned i = 0; i < vm->nowned; i++)
-        free(vm->owned[i]);
+    for (unsigned i = 0; i < vm->nowned; i++) {
+        if (vm->owned_free[i])
+            vm->owned_free[i](vm->owned[i]);
+        else
+            free(vm->owned[i]);
+    }
     free(vm->cpuid);
     free(vm->unknown_pio);
     pthread_mutex_destroy(&vm->lock);
@@ -163,12 +167,19 @@ int vm_start(struct vm *vm, bool paused)
     return vcpu_start_all(vm);
 }
 
-int vm_own(struct vm *vm, void *p)
+int vm_own_fn(struct vm *vm, void *p, void (*free_fn)(void *p))
 {
     if (vm->nowned >= VM_MAX_IO)
         return err_set("too many devices");
-    vm->owned[vm->nowned++] = p;
+    vm->owned[vm->nowned] = p;
+    vm->owned_free[vm->nowned] = free_fn;
+    vm->nowned++;
     return 0;
+}
+
+int vm_own(struct vm *vm, void *p)
+{
+    return vm_own_fn(vm, p, NULL);
 }
 
 int vm_event_fd(struct vm *vm)

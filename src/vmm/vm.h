@@ -136,6 +136,7 @@ struct vm {
     void *power_button_opaque;
 
     void *owned[VM_MAX_IO]; /* device state freed with the VM */
+    void (*owned_free[VM_MAX_IO])(void *p); /* NULL: free() */
     unsigned nowned;
 };
 
@@ -148,6 +149,9 @@ int vm_start(struct vm *vm, bool paused);
 int vm_event_fd(struct vm *vm);
 /* Hand device state to the VM: vm_free() frees it. */
 int vm_own(struct vm *vm, void *p);
+/* The same for state holding more than memory (descriptors): vm_free()
+ * calls FREE_FN(P) instead of free(P). */
+int vm_own_fn(struct vm *vm, void *p, void (*free_fn)(void *p));
 /* Main loop: handle what vCPU threads asked for. */
 void vm_poll(struct vm *vm);
 bool vm_quit_requested(struct vm *vm, const char **reason, const char **detail);

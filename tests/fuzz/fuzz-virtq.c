@@ -553,18 +553,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case T_PCI:
     default:
         pci_run(&f);
-        vm_free(f.vm); /* the bus belongs to the VM */
-        /* KNOWN LEAK, src/vmm/virtio/pci.c: virtio_pci_add() opens one
-         * eventfd per MSI-X vector and nothing closes them when the VM
-         * goes (tvm-vmm runs one VM per process, so it only shows here).
-         * Closed by the harness, or the process runs out of descriptors
-         * after a few hundred inputs; FUZZ_STRICT_FDS=1 reports it. Drop
-         * this once the transport closes its own. */
-        for (int fd; (fd = fuzz_fds_new(&fds_before)) >= 0;) {
-            if (getenv("FUZZ_STRICT_FDS"))
-                fuzz_fail("PCI transport: descriptor %d left open after vm_free", fd);
-            close(fd);
-        }
+        vm_free(f.vm); /* the bus, and the transports on it, belong to the VM */
+        for (int fd; (fd = fuzz_fds_new(&fds_before)) >= 0;)
+            fuzz_fail("PCI transport: descriptor %d left open after vm_free", fd);
         return 0;
     }
     if (!f.dev)

@@ -574,13 +574,31 @@ static void vpci_vm_reset(void *opaque)
     pthread_mutex_unlock(&p->dev->lock);
 }
 
+/* The VM frees the transport with the VM: its vector eventfds too. */
+static void close_vectors(struct vpci *p)
+{
+    for (unsigned i = 0; i < MAX_VECTORS; i++) {
+        if (p->vec[i].efd >= 0)
+            close(p->vec[i].efd);
+        p->vec[i].efd = -1;
+    }
+}
+
+static void vpci_free(void *opaque)
+{
+    close_vectors(opaque);
+    free(opaque);
+}
+
 int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev, int slot)
 {
     struct vpci *p = calloc(1, sizeof *p);
     if (!p)
         return err_set("out of memory");
+    for (unsigned i = 0; i < MAX_VECTORS; i++)
+        p->vec[i].efd = -1;
     struct vm *vm = pci_vm(bus);
-    if (vm_own(vm, p) < 0) {
+    if (vm_own_fn(vm, p, vpci_free) < 0) {
         free(p);
         return -1;
     }
@@ -591,8 +609,11 @@ int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev, int slot)
         p->vec[i].gsi = -1;
         p->vec[i].ctrl = MSIX_ENTRY_MASKED;
         p->vec[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (p->vec[i].efd < 0)
-            return err_errno("%s: eventfd", dev->id);
+        if (p->vec[i].efd < 0) {
+            err_errno("%s: eventfd", dev->id);
+            close_vectors(p);
+            return -1;
+        }
     }
     p->pci.bar_size[BAR_MSIX] = MSIX_BAR_SIZE;
     p->pci.bar_size[BAR_VIRTIO] = VIRTIO_BAR_SIZE;
@@ -610,8 +631,11 @@ int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev, int slot)
         add_virtio_cap(p, CAP_DEVICE, DEVICE_OFF, dev->config_size);
     add_virtio_cap(p, CAP_NOTIFY, NOTIFY_OFF, NOTIFY_MULT * dev->num_queues);
     add_pcicfg_cap(p);
-    if (pci_add_device(bus, &p->pci, slot) < 0)
+    if (pci_add_device(bus, &p->pci, slot) < 0) {
+        /* The VM still frees P; the descriptors go now, not with it. */
+        close_vectors(p);
         return -1;
+    }
     p->intx = pci_intx_gsi(p->pci.slot); /* used when the driver does not enable MSI-X */
     transport_reset(p);
     dev->transport = (struct virtio_transport){
