@@ -41,6 +41,9 @@
 #define BLK_S_UNSUPP 2
 #define BLK_ID_BYTES 20
 #define BLK_MAX_DISCARD_SECTORS (1u << 22)
+/* max_discard_seg and max_write_zeroes_seg: what the config says and all
+ * that a request may carry. */
+#define BLK_MAX_RANGE_SEGS 1u
 
 /* struct virtio_blk_config offsets */
 #define CFG_CAPACITY 0
@@ -167,11 +170,14 @@ static uint8_t do_get_id(struct blk *b, const struct virtq_elem *e, uint32_t *wr
     return BLK_S_OK;
 }
 
-/* DISCARD and WRITE_ZEROES carry {le64 sector, le32 num_sectors, le32 flags} segments. */
+/* DISCARD and WRITE_ZEROES carry {le64 sector, le32 num_sectors, le32 flags}
+ * segments. More than the config advertises is refused whole, as QEMU
+ * does: otherwise one request could make the worker discard or zero the
+ * whole disk range by range while the queue waits. */
 static uint8_t do_ranges(struct blk *b, const struct virtq_elem *e, bool zeroes)
 {
     uint32_t len = e->out_len - sizeof(struct req_hdr);
-    if (len == 0 || len % 16)
+    if (len == 0 || len % 16 || len / 16 > BLK_MAX_RANGE_SEGS)
         return BLK_S_UNSUPP;
     if (b->readonly)
         return BLK_S_IOERR;
@@ -263,11 +269,11 @@ static void fill_config(struct blk *b, const struct image_info *info)
     put32(b->config + CFG_SEG_MAX, VIRTQ_MAX_SIZE - 2);
     put32(b->config + CFG_BLK_SIZE, SECTOR);
     put32(b->config + CFG_MAX_DISCARD_SECTORS, BLK_MAX_DISCARD_SECTORS);
-    put32(b->config + CFG_MAX_DISCARD_SEG, 1);
+    put32(b->config + CFG_MAX_DISCARD_SEG, BLK_MAX_RANGE_SEGS);
     /* qcow2 frees whole clusters only: tell the guest their size */
     put32(b->config + CFG_DISCARD_ALIGN, info->cluster_size ? info->cluster_size / SECTOR : 1);
     put32(b->config + CFG_MAX_WZ_SECTORS, BLK_MAX_DISCARD_SECTORS);
-    put32(b->config + CFG_MAX_WZ_SEG, 1);
+    put32(b->config + CFG_MAX_WZ_SEG, BLK_MAX_RANGE_SEGS);
 }
 
 static int open_image(struct blk *b, const struct virtio_blk_config_in *c)
