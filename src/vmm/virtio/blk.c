@@ -201,6 +201,18 @@ static uint8_t do_ranges(struct blk *b, const struct virtq_elem *e, bool zeroes)
     return BLK_S_OK;
 }
 
+/* A driver without VIRTIO_BLK_F_FLUSH never sends FLUSH, so the device is
+ * write-through for it (virtio 1.2, 5.2.5): a write is stable before it
+ * completes. */
+static uint8_t written_through(struct blk *b, uint8_t status)
+{
+    if (status != BLK_S_OK || virtio_dev_has(&b->vdev, BLK_F_FLUSH))
+        return status;
+    if (image_flush(b->img) < 0)
+        return io_error(b, "flush");
+    return BLK_S_OK;
+}
+
 static uint8_t do_request(struct blk *b, const struct virtq_elem *e, uint32_t *written)
 {
     struct req_hdr h;
@@ -210,7 +222,7 @@ static uint8_t do_request(struct blk *b, const struct virtq_elem *e, uint32_t *w
     case BLK_T_IN:
         return do_read(b, e, h.sector, written);
     case BLK_T_OUT:
-        return do_write(b, e, h.sector);
+        return written_through(b, do_write(b, e, h.sector));
     case BLK_T_FLUSH:
         if (!b->readonly && image_flush(b->img) < 0)
             return io_error(b, "flush");
@@ -218,9 +230,9 @@ static uint8_t do_request(struct blk *b, const struct virtq_elem *e, uint32_t *w
     case BLK_T_GET_ID:
         return do_get_id(b, e, written);
     case BLK_T_DISCARD:
-        return do_ranges(b, e, false);
+        return written_through(b, do_ranges(b, e, false));
     case BLK_T_WRITE_ZEROES:
-        return do_ranges(b, e, true);
+        return written_through(b, do_ranges(b, e, true));
     default:
         return BLK_S_UNSUPP;
     }
