@@ -1,9 +1,13 @@
 /* Console socket fan-out; see console.h for the semantics.
  *
- * Guest bytes take two steps: vCPU threads append to `pending` under a
- * mutex and kick an eventfd when it goes from empty to non-empty (one
- * syscall per burst, not per byte); the loop thread then moves the burst
- * into the backlog ring, the log file and every client's buffer.
+ * Guest bytes take two steps: vCPU threads append to `pending` (a ring)
+ * under a mutex and kick an eventfd when it goes from empty to non-empty
+ * (one syscall per burst, not per byte); the loop thread then moves the
+ * burst into the backlog ring, the log file and every client's buffer.
+ * Both sides cost work in proportion to the bytes that pass: nothing is
+ * ever shifted, and one wake-up of the loop hands out at most what was
+ * pending when it began, so a guest writing without pause cannot keep the
+ * loop (QMP, signals, other consoles) in one callback.
  * Clients live in fixed slots (fd -1 = free), so stale loop events for a
  * closed client are harmless.
  */
@@ -54,7 +58,8 @@ struct console {
     /* Shared with vCPU threads, under lock. */
     pthread_mutex_t lock;
     bool accepting;
-    uint8_t *pending; /* CONSOLE_PENDING_MAX bytes */
+    uint8_t *pending; /* CONSOLE_PENDING_MAX bytes, a ring */
+    size_t pend_head; /* oldest byte */
     size_t pend_len;
     void (*input_fn)(void *opaque, const uint8_t *buf, size_t len);
     void *input_opaque;
@@ -76,14 +81,18 @@ void console_output(struct console *con, const uint8_t *buf, size_t len)
     if (len >= CONSOLE_PENDING_MAX) {
         buf += len - CONSOLE_PENDING_MAX;
         len = CONSOLE_PENDING_MAX;
+        con->pend_head = 0;
         con->pend_len = 0;
     } else if (con->pend_len + len > CONSOLE_PENDING_MAX) {
         /* The loop is far behind: keep the newest bytes. */
         size_t drop = con->pend_len + len - CONSOLE_PENDING_MAX;
-        memmove(con->pending, con->pending + drop, con->pend_len - drop);
+        con->pend_head = (con->pend_head + drop) % CONSOLE_PENDING_MAX;
         con->pend_len -= drop;
     }
-    memcpy(con->pending + con->pend_len, buf, len);
+    size_t tail = (con->pend_head + con->pend_len) % CONSOLE_PENDING_MAX;
+    size_t first = CONSOLE_PENDING_MAX - tail < len ? CONSOLE_PENDING_MAX - tail : len;
+    memcpy(con->pending + tail, buf, first);
+    memcpy(con->pending, buf + first, len - first);
     con->pend_len += len;
     if (was_empty) {
         uint64_t one = 1;
@@ -301,19 +310,38 @@ static void distribute(struct console *con, const uint8_t *p, size_t n)
     }
 }
 
+/* Hands out what was pending on entry, in chunks; what the guest adds
+ * meanwhile waits for the next wake-up, which is asked for here. */
 static void drain(struct console *con)
 {
     uint8_t *chunk = con->chunk;
-    for (;;) {
+    pthread_mutex_lock(&con->lock);
+    size_t todo = con->pend_len;
+    pthread_mutex_unlock(&con->lock);
+    while (todo > 0) {
         pthread_mutex_lock(&con->lock);
-        size_t n = con->pend_len < CONSOLE_CHUNK ? con->pend_len : CONSOLE_CHUNK;
-        memcpy(chunk, con->pending, n);
-        memmove(con->pending, con->pending + n, con->pend_len - n);
+        size_t n = con->pend_len < todo ? con->pend_len : todo;
+        if (n > CONSOLE_CHUNK)
+            n = CONSOLE_CHUNK;
+        if (n > CONSOLE_PENDING_MAX - con->pend_head)
+            n = CONSOLE_PENDING_MAX - con->pend_head;
+        memcpy(chunk, con->pending + con->pend_head, n);
+        con->pend_head = (con->pend_head + n) % CONSOLE_PENDING_MAX;
         con->pend_len -= n;
         pthread_mutex_unlock(&con->lock);
         if (n == 0)
-            return;
+            break;
         distribute(con, chunk, n);
+        todo -= n;
+    }
+    pthread_mutex_lock(&con->lock);
+    bool more = con->pend_len > 0;
+    pthread_mutex_unlock(&con->lock);
+    if (more) {
+        /* The producer kicks only when the ring was empty: come back. */
+        uint64_t one = 1;
+        ssize_t w = write(con->event_fd, &one, sizeof(one));
+        (void)w;
     }
 }
 
