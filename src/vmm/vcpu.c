@@ -203,7 +203,8 @@ static void handle_exit(struct vcpu *v)
         break;
     case KVM_EXIT_SHUTDOWN:
         /* Triple fault: the CPU resets, which on a PC resets the machine. */
-        fprintf(stderr, "tvm-vmm: vCPU %u: triple fault, resetting the guest\n", v->index);
+        static struct guest_log_site triple_fault;
+        guest_log(&triple_fault, "vCPU %u: triple fault, resetting the guest", v->index);
         vm_guest_reboot(vm);
         break;
     case KVM_EXIT_SYSTEM_EVENT:

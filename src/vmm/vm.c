@@ -410,6 +410,10 @@ void vm_guest_crashed(struct vm *vm, const char *why)
     request(vm, VM_REQ_CRASH, why);
 }
 
+/* A guest that reboots, powers off (on_poweroff=restart) or crashes
+ * (on_crash=restart) in a loop says so a limited number of times. */
+static struct guest_log_site poweroff_site, reboot_site, crash_site;
+
 void vm_poll(struct vm *vm)
 {
     uint64_t n;
@@ -434,11 +438,11 @@ void vm_poll(struct vm *vm)
 
     switch (r) {
     case VM_REQ_POWEROFF:
-        fprintf(stderr, "tvm-vmm: guest powered off\n");
+        guest_log(&poweroff_site, "guest powered off");
         emit(vm, "SHUTDOWN", "{\"guest\": true, \"reason\": \"guest-shutdown\"}");
         if (reboot_asked) {
             /* As libvirt does after an ACPI reboot's SHUTDOWN: system_reset. */
-            fprintf(stderr, "tvm-vmm: reboot requested, booting the guest again\n");
+            guest_log(&reboot_site, "reboot requested, booting the guest again");
             if (do_reset(vm) == 0)
                 emit(vm, "RESET", "{\"guest\": false, \"reason\": \"host-qmp-system-reset\"}");
         } else if (vm->cfg.poweroff_restarts) {
@@ -450,7 +454,7 @@ void vm_poll(struct vm *vm)
         break;
     case VM_REQ_RESET:
         if (vm->cfg.reboot_restarts) {
-            fprintf(stderr, "tvm-vmm: guest rebooted, restarting it\n");
+            guest_log(&reboot_site, "guest rebooted, restarting it");
             if (do_reset(vm) == 0)
                 emit(vm, "RESET", "{\"guest\": true, \"reason\": \"guest-reset\"}");
         } else {
@@ -460,7 +464,7 @@ void vm_poll(struct vm *vm)
         }
         break;
     case VM_REQ_CRASH:
-        fprintf(stderr, "tvm-vmm: guest crashed: %s\n", detail);
+        guest_log(&crash_site, "guest crashed: %s", detail);
         if (vm->cfg.crash_restarts) {
             if (do_reset(vm) == 0)
                 emit(vm, "RESET", "{\"guest\": true, \"reason\": \"guest-panic\"}");

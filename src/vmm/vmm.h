@@ -89,6 +89,26 @@ void vm_guest_reboot(
     struct vm *vm); /* i8042 reset, ACPI reset register, triple fault -> on_reboot */
 void vm_guest_crashed(struct vm *vm, const char *why); /* emulation failure -> on_crash */
 
+/* ---- messages about what the guest did (guestlog.c) ----
+ * Anything a guest can repeat at will (a device it breaks, a reboot loop,
+ * interrupts it misconfigures) goes to vmm.log through guest_log(): per
+ * call site a burst of GUEST_LOG_BURST messages, then one per
+ * GUEST_LOG_INTERVAL_MS (the next one says how many were left out), and
+ * for all sites together at most GUEST_LOG_MAX_BYTES per process. A site
+ * is a zeroed static: `static struct guest_log_site site;`. Any thread. */
+#define GUEST_LOG_BURST 10
+#define GUEST_LOG_INTERVAL_MS 10000
+#define GUEST_LOG_MAX_BYTES (256 * 1024)
+struct guest_log_site {
+    bool started;
+    int tokens;
+    int64_t refilled_ms;
+    unsigned long long suppressed;
+};
+/* FMT without the "tvm-vmm: " prefix or a newline. */
+void guest_log(struct guest_log_site *site, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* ---- who the VM tells: hooks set before vm_start(), none in unit tests ---- */
 /* QMP events out. vm.c emits STOP/RESUME from vm_pause/vm_resume, POWERDOWN
  * from vm_powerdown, SHUTDOWN and RESET when the guest powers off, reboots

@@ -87,9 +87,10 @@ static void vcon_input(void *opaque, const uint8_t *buf, size_t len)
     pthread_mutex_lock(&v->vdev.lock);
     size_t room = VCON_INPUT_MAX - v->input_len;
     if (len > room) {
+        static struct guest_log_site site; /* the guest can drain and stall again */
         if (!v->warned_full)
-            fprintf(stderr, "tvm-vmm: %s: the guest does not read its console; input dropped\n",
-                    v->vdev.id);
+            guest_log(&site, "%s: the guest does not read its console; input dropped",
+                      v->vdev.id);
         v->warned_full = true;
         len = room;
     } else if (v->input_len == 0) {

@@ -13,6 +13,7 @@
 
 #include "core/base/err.h"
 #include "virtio/virtio.h"
+#include "vmm.h"
 
 #define RING_FEATURES                                                                              \
     ((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC) |                        \
@@ -117,7 +118,9 @@ void virtio_dev_set_broken(struct virtio_dev *dev, const char *why)
     if (dev->broken)
         return;
     dev->broken = true;
-    fprintf(stderr, "tvm-vmm: %s: %s; the device needs a reset\n", dev->id, why);
+    /* The driver can break and reset its device in a loop. */
+    static struct guest_log_site site;
+    guest_log(&site, "%s: %s; the device needs a reset", dev->id, why);
     /* Stop using the rings: the driver must reset the device (2.1.2). */
     for (unsigned i = 0; i < dev->num_queues; i++)
         dev->vq[i].ready = false;

@@ -143,8 +143,9 @@ static void deliver(struct vpci *p, unsigned n)
             int fd = pci_vm_fd(p->bus);
             struct kvm_msi msi = {
                 .address_lo = v->addr_lo, .address_hi = v->addr_hi, .data = v->data};
+            static struct guest_log_site msi_lost; /* the guest picks the message */
             if (fd >= 0 && ioctl(fd, KVM_SIGNAL_MSI, &msi) < 0)
-                fprintf(stderr, "tvm-vmm: %s: MSI lost: %s\n", p->dev->id, strerror(errno));
+                guest_log(&msi_lost, "%s: MSI lost: %s", p->dev->id, strerror(errno));
             err_clear();
             return;
         }
@@ -231,9 +232,10 @@ static void ioeventfd_set(struct vpci *p, unsigned q, bool on)
         .flags = on ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
     };
     if (ioctl(fd, KVM_IOEVENTFD, &io) < 0) {
+        static struct guest_log_site refused; /* at every DRIVER_OK the guest sets */
         if (on)
-            fprintf(stderr, "tvm-vmm: %s: KVM_IOEVENTFD: %s (kicks go through MMIO exits)\n",
-                    p->dev->id, strerror(errno));
+            guest_log(&refused, "%s: KVM_IOEVENTFD: %s (kicks go through MMIO exits)", p->dev->id,
+                      strerror(errno));
         return;
     }
     p->ioeventfd[q] = on;
