@@ -26,7 +26,7 @@ detach() { eval "exec ${FD[$1]}>&-"; }
 
 step "boot a guest with a shell on the console"
 boot con 1 256 "quiet tvm.shell"
-wait_for "$DIR/console.log" "TVM-GUEST-UP"
+wait_for "$DIR/console.log" "^TVM-GUEST-UP"
 [ -S "$DIR/console.sock" ] || fail "no console socket"
 [ "$(stat -c %a "$DIR/console.sock")" = 600 ] || fail "console socket is not 0600"
 
@@ -34,17 +34,27 @@ step "three clients: all get the backlog (the banner)"
 attach w
 attach r1
 attach r2
-for c in w r1 r2; do wait_for "$DIR/$c.out" "TVM-GUEST-UP" 20; done
+for c in w r1 r2; do wait_for "$DIR/$c.out" "^TVM-GUEST-UP" 20; done
 
 step "the writer types, everybody reads the result"
 wait_for "$DIR/w.out" "/ # " 60
-# What arrives while the shell sets up its tty can be flushed: retype then.
-for try in 1 2 3 4 5 6; do
+# A user types once, after the prompt: that line must run. If it does not,
+# retyping only finds out whether input is lost now and then or for good,
+# and the test fails either way, saying which attempt got through.
+typed() { # SECONDS: the writer sees CONSOLE-42 within SECONDS
     type_as w 'echo CONSOLE-$((6*7))'
-    deadline=$((SECONDS + 15))
+    local deadline=$((SECONDS + $1))
     until grep -qa CONSOLE-42 "$DIR/w.out" || [ $SECONDS -ge $deadline ]; do sleep 1; done
-    grep -qa CONSOLE-42 "$DIR/w.out" && break
-done
+    grep -qa CONSOLE-42 "$DIR/w.out"
+}
+if ! typed 60; then
+    worked=
+    for try in 2 3 4 5 6; do
+        typed 15 && { worked=$try; break; }
+    done
+    fail "the first line typed at the prompt was lost (lines typed: $try; ${worked:+line $worked ran}${worked:-none ran})"
+fi
+echo "the first typed line ran"
 for c in w r1 r2; do wait_for "$DIR/$c.out" "CONSOLE-42" 60; done
 
 step "a reader's input is dropped"

@@ -2,7 +2,8 @@
 # Guest lifecycle through tvm on real KVM: start (three guests at once, with
 # 1/2/4 vCPUs and 256 MiB/512 MiB/1 GiB, checked by the guests themselves),
 # list, "already active", re-attach from a new tvm process, console through
-# a pipe (banner, backlog, typed input), suspend/resume, ACPI shutdown.
+# a pipe (banner, backlog, typed input), suspend/resume (the guest's own
+# counter stops and goes on), ACPI shutdown.
 set -euo pipefail
 . "$(dirname "$0")/lifecycle-lib.sh"
 
@@ -28,7 +29,7 @@ id=$(tvm list | awk '$2 == "g1" {print $1}')
     fail "a new tvm does not see g1 running with id $id"
 
 step "the guests see their vCPUs and memory"
-for g in g1 g2 g4; do wait_count "$g" TVM-GUEST-UP 1; done
+for g in g1 g2 g4; do wait_count "$g" ^TVM-GUEST-UP 1; done
 check_guest g1 1 256
 check_guest g2 2 512
 check_guest g4 4 1024
@@ -36,20 +37,30 @@ expect_out "Domain 'g2' destroyed" tvm destroy g2
 expect_out "Domain 'g4' destroyed" tvm destroy g4
 
 step "console through a pipe: banner, backlog, and input reaching the guest"
-{ sleep 2; printf 'echo MARK-$((6*7))\n'; sleep 4; printf '\035'; } |
+# The typed line also starts the guest's own counter (TICK-N every second),
+# which the suspend step below watches.
+{ sleep 2; printf 'echo MARK-$((6*7)); (i=0; while :; do echo TICK-$i; i=$((i+1)); sleep 1; done) &\n'; sleep 4; printf '\035'; } |
     timeout 30 "$TVM" --db "$DB" console g1 >"$T/console.out" 2>&1 || fail "console: $(cat "$T/console.out")"
 grep -qF "Connected to domain 'g1'" "$T/console.out" || fail "no banner: $(head -3 "$T/console.out")"
 grep -qF "Escape character is ^] (Ctrl + ])" "$T/console.out" || fail "no escape line"
-grep -q "TVM-GUEST-UP" "$T/console.out" || fail "console backlog lacks the boot banner"
+grep -q "^TVM-GUEST-UP" "$T/console.out" || fail "console backlog lacks the boot banner"
 grep -q "MARK-42" "$T/console.out" || fail "typed command did not run: $(tail -5 "$T/console.out")"
 [ "$(state g1)" = "running (booted)" ] || fail "detaching changed the state: $(state g1)"
 
-step "suspend / resume"
+step "suspend / resume: the guest's own counter stops, then goes on"
+wait_count g1 '^TICK-[0-9]' 3 60
 expect_out "Domain 'g1' suspended" tvm suspend g1
 [ "$(state g1)" = "paused (user)" ] || fail "after suspend: $(state g1)"
 tvm list | grep -E " g1 +paused" >/dev/null || fail "list after suspend: $(tvm list)"
+sleep 1 # a line already on its way out
+n=$(count g1 '^TICK-[0-9]')
+sleep 8
+[ "$(count g1 '^TICK-[0-9]')" -eq "$n" ] ||
+    fail "the guest counted on while suspended: $n ticks, then $(count g1 '^TICK-[0-9]') 8 s later"
 expect_out "Domain 'g1' resumed" tvm resume g1
 [ "$(state g1)" = "running (unpaused)" ] || fail "after resume: $(state g1)"
+wait_count g1 '^TICK-[0-9]' $((n + 3)) 60
+echo "   $n ticks before suspend, none in 8 s suspended, $(($(count g1 '^TICK-[0-9]') - n)) since resume"
 
 step "shutdown: ACPI power button, the guest powers off"
 u=$(uuid_of g1)
