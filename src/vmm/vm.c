@@ -103,7 +103,7 @@ static int open_kvm(struct vm *vm)
 {
     if (vm->kvm_fd >= 0)
         return 0;
-    vm->kvm_fd = host_kvm_open();
+    vm->kvm_fd = vm->cfg.kvm_fd > 0 ? vm->cfg.kvm_fd : host_kvm_open();
     if (vm->kvm_fd < 0)
         return -1;
     int v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
