@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs every Debian package tvm's build, tests and benchmarks need.
-# Idempotent and quiet when nothing is missing. Run as root (or with sudo).
+# Installs every Debian package tvm's build, tests and benchmarks need, and
+# the system user "tvm" that tvm-vmm runs guests as when root starts them
+# (its sandbox; without it, nobody/nogroup). Idempotent and quiet when
+# nothing is missing. Run as root (or with sudo).
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libxml2-dev libsqlite3-dev libncurses-dev
     libvncserver-dev libjson-c-dev zlib1g-dev libzstd-dev libcmocka-dev libnftables-dev
+    libseccomp-dev # tvm-vmm's seccomp filter (libseccomp2 at run time)
     dnsmasq-base # dnsmasq: DHCP and DNS of tvm's virtual networks, at run time
     dpkg-dev) # dpkg-buildflags: the flags a Debian packager builds with (CI builds with them too)
 # Test oracles and lab: tvm itself never runs QEMU; tests use these to check its work.
@@ -22,10 +25,18 @@ missing=()
 for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "install-deps: installing ${missing[*]}" >&2
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-$SUDO apt-get update -qq >/dev/null
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}" >&2
+    $SUDO apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The sandbox user: owns no file, cannot log in, in no group but its own
+# (not kvm: tvm-vmm gets /dev/kvm already open).
+if [ "${1:-}" != "--build-only" ] && ! getent passwd tvm >/dev/null; then
+    echo "install-deps: adding the system user tvm (tvm-vmm's sandbox)" >&2
+    $SUDO useradd --system --user-group --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin --comment "tvm guest sandbox" tvm
+fi

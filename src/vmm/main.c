@@ -1,6 +1,7 @@
 /* tvm-vmm: one process per guest (see src/core/proto/vmm-protocol.h).
  *
  *   tvm-vmm --domain PATH --rundir DIR [--console-log PATH] [--foreground] [--paused]
+ *           [--no-sandbox]
  *
  * Arguments, the main loop and the process's files: reads the domain XML,
  * builds the VM and its board (board.c: every device), writes vmm.pid,
@@ -8,6 +9,11 @@
  * gone writes exit.json, removes its sockets and pid file and exits.
  * --foreground also copies the guest's console to stdout and feeds stdin
  * to it (handy by hand; tvm never uses it).
+ *
+ * Once everything the guest needs is open (the KVM device, kernel and
+ * initrd, disks, taps, sockets, the console log) and before the guest runs,
+ * the process enters its sandbox (sandbox.h); --no-sandbox or
+ * TVM_VMM_SANDBOX=0 skips it, for debugging only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,16 +25,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "board.h"
 #include "control.h"
 #include "core/base/err.h"
+#include "core/base/host.h"
 #include "core/base/paths.h"
 #include "core/model/domain.h"
 #include "core/proto/vmm-protocol.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #define EXIT_OK 0
@@ -41,6 +52,7 @@ struct opts {
     const char *console_log;
     bool foreground;
     bool paused; /* the guest waits for QMP cont before its first instruction */
+    bool no_sandbox;
 };
 
 struct vmm {
@@ -50,6 +62,8 @@ struct vmm {
     struct loop *loop;
     struct board *board;
     int sig_fd;
+    int kernel_fd, initrd_fd;
+    int probe_fd; /* TVM_VMM_SECCOMP_SELFTEST's timer */
     bool control_up;
     char pid_path[PATH_MAX], control_path[PATH_MAX];
 };
@@ -57,7 +71,7 @@ struct vmm {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: tvm-vmm --domain PATH --rundir DIR [--console-log PATH] [--foreground] "
-               "[--paused]\n");
+               "[--paused] [--no-sandbox]\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -68,6 +82,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"console-log", required_argument, NULL, 'l'},
         {"foreground", no_argument, NULL, 'f'},
         {"paused", no_argument, NULL, 'p'},
+        {"no-sandbox", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -88,6 +103,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             break;
         case 'p':
             o->paused = true;
+            break;
+        case 'n':
+            o->no_sandbox = true;
             break;
         case 'h':
             usage(stdout);
@@ -154,15 +172,46 @@ static void to_control(void *opaque, const char *name, const char *data_json)
 
 /* ---- run-dir files ---- */
 
+/* The run directory's files by a descriptor of it: once sandboxed, the
+ * path through /run/tvm may not be open to the sandbox user. */
+static FILE *rundir_create(const struct vmm *m, const char *name, const char *path)
+{
+    int dfd = sandbox_rundir_fd();
+    int fd = dfd >= 0 ? openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                               0644)
+                      : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    (void)m;
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (fd >= 0 && !f)
+        close(fd);
+    return f;
+}
+
+static int rundir_rename(const char *from_name, const char *from, const char *to_name,
+                         const char *to)
+{
+    int dfd = sandbox_rundir_fd();
+    return dfd >= 0 ? renameat(dfd, from_name, dfd, to_name) : rename(from, to);
+}
+
+static void rundir_unlink(const char *name, const char *path)
+{
+    int dfd = sandbox_rundir_fd();
+    if (dfd >= 0)
+        unlinkat(dfd, name, 0);
+    else
+        unlink(path);
+}
+
 static int write_pid(struct vmm *m)
 {
     char tmp[PATH_MAX + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", m->pid_path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = rundir_create(m, VMM_FILE_PID ".tmp", tmp);
     if (!f)
         return err_errno("%s", tmp);
     fprintf(f, "%d\n", (int)getpid());
-    if (fclose(f) != 0 || rename(tmp, m->pid_path) < 0)
+    if (fclose(f) != 0 || rundir_rename(VMM_FILE_PID ".tmp", tmp, VMM_FILE_PID, m->pid_path) < 0)
         return err_errno("%s", m->pid_path);
     return 0;
 }
@@ -177,13 +226,13 @@ static void write_exit(const struct vmm *m, const char *reason, const char *deta
     json_object_object_add(o, "reason", json_object_new_string(reason));
     json_object_object_add(o, "detail", json_object_new_string(detail ? detail : ""));
     json_object_object_add(o, "exit_code", json_object_new_int(code));
-    FILE *f = fopen(tmp, "w");
+    FILE *f = rundir_create(m, VMM_FILE_EXIT ".tmp", tmp);
     if (f) {
         fprintf(f, "%s\n",
                 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
         if (fclose(f) == 0)
-            rename(tmp, path);
+            rundir_rename(VMM_FILE_EXIT ".tmp", tmp, VMM_FILE_EXIT, path);
     } else {
         fprintf(stderr, "tvm-vmm: cannot write %s: %s\n", path, strerror(errno));
     }
@@ -225,6 +274,55 @@ static void vm_ready(void *opaque, uint32_t events)
     vm_poll(m->vm);
 }
 
+/* Kernel, initrd and /dev/kvm are opened now: every boot (resets too)
+ * reads them again, when paths are out of the sandbox's reach. */
+static int open_boot_files(struct vmm *m, struct vm_config *cfg)
+{
+    if (cfg->kernel && *cfg->kernel) {
+        m->kernel_fd = open(cfg->kernel, O_RDONLY | O_CLOEXEC);
+        if (m->kernel_fd < 0)
+            return err_errno("kernel %s", cfg->kernel);
+        cfg->kernel_fd = m->kernel_fd;
+    }
+    if (cfg->initrd && *cfg->initrd) {
+        m->initrd_fd = open(cfg->initrd, O_RDONLY | O_CLOEXEC);
+        if (m->initrd_fd < 0)
+            return err_errno("initrd %s", cfg->initrd);
+        cfg->initrd_fd = m->initrd_fd;
+    }
+    /* Images first, KVM after: a missing kernel reads the same with or
+     * without KVM. The VM owns this descriptor. */
+    cfg->kvm_fd = host_kvm_open();
+    return cfg->kvm_fd < 0 ? -1 : 0;
+}
+
+/* TVM_VMM_SECCOMP_SELFTEST=SECONDS: that long after start-up the main loop
+ * makes a system call the filter forbids (ptrace), so the lab can check
+ * that a violation ends the guest with its reason in exit.json. Only
+ * whoever starts tvm-vmm sets its environment: nothing a guest reaches. */
+static void probe_fire(void *opaque, uint32_t events)
+{
+    struct vmm *m = opaque;
+    (void)events;
+    uint64_t n;
+    if (read(m->probe_fd, &n, sizeof n) < 0)
+        return;
+    fprintf(stderr, "tvm-vmm: TVM_VMM_SECCOMP_SELFTEST: calling ptrace\n");
+    syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0);
+}
+
+static int setup_probe(struct vmm *m)
+{
+    const char *e = getenv("TVM_VMM_SECCOMP_SELFTEST");
+    if (!e || !*e || !sandbox_active())
+        return 0;
+    m->probe_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    struct itimerspec t = {.it_value = {.tv_sec = atoi(e) > 0 ? atoi(e) : 1}};
+    if (m->probe_fd < 0 || timerfd_settime(m->probe_fd, 0, &t, NULL) < 0)
+        return err_errno("TVM_VMM_SECCOMP_SELFTEST");
+    return loop_add(m->loop, m->probe_fd, EPOLLIN, probe_fire, m);
+}
+
 static int setup(struct vmm *m)
 {
     if (join(m->pid_path, m->o.rundir, VMM_FILE_PID) < 0 ||
@@ -232,12 +330,21 @@ static int setup(struct vmm *m)
         return -1;
     if (paths_mkdir_p(m->o.rundir, 0700) < 0)
         return -1;
+    struct sandbox_config sc = {
+        .mode = sandbox_mode_from_env(m->o.no_sandbox),
+        .rundir = m->o.rundir,
+        .console_log = m->o.console_log,
+    };
+    if (sandbox_prepare(&sc) < 0)
+        return -1;
     if (load_domain(m) < 0)
         return -1;
     struct vm_config cfg;
     board_vm_config(m->dom, &cfg);
     if (mem_check_host(cfg.ram_bytes) < 0)
         return err_prefix("%s: ", m->o.domain);
+    if (open_boot_files(m, &cfg) < 0)
+        return -1;
     m->vm = vm_new(&cfg);
     if (!m->vm)
         return err_prefix("%s: ", m->o.domain);
@@ -264,6 +371,10 @@ static int setup(struct vmm *m)
         return err_prefix("control socket: ");
     m->control_up = true;
     vm_set_event_sink(m->vm, to_control, NULL);
+    /* Everything is open: from here on no privilege, before the guest's
+     * first instruction (vm_start makes the KVM VM on the open /dev/kvm). */
+    if (sandbox_enter() < 0 || setup_probe(m) < 0)
+        return -1;
     return vm_start(m->vm, m->o.paused);
 }
 
@@ -281,11 +392,15 @@ static void teardown(struct vmm *m)
     vm_free(m->vm);
     loop_free(m->loop);
     domain_free(m->dom);
+    if (m->kernel_fd >= 0)
+        close(m->kernel_fd);
+    if (m->initrd_fd >= 0)
+        close(m->initrd_fd);
 }
 
 int main(int argc, char **argv)
 {
-    struct vmm m = {.sig_fd = -1};
+    struct vmm m = {.sig_fd = -1, .kernel_fd = -1, .initrd_fd = -1, .probe_fd = -1};
     if (parse_opts(argc, argv, &m.o) < 0) {
         fprintf(stderr, "tvm-vmm: %s\n", err_msg());
         return EXIT_ERROR;
@@ -296,7 +411,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "tvm-vmm: %s\n", msg);
         teardown(&m);
         write_exit(&m, "error", msg, EXIT_ERROR);
-        unlink(m.pid_path);
+        rundir_unlink(VMM_FILE_PID, m.pid_path);
         return EXIT_ERROR;
     }
     const char *reason = NULL, *detail = NULL;
@@ -315,6 +430,6 @@ int main(int argc, char **argv)
     fprintf(stderr, "tvm-vmm: exiting: %s%s%s\n", why, *what ? ": " : "", what);
     teardown(&m);
     write_exit(&m, why, what, code);
-    unlink(m.pid_path);
+    rundir_unlink(VMM_FILE_PID, m.pid_path);
     return code;
 }

@@ -49,6 +49,8 @@ int mem_alloc(struct vm *vm)
         return err_errno("cannot map %" PRIu64 " MiB of guest memory", vm->cfg.ram_bytes >> 20);
     /* Large guests benefit from THP; failure only costs speed. */
     madvise(p, vm->cfg.ram_bytes, MADV_HUGEPAGE);
+    /* The guest's memory is the guest's: never in a core dump of ours. */
+    madvise(p, vm->cfg.ram_bytes, MADV_DONTDUMP);
     vm->ram = p;
     vm->ram_size = vm->cfg.ram_bytes;
     uint64_t off = 0;

@@ -42,6 +42,11 @@ struct vm_config {
     const char *kernel;
     const char *initrd;     /* may be NULL */
     const char *cmdline;    /* may be NULL */
+    /* Descriptors of kernel and initrd opened before the sandbox (main.c),
+     * read again at every boot; 0 or less: open the paths instead. */
+    int kernel_fd, initrd_fd;
+    /* /dev/kvm opened before the sandbox; the VM owns it. 0 or less: open it. */
+    int kvm_fd;
     bool reboot_restarts;   /* on_reboot == restart (default) */
     bool crash_restarts;    /* on_crash == restart */
     bool poweroff_restarts; /* on_poweroff == restart */

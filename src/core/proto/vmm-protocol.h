@@ -24,6 +24,31 @@
  * gone and that has no VMM_FILE_EXIT means the VMM was killed: tvm records
  * the domain as crashed. Either way tvm then removes the directory.
  *
+ * A sandboxed VMM (see "Sandbox" below) that makes a system call its
+ * filter forbids writes {"reason": "crashed", "detail": "sandbox: forbidden
+ * system call N (NAME) in thread TID", "exit_code": 2} from its SIGSYS
+ * handler and dies of SIGSYS; the detail starts with VMM_EXIT_SANDBOX, and
+ * tvm records the guest as crashed, reason "sandbox violation".
+ *
+ * Sandbox: unless started with --no-sandbox or TVM_VMM_SANDBOX=0 in its
+ * environment (tvm's own environment passes through, so
+ * `TVM_VMM_SANDBOX=0 tvm start NAME` debugs one guest), tvm-vmm opens
+ * everything the guest needs first (/dev/kvm, kernel, initrd, disks with
+ * their locks, taps, its sockets, the console log), then, before the guest
+ * runs: bounds RLIMIT_CORE (0), RLIMIT_NOFILE and RLIMIT_FSIZE; if started
+ * by root, gives the run directory to the user "tvm" (or nobody/nogroup
+ * without one) and becomes that user; empties its capability sets and
+ * bounding set; sets PR_SET_NO_NEW_PRIVS; confines the file system with
+ * landlock to the run directory and the console log's directory where the
+ * kernel has landlock; and loads a seccomp filter (every thread) that
+ * allows only the system calls and ioctls it makes. TVM_VMM_SANDBOX=log
+ * does all that but has the filter only log what it would refuse (the
+ * kernel's audit log), to find a missing syscall. The run directory stays
+ * tvm's to read and remove; the VMM writes exit.json and removes vmm.pid
+ * through a descriptor of it. TVM_VMM_SECCOMP_SELFTEST=SECONDS (tests
+ * only) makes a sandboxed VMM call a forbidden syscall that long after
+ * start-up.
+ *
  * Control socket: QMP (JSON lines). Greeting {"QMP": {...}}, then
  * qmp_capabilities, then {"execute": CMD, "arguments": {...}, "id": X} ->
  * {"return": ...} | {"error": {"class": "GenericError", "desc": "..."}}.
@@ -61,5 +86,7 @@
 #define VMM_SOCK_CONSOLE "console.sock"
 #define VMM_SOCK_VCONSOLE_FMT "console%u.sock"
 #define VMM_CONSOLE_BACKLOG (64 * 1024)
+/* exit.json's detail when the seccomp filter stopped the VMM. */
+#define VMM_EXIT_SANDBOX "sandbox: "
 
 #endif

@@ -23,6 +23,9 @@ enum {
     VM_SHUTOFF_CRASHED = 3,
     VM_SHUTOFF_FAILED = 6,
     VM_CRASHED_UNKNOWN = 0,
+    /* tvm's own (libvirt stops at 1, panicked): tvm-vmm's seccomp filter
+     * stopped it (vmm-protocol.h, VMM_EXIT_SANDBOX). */
+    VM_CRASHED_SANDBOX = 2,
 };
 
 #define VM_QMP_POLL_MS 500      /* state queries while reconciling */

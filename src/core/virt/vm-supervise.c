@@ -229,6 +229,9 @@ static bool read_exit(const char *uuid, struct vm_exit *x)
     if (o && json_object_object_get_ex(o, "detail", &v))
         detail = json_object_get_string(v);
     exit_from_reason(x, reason);
+    if (x->state == DOMAIN_CRASHED &&
+        !strncmp(detail, VMM_EXIT_SANDBOX, strlen(VMM_EXIT_SANDBOX)))
+        x->reason = VM_CRASHED_SANDBOX;
     snprintf(x->detail, sizeof(x->detail), "%s%s%s", reason, *detail ? ": " : "", detail);
     json_object_put(o);
     return true;
@@ -398,7 +401,7 @@ static const char *const paused_reasons[] = {
 static const char *const shutoff_reasons[] = {"unknown", "shutdown",      "destroyed",
                                               "crashed", "migrated",      "saved",
                                               "failed",  "from snapshot", "daemon"};
-static const char *const crashed_reasons[] = {"unknown", "panicked"};
+static const char *const crashed_reasons[] = {"unknown", "panicked", "sandbox violation"};
 static const char *const shutdown_reasons[] = {"unknown", "user"};
 
 #define PICK(table, i)                                                                             \

@@ -129,10 +129,24 @@ int boot_e820(uint64_t ram_bytes, struct boot_e820_entry *tab, unsigned max)
     return (int)i;
 }
 
-/* Read a whole file; errors name the role ("kernel", "initrd") and path. */
-static uint8_t *read_file(const char *role, const char *path, size_t *len)
+/* The kernel or initrd from the start: the descriptor main.c opened
+ * before the sandbox (a reboot cannot open paths any more), else PATH. */
+static int open_image(const char *path, int fd)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd <= 0)
+        return open(path, O_RDONLY | O_CLOEXEC);
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d >= 0 && lseek(d, 0, SEEK_SET) < 0) {
+        close(d);
+        return -1;
+    }
+    return d;
+}
+
+/* Read a whole file; errors name the role ("kernel", "initrd") and path. */
+static uint8_t *read_file(const char *role, const char *path, int path_fd, size_t *len)
+{
+    int fd = open_image(path, path_fd);
     if (fd < 0) {
         err_errno("%s %s", role, path);
         return NULL;
@@ -198,7 +212,7 @@ static int load_initrd(struct vm *vm, uint64_t kernel_end, uint64_t addr_max, ui
     *gpa = *size = 0;
     if (!vm->cfg.initrd || !*vm->cfg.initrd)
         return 0;
-    int fd = open(vm->cfg.initrd, O_RDONLY | O_CLOEXEC);
+    int fd = open_image(vm->cfg.initrd, vm->cfg.initrd_fd);
     if (fd < 0)
         return err_errno("initrd %s", vm->cfg.initrd);
     struct stat st;
@@ -438,7 +452,7 @@ int boot_load(struct vm *vm, uint64_t rsdp_gpa)
     if (mem_low_end(vm) < LOW_MEM_MIN)
         return err_set("memory: too small to boot a kernel");
     size_t len;
-    uint8_t *img = read_file("kernel", vm->cfg.kernel, &len);
+    uint8_t *img = read_file("kernel", vm->cfg.kernel, vm->cfg.kernel_fd, &len);
     if (!img)
         return -1;
     int rc;

@@ -1,0 +1,69 @@
+/* The sandbox tvm-vmm enters once everything the guest needs is open and
+ * before the guest runs its first instruction (vmm-protocol.h, "Sandbox").
+ *
+ * Staging: tvm-vmm itself opens /dev/kvm, the taps, the disk images with
+ * their locks, the kernel and initrd, the console log and its sockets while
+ * it still has the privileges of whoever started it; sandbox_enter() then
+ * takes every privilege away. Nothing the guest can trigger afterwards
+ * needs one: resets reuse the /dev/kvm, kernel and initrd descriptors,
+ * taps and images are never reopened.
+ *
+ * What sandbox_enter() does, in this order:
+ *   - RLIMIT_CORE 0, RLIMIT_NOFILE just above the descriptors in use,
+ *     RLIMIT_FSIZE just above what the open images can grow to;
+ *   - started by root: the run directory is given to the sandbox user (tvm,
+ *     else nobody/nogroup), the capability bounding set emptied, then
+ *     uid/gid/groups switched (glibc applies it to every thread);
+ *   - every capability set emptied, PR_SET_NO_NEW_PRIVS;
+ *   - landlock (when the kernel has it): no file system access at all but
+ *     the run directory and the console log's directory;
+ *   - one seccomp filter for the whole process (every thread, TSYNC):
+ *     only the syscalls tvm-vmm makes, ioctl only with the KVM/tap/tty
+ *     requests it issues, clone only for threads. Anything else raises
+ *     SIGSYS, whose handler writes exit.json ("crashed", naming the
+ *     syscall) through a descriptor of the run directory, and exits.
+ *
+ * Not thread-class specific yet: vCPU threads, device workers and the
+ * main loop share one allowlist (their union).
+ */
+#ifndef TVM_VMM_SANDBOX_H
+#define TVM_VMM_SANDBOX_H
+
+#include <stdbool.h>
+
+enum sandbox_mode {
+    SANDBOX_ON,  /* the default */
+    SANDBOX_OFF, /* --no-sandbox or TVM_VMM_SANDBOX=0: debugging only */
+    SANDBOX_LOG, /* TVM_VMM_SANDBOX=log: all but seccomp, which only logs (audit/kmsg) */
+};
+
+/* The mode from --no-sandbox (no_sandbox) and $TVM_VMM_SANDBOX
+ * ("0"/"off"/"no", "log", anything else or unset: on). */
+enum sandbox_mode sandbox_mode_from_env(bool no_sandbox);
+
+struct sandbox_config {
+    enum sandbox_mode mode;
+    const char *rundir;      /* exit.json goes here, also from the SIGSYS handler */
+    const char *console_log; /* its directory stays writable (rotation); may be NULL */
+};
+
+/* Early, before any file is opened: picks the user, opens the run
+ * directory, installs the SIGSYS handler. Still privileged afterwards. */
+int sandbox_prepare(const struct sandbox_config *c);
+
+/* After everything is open, before the guest runs: see above. Errors say
+ * which step failed; the caller must then not run the guest. */
+int sandbox_enter(void);
+
+/* True once sandbox_enter() succeeded (for the log line and tests). */
+bool sandbox_active(void);
+
+/* The process-wide seccomp filter alone, for a unit test in a forked
+ * child: mode SANDBOX_ON kills (SIGSYS) on anything not allowed. */
+int sandbox_seccomp_install(enum sandbox_mode mode);
+
+/* A descriptor of the run directory (-1 before sandbox_prepare()): after
+ * the uid change its path may not be reachable any more. */
+int sandbox_rundir_fd(void);
+
+#endif
