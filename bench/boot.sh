@@ -3,7 +3,10 @@
 # (-M microvm and -M pc), same kernel + initramfs (the lab's L2 guest),
 # same memory and vCPUs, N runs each, interleaved.
 #
-#   bench/boot.sh [--runs N] [--mem MIB] [--cpus N] [--vmm PATH]
+#   bench/boot.sh [--runs N] [--mem MIB] [--cpus N] [--vmm PATH] [--sandbox]
+#
+# --sandbox: tvm-vmm against itself with --no-sandbox ("no-sandbox")
+# instead of QEMU: what its sandbox costs at start-up.
 #
 # Boot time: from exec to the guest's first userspace line (TVM-GUEST-UP)
 # on the serial console. Overhead: the VMM's resident memory beyond guest
@@ -14,7 +17,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(cd "$here/.." && pwd -P)
-runs=5 mem=256 cpus=1 vmm=${TVM_VMM:-$repo/build/tvm-vmm} inside=0
+runs=5 mem=256 cpus=1 vmm=${TVM_VMM:-$repo/build/tvm-vmm} inside=0 sandbox=0
 while [ $# -gt 0 ]; do
     case $1 in
     --runs) runs=$2; shift 2 ;;
@@ -22,7 +25,8 @@ while [ $# -gt 0 ]; do
     --cpus) cpus=$2; shift 2 ;;
     --vmm) vmm=$2; shift 2 ;;
     --inside) inside=1; shift ;;
-    *) echo "usage: bench/boot.sh [--runs N] [--mem MIB] [--cpus N] [--vmm PATH]" >&2; exit 2 ;;
+    --sandbox) sandbox=1; shift ;;
+    *) echo "usage: bench/boot.sh [--runs N] [--mem MIB] [--cpus N] [--vmm PATH] [--sandbox]" >&2; exit 2 ;;
     esac
 done
 vmm=$(readlink -f "$vmm")
@@ -32,7 +36,8 @@ if [ $inside = 0 ] && ! { grep -qw -e vmx -e svm /proc/cpuinfo && [ -w /dev/kvm 
     echo "bench: no usable hardware virtualization here; running inside the nested-KVM lab" >&2
     cd "$repo"
     exec bash tests/lab/lab run --mem 3072 --cpus 2 --timeout 3000 -- \
-        bash bench/boot.sh --inside --runs "$runs" --mem "$mem" --cpus "$cpus" --vmm "$vmm"
+        bash bench/boot.sh --inside --runs "$runs" --mem "$mem" --cpus "$cpus" --vmm "$vmm" \
+        $([ $sandbox = 1 ] && echo --sandbox)
 fi
 
 guest=$(bash "$repo/tests/lab/lab" guest)
@@ -87,15 +92,17 @@ measure() {
         "$name" "$t" "$up" "$over" "$guestrss"
 }
 
+# run_tvm [NAME VMM-ARGS...]
 run_tvm() {
-    local d=$work/tvm
+    local name=${1:-tvm-vmm} d=$work/${1:-tvm-vmm}
+    shift $(($# > 0 ? 1 : 0))
     mkdir -p "$d"
     cat >"$d/domain.xml" <<XML
 <domain type='kvm'><name>bench</name><memory unit='MiB'>$mem</memory><vcpu>$cpus</vcpu>
 <os><type arch='x86_64'>hvm</type><kernel>$kernel</kernel><initrd>$initrd</initrd>
 <cmdline>$cmdline</cmdline></os><features><acpi/><apic/></features></domain>
 XML
-    measure tvm-vmm "$vmm" --domain "$d/domain.xml" --rundir "$d" --foreground
+    measure "$name" "$vmm" --domain "$d/domain.xml" --rundir "$d" --foreground "$@"
 }
 
 run_qemu() {
@@ -108,6 +115,12 @@ run_qemu() {
 echo "bench: boot to TVM-GUEST-UP, $mem MiB, $cpus vCPU(s), $runs runs each ($(uname -r))"
 for i in $(seq 1 "$runs"); do
     echo "run $i"
+    if [ $sandbox = 1 ]; then
+        # Alternate who goes first: a warm-up advantage falls to each side.
+        if [ $((i % 2)) = 1 ]; then run_tvm; run_tvm no-sandbox --no-sandbox
+        else run_tvm no-sandbox --no-sandbox; run_tvm; fi
+        continue
+    fi
     run_tvm
     run_qemu microvm
     run_qemu pc

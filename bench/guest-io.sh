@@ -2,7 +2,7 @@
 # Guest I/O through virtio-blk: tvm-vmm against QEMU/KVM in the same run.
 #
 #   bench/guest-io.sh [--repeat N] [--secs S] [--size MIB] [--depth N]
-#                     [--mem MIB] [--cpus N] [--formats "raw qcow2"] [--vmm PATH]
+#                     [--mem MIB] [--cpus N] [--formats "raw qcow2"] [--vmm PATH] [--sandbox]
 #
 # One guest (the lab's L2 kernel + initramfs, plus bench/guest-io built
 # static and appended as a second cpio archive; same memory, vCPUs and
@@ -22,6 +22,9 @@
 #
 # The two VMMs alternate, REPEAT boots each per format; every figure is the
 # best of its REPEAT values (the machine is shared, noise only slows down).
+# --sandbox: tvm-vmm against itself with --no-sandbox instead of QEMU
+# (what its seccomp filter, landlock and uid switch cost), columns "tvm"
+# and "nosb".
 # Needs KVM: without hardware virtualization it runs itself inside the
 # nested-KVM lab, where L1 is TCG-emulated: compare the ratios, not the
 # absolute numbers. Not part of ctest.
@@ -29,7 +32,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(cd "$here/.." && pwd -P)
 repeat=${REPEAT:-3} secs=5 size=256 depth=16 mem=256 cpus=2 formats="raw qcow2"
-vmm=${TVM_VMM:-$repo/build/tvm-vmm} inside=0
+vmm=${TVM_VMM:-$repo/build/tvm-vmm} inside=0 other=qemu
 usage() {
     sed -n '4,5p' "$0" | sed 's/^# \{0,1\}/usage: /' >&2
     exit 2
@@ -45,6 +48,7 @@ while [ $# -gt 0 ]; do
     --formats) formats=$2; shift 2 ;;
     --vmm) vmm=$2; shift 2 ;;
     --inside) inside=1; shift ;;
+    --sandbox) other=nosb; shift ;;
     *) usage ;;
     esac
 done
@@ -73,7 +77,8 @@ if [ $inside = 0 ] && ! { grep -qw -e vmx -e svm /proc/cpuinfo && [ -w /dev/kvm 
     cd "$repo"
     exec bash tests/lab/lab run --mem 4096 --cpus 2 --timeout 3300 -- \
         bash bench/guest-io.sh --inside --repeat "$repeat" --secs "$secs" --size "$size" \
-        --depth "$depth" --mem "$mem" --cpus "$cpus" --formats "$formats" --vmm "$vmm"
+        --depth "$depth" --mem "$mem" --cpus "$cpus" --formats "$formats" --vmm "$vmm" \
+        $([ $other = nosb ] && echo --sandbox)
 fi
 
 guest=$(bash "$repo/tests/lab/lab" guest)
@@ -154,8 +159,10 @@ check_written() {
     fi
 }
 
+# run_tvm FORMAT [NAME VMM-ARGS...]: NAME (tvm) is the figures' column.
 run_tvm() {
-    local fmt=$1 d=$work/tvm
+    local fmt=$1 name=${2:-tvm} d=$work/${2:-tvm}
+    shift $(($# > 1 ? 2 : 1))
     rm -rf "$d"
     mkdir -p "$d"
     disk() { echo "<disk type='file' device='disk'><driver name='qemu' type='$fmt' cache='writeback' io='threads'/><source file='$1'/><target dev='$2' bus='virtio'/></disk>"; }
@@ -166,11 +173,13 @@ run_tvm() {
 <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
 <devices>$(disk "$work/read.$fmt" vda)$(disk "$work/write.$fmt" vdb)</devices></domain>
 XML
-    "$vmm" --domain "$d/domain.xml" --rundir "$d" --console-log "$d/console.log" \
+    "$vmm" --domain "$d/domain.xml" --rundir "$d" --console-log "$d/console.log" "$@" \
         </dev/null >"$d/vmm.log" 2>&1 &
-    wait_guest $! "$d/console.log" tvm
-    collect tvm "$fmt" "$d/console.log" "$d/vmm.log"
+    wait_guest $! "$d/console.log" "$name"
+    collect "$name" "$fmt" "$d/console.log" "$d/vmm.log"
 }
+
+run_nosb() { run_tvm "$1" nosb --no-sandbox; }
 
 run_qemu() {
     local fmt=$1 d=$work/qemu
@@ -195,7 +204,7 @@ for fmt in $formats; do
     for i in $(seq 1 "$repeat"); do
         echo "$fmt run $i"
         # Alternate who goes first: a warm-up advantage then falls to each side.
-        if [ $((i % 2)) = 1 ]; then order="tvm qemu"; else order="qemu tvm"; fi
+        if [ $((i % 2)) = 1 ]; then order="tvm $other"; else order="$other tvm"; fi
         for who in $order; do
             fresh_write_disk "$fmt"
             "run_$who" "$fmt"
@@ -206,14 +215,14 @@ for fmt in $formats; do
 done
 
 echo
-awk '
+awk -v other=$other '
     { k = $1 " " $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k; unit[k] = $5 }
       if ($4 > best[k, $3]) best[k, $3] = $4 }
     END {
-        printf "%-6s %-16s %-5s %10s %10s %7s\n", "format", "figure", "unit", "tvm", "qemu", "tvm/qemu"
+        printf "%-6s %-16s %-5s %10s %10s %7s\n", "format", "figure", "unit", "tvm", other, "tvm/" other
         for (i = 1; i <= n; i++) {
             k = order[i]; split(k, p, " ")
-            t = best[k, "tvm"]; q = best[k, "qemu"]
+            t = best[k, "tvm"]; q = best[k, other]
             r = q > 0 ? t / q : 0
             printf("%-6s %-16s %-5s %10.1f %10.1f %7.2fx%s\n", p[1], p[2], unit[k], t, q, r,
                    r < 0.9 ? "  below 0.9" : "")
