@@ -408,7 +408,7 @@ int virtio_balloon_set_target(struct virtio_dev *dev, uint64_t guest_bytes)
         return err_set("balloon target %" PRIu64 " KiB is below the %" PRIu64
                        " KiB a guest is left at least",
                        guest_bytes >> 10, floor >> 10);
-    pthread_mutex_lock(&dev->lock);
+    virtio_dev_lock(dev);
     uint32_t pages = (uint32_t)((b->ram_bytes - guest_bytes) >> PAGE_SHIFT);
     if (le32toh(b->config.num_pages) != pages) {
         b->config.num_pages = htole32(pages);
@@ -416,24 +416,24 @@ int virtio_balloon_set_target(struct virtio_dev *dev, uint64_t guest_bytes)
         if ((dev->status & VIRTIO_CONFIG_S_DRIVER_OK) && dev->transport.signal_config)
             dev->transport.signal_config(dev->transport.opaque);
     }
-    pthread_mutex_unlock(&dev->lock);
+    virtio_dev_unlock(dev);
     return 0;
 }
 
 uint64_t virtio_balloon_actual(struct virtio_dev *dev)
 {
     struct balloon *b = to_balloon(dev);
-    pthread_mutex_lock(&dev->lock);
+    virtio_dev_lock(dev);
     uint64_t v = guest_actual_bytes(b);
-    pthread_mutex_unlock(&dev->lock);
+    virtio_dev_unlock(dev);
     return v;
 }
 
 void virtio_balloon_get_stats(struct virtio_dev *dev, struct virtio_balloon_stats *out)
 {
-    pthread_mutex_lock(&dev->lock);
+    virtio_dev_lock(dev);
     *out = to_balloon(dev)->stats;
-    pthread_mutex_unlock(&dev->lock);
+    virtio_dev_unlock(dev);
 }
 
 unsigned virtio_balloon_period(struct virtio_dev *dev)

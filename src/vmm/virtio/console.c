@@ -84,7 +84,7 @@ static void vcon_queue_notify(struct virtio_dev *dev, unsigned q)
 static void vcon_input(void *opaque, const uint8_t *buf, size_t len)
 {
     struct vcon *v = opaque;
-    pthread_mutex_lock(&v->vdev.lock);
+    virtio_dev_lock(&v->vdev);
     size_t room = VCON_INPUT_MAX - v->input_len;
     if (len > room) {
         static struct guest_log_site site; /* the guest can drain and stall again */
@@ -98,7 +98,7 @@ static void vcon_input(void *opaque, const uint8_t *buf, size_t len)
     }
     memcpy(v->input + v->input_len, buf, len);
     v->input_len += len;
-    pthread_mutex_unlock(&v->vdev.lock);
+    virtio_dev_unlock(&v->vdev);
     virtio_dev_kick(&v->vdev, RXQ);
 }
 
@@ -147,8 +147,8 @@ struct virtio_dev *virtio_console_new(struct vm *vm, const struct virtio_console
 
 size_t virtio_console_pending_input(struct virtio_dev *dev)
 {
-    pthread_mutex_lock(&dev->lock);
+    virtio_dev_lock(dev);
     size_t n = vcon_of(dev)->input_len;
-    pthread_mutex_unlock(&dev->lock);
+    virtio_dev_unlock(dev);
     return n;
 }

@@ -28,6 +28,7 @@ int virtio_dev_init(struct virtio_dev *dev, struct vm *vm, const struct virtio_d
     for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
         dev->kick_fd[i] = -1;
     pthread_mutex_init(&dev->lock, NULL);
+    pthread_cond_init(&dev->lock_free, NULL);
     if (num_queues == 0 || num_queues > VIRTIO_MAX_QUEUES)
         return err_set("%s: %u queues is out of range", ops->name, num_queues);
     dev->vm = vm;
@@ -136,7 +137,13 @@ int virtio_dev_pop(struct virtio_dev *dev, unsigned q, struct virtq_elem *e)
 {
     if (dev->broken)
         return -1;
+    if (dev->budget == 0) {
+        dev->budget_spent = true;
+        return 0;
+    }
     int r = virtq_pop(&dev->vq[q], e);
+    if (r > 0)
+        dev->budget--;
     if (r < 0) {
         char why[256];
         snprintf(why, sizeof why, "queue %u: %s", q, err_msg());
@@ -162,21 +169,55 @@ void virtio_dev_kick(struct virtio_dev *dev, unsigned q)
     }
 }
 
-void virtio_dev_process(struct virtio_dev *dev, unsigned q)
+void virtio_dev_lock(struct virtio_dev *dev)
+{
+    __atomic_add_fetch(&dev->lock_waiters, 1, __ATOMIC_SEQ_CST);
+    pthread_mutex_lock(&dev->lock);
+    __atomic_sub_fetch(&dev->lock_waiters, 1, __ATOMIC_SEQ_CST);
+}
+
+void virtio_dev_unlock(struct virtio_dev *dev)
+{
+    pthread_cond_broadcast(&dev->lock_free);
+    pthread_mutex_unlock(&dev->lock);
+}
+
+/* The worker's lock: whoever waits in virtio_dev_lock() goes first, so
+ * nobody waits for more than the one batch that was running. */
+static void worker_lock(struct virtio_dev *dev)
 {
     pthread_mutex_lock(&dev->lock);
+    while (__atomic_load_n(&dev->lock_waiters, __ATOMIC_SEQ_CST) > 0)
+        pthread_cond_wait(&dev->lock_free, &dev->lock);
+    dev->budget = VIRTIO_KICK_BUDGET;
+    dev->budget_spent = false;
+}
+
+void virtio_dev_process(struct virtio_dev *dev, unsigned q)
+{
+    worker_lock(dev);
     if (q < dev->num_queues && dev->vq[q].ready && !dev->broken &&
         (dev->status & VIRTIO_CONFIG_S_DRIVER_OK))
         dev->ops->queue_notify(dev, q);
+    bool again = dev->budget_spent;
     pthread_mutex_unlock(&dev->lock);
+    /* Stopped early with chains left: the worker's next poll comes back
+     * to them, after the other queues and whoever waits for the lock. */
+    if (again)
+        virtio_dev_kick(dev, q);
 }
 
 void virtio_dev_io_process(struct virtio_dev *dev)
 {
-    pthread_mutex_lock(&dev->lock);
+    worker_lock(dev);
     if (dev->io_fd >= 0 && dev->io_want && dev->ops->io_ready)
         dev->ops->io_ready(dev);
+    bool again = dev->budget_spent;
     pthread_mutex_unlock(&dev->lock);
+    /* A handler stopped by the budget took it for an empty queue (net
+     * stops polling its tap): its queues' kicks set that right. */
+    for (unsigned q = 0; again && q < dev->num_queues; q++)
+        virtio_dev_kick(dev, q);
 }
 
 /* ---- worker thread ---- */
@@ -243,6 +284,7 @@ void virtio_dev_free(struct virtio_dev *dev)
     if (dev->stop_fd >= 0)
         close(dev->stop_fd);
     pthread_mutex_destroy(&dev->lock);
+    pthread_cond_destroy(&dev->lock_free);
     if (dev->ops->destroy)
         dev->ops->destroy(dev);
 }

@@ -349,7 +349,7 @@ static void put16(uint8_t *p, uint16_t v)
 static void set_link(struct net *n, bool up)
 {
     struct virtio_dev *d = &n->vdev;
-    pthread_mutex_lock(&d->lock);
+    virtio_dev_lock(d);
     n->link_up = up;
     put16(n->config + CFG_STATUS, up ? NET_S_LINK_UP : 0);
     if (d->status & VIRTIO_CONFIG_S_DRIVER_OK) {
@@ -358,7 +358,7 @@ static void set_link(struct net *n, bool up)
             d->transport.signal_config(d->transport.opaque);
     }
     rx_resume(n, true);
-    pthread_mutex_unlock(&d->lock);
+    virtio_dev_unlock(d);
 }
 
 static bool net_matches(const struct net *n, const char *name)

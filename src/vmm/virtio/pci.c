@@ -379,7 +379,7 @@ static void virtio_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t 
     struct vpci *p = opaque;
     struct virtio_dev *d = p->dev;
     memset(data, 0, len);
-    pthread_mutex_lock(&d->lock);
+    virtio_dev_lock(d);
     if (off < COMMON_OFF + COMMON_LEN && off + len <= COMMON_LEN) {
         common_read(p, off, data, len);
     } else if (off == ISR_OFF) {
@@ -389,7 +389,7 @@ static void virtio_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t 
     } else if (off >= DEVICE_OFF && off - DEVICE_OFF + len <= d->config_size) {
         memcpy(data, d->config + (off - DEVICE_OFF), len);
     }
-    pthread_mutex_unlock(&d->lock);
+    virtio_dev_unlock(d);
 }
 
 static void virtio_bar_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
@@ -401,7 +401,7 @@ static void virtio_bar_write(void *opaque, uint64_t off, const uint8_t *data, ui
         virtio_dev_kick(d, (off - NOTIFY_OFF) / NOTIFY_MULT);
         return;
     }
-    pthread_mutex_lock(&d->lock);
+    virtio_dev_lock(d);
     if (off + len <= COMMON_LEN) {
         common_write(p, off, data, len);
     } else if (off >= DEVICE_OFF && off - DEVICE_OFF + len <= d->config_size &&
@@ -410,7 +410,7 @@ static void virtio_bar_write(void *opaque, uint64_t off, const uint8_t *data, ui
         memcpy(d->config + (off - DEVICE_OFF), data, len);
         d->ops->config_written(d, off - DEVICE_OFF, len);
     }
-    pthread_mutex_unlock(&d->lock);
+    virtio_dev_unlock(d);
 }
 
 static const struct io_ops virtio_bar_ops = {.read = virtio_bar_read, .write = virtio_bar_write};
@@ -422,7 +422,7 @@ static void msix_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t le
     struct vpci *p = opaque;
     uint8_t buf[16] = {0};
     memset(data, 0, len);
-    pthread_mutex_lock(&p->dev->lock);
+    virtio_dev_lock(p->dev);
     if (off < 16 * p->nvec && off % 16 + len <= 16) {
         const struct msix_vec *v = &p->vec[off / 16];
         memcpy(buf + 0, &v->addr_lo, 4);
@@ -436,13 +436,13 @@ static void msix_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t le
             pba |= (uint64_t)p->vec[i].pending << i;
         memcpy(data, (uint8_t *)&pba + (off - MSIX_PBA_OFF), len);
     }
-    pthread_mutex_unlock(&p->dev->lock);
+    virtio_dev_unlock(p->dev);
 }
 
 static void msix_bar_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
 {
     struct vpci *p = opaque;
-    pthread_mutex_lock(&p->dev->lock);
+    virtio_dev_lock(p->dev);
     if (off < 16 * p->nvec && off % 16 + len <= 16) {
         struct msix_vec *v = &p->vec[off / 16];
         uint8_t buf[16];
@@ -464,7 +464,7 @@ static void msix_bar_write(void *opaque, uint64_t off, const uint8_t *data, uint
         v->ctrl = ctrl & MSIX_ENTRY_MASKED;
         deliver_pending(p);
     }
-    pthread_mutex_unlock(&p->dev->lock);
+    virtio_dev_unlock(p->dev);
 }
 
 static const struct io_ops msix_bar_ops = {.read = msix_bar_read, .write = msix_bar_write};
@@ -510,9 +510,9 @@ static void cfg_written(struct pci_device *d, uint32_t off, uint32_t len)
         ops->write(p, boff, d->cfg + p->pcicfg_cap + 16, blen);
     if (!touches(off, len, p->msix_cap + 2, 2))
         return;
-    pthread_mutex_lock(&p->dev->lock);
+    virtio_dev_lock(p->dev);
     deliver_pending(p);
-    pthread_mutex_unlock(&p->dev->lock);
+    virtio_dev_unlock(p->dev);
 }
 
 /* ---- capabilities ---- */
@@ -558,7 +558,7 @@ static void add_msix_cap(struct vpci *p)
 static void vpci_vm_reset(void *opaque)
 {
     struct vpci *p = opaque;
-    pthread_mutex_lock(&p->dev->lock);
+    virtio_dev_lock(p->dev);
     for (unsigned q = 0; q < p->dev->num_queues; q++)
         p->ioeventfd[q] = false; /* went with the old KVM VM */
     transport_reset(p);
@@ -573,7 +573,7 @@ static void vpci_vm_reset(void *opaque)
     p->pci.cfg[p->msix_cap + 3] = 0;
     p->pci.cfg[PCI_COMMAND] = 0;
     p->pci.cfg[PCI_COMMAND + 1] = 0;
-    pthread_mutex_unlock(&p->dev->lock);
+    virtio_dev_unlock(p->dev);
 }
 
 /* The VM frees the transport with the VM: its vector eventfds too. */

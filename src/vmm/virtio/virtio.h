@@ -17,6 +17,14 @@
  * runs one worker thread that waits on its queues' kick eventfds (written
  * by KVM through ioeventfd, or by the transport) and calls ops->queue_notify.
  * Both hold dev->lock, so a device handler never races a reset.
+ *
+ * A guest can keep a ring full for ever, so the worker never drains a
+ * queue in one go: one kick pops at most VIRTIO_KICK_BUDGET chains
+ * (virtio_dev_pop() says "empty" after that), then the lock is let go and
+ * the queue kicked again. Everyone but the worker takes the lock with
+ * virtio_dev_lock(), which the worker yields to before its next batch:
+ * vCPUs and the main loop (QMP, console input, reset) wait for at most
+ * one batch.
  */
 #ifndef TVM_VMM_VIRTIO_VIRTIO_H
 #define TVM_VMM_VIRTIO_VIRTIO_H
@@ -51,6 +59,8 @@ struct pci_bus;
 #define VIRTIO_ID_BALLOON 5
 
 #define VIRTIO_MAX_QUEUES 8
+/* Chains one kick (or one io_fd wake-up) may pop. */
+#define VIRTIO_KICK_BUDGET 64
 #define VIRTIO_NO_VECTOR 0xFFFF
 
 struct virtio_dev;
@@ -84,6 +94,10 @@ struct virtio_dev {
     const struct virtio_dev_ops *ops;
     struct vm *vm;
     pthread_mutex_t lock;
+    pthread_cond_t lock_free; /* the worker waits here while others want the lock */
+    unsigned lock_waiters;    /* threads in virtio_dev_lock(); atomic */
+    unsigned budget;          /* chains the running handler may still pop */
+    bool budget_spent;        /* virtio_dev_pop() stopped a handler early */
     char id[32]; /* for messages: "virtio-blk vda" */
 
     uint64_t host_features; /* offered: device bits | VERSION_1 | ring bits */
@@ -120,6 +134,11 @@ int virtio_dev_start(struct virtio_dev *dev);
 /* Stops the worker, closes fds, calls ops->destroy. NULL is fine. */
 void virtio_dev_free(struct virtio_dev *dev);
 
+/* The device lock for everyone but the worker (transports, the main
+ * loop): the worker lets such a caller in before its next batch. */
+void virtio_dev_lock(struct virtio_dev *dev);
+void virtio_dev_unlock(struct virtio_dev *dev);
+
 /* Called by transports with dev->lock held. */
 void virtio_dev_reset(struct virtio_dev *dev);
 void virtio_dev_set_status(struct virtio_dev *dev, uint8_t status);
@@ -133,7 +152,8 @@ void virtio_dev_process(struct virtio_dev *dev, unsigned q);
 void virtio_dev_io_process(struct virtio_dev *dev);
 
 /* Used by device handlers (lock held). */
-/* virtq_pop(), marking the device broken on a malformed ring. */
+/* virtq_pop(), marking the device broken on a malformed ring; 0 (as if
+ * empty) once this kick's budget is spent, the worker comes back. */
 int virtio_dev_pop(struct virtio_dev *dev, unsigned q, struct virtq_elem *e);
 /* virtq_push() and an interrupt if the driver wants one. */
 void virtio_dev_push(struct virtio_dev *dev, unsigned q, const struct virtq_elem *e,
