@@ -295,6 +295,9 @@ static int limit_resources(void)
         set_limit(RLIMIT_NOFILE, (rlim_t)max_fd + 257, "RLIMIT_NOFILE") < 0 ||
         set_limit(RLIMIT_FSIZE, fsize, "RLIMIT_FSIZE") < 0)
         return -1;
+    /* Past RLIMIT_FSIZE a write fails with EFBIG (the device reports an
+     * I/O error) instead of SIGXFSZ killing every guest on a full log. */
+    signal(SIGXFSZ, SIG_IGN);
     /* Guest memory must not end up in a core file either way. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     return 0;
