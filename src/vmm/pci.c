@@ -2,6 +2,7 @@
  * 0x80000000 | bus << 16 | slot << 11 | func << 8 | reg to 0xCF8 and
  * accesses the dword at 0xCFC (bytes 0xCFC-0xCFF pick a byte lane).
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
 #include <pthread.h>
@@ -84,15 +85,23 @@ uint8_t pci_add_cap(struct pci_device *d, uint8_t id, uint8_t len)
     return at;
 }
 
-uint64_t pci_bar_addr(const struct pci_device *d, unsigned bar)
+void pci_device_decode(struct pci_device *d)
 {
     uint16_t cmd;
-    uint32_t v;
     memcpy(&cmd, d->cfg + PCI_COMMAND, 2);
-    if (bar >= PCI_NUM_BARS || !d->bar_size[bar] || !(cmd & PCI_COMMAND_MEMORY))
+    for (unsigned bar = 0; bar < PCI_NUM_BARS; bar++) {
+        uint32_t v;
+        memcpy(&v, d->cfg + PCI_BAR0 + 4 * bar, 4);
+        uint64_t at = d->bar_size[bar] && (cmd & PCI_COMMAND_MEMORY) ? v & ~0xFu : 0;
+        __atomic_store_n(&d->decode[bar], at, __ATOMIC_RELEASE);
+    }
+}
+
+uint64_t pci_bar_addr(const struct pci_device *d, unsigned bar)
+{
+    if (bar >= PCI_NUM_BARS)
         return 0;
-    memcpy(&v, d->cfg + PCI_BAR0 + 4 * bar, 4);
-    return v & ~0xFu;
+    return __atomic_load_n(&d->decode[bar], __ATOMIC_ACQUIRE);
 }
 
 static struct pci_device *slot_dev(struct pci_bus *bus, uint8_t slot)
@@ -105,10 +114,14 @@ uint32_t pci_cfg_read(struct pci_bus *bus, uint8_t slot, uint32_t off, uint32_t 
     struct pci_device *d = slot_dev(bus, slot);
     if (!d || off >= 256 || len > 4 || off + len > 256)
         return 0xFFFFFFFFu >> (32 - 8 * len);
+    if (d->lock)
+        d->lock(d);
     if (d->cfg_reading)
         d->cfg_reading(d, off, len);
     uint32_t v = 0;
     memcpy(&v, d->cfg + off, len);
+    if (d->unlock)
+        d->unlock(d);
     return v;
 }
 
@@ -117,12 +130,17 @@ void pci_cfg_write(struct pci_bus *bus, uint8_t slot, uint32_t off, uint32_t val
     struct pci_device *d = slot_dev(bus, slot);
     if (!d || off >= 256 || len > 4 || off + len > 256)
         return;
+    if (d->lock)
+        d->lock(d);
     for (uint32_t i = 0; i < len; i++) {
         uint8_t m = d->wmask[off + i], b = val >> (8 * i);
         d->cfg[off + i] = (d->cfg[off + i] & ~m) | (b & m);
     }
+    pci_device_decode(d);
     if (d->cfg_written)
         d->cfg_written(d, off, len);
+    if (d->unlock)
+        d->unlock(d);
 }
 
 /* ---- ports 0xCF8-0xCFF ---- */
@@ -345,6 +363,7 @@ int pci_add_device(struct pci_bus *bus, struct pci_device *d, int slot)
     d->slot = (uint8_t)slot;
     d->cfg[PCI_INTERRUPT_PIN] = 1; /* INTA# */
     d->cfg[PCI_INTERRUPT_LINE] = pci_intx_gsi((unsigned)slot);
+    pci_device_decode(d);
     bus->dev[slot] = d;
     return 0;
 }
@@ -353,8 +372,7 @@ int pci_add_device(struct pci_bus *bus, struct pci_device *d, int slot)
 
 static int set_routing(struct pci_bus *bus)
 {
-    int fd = pci_vm_fd(bus);
-    if (fd < 0)
+    if (!pci_has_vm(bus))
         return 0;
     unsigned n = IOAPIC_PINS + PIC_PINS;
     for (unsigned i = 0; i < PCI_MSI_MAX; i++)
@@ -387,7 +405,9 @@ static int set_routing(struct pci_bus *bus)
                       .data = bus->msi[i].data}};
     }
     r->nr = k;
-    int rc = ioctl(fd, KVM_SET_GSI_ROUTING, r);
+    int rc = pci_vm_ioctl(bus, KVM_SET_GSI_ROUTING, r);
+    if (rc < 0 && errno == ENODEV)
+        rc = 0; /* the VM went meanwhile (a reset): its routes went with it */
     free(r);
     return rc < 0 ? err_errno("KVM_SET_GSI_ROUTING") : 0;
 }
@@ -429,9 +449,14 @@ struct vm *pci_vm(struct pci_bus *bus)
     return bus->vm;
 }
 
-int pci_vm_fd(struct pci_bus *bus)
+bool pci_has_vm(struct pci_bus *bus)
 {
-    return bus->vm->vm_fd;
+    return vm_has_kvm_vm(bus->vm);
+}
+
+int pci_vm_ioctl(struct pci_bus *bus, unsigned long req, void *arg)
+{
+    return vm_vm_ioctl(bus->vm, req, arg);
 }
 
 /* A VM reset built a fresh KVM VM: its routing is KVM's default again. */

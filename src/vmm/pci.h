@@ -66,6 +66,14 @@ struct pci_device {
     void (*cfg_written)(struct pci_device *d, uint32_t off, uint32_t len);
     /* Optional: before the guest reads [off, off+len), to refresh live bytes. */
     void (*cfg_reading)(struct pci_device *d, uint32_t off, uint32_t len);
+    /* Optional: the device's own lock. vCPUs change cfg while the device's
+     * threads read it (MSI-X control, INTx disable), so config accesses
+     * and the two callbacks above run with it held. */
+    void (*lock)(struct pci_device *d);
+    void (*unlock)(struct pci_device *d);
+    /* What each BAR decodes now (0: nothing), for lookups on any thread
+     * without the lock; atomic, kept by pci_device_decode(). */
+    uint64_t decode[PCI_NUM_BARS];
     uint8_t slot;
     uint8_t next_cap; /* where pci_add_cap puts the next capability */
 };
@@ -91,6 +99,9 @@ uint8_t pci_intx_gsi(unsigned slot);
 void pci_acpi_describe(struct acpi_pci *out);
 /* Guest address of BAR n, 0 while memory decoding is off. */
 uint64_t pci_bar_addr(const struct pci_device *d, unsigned bar);
+/* After a device changed its command register or BARs itself (a reset):
+ * what pci_bar_addr() says follows. With the device's lock held. */
+void pci_device_decode(struct pci_device *d);
 
 /* Guest config accesses, as the 0xCFC port handler does them (unit tests). */
 uint32_t pci_cfg_read(struct pci_bus *bus, uint8_t slot, uint32_t off, uint32_t len);
@@ -102,7 +113,9 @@ int pci_msi_route(struct pci_bus *bus, int *gsi, uint64_t addr, uint32_t data);
 /* Changes at every VM reset: routes and irqfds made before are gone. */
 unsigned pci_generation(struct pci_bus *bus);
 struct vm *pci_vm(struct pci_bus *bus);
-/* The KVM VM fd, -1 when there is none (unit tests, between resets). */
-int pci_vm_fd(struct pci_bus *bus);
+/* Whether there is a KVM VM now (not in unit tests, nor during a reset),
+ * and an ioctl on it from any thread (vm_vm_ioctl: ENODEV without one). */
+bool pci_has_vm(struct pci_bus *bus);
+int pci_vm_ioctl(struct pci_bus *bus, unsigned long req, void *arg);
 
 #endif

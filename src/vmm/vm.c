@@ -63,6 +63,7 @@ struct vm *vm_new(const struct vm_config *cfg)
         vm->vcpus[i].fd = -1;
     pthread_mutex_init(&vm->lock, NULL);
     pthread_cond_init(&vm->cond, NULL);
+    pthread_rwlock_init(&vm->fd_lock, NULL);
     vm->state = VM_STOPPED;
     vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (vm->event_fd < 0 || mem_alloc(vm) < 0 || io_register_legacy(vm) < 0) {
@@ -96,6 +97,7 @@ void vm_free(struct vm *vm)
     free(vm->unknown_pio);
     pthread_mutex_destroy(&vm->lock);
     pthread_cond_destroy(&vm->cond);
+    pthread_rwlock_destroy(&vm->fd_lock);
     free(vm);
 }
 
@@ -127,11 +129,15 @@ static int build_machine(struct vm *vm)
         return -1;
     if (open_kvm(vm) < 0)
         return -1;
+    int fd;
     do
-        vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-    while (vm->vm_fd < 0 && errno == EINTR);
-    if (vm->vm_fd < 0)
+        fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
         return err_errno("KVM_CREATE_VM");
+    pthread_rwlock_wrlock(&vm->fd_lock);
+    vm->vm_fd = fd;
+    pthread_rwlock_unlock(&vm->fd_lock);
     fcntl(vm->vm_fd, F_SETFD, FD_CLOEXEC);
     uint64_t idmap = KVM_IDENTITY_MAP_GPA;
     if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
@@ -151,9 +157,11 @@ static int build_machine(struct vm *vm)
 static void teardown_machine(struct vm *vm)
 {
     vcpu_stop_all(vm);
+    pthread_rwlock_wrlock(&vm->fd_lock);
     if (vm->vm_fd >= 0)
         close(vm->vm_fd);
     vm->vm_fd = -1;
+    pthread_rwlock_unlock(&vm->fd_lock);
 }
 
 int vm_start(struct vm *vm, bool paused)
@@ -359,13 +367,36 @@ int vm_vcpu_info(struct vm *vm, unsigned i, int *thread_id, unsigned *apic_id)
     return 0;
 }
 
+int vm_vm_ioctl(struct vm *vm, unsigned long req, void *arg)
+{
+    pthread_rwlock_rdlock(&vm->fd_lock);
+    int r = -1;
+    if (vm->vm_fd >= 0)
+        r = ioctl(vm->vm_fd, req, arg);
+    else
+        errno = ENODEV;
+    int saved = errno;
+    pthread_rwlock_unlock(&vm->fd_lock);
+    errno = saved;
+    return r;
+}
+
+bool vm_has_kvm_vm(struct vm *vm)
+{
+    pthread_rwlock_rdlock(&vm->fd_lock);
+    bool has = vm->vm_fd >= 0;
+    pthread_rwlock_unlock(&vm->fd_lock);
+    return has;
+}
+
 int vm_irq_line(struct vm *vm, unsigned gsi, bool level)
 {
     struct kvm_irq_level irq = {.irq = gsi, .level = level ? 1 : 0};
-    if (vm->vm_fd < 0)
-        return 0; /* no machine yet (or between resets): nobody to interrupt */
-    if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+    if (vm_vm_ioctl(vm, KVM_IRQ_LINE, &irq) < 0) {
+        if (errno == ENODEV)
+            return 0; /* no machine yet (or between resets): nobody to interrupt */
         return err_errno("KVM_IRQ_LINE %u", gsi);
+    }
     return 0;
 }
 

@@ -97,7 +97,12 @@ struct vm {
     unsigned nregions;
 
     int kvm_fd;
+    /* The KVM VM. The main thread closes and recreates it at every reset
+     * while device workers and vCPUs still raise interrupts: it changes
+     * only under fd_lock's write side, and other threads use it only
+     * under its read side (vm_irq_line, vm_vm_ioctl). */
     int vm_fd;
+    pthread_rwlock_t fd_lock;
     size_t run_size;
     void *cpuid; /* struct kvm_cpuid2 *, as KVM supports it */
 
@@ -157,6 +162,10 @@ int vm_own(struct vm *vm, void *p);
 /* The same for state holding more than memory (descriptors): vm_free()
  * calls FREE_FN(P) instead of free(P). */
 int vm_own_fn(struct vm *vm, void *p, void (*free_fn)(void *p));
+/* An ioctl on the KVM VM from any thread: -1 with errno ENODEV while
+ * there is none (unit tests, during a reset). */
+int vm_vm_ioctl(struct vm *vm, unsigned long req, void *arg);
+bool vm_has_kvm_vm(struct vm *vm);
 /* Main loop: handle what vCPU threads asked for. */
 void vm_poll(struct vm *vm);
 bool vm_quit_requested(struct vm *vm, const char **reason, const char **detail);

@@ -110,9 +110,8 @@ static bool msix_enabled(const struct vpci *p)
  * reset (new generation) or a new message in the table. */
 static int bind_vector(struct vpci *p, struct msix_vec *v)
 {
-    int fd = pci_vm_fd(p->bus);
     unsigned gen = pci_generation(p->bus);
-    if (fd < 0)
+    if (!pci_has_vm(p->bus))
         return err_set("no KVM VM");
     if (v->gen != gen) {
         v->gsi = -1; /* the old VM's routes and irqfds are gone */
@@ -127,7 +126,7 @@ static int bind_vector(struct vpci *p, struct msix_vec *v)
     }
     if (!v->irqfd) {
         struct kvm_irqfd irqfd = {.fd = (uint32_t)v->efd, .gsi = (uint32_t)v->gsi};
-        if (ioctl(fd, KVM_IRQFD, &irqfd) < 0 && errno != EBUSY)
+        if (pci_vm_ioctl(p->bus, KVM_IRQFD, &irqfd) < 0 && errno != EBUSY)
             return err_errno("KVM_IRQFD");
         v->irqfd = true;
     }
@@ -140,11 +139,10 @@ static void deliver(struct vpci *p, unsigned n)
     if (v->gen != pci_generation(p->bus) || !v->routed || !v->irqfd) {
         if (bind_vector(p, v) < 0) {
             /* No irqfd (no KVM VM, or KVM said no): inject directly. */
-            int fd = pci_vm_fd(p->bus);
             struct kvm_msi msi = {
                 .address_lo = v->addr_lo, .address_hi = v->addr_hi, .data = v->data};
             static struct guest_log_site msi_lost; /* the guest picks the message */
-            if (fd >= 0 && ioctl(fd, KVM_SIGNAL_MSI, &msi) < 0)
+            if (pci_vm_ioctl(p->bus, KVM_SIGNAL_MSI, &msi) < 0 && errno != ENODEV)
                 guest_log(&msi_lost, "%s: MSI lost: %s", p->dev->id, strerror(errno));
             err_clear();
             return;
@@ -215,11 +213,10 @@ static void deliver_pending(struct vpci *p)
 
 static void ioeventfd_set(struct vpci *p, unsigned q, bool on)
 {
-    int fd = pci_vm_fd(p->bus);
     unsigned gen = pci_generation(p->bus);
     if (p->ioeventfd[q] && p->ioeventfd_gen != gen)
         p->ioeventfd[q] = false; /* belonged to a KVM VM that is gone */
-    if (fd < 0 || p->ioeventfd[q] == on)
+    if (!pci_has_vm(p->bus) || p->ioeventfd[q] == on)
         return;
     uint64_t bar = pci_bar_addr(&p->pci, BAR_VIRTIO);
     uint64_t addr = on ? bar + NOTIFY_OFF + NOTIFY_MULT * q : p->ioeventfd_addr[q];
@@ -231,7 +228,7 @@ static void ioeventfd_set(struct vpci *p, unsigned q, bool on)
         .fd = p->dev->kick_fd[q],
         .flags = on ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
     };
-    if (ioctl(fd, KVM_IOEVENTFD, &io) < 0) {
+    if (pci_vm_ioctl(p->bus, KVM_IOEVENTFD, &io) < 0) {
         static struct guest_log_site refused; /* at every DRIVER_OK the guest sets */
         if (on)
             guest_log(&refused, "%s: KVM_IOEVENTFD: %s (kicks go through MMIO exits)", p->dev->id,
@@ -374,12 +371,12 @@ static void common_write(struct vpci *p, uint64_t off, const uint8_t *data, uint
 
 /* ---- BAR 4 ---- */
 
-static void virtio_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+/* The BAR handlers, with the device lock held (config space accesses
+ * through VIRTIO_PCI_CAP_PCI_CFG come here with it held already). */
+static void bar4_read(struct vpci *p, uint64_t off, uint8_t *data, uint32_t len)
 {
-    struct vpci *p = opaque;
     struct virtio_dev *d = p->dev;
     memset(data, 0, len);
-    virtio_dev_lock(d);
     if (off < COMMON_OFF + COMMON_LEN && off + len <= COMMON_LEN) {
         common_read(p, off, data, len);
     } else if (off == ISR_OFF) {
@@ -389,19 +386,21 @@ static void virtio_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t 
     } else if (off >= DEVICE_OFF && off - DEVICE_OFF + len <= d->config_size) {
         memcpy(data, d->config + (off - DEVICE_OFF), len);
     }
-    virtio_dev_unlock(d);
 }
 
-static void virtio_bar_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+static bool is_notify(const struct vpci *p, uint64_t off)
 {
-    struct vpci *p = opaque;
+    return off >= NOTIFY_OFF && off < NOTIFY_OFF + NOTIFY_MULT * p->dev->num_queues;
+}
+
+static void bar4_write(struct vpci *p, uint64_t off, const uint8_t *data, uint32_t len)
+{
     struct virtio_dev *d = p->dev;
-    if (off >= NOTIFY_OFF && off < NOTIFY_OFF + NOTIFY_MULT * d->num_queues) {
+    if (is_notify(p, off)) {
         /* A kick that KVM did not turn into an eventfd signal itself. */
         virtio_dev_kick(d, (off - NOTIFY_OFF) / NOTIFY_MULT);
         return;
     }
-    virtio_dev_lock(d);
     if (off + len <= COMMON_LEN) {
         common_write(p, off, data, len);
     } else if (off >= DEVICE_OFF && off - DEVICE_OFF + len <= d->config_size &&
@@ -410,19 +409,36 @@ static void virtio_bar_write(void *opaque, uint64_t off, const uint8_t *data, ui
         memcpy(d->config + (off - DEVICE_OFF), data, len);
         d->ops->config_written(d, off - DEVICE_OFF, len);
     }
-    virtio_dev_unlock(d);
+}
+
+static void virtio_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+    struct vpci *p = opaque;
+    virtio_dev_lock(p->dev);
+    bar4_read(p, off, data, len);
+    virtio_dev_unlock(p->dev);
+}
+
+static void virtio_bar_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    struct vpci *p = opaque;
+    if (is_notify(p, off)) {
+        bar4_write(p, off, data, len); /* a kick needs no lock */
+        return;
+    }
+    virtio_dev_lock(p->dev);
+    bar4_write(p, off, data, len);
+    virtio_dev_unlock(p->dev);
 }
 
 static const struct io_ops virtio_bar_ops = {.read = virtio_bar_read, .write = virtio_bar_write};
 
 /* ---- BAR 1: MSI-X table and PBA ---- */
 
-static void msix_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+static void msix_read(struct vpci *p, uint64_t off, uint8_t *data, uint32_t len)
 {
-    struct vpci *p = opaque;
     uint8_t buf[16] = {0};
     memset(data, 0, len);
-    virtio_dev_lock(p->dev);
     if (off < 16 * p->nvec && off % 16 + len <= 16) {
         const struct msix_vec *v = &p->vec[off / 16];
         memcpy(buf + 0, &v->addr_lo, 4);
@@ -436,13 +452,10 @@ static void msix_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t le
             pba |= (uint64_t)p->vec[i].pending << i;
         memcpy(data, (uint8_t *)&pba + (off - MSIX_PBA_OFF), len);
     }
-    virtio_dev_unlock(p->dev);
 }
 
-static void msix_bar_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+static void msix_write(struct vpci *p, uint64_t off, const uint8_t *data, uint32_t len)
 {
-    struct vpci *p = opaque;
-    virtio_dev_lock(p->dev);
     if (off < 16 * p->nvec && off % 16 + len <= 16) {
         struct msix_vec *v = &p->vec[off / 16];
         uint8_t buf[16];
@@ -464,6 +477,21 @@ static void msix_bar_write(void *opaque, uint64_t off, const uint8_t *data, uint
         v->ctrl = ctrl & MSIX_ENTRY_MASKED;
         deliver_pending(p);
     }
+}
+
+static void msix_bar_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+    struct vpci *p = opaque;
+    virtio_dev_lock(p->dev);
+    msix_read(p, off, data, len);
+    virtio_dev_unlock(p->dev);
+}
+
+static void msix_bar_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    struct vpci *p = opaque;
+    virtio_dev_lock(p->dev);
+    msix_write(p, off, data, len);
     virtio_dev_unlock(p->dev);
 }
 
@@ -471,20 +499,19 @@ static const struct io_ops msix_bar_ops = {.read = msix_bar_read, .write = msix_
 
 /* VIRTIO_PCI_CAP_PCI_CFG (4.1.4.9): the driver picks bar/offset/length in
  * the capability, then pci_cfg_data reads or writes that BAR window. */
-static bool pcicfg_target(struct vpci *p, const struct io_ops **ops, uint32_t *off, uint32_t *len)
+/* 4: BAR 4, 1: BAR 1, 0: no valid window. */
+static int pcicfg_target(struct vpci *p, uint32_t *off, uint32_t *len)
 {
     const uint8_t *c = p->pci.cfg + p->pcicfg_cap;
     memcpy(off, c + 8, 4);
     memcpy(len, c + 12, 4);
     if (*len != 1 && *len != 2 && *len != 4)
-        return false;
+        return 0;
     if (c[4] == BAR_VIRTIO && *off + (uint64_t)*len <= VIRTIO_BAR_SIZE)
-        *ops = &virtio_bar_ops;
-    else if (c[4] == BAR_MSIX && *off + (uint64_t)*len <= MSIX_BAR_SIZE)
-        *ops = &msix_bar_ops;
-    else
-        return false;
-    return true;
+        return BAR_VIRTIO;
+    if (c[4] == BAR_MSIX && *off + (uint64_t)*len <= MSIX_BAR_SIZE)
+        return BAR_MSIX;
+    return 0;
 }
 
 static bool touches(uint32_t off, uint32_t len, uint32_t start, uint32_t n)
@@ -492,27 +519,51 @@ static bool touches(uint32_t off, uint32_t len, uint32_t start, uint32_t n)
     return off < start + n && start < off + len;
 }
 
+/* Config space callbacks: the bus calls them with the device lock held. */
 static void cfg_reading(struct pci_device *d, uint32_t off, uint32_t len)
 {
     struct vpci *p = from_pci(d);
-    const struct io_ops *ops;
     uint32_t boff, blen;
-    if (touches(off, len, p->pcicfg_cap + 16, 4) && pcicfg_target(p, &ops, &boff, &blen))
-        ops->read(p, boff, d->cfg + p->pcicfg_cap + 16, blen);
+    if (!touches(off, len, p->pcicfg_cap + 16, 4))
+        return;
+    uint8_t *window = d->cfg + p->pcicfg_cap + 16;
+    switch (pcicfg_target(p, &boff, &blen)) {
+    case BAR_VIRTIO:
+        bar4_read(p, boff, window, blen);
+        break;
+    case BAR_MSIX:
+        msix_read(p, boff, window, blen);
+        break;
+    }
 }
 
 static void cfg_written(struct pci_device *d, uint32_t off, uint32_t len)
 {
     struct vpci *p = from_pci(d);
-    const struct io_ops *ops;
     uint32_t boff, blen;
-    if (touches(off, len, p->pcicfg_cap + 16, 4) && pcicfg_target(p, &ops, &boff, &blen))
-        ops->write(p, boff, d->cfg + p->pcicfg_cap + 16, blen);
-    if (!touches(off, len, p->msix_cap + 2, 2))
-        return;
-    virtio_dev_lock(p->dev);
-    deliver_pending(p);
-    virtio_dev_unlock(p->dev);
+    if (touches(off, len, p->pcicfg_cap + 16, 4)) {
+        const uint8_t *window = d->cfg + p->pcicfg_cap + 16;
+        switch (pcicfg_target(p, &boff, &blen)) {
+        case BAR_VIRTIO:
+            bar4_write(p, boff, window, blen);
+            break;
+        case BAR_MSIX:
+            msix_write(p, boff, window, blen);
+            break;
+        }
+    }
+    if (touches(off, len, p->msix_cap + 2, 2))
+        deliver_pending(p);
+}
+
+static void cfg_lock(struct pci_device *d)
+{
+    virtio_dev_lock(from_pci(d)->dev);
+}
+
+static void cfg_unlock(struct pci_device *d)
+{
+    virtio_dev_unlock(from_pci(d)->dev);
 }
 
 /* ---- capabilities ---- */
@@ -573,6 +624,7 @@ static void vpci_vm_reset(void *opaque)
     p->pci.cfg[p->msix_cap + 3] = 0;
     p->pci.cfg[PCI_COMMAND] = 0;
     p->pci.cfg[PCI_COMMAND + 1] = 0;
+    pci_device_decode(&p->pci);
     virtio_dev_unlock(p->dev);
 }
 
@@ -624,6 +676,8 @@ int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev, int slot)
     p->pci.opaque = p;
     p->pci.cfg_written = cfg_written;
     p->pci.cfg_reading = cfg_reading;
+    p->pci.lock = cfg_lock;
+    p->pci.unlock = cfg_unlock;
     pci_device_setup(&p->pci, VIRTIO_PCI_VENDOR, VIRTIO_PCI_DEVICE_BASE + dev->ops->device_id, 1,
                      (uint32_t)dev->ops->pci_class << 8, VIRTIO_PCI_VENDOR, 0x1100);
     add_msix_cap(p);
