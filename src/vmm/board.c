@@ -15,6 +15,7 @@
 #include "core/proto/vmm-protocol.h"
 #include "dev/acpi-pm.h"
 #include "dev/legacy.h"
+#include "display.h"
 #include "pci.h"
 #include "virtio/vconsole.h"
 #include "virtio/virtio.h"
@@ -31,6 +32,9 @@ struct board {
     struct serial *serial;
     bool console_up, stdin_on_loop, echo_stdout;
     char console_path[PATH_MAX];
+
+    struct i8042 *kbd;
+    struct display *display;
 
     struct pci_bus *pci;
     struct virtio_dev *virtio[BOARD_MAX_VIRTIO];
@@ -137,7 +141,8 @@ static void serial_down(struct board *b)
 
 static int i8042_up(struct board *b)
 {
-    return i8042_init(b->vm);
+    b->kbd = i8042_init(b->vm);
+    return b->kbd ? 0 : -1;
 }
 
 static int rtc_up(struct board *b)
@@ -373,6 +378,70 @@ static int virtio_up(struct board *b)
     return 0;
 }
 
+/* ---- the display: <video>, <graphics type='vnc'> ---- */
+
+int board_display_config(const struct domain *d, struct display_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->port = -1;
+    const struct domain_device *video = NULL;
+    for (size_t i = 0; i < d->ndevices && !video; i++)
+        if (is(d->devices[i].element, "video") && domain_device_on_pci(&d->devices[i]))
+            video = &d->devices[i];
+    const struct domain_graphics *vnc = NULL;
+    for (size_t i = 0; i < d->ngraphics; i++) {
+        if (is(d->graphics[i].type, "vnc") && !vnc)
+            vnc = &d->graphics[i];
+        else
+            fprintf(stderr, "tvm-vmm: warning: graphics type '%s' is not served; ignored\n",
+                    d->graphics[i].type);
+    }
+    if (vnc && !video)
+        fprintf(stderr, "tvm-vmm: warning: <graphics type='vnc'> without a <video> device: "
+                        "nothing to show; add <video><model type='virtio'/></video>\n");
+    if (!video)
+        return 0;
+    /* A VGA card starts in text mode; the others are linear framebuffers. */
+    c->vga = (struct vga_config){
+        .text = !video->type || is(video->type, "vga") || is(video->type, "cirrus"),
+        .width = video->res_x,
+        .height = video->res_y,
+        .vram_bytes = (uint64_t)video->vram_kib * 1024,
+        .slot = (int)video->pci.slot,
+    };
+    if (vnc) {
+        c->vnc_tcp = true;
+        c->listen = vnc->listen;
+        c->port = vnc->autoport ? -1 : vnc->port;
+        c->passwd = vnc->passwd;
+    }
+    return 1;
+}
+
+static int display_up(struct board *b)
+{
+    struct display_config c;
+    bool video = board_display_config(b->dom, &c) > 0;
+    c.loop = b->o.loop;
+    c.rundir = b->o.rundir;
+    c.name = b->dom->name;
+    c.kbd = b->kbd;
+    c.pci = video ? b->pci : NULL;
+    b->display = display_new(b->vm, &c);
+    if (!b->display)
+        return err_prefix("display: ");
+    if (video)
+        b->vm->cfg.screen = vga_screen_of(b->display);
+    return 0;
+}
+
+static void display_down(struct board *b)
+{
+    b->vm->cfg.screen = NULL;
+    display_free(b->display);
+    b->display = NULL;
+}
+
 /* ---- ACPI: PM block, power button, tables ---- */
 
 static bool has_acpi(const struct board *b)
@@ -448,6 +517,7 @@ static const struct board_device {
     {"rtc", NULL, rtc_up, NULL, NULL},
     {"pci", NULL, pci_up, NULL, NULL},
     {"virtio", NULL, virtio_up, NULL, virtio_down},
+    {"display", NULL, display_up, NULL, display_down},
     {"acpi", has_acpi, acpi_up, acpi_reset, acpi_down},
 };
 #define NDEVICES (sizeof devices / sizeof devices[0])

@@ -6,7 +6,8 @@
  *
  * Start-up order: serial port (and its console socket), i8042, RTC, PCI
  * host bridge, the virtio devices the domain asks for (disks, NICs, rngs,
- * consoles, the memballoon) each at its <address>, then the ACPI PM block
+ * consoles, the memballoon) each at its <address>, the display (the
+ * <video> adapter at its <address>, VNC; QMP send-key always), then the ACPI PM block
  * and tables when the domain has <features><acpi/>. Resets run in the same
  * order, exits in reverse.
  */
@@ -19,6 +20,7 @@
 
 struct domain;
 struct virtio_balloon_config_in;
+struct display_config;
 
 struct board_opts {
     struct loop *loop;       /* the main loop the console sockets run on */
@@ -42,5 +44,9 @@ void board_free(struct board *b);
 /* The memballoon's config: 1 and *c filled if the domain has a
  * <memballoon model='virtio'>, 0 if not (unit tests). */
 int board_balloon_config(const struct domain *d, struct virtio_balloon_config_in *c);
+
+/* The display's config (video adapter, VNC) without loop, keyboard or
+ * bus: 1 with a <video> device, 0 without (unit tests). */
+int board_display_config(const struct domain *d, struct display_config *c);
 
 #endif

@@ -4,6 +4,7 @@
  * Every guest-supplied address is checked here before it is dereferenced.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -113,8 +114,88 @@ int mem_check_host(uint64_t bytes)
     return 0;
 }
 
+/* ---- device memory ---- */
+
+int vm_devmem_add(struct vm *vm, void *host, uint64_t size, bool log_dirty)
+{
+    if (vm->ndevmem == VM_MAX_DEVMEM)
+        return err_set("too many device memory regions (at most %d)", VM_MAX_DEVMEM);
+    if (!size || (size & 0xFFF) || ((uintptr_t)host & 0xFFF))
+        return err_set("device memory: %" PRIu64 " bytes is not whole 4 KiB pages", size);
+    unsigned id = vm->ndevmem++;
+    vm->devmem[id].host = host;
+    vm->devmem[id].size = size;
+    vm->devmem[id].gpa = 0;
+    vm->devmem[id].log_dirty = log_dirty;
+    return (int)id;
+}
+
+/* The KVM slot of device memory ID at GPA (size 0 deletes it). With devmem_lock held. */
+static int devmem_slot(struct vm *vm, unsigned id, uint64_t gpa, bool via_lock)
+{
+    struct kvm_userspace_memory_region r = {
+        .slot = VM_DEVMEM_SLOT0 + id,
+        .flags = vm->devmem[id].log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+        .guest_phys_addr = gpa,
+        .memory_size = gpa ? vm->devmem[id].size : 0,
+        .userspace_addr = (uint64_t)(uintptr_t)vm->devmem[id].host,
+    };
+    int rc = via_lock ? vm_vm_ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r)
+                      : ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
+    if (rc < 0 && errno == ENODEV)
+        return 0; /* no KVM VM (a reset): the next one maps it */
+    return rc < 0 ? err_errno("KVM_SET_USER_MEMORY_REGION (device memory %u)", id) : 0;
+}
+
+int vm_devmem_map(struct vm *vm, int id, uint64_t gpa)
+{
+    if (id < 0 || (unsigned)id >= vm->ndevmem)
+        return err_set("no device memory %d", id);
+    pthread_mutex_lock(&vm->devmem_lock);
+    int rc = 0;
+    if (vm->devmem[id].gpa != gpa) {
+        /* A slot moves by going away and coming back: KVM refuses to
+         * move one whose flags log dirty pages only on old kernels. */
+        if (vm->devmem[id].gpa)
+            rc = devmem_slot(vm, (unsigned)id, 0, true);
+        vm->devmem[id].gpa = gpa;
+        if (rc == 0 && gpa)
+            rc = devmem_slot(vm, (unsigned)id, gpa, true);
+    }
+    pthread_mutex_unlock(&vm->devmem_lock);
+    return rc;
+}
+
+int vm_devmem_dirty(struct vm *vm, int id, uint64_t *bitmap)
+{
+    if (id < 0 || (unsigned)id >= vm->ndevmem)
+        return err_set("no device memory %d", id);
+    uint64_t pages = vm->devmem[id].size >> 12;
+    size_t words = (size_t)((pages + 63) / 64);
+    pthread_mutex_lock(&vm->devmem_lock);
+    int rc = -1;
+    if (vm->devmem[id].gpa && vm->devmem[id].log_dirty) {
+        memset(bitmap, 0, words * 8);
+        struct kvm_dirty_log log = {.slot = VM_DEVMEM_SLOT0 + (unsigned)id, .dirty_bitmap = bitmap};
+        rc = vm_vm_ioctl(vm, KVM_GET_DIRTY_LOG, &log);
+    }
+    pthread_mutex_unlock(&vm->devmem_lock);
+    if (rc == 0)
+        return 0;
+    memset(bitmap, 0xFF, words * 8);
+    return 1;
+}
+
 int mem_kvm_map(struct vm *vm)
 {
+    pthread_mutex_lock(&vm->devmem_lock);
+    int rc = 0;
+    for (unsigned i = 0; i < vm->ndevmem && rc == 0; i++)
+        if (vm->devmem[i].gpa)
+            rc = devmem_slot(vm, i, vm->devmem[i].gpa, false);
+    pthread_mutex_unlock(&vm->devmem_lock);
+    if (rc < 0)
+        return -1;
     for (unsigned i = 0; i < vm->nregions; i++) {
         struct kvm_userspace_memory_region r = {
             .slot = i,

@@ -409,6 +409,8 @@ static const char *const allowed[] = {
     "epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl", "poll", "ppoll", "eventfd2",
     "timerfd_create", "timerfd_settime", "timerfd_gettime", "accept4", "recvfrom", "sendto",
     "recvmsg", "sendmsg", "shutdown", "getsockopt",
+    /* the VNC server (src/vnc): its listeners are open before the sandbox */
+    "accept", "select", "pselect6", "setsockopt", "getpeername", "getsockname",
     /* identity queries glibc makes */
     "getuid", "geteuid", "getgid", "getegid",
 };
@@ -421,6 +423,8 @@ static const unsigned long ioctls[] = {
     KVM_IOEVENTFD, KVM_SIGNAL_MSI, KVM_SET_GSI_ROUTING, KVM_RUN, KVM_GET_REGS, KVM_SET_REGS,
     KVM_GET_SREGS, KVM_SET_SREGS, KVM_GET_LAPIC, KVM_SET_LAPIC, KVM_SET_FPU, KVM_SET_MSRS,
     KVM_SET_CPUID2, TUNSETOFFLOAD, TCGETS, TIOCGWINSZ,
+    /* the framebuffer's dirty pages (src/vmm/dev/vga.c) */
+    KVM_GET_DIRTY_LOG,
 };
 
 static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,

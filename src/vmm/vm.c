@@ -62,6 +62,7 @@ struct vm *vm_new(const struct vm_config *cfg)
     for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
         vm->vcpus[i].fd = -1;
     pthread_mutex_init(&vm->lock, NULL);
+    pthread_mutex_init(&vm->devmem_lock, NULL);
     pthread_cond_init(&vm->cond, NULL);
     pthread_rwlock_init(&vm->fd_lock, NULL);
     vm->state = VM_STOPPED;
@@ -96,6 +97,7 @@ void vm_free(struct vm *vm)
     free(vm->cpuid);
     free(vm->unknown_pio);
     pthread_mutex_destroy(&vm->lock);
+    pthread_mutex_destroy(&vm->devmem_lock);
     pthread_cond_destroy(&vm->cond);
     pthread_rwlock_destroy(&vm->fd_lock);
     free(vm);

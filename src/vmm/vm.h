@@ -23,6 +23,9 @@
 #define VM_MAX_VCPUS 255
 #define VM_MAX_IO 64
 #define VM_MAX_RESET_HOOKS 16
+#define VM_MAX_DEVMEM 2
+/* KVM memory slots: RAM takes 0 and 1, device memory (vm_devmem_add) the next. */
+#define VM_DEVMEM_SLOT0 2
 
 /* The 32-bit PCI hole: RAM beyond it moves above 4 GiB. */
 #define MEM_HOLE_START 0xC0000000ULL
@@ -54,6 +57,8 @@ struct vm_config {
      * to place firmware tables; may be NULL. Returns the RSDP address (0 if none) or -1. */
     int (*firmware)(struct vm *vm, void *opaque, uint64_t *rsdp_gpa);
     void *firmware_opaque;
+    /* The boot display for screen_info, NULL: none (the board sets it). */
+    const struct vm_screen *screen;
 };
 
 struct io_range {
@@ -95,6 +100,15 @@ struct vm {
     uint64_t ram_size;
     struct mem_region regions[2];
     unsigned nregions;
+    /* Device memory (a framebuffer BAR): its own KVM slot, mapped where
+     * the device says (gpa 0: nowhere), again after every reset. */
+    struct {
+        uint8_t *host;
+        uint64_t size, gpa;
+        bool log_dirty;
+    } devmem[VM_MAX_DEVMEM];
+    unsigned ndevmem;
+    pthread_mutex_t devmem_lock;
 
     int kvm_fd;
     /* The KVM VM. The main thread closes and recreates it at every reset

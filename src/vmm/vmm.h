@@ -46,6 +46,31 @@ int loop_run_once(struct loop *l, int timeout_ms);
 void *vm_gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
 uint64_t vm_ram_size(struct vm *vm);
 
+/* Device memory: SIZE bytes (a multiple of 4 KiB) at HOST that the guest
+ * reaches without exits, in a KVM memory slot of its own (never RAM in
+ * e820). LOG_DIRTY: KVM logs the pages the guest writes. Returns an id
+ * (>= 0), mapped nowhere until vm_devmem_map(). Before vm_start(). */
+int vm_devmem_add(struct vm *vm, void *host, uint64_t size, bool log_dirty);
+/* Maps device memory ID at GPA (0: unmaps it); any thread. The mapping
+ * survives resets. */
+int vm_devmem_map(struct vm *vm, int id, uint64_t gpa);
+/* The pages written since the last call, one bit a 4 KiB page, into
+ * BITMAP (size/4096 bits, rounded up to 64); any thread. Returns 1 when
+ * the log is not available (not mapped, no KVM VM: unit tests, a reset):
+ * then every bit is set, the caller treats everything as changed. */
+int vm_devmem_dirty(struct vm *vm, int id, uint64_t *bitmap);
+
+/* The boot display the boot loader announces in boot_params.screen_info
+ * (x86/boot.c): VGA text mode, or a linear framebuffer at lfb_base
+ * (32 bits a pixel, XRGB), which Linux's efifb drives. The display
+ * device owns it and keeps lfb_base where its BAR is. */
+struct vm_screen {
+    bool text;
+    uint64_t lfb_base;
+    uint32_t lfb_size;
+    uint16_t width, height, stride;
+};
+
 /* ---- I/O bus: devices claim port or MMIO ranges ---- */
 struct io_ops {
     /* off is relative to the registered base; len is 1, 2, 4 or 8 */

@@ -152,7 +152,7 @@ static void test_i8042_reset(void **state)
 {
     (void)state;
     struct vm *vm = new_vm();
-    assert_int_equal(i8042_init(vm), 0);
+    assert_non_null(i8042_init(vm));
     /* self test and command byte round trip, as the kernel's probe does */
     outb(vm, 0x64, 0xAA);
     assert_int_equal(inb(vm, 0x64) & 0x01, 0x01);

@@ -44,6 +44,9 @@ bool domain_device_on_pci(const struct domain_device *dev)
 {
     if (is(dev->element, "rng") || is(dev->element, "memballoon"))
         return is(dev->model, "virtio");
+    /* tvm-vmm's display function (src/vmm/dev/vga.c) takes any model but none */
+    if (is(dev->element, "video"))
+        return !is(dev->type, "none");
     return is(dev->element, "controller") && is(dev->type, "virtio-serial");
 }
 

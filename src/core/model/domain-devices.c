@@ -1,4 +1,5 @@
 /* <devices> of a domain: the typed arrays, plus the MACs libvirt generates. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,53 @@ static int parse_memballoon(struct domain *d, xmlNodePtr n, const char *origin)
     return rc;
 }
 
+/* <video><model type= vram=><resolution x= y=/></model></video> and
+ * <input type= bus=>, with libvirt's messages (virsh's test driver). */
+static int parse_video(struct domain_device *dev, xmlNodePtr n, const char *origin)
+{
+    static const char *const models[] = {"vga",   "cirrus", "vmvga",  "xen",  "vbox", "qxl",
+                                         "parallels", "virtio", "gop", "none", "bochs",
+                                         "ramfb", NULL};
+    xmlNodePtr model = xml_child(n, "model");
+    if (dev->type && !xml_in_list(dev->type, models))
+        return xml_err(origin, n, NULL, "unknown video model '%s'", dev->type);
+    char *vram = xml_prop(model, "vram");
+    int v = 0, rc = 0;
+    if (vram && xml_parse_int(vram, 0, INT32_MAX, &v) < 0)
+        rc = xml_err(origin, model, NULL, "cannot parse video vram '%s'", vram);
+    free(vram);
+    dev->vram_kib = (unsigned)v;
+    xmlNodePtr res = xml_child(model, "resolution");
+    const char *axis[] = {"x", "y"};
+    unsigned *out[] = {&dev->res_x, &dev->res_y};
+    for (int i = 0; res && rc == 0 && i < 2; i++) {
+        char *s = xml_prop(res, axis[i]);
+        int r = 0;
+        if (!s)
+            rc = xml_err(origin, res, NULL, "Missing required attribute '%s' in element "
+                         "'resolution'", axis[i]);
+        else if (xml_parse_int(s, 0, INT32_MAX, &r) < 0)
+            rc = xml_err(origin, res, NULL, "Invalid value for attribute '%s' in element "
+                         "'resolution': '%s'. Expected non-negative integer value", axis[i], s);
+        free(s);
+        *out[i] = (unsigned)r;
+    }
+    if (rc == 0 && res && (!dev->res_x || !dev->res_y))
+        rc = xml_err(origin, res, NULL, "video resolution values must be greater than 0");
+    return rc;
+}
+
+static int check_input(const struct domain_device *dev, xmlNodePtr n, const char *origin)
+{
+    static const char *const types[] = {"mouse", "tablet", "keyboard", "passthrough", "evdev", NULL};
+    static const char *const buses[] = {"ps2", "usb", "xen", "parallels", "virtio", "none", NULL};
+    if (dev->type && !xml_in_list(dev->type, types))
+        return xml_err(origin, n, NULL, "unknown input device type '%s'", dev->type);
+    if (dev->bus && !xml_in_list(dev->bus, buses))
+        return xml_err(origin, n, NULL, "unknown input bus type '%s'", dev->bus);
+    return 0;
+}
+
 static int parse_other(struct domain *d, xmlNodePtr n, const char *origin)
 {
     struct domain_device *dev = grow((void **)&d->devices, &d->ndevices, sizeof(*dev));
@@ -257,6 +305,10 @@ static int parse_other(struct domain *d, xmlNodePtr n, const char *origin)
         rc = domain_controller_index(dev, n);
     if (rc == 0 && xml_is(n, "memballoon"))
         rc = parse_memballoon(d, n, origin);
+    if (rc == 0 && xml_is(n, "video"))
+        rc = parse_video(dev, n, origin);
+    if (rc == 0 && xml_is(n, "input"))
+        rc = check_input(dev, n, origin);
     if (rc == 0)
         rc = domain_parse_pci_addr(n, origin, &dev->pci);
     return rc;

@@ -101,6 +101,8 @@ struct domain_device {
     char *bus;     /* input bus */
     char *backend; /* rng backend (/dev/urandom) */
     int index;     /* controller index, -1 if none */
+    /* video: <model vram='KiB'><resolution x= y=/></model>; 0 when absent */
+    unsigned vram_kib, res_x, res_y;
     struct domain_pci_addr pci;
 };
 

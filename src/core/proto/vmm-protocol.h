@@ -73,6 +73,35 @@
  * guest's /dev/hvc0, /dev/hvc1 ... Its socket is VMM_SOCK_VCONSOLE_FMT
  * with N ("console1.sock"), with the same semantics as the serial one
  * (`tvm console NAME --devname console1`).
+ *
+ * Graphical console (a domain with a <video> device): VMM_SOCK_VNC
+ * ("vnc.sock", 0600) is a VNC server (RFB 3.8, libvncserver) on the
+ * guest's screen, there whether or not the domain has <graphics>; this is
+ * where tvm's own viewer connects (libvncclient: serverHost = the
+ * socket's path). With <graphics type='vnc'> the same server also listens
+ * on TCP: <graphics port=N> (or autoport='yes': the first free port from
+ * 5900, as libvirt) on its listen address (listen='ADDR' or <listen
+ * type='address' address='ADDR'/>; none: 127.0.0.1); passwd='...' makes
+ * every client, the unix socket's too, pass VNC authentication (at most 8
+ * characters count, as in RFB; the password is never logged). Every
+ * client shares the guest's screen; key events reach the guest's i8042
+ * keyboard (keysyms mapped to a US layout; Shift is pressed or released
+ * around a keysym that needs it). Pixels: the framebuffer (width x height
+ * of <video><model><resolution>, default 1024x768), or in VGA text mode
+ * (video model 'vga' or 'cirrus': 80x25 cells) the text drawn with tvm's
+ * font at 640x400.
+ * QMP for it: send-key {"keys": [{"type": "number", "data": QNUM} |
+ * {"type": "qcode", "data": "ctrl"}, ...], "hold-time": MS} (QNUM as in
+ * core/proto/keymap.h: set-1 code, +0x80 for E0 keys; keys are pressed in
+ * order, held, released in reverse); screendump {"filename": NAME} writes
+ * a binary PPM of what VNC shows, NAME a plain file name in the run
+ * directory (the only place the sandbox may write); query-vnc ->
+ * {"enabled": B, "host": ADDR, "service": "PORT", "family": "ipv4"|"ipv6",
+ * "unix": "vnc.sock", "clients": N} (host/service only with TCP);
+ * x-tvm-query-screen -> {"mode": "text", "cols": 80, "rows": 25,
+ * "cursor": CELL|-1, "lines": [25 strings]} in text mode (the TUI draws
+ * text mode as text), {"mode": "graphics", "width": W, "height": H}
+ * otherwise.
  */
 #ifndef TVM_CORE_VMM_PROTOCOL_H
 #define TVM_CORE_VMM_PROTOCOL_H
@@ -85,6 +114,7 @@
 #define VMM_SOCK_CONTROL "control.sock"
 #define VMM_SOCK_CONSOLE "console.sock"
 #define VMM_SOCK_VCONSOLE_FMT "console%u.sock"
+#define VMM_SOCK_VNC "vnc.sock"
 #define VMM_CONSOLE_BACKLOG (64 * 1024)
 /* exit.json's detail when the seccomp filter stopped the VMM. */
 #define VMM_EXIT_SANDBOX "sandbox: "

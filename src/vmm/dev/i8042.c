@@ -1,14 +1,19 @@
 /* i8042 keyboard controller: enough for Linux to probe it quickly (self
  * test, command byte, a keyboard and an aux port that ACK what they are
- * sent) and for the classic reset: command 0xFE on port 0x64 pulses the
- * CPU reset line, which reboots the guest. There are no keystrokes; guest
- * input comes over the serial console.
+ * sent), the classic reset (command 0xFE on port 0x64 pulses the CPU
+ * reset line, which reboots the guest), and a keyboard that types: keys
+ * from the VNC server and QMP send-key (i8042_key) arrive as set-1 codes
+ * when the command byte's XLATE bit is set (the controller translating,
+ * Linux's default) and as set-2 codes otherwise, on IRQ 1 when the guest
+ * enabled the keyboard interrupt. Scanning stops after F5 (disable) or
+ * with the keyboard interface disabled (command 0xAD), as on hardware.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/base/err.h"
+#include "core/proto/keymap.h"
 #include "dev/legacy.h"
 #include "vm.h"
 
@@ -28,7 +33,8 @@
 #define CB_SYS 0x04
 #define CB_XLATE 0x40
 
-#define QUEUE_LEN 16
+/* Room for a pasted line: a key is up to 8 bytes down and up. */
+#define QUEUE_LEN 1024
 
 struct i8042 {
     struct vm *vm;
@@ -36,6 +42,8 @@ struct i8042 {
     uint8_t cmdbyte;
     uint8_t pending_cmd; /* command waiting for its data byte, 0 if none */
     uint8_t status_cmd;
+    uint8_t kbd_pending; /* keyboard command waiting for its data byte */
+    bool kbd_disabled;   /* F5 received: no scan codes until F4 */
     struct {
         uint8_t byte;
         bool aux;
@@ -68,17 +76,69 @@ static unsigned head_irq(const struct i8042 *k)
     return (k->cmdbyte & CB_KBD_INT) ? I8042_KBD_IRQ : 0;
 }
 
-/* A keyboard that ACKs everything and identifies as an MF2 keyboard. */
+/* An MF2 keyboard: ACKs every byte, answers reset, identify and the
+ * scan-code-set query (set 2: the controller translates to set 1). */
 static unsigned kbd_write(struct i8042 *k, uint8_t b)
 {
+    uint8_t pending = k->kbd_pending;
+    k->kbd_pending = 0;
     unsigned irq = reply(k, 0xFA, false);
-    if (b == 0xFF) {
+    if (pending == 0xF0) {
+        if (b == 0)
+            reply(k, 0x02, false);
+        return irq;
+    }
+    if (pending)
+        return irq; /* the data byte of ED (LEDs) or F3 (typematic rate) */
+    switch (b) {
+    case 0xFF:
+        k->kbd_disabled = false;
         reply(k, 0xAA, false); /* self test passed */
-    } else if (b == 0xF2) {
+        break;
+    case 0xF2:
         reply(k, 0xAB, false);
         reply(k, 0x83, false);
+        break;
+    case 0xED:
+    case 0xF0:
+    case 0xF3:
+        k->kbd_pending = b;
+        break;
+    case 0xF4:
+        k->kbd_disabled = false;
+        break;
+    case 0xF5:
+        k->kbd_disabled = true;
+        break;
+    case 0xF6:
+        k->kbd_disabled = false;
+        break;
+    default:
+        break;
     }
     return irq;
+}
+
+int i8042_key(struct i8042 *k, unsigned qnum, bool down)
+{
+    uint8_t codes[8];
+    unsigned irq = 0;
+    pthread_mutex_lock(&k->lock);
+    size_t n = keymap_scancodes(qnum, down, k->cmdbyte & CB_XLATE, codes);
+    bool room = k->qlen + n <= QUEUE_LEN;
+    /* 0x10 in the command byte: keyboard interface disabled */
+    bool on = !k->kbd_disabled && !(k->cmdbyte & 0x10);
+    for (size_t i = 0; on && room && i < n; i++) {
+        unsigned r = reply(k, codes[i], false);
+        if (!irq)
+            irq = r;
+    }
+    pthread_mutex_unlock(&k->lock);
+    if (irq)
+        vm_irq_pulse(k->vm, irq);
+    if (!n)
+        return err_set("no scan code for key 0x%x", qnum);
+    return on && room ? 0 : err_set("the guest's keyboard is %s", on ? "busy" : "disabled");
 }
 
 /* A PS/2 mouse that ACKs everything: standard mouse ID 0. */
@@ -231,22 +291,24 @@ static void cmd_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t 
 static const struct io_ops data_ops = {.read = data_read, .write = data_write_io};
 static const struct io_ops cmd_ops = {.read = cmd_read, .write = cmd_write};
 
-int i8042_init(struct vm *vm)
+struct i8042 *i8042_init(struct vm *vm)
 {
     struct i8042 *k = calloc(1, sizeof *k);
-    if (!k)
-        return err_set("out of memory");
+    if (!k) {
+        err_set("out of memory");
+        return NULL;
+    }
     k->vm = vm;
     k->cmdbyte = CB_KBD_INT | CB_SYS | CB_XLATE;
     pthread_mutex_init(&k->lock, NULL);
     /* Two single ports: 0x61 between them belongs to the in-kernel PIT. */
     if (vm_own(vm, k) < 0) {
         free(k);
-        return -1;
+        return NULL;
     }
     /* On failure the VM still owns k and frees it. */
     if (vm_register_pio(vm, I8042_DATA, 1, &data_ops, k) < 0 ||
         vm_register_pio(vm, I8042_CMD, 1, &cmd_ops, k) < 0)
-        return -1;
-    return 0;
+        return NULL;
+    return k;
 }

@@ -35,7 +35,13 @@ size_t serial_receive(struct serial *s, const uint8_t *buf, size_t len);
 void serial_reset(struct serial *s);
 void serial_free(struct serial *s);
 
-int i8042_init(struct vm *vm);
+struct i8042;
+/* The VM frees it. NULL with err_msg() set. */
+struct i8042 *i8042_init(struct vm *vm);
+/* A key pressed (down) or released, as a qnum (core/proto/keymap.h);
+ * any thread. -1 when it has no scan code or the guest's keyboard is
+ * disabled or its queue full (the key is dropped). */
+int i8042_key(struct i8042 *k, unsigned qnum, bool down);
 /* localtime: the guest's clock shows host local time (libvirt clock offset='localtime'). */
 int rtc_init(struct vm *vm, bool localtime);
 

@@ -23,6 +23,42 @@
 #define SECTOR 512
 #define LOW_MEM_MIN (BOOT_KERNEL_GPA + (2ULL << 20))
 
+/* screen_info as a PC BIOS leaves it in text mode 3 (vgacon: 80x25,
+ * colour, VGA, 16-line font, cursor at the top left), or as EFI firmware
+ * describes a GOP framebuffer (efifb; sysfb registers it without an EFI
+ * boot): 32 bits a pixel, red at bit 16, green 8, blue 0. */
+void boot_screen_info(struct screen_info *si, const struct vm_screen *s)
+{
+    memset(si, 0, sizeof *si);
+    if (s->text) {
+        si->orig_video_mode = 3;
+        si->orig_video_cols = 80;
+        si->orig_video_lines = 25;
+        si->orig_video_isVGA = VIDEO_TYPE_VGAC;
+        si->orig_video_points = 16;
+        return;
+    }
+    si->orig_video_isVGA = VIDEO_TYPE_EFI;
+    si->lfb_width = s->width;
+    si->lfb_height = s->height;
+    si->lfb_depth = 32;
+    si->lfb_linelength = s->stride;
+    si->lfb_base = (uint32_t)s->lfb_base;
+    si->ext_lfb_base = (uint32_t)(s->lfb_base >> 32);
+    if (s->lfb_base >> 32)
+        si->capabilities |= VIDEO_CAPABILITY_64BIT_BASE;
+    si->lfb_size = s->lfb_size;
+    si->pages = 1;
+    si->red_size = 8;
+    si->red_pos = 16;
+    si->green_size = 8;
+    si->green_pos = 8;
+    si->blue_size = 8;
+    si->blue_pos = 0;
+    si->rsvd_size = 8;
+    si->rsvd_pos = 24;
+}
+
 /* ---- PVH start info (xen/include/public/arch-x86/hvm/start_info.h layout) ---- */
 #define PVH_MAGIC 0x336ec578
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
@@ -329,6 +365,8 @@ int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t len, uint64_t rs
     if (n < 0)
         return -1;
     bp->e820_entries = (uint8_t)n;
+    if (vm->cfg.screen)
+        boot_screen_info(&bp->screen_info, vm->cfg.screen);
 
     if (put_gdt(vm, true) < 0 || put_page_tables(vm) < 0)
         return -1;

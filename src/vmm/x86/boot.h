@@ -55,6 +55,8 @@ int bzimage_parse(const uint8_t *img, size_t len, const char *path, struct bzima
 /* The e820 map for a VM with `ram_bytes` of RAM; returns the entry count
  * (at most `max`) or -1. */
 int boot_e820(uint64_t ram_bytes, struct boot_e820_entry *tab, unsigned max);
+/* boot_params.screen_info for the boot display S. */
+void boot_screen_info(struct screen_info *si, const struct vm_screen *s);
 
 /* Load the kernel (bzImage or PVH ELF), initrd and command line of
  * vm->cfg into guest memory and describe the BSP's entry state in

@@ -1,0 +1,352 @@
+/* The VNC server: see vnc.h. libvncserver does the protocol; this file
+ * owns the sockets (libvncserver is told to listen nowhere and is handed
+ * each accepted connection), the thread, and the key path from keysyms
+ * to the guest's keyboard.
+ */
+#include "vnc/vnc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <rfb/rfb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/base/err.h"
+
+#define ROUND_US 33000 /* one update round: about 30 a second */
+#define SHIFT_QNUM 0x2A
+
+struct vnc_server {
+    struct vnc_config c;
+    char *unix_path;
+    char listen_addr[64];
+    int unix_fd, tcp_fd, wake_fd;
+    int port;
+    rfbScreenInfoPtr screen;
+    char *passwords[2];
+    pthread_t thread;
+    bool running;
+    volatile bool stop;
+    bool shift_held[2]; /* left, right: what the clients hold */
+    bool shift_faked;   /* we pressed Shift for a keysym that needed it */
+    bool shift_lifted;  /* we released the held Shift for one that did not */
+};
+
+/* libvncserver's messages go to vmm.log with our prefix; they name
+ * clients and never a password. */
+static void vnc_log(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(buf);
+    while (n && buf[n - 1] == '\n')
+        buf[--n] = '\0';
+    fprintf(stderr, "tvm-vmm: vnc: %s\n", buf);
+}
+
+/* ---- sockets ---- */
+
+static int listen_unix(const char *path)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof a.sun_path)
+        return err_set("%s: path too long for a socket", path);
+    strcpy(a.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return err_errno("vnc: socket");
+    unlink(path);
+    /* 0600 from the start: no moment where another user could connect */
+    mode_t old = umask(0177);
+    int rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+    umask(old);
+    if (rc < 0 || listen(fd, 8) < 0) {
+        err_errno("vnc: %s", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* TCP on ADDR:PORT, or the first free port from 5900 when PORT is -1
+ * (libvirt's autoport). *bound receives the port. */
+static int listen_tcp(const char *addr, int port, int *bound)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    int e = getaddrinfo(addr && *addr ? addr : NULL, "0", &hints, &res);
+    if (e)
+        return err_set("vnc: listen address '%s': %s", addr, gai_strerror(e));
+    int first = port >= 0 ? port : VNC_AUTOPORT_FIRST, last = port >= 0 ? port : VNC_AUTOPORT_LAST;
+    int fd = -1, err = 0;
+    for (int p = first; p <= last && fd < 0; p++) {
+        for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+            int s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+            if (s < 0)
+                continue;
+            int one = 1;
+            setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            if (ai->ai_family == AF_INET)
+                ((struct sockaddr_in *)ai->ai_addr)->sin_port = htons((uint16_t)p);
+            else if (ai->ai_family == AF_INET6)
+                ((struct sockaddr_in6 *)ai->ai_addr)->sin6_port = htons((uint16_t)p);
+            if (bind(s, ai->ai_addr, ai->ai_addrlen) == 0 && listen(s, 8) == 0) {
+                fd = s;
+                *bound = p;
+            } else {
+                err = errno;
+                close(s);
+            }
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        errno = err;
+        if (port >= 0)
+            return err_errno("vnc: cannot listen on %s port %d", addr, port);
+        return err_errno("vnc: no free port from %d on %s", VNC_AUTOPORT_FIRST, addr);
+    }
+    return fd;
+}
+
+/* ---- keys ---- */
+
+static void send_key(struct vnc_server *s, unsigned qnum, bool down)
+{
+    s->c.ops->key(s->c.opaque, qnum, down);
+}
+
+/* Shift as the keysym needs it: a client may send 'A' without Shift (a
+ * paste, a script) or '1' with Shift held for something else. */
+static void kbd_event(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
+{
+    struct vnc_server *s = cl->screen->screenData;
+    bool shifted;
+    unsigned q = vnc_keysym_qnum((uint32_t)keysym, &shifted);
+    if (!q)
+        return;
+    if (keysym == 0xFFE1 || keysym == 0xFFE2) {
+        s->shift_held[keysym == 0xFFE2] = down;
+        send_key(s, q, down);
+        return;
+    }
+    bool printable = keysym >= 0x20 && keysym < 0x7F;
+    bool held = s->shift_held[0] || s->shift_held[1];
+    if (down && printable && shifted && !held) {
+        send_key(s, SHIFT_QNUM, true);
+        s->shift_faked = true;
+    } else if (down && printable && !shifted && held && keysym != ' ') {
+        if (s->shift_held[0])
+            send_key(s, 0x2A, false);
+        if (s->shift_held[1])
+            send_key(s, 0x36, false);
+        s->shift_lifted = true;
+    }
+    send_key(s, q, down);
+    if (!down && s->shift_faked) {
+        send_key(s, SHIFT_QNUM, false);
+        s->shift_faked = false;
+    } else if (!down && s->shift_lifted) {
+        if (s->shift_held[0])
+            send_key(s, 0x2A, true);
+        if (s->shift_held[1])
+            send_key(s, 0x36, true);
+        s->shift_lifted = false;
+    }
+}
+
+/* ---- the thread ---- */
+
+static void accept_all(struct vnc_server *s, int lfd)
+{
+    for (;;) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        rfbNewClient(s->screen, fd);
+    }
+}
+
+static void *run(void *opaque)
+{
+    struct vnc_server *s = opaque;
+    while (!s->stop) {
+        struct pollfd p[3];
+        int n = 0;
+        p[n++] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
+        p[n++] = (struct pollfd){.fd = s->unix_fd, .events = POLLIN};
+        if (s->tcp_fd >= 0)
+            p[n++] = (struct pollfd){.fd = s->tcp_fd, .events = POLLIN};
+        bool clients = vnc_clients(s) > 0;
+        if (poll(p, (nfds_t)n, clients ? 0 : ROUND_US / 1000) < 0 && errno != EINTR)
+            break;
+        for (int i = 1; i < n; i++)
+            if (p[i].revents & POLLIN)
+                accept_all(s, p[i].fd);
+        if (s->stop)
+            break;
+        /* The screen is looked at only while someone watches. */
+        if (vnc_clients(s) > 0) {
+            s->c.ops->refresh(s->c.opaque, s);
+            rfbProcessEvents(s->screen, ROUND_US);
+        }
+    }
+    return NULL;
+}
+
+/* ---- public ---- */
+
+struct vnc_server *vnc_new(const struct vnc_config *c)
+{
+    struct vnc_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        err_set("out of memory");
+        return NULL;
+    }
+    s->c = *c;
+    s->unix_fd = s->tcp_fd = s->wake_fd = -1;
+    s->port = -1;
+    s->unix_path = strdup(c->unix_path);
+    if (!s->unix_path) {
+        err_set("out of memory");
+        goto fail;
+    }
+    rfbLog = vnc_log;
+    rfbErr = vnc_log;
+    s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (s->wake_fd < 0) {
+        err_errno("vnc: eventfd");
+        goto fail;
+    }
+    s->unix_fd = listen_unix(c->unix_path);
+    if (s->unix_fd < 0)
+        goto fail;
+    if (c->listen) {
+        s->tcp_fd = listen_tcp(c->listen, c->port, &s->port);
+        if (s->tcp_fd < 0)
+            goto fail;
+        snprintf(s->listen_addr, sizeof s->listen_addr, "%s", c->listen);
+    }
+    int argc = 0;
+    s->screen = rfbGetScreen(&argc, NULL, (int)c->width, (int)c->height, 8, 3, 4);
+    if (!s->screen) {
+        err_set("vnc: cannot set up the screen");
+        goto fail;
+    }
+    rfbScreenInfoPtr sc = s->screen;
+    /* Listen nowhere: the sockets above are ours. */
+    sc->autoPort = FALSE;
+    sc->port = 0;
+    sc->ipv6port = 0;
+    sc->httpPort = 0;
+    sc->httpDir = NULL;
+    sc->frameBuffer = c->framebuffer;
+    sc->paddedWidthInBytes = (int)c->stride;
+    /* the guest's pixels: XRGB in a little-endian word */
+    sc->serverFormat.redShift = 16;
+    sc->serverFormat.greenShift = 8;
+    sc->serverFormat.blueShift = 0;
+    sc->desktopName = c->name ? c->name : "tvm";
+    sc->alwaysShared = TRUE; /* several clients watch together */
+    sc->kbdAddEvent = kbd_event;
+    sc->screenData = s;
+    sc->deferUpdateTime = 0;
+    if (c->password && *c->password) {
+        s->passwords[0] = strdup(c->password);
+        if (!s->passwords[0]) {
+            err_set("out of memory");
+            goto fail;
+        }
+        sc->authPasswdData = s->passwords;
+        sc->passwordCheck = rfbCheckPasswordByList;
+    }
+    rfbInitServer(sc);
+    return s;
+fail:
+    vnc_free(s);
+    return NULL;
+}
+
+int vnc_start(struct vnc_server *s)
+{
+    int e = pthread_create(&s->thread, NULL, run, s);
+    if (e) {
+        errno = e;
+        return err_errno("vnc: thread");
+    }
+    pthread_setname_np(s->thread, "vnc");
+    s->running = true;
+    return 0;
+}
+
+void vnc_damage(struct vnc_server *s, unsigned y0, unsigned y1)
+{
+    rfbMarkRectAsModified(s->screen, 0, (int)y0, (int)s->c.width, (int)y1);
+}
+
+int vnc_port(const struct vnc_server *s)
+{
+    return s->port;
+}
+
+const char *vnc_listen(const struct vnc_server *s)
+{
+    return s->listen_addr;
+}
+
+unsigned vnc_clients(struct vnc_server *s)
+{
+    unsigned n = 0;
+    rfbClientIteratorPtr it = rfbGetClientIterator(s->screen);
+    while (rfbClientIteratorNext(it))
+        n++;
+    rfbReleaseClientIterator(it);
+    return n;
+}
+
+void vnc_free(struct vnc_server *s)
+{
+    if (!s)
+        return;
+    if (s->running) {
+        s->stop = true;
+        uint64_t one = 1;
+        if (write(s->wake_fd, &one, sizeof one) < 0)
+            (void)0; /* the thread still sees stop within a round */
+        pthread_join(s->thread, NULL);
+    }
+    if (s->screen) {
+        rfbShutdownServer(s->screen, TRUE);
+        rfbScreenCleanup(s->screen);
+    }
+    if (s->unix_fd >= 0) {
+        close(s->unix_fd);
+        unlink(s->unix_path);
+    }
+    if (s->tcp_fd >= 0)
+        close(s->tcp_fd);
+    if (s->wake_fd >= 0)
+        close(s->wake_fd);
+    if (s->passwords[0]) {
+        /* the secret does not linger in freed memory */
+        explicit_bzero(s->passwords[0], strlen(s->passwords[0]));
+        free(s->passwords[0]);
+    }
+    free(s->unix_path);
+    free(s);
+}

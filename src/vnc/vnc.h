@@ -1,0 +1,76 @@
+/* src/vnc: tvm-vmm's VNC server (libvncserver) and what it needs to show
+ * a guest's screen: a text-mode renderer with tvm's own font (font.c) and
+ * the map from VNC keysyms to keys (keysym.c). Library tvmvnc, linked by
+ * tvm-vmm only; it uses core/base and core/proto, never the VMM's
+ * internals: the VMM hands it a framebuffer and callbacks (display.c).
+ *
+ * Sockets: always a unix socket (VMM_SOCK_VNC in the run directory, 0600:
+ * the file mode is the real protection), TCP only when the domain's
+ * <graphics> asks (a port, or autoport from 5900 as libvirt). Both are
+ * opened by vnc_new(), before the VMM drops its privileges; vnc_start()
+ * runs the server on a thread of its own. Several clients may watch: they
+ * all read the one framebuffer the VMM hands over (the guest's BAR, or the
+ * rendered text screen), never a copy per client.
+ */
+#ifndef TVM_VNC_VNC_H
+#define TVM_VNC_VNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VNC_AUTOPORT_FIRST 5900
+#define VNC_AUTOPORT_LAST 65535
+
+struct vnc_server;
+
+struct vnc_ops {
+    /* On the VNC thread before every round (about 30 a second): find what
+     * changed and report it with vnc_damage(). */
+    void (*refresh)(void *opaque, struct vnc_server *s);
+    /* A key as a qnum (core/proto/keymap.h), pressed or released. */
+    void (*key)(void *opaque, unsigned qnum, bool down);
+};
+
+struct vnc_config {
+    const char *unix_path;  /* always */
+    const char *listen;     /* TCP address; NULL: no TCP */
+    int port;               /* TCP port; -1: the first free from 5900 */
+    const char *password;   /* NULL: no authentication (never logged) */
+    const char *name;       /* desktop name */
+    void *framebuffer;      /* XRGB, 32 bits a pixel, shared */
+    unsigned width, height, stride;
+    const struct vnc_ops *ops;
+    void *opaque;
+};
+
+/* Opens the sockets. NULL with err_msg() set. */
+struct vnc_server *vnc_new(const struct vnc_config *c);
+int vnc_start(struct vnc_server *s);
+/* Rows [y0, y1) of the framebuffer changed (from refresh). */
+void vnc_damage(struct vnc_server *s, unsigned y0, unsigned y1);
+/* The TCP port it listens on, -1 without TCP; the address it bound. */
+int vnc_port(const struct vnc_server *s);
+const char *vnc_listen(const struct vnc_server *s);
+unsigned vnc_clients(struct vnc_server *s);
+/* Stops the thread, closes every client and socket, unlinks the unix socket. */
+void vnc_free(struct vnc_server *s);
+
+/* ---- keysym.c ---- */
+/* The key an X keysym is on (US layout), as a qnum; 0 if none. *shifted
+ * says whether the keysym is that key's shifted symbol. */
+unsigned vnc_keysym_qnum(uint32_t keysym, bool *shifted);
+
+/* ---- font.c ---- */
+#define VNC_TEXT_CELL_W 8
+#define VNC_TEXT_CELL_H 16
+/* The 16 scan lines of character C (code page 437 where tvm has a glyph:
+ * ASCII, line drawing and blocks; others are blank), one byte each, bit 7
+ * the left column. */
+void vnc_font_glyph(uint8_t c, uint8_t out[VNC_TEXT_CELL_H]);
+/* Draws text cell (char | attr << 8) at column X, row Y into an XRGB
+ * buffer of STRIDE bytes; palette maps the attribute's colours; a cursor
+ * covers scan lines [cs, ce] when CURSOR. */
+void vnc_text_cell(uint8_t *fb, unsigned stride, unsigned x, unsigned y, uint16_t cell,
+                   const uint32_t palette[16], bool cursor, unsigned cs, unsigned ce);
+
+#endif
