@@ -68,8 +68,9 @@ void guest_log(struct guest_log_site *site, const char *fmt, ...)
         n = sizeof line - 1;
     if (logged + (size_t)n > GUEST_LOG_MAX_BYTES) {
         stopped = true;
-        fprintf(stderr, "tvm-vmm: the guest caused %zu bytes of messages; no more of them are "
-                        "logged\n",
+        fprintf(stderr,
+                "tvm-vmm: the guest caused %zu bytes of messages; no more of them are "
+                "logged\n",
                 logged);
     } else {
         logged += (size_t)n;

@@ -223,10 +223,8 @@ static void test_write_back_with_flush(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_write_zeroes_one_segment),
-        T(test_write_zeroes_two_segments_refused),
-        T(test_discard_many_segments_refused),
-        T(test_write_through_without_flush),
+        T(test_write_zeroes_one_segment),      T(test_write_zeroes_two_segments_refused),
+        T(test_discard_many_segments_refused), T(test_write_through_without_flush),
         T(test_write_back_with_flush),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,7 +98,7 @@ struct virtio_dev {
     unsigned lock_waiters;    /* threads in virtio_dev_lock(); atomic */
     unsigned budget;          /* chains the running handler may still pop */
     bool budget_spent;        /* virtio_dev_pop() stopped a handler early */
-    char id[32]; /* for messages: "virtio-blk vda" */
+    char id[32];              /* for messages: "virtio-blk vda" */
 
     uint64_t host_features; /* offered: device bits | VERSION_1 | ring bits */
     uint64_t guest_features;
