@@ -1,6 +1,8 @@
 # The layers link in one direction (CMakeLists.txt, design.md): no layer
 # library needs a symbol that only a library above it defines, tvm-vmm's
-# library uses base, model, proto and image only, and the TUI reaches the
+# library uses base, model, proto and image only (and tvmvnc, the VNC
+# server it alone links, which itself uses base, model, proto and image
+# only and never the VMM's internals), and the TUI reaches the
 # store only through the commands (no TUI object names a store_* symbol).
 # Static archives link even with such a back-edge as long as the binary
 # pulls in the upper library too, so this reads the archives themselves.
@@ -23,7 +25,7 @@ lib_path() {
 }
 
 # Global symbols each library defines: "SYMBOL LIB" lines.
-for lib in "${order[@]}" tvmvmm; do
+for lib in "${order[@]}" tvmvmm tvmvnc; do
     nm -g --defined-only "$(lib_path "$lib")" 2>/dev/null |
         awk -v lib="$lib" 'NF == 3 { print $3, lib }'
 done | sort -u >"$tmp/defined"
@@ -60,7 +62,12 @@ check() {
 for i in "${!order[@]}"; do
     check "${order[$i]}" "${order[@]:0:$i}"
 done
-check tvmvmm tvmbase tvmmodel tvmproto tvmimage
+check tvmvmm tvmbase tvmmodel tvmproto tvmimage tvmvnc
+check tvmvnc tvmbase tvmmodel tvmproto tvmimage
+# tvm itself never links the VNC server (nor the VMM).
+if nm -g --defined-only "$TVM" 2>/dev/null | grep -q ' T vnc_new$'; then
+    report "tvm links src/vnc (tvmvnc is tvm-vmm's only)"
+fi
 
 # The TUI goes through the commands layer, never the store's API.
 while read -r sym; do

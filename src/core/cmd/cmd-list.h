@@ -60,4 +60,8 @@ CMD(cmd_console_entry)
 CMD(cmd_domstate_entry)
 CMD(cmd_setmem_entry)
 CMD(cmd_dommemstat_entry)
+CMD(cmd_vncdisplay_entry)
+CMD(cmd_domdisplay_entry)
+CMD(cmd_send_key_entry)
+CMD(cmd_screenshot_entry)
 /* TUI-only or misc */
