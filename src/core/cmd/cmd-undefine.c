@@ -4,9 +4,49 @@
 #include "core/cmd/cmd-kind.h"
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
+#include "core/virt/vm.h"
 #include "store/store.h"
 
 #include <stdlib.h>
+
+static enum cmd_result refuse_active(const struct store_domain_row *row)
+{
+    err_set("Requested operation is not valid: domain '%s' is %s; shut it down first", row->name,
+            domain_state_name(row->state));
+    return CMD_ERROR;
+}
+
+/* The store part, under the claim: the domain is read again (a racing
+ * undefine may have removed it) and removed in one transaction. */
+static enum cmd_result undefine_claimed(struct cmd_ctx *ctx, struct cmd_args *args,
+                                        const char *uuid)
+{
+    struct store *st = cmd_store(ctx);
+    struct store_domain_row row;
+    if (store_begin(st) < 0)
+        return CMD_ERROR;
+    struct store_snapshot_row *snaps = NULL;
+    size_t nsnaps = 0;
+    if (store_domain_get_row(st, uuid, &row) < 0 ||
+        store_snapshot_list(st, row.uuid, &snaps, &nsnaps) < 0)
+        goto fail;
+    free(snaps);
+    if (nsnaps > 0 && !cmd_has(args, "snapshots-metadata")) {
+        err_set("Requested operation is not valid: cannot delete inactive domain with %zu "
+                "snapshots (use --snapshots-metadata)",
+                nsnaps);
+        goto fail;
+    }
+    /* The store drops the snapshot rows with the domain (ON DELETE CASCADE). */
+    if (store_domain_delete(st, row.uuid) < 0 ||
+        store_event_add(st, "domain", row.name, "undefined", "removed") < 0 || store_commit(st) < 0)
+        goto fail;
+    fprintf(ctx->out, "Domain '%s' has been undefined\n\n", row.name);
+    return CMD_OK;
+fail:
+    store_rollback(st);
+    return CMD_ERROR;
+}
 
 static enum cmd_result undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
@@ -14,34 +54,28 @@ static enum cmd_result undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     struct store_domain_row row;
     if (!st || cmd_domain_load(ctx, args->argv[0], &row, NULL) < 0)
         return CMD_ERROR;
-    if (cmd_domain_is_active(&row)) {
-        err_set("Requested operation is not valid: domain '%s' is %s; shut it down first", row.name,
-                domain_state_name(row.state));
-        return CMD_ERROR;
-    }
+    if (cmd_domain_is_active(&row))
+        return refuse_active(&row);
     if (cmd_has(args, "remove-all-storage") || cmd_has(args, "storage")) {
         err_set("--remove-all-storage is not implemented: undefine does not delete disk "
                 "images yet; nothing was removed");
         return CMD_ERROR;
     }
-
-    struct store_snapshot_row *snaps = NULL;
-    size_t nsnaps = 0;
-    if (store_snapshot_list(st, row.uuid, &snaps, &nsnaps) < 0)
-        return CMD_ERROR;
-    free(snaps);
-    if (nsnaps > 0 && !cmd_has(args, "snapshots-metadata")) {
-        err_set("Requested operation is not valid: cannot delete inactive domain with %zu "
-                "snapshots (use --snapshots-metadata)",
-                nsnaps);
+    /* Claimed as a start claims it, so an undefine racing a start either
+     * waits for it and refuses, or is over before the start reads the
+     * domain; never does a VMM run for a domain that is gone. No store
+     * transaction is open while it waits: the start records its guest in
+     * one. */
+    bool active;
+    int claim = vm_dir_claim(st, &row, VM_CLAIM_WAIT_MS, &active);
+    if (claim < 0) {
+        if (active && store_domain_get_row(st, row.uuid, &row) == 0)
+            return refuse_active(&row);
         return CMD_ERROR;
     }
-    /* The store drops the snapshot rows with the domain (ON DELETE CASCADE). */
-    if (store_domain_delete(st, row.uuid) < 0 ||
-        store_event_add(st, "domain", row.name, "undefined", "removed") < 0)
-        return CMD_ERROR;
-    fprintf(ctx->out, "Domain '%s' has been undefined\n\n", row.name);
-    return CMD_OK;
+    enum cmd_result r = undefine_claimed(ctx, args, row.uuid);
+    vm_dir_release(row.uuid, claim);
+    return r;
 }
 
 const struct cmd_entry cmd_undefine_entry = {
@@ -52,7 +86,8 @@ const struct cmd_entry cmd_undefine_entry = {
     .min_args = 1,
     .max_args = 1,
     .exec = undefine_exec,
-    .flags = CMD_F_WRITES,
+    /* not CMD_F_WRITES: it opens its transaction only once it holds the
+     * run directory (undefine_claimed) */
 };
 
 const struct cmd_entry cmd_net_undefine_entry = {

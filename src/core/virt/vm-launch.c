@@ -384,13 +384,13 @@ static int attach_networks(struct store *st, struct domain *d, bool *changed)
 /* The stored XML, parsed once, becomes the live XML tvm-vmm gets: the
  * stored text itself when nothing had to be filled in, else formatted
  * once from the updated document. */
-static int prepare(struct store *st, const char *dom, struct store_domain_row *row, char **xml)
+static int prepare(struct store *st, struct store_domain_row *row, char **xml)
 {
-    if (vm_lookup(st, dom, row) < 0 || vm_reconcile_row(st, row) < 0)
-        return -1;
-    if (vm_is_active(row->uuid))
-        return err_set(VM_ERR_ACTIVE);
-    if (store_domain_get_xml(st, row->uuid, xml) < 0)
+    /* Read again under the claim: an undefine that finished after the
+     * first lookup leaves nothing to start. */
+    char uuid[sizeof row->uuid];
+    memcpy(uuid, row->uuid, sizeof uuid);
+    if (vm_lookup(st, uuid, row) < 0 || store_domain_get_xml(st, row->uuid, xml) < 0)
         return -1;
     struct domain *d;
     char origin[300];
@@ -419,21 +419,18 @@ static int prepare(struct store *st, const char *dom, struct store_domain_row *r
 int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
 {
     struct store_domain_row row;
-    char *xml = NULL, dir[PATH_MAX];
-    if (paths_rundir_ready() < 0 || prepare(st, dom, &row, &xml) < 0 ||
-        vm_run_path(row.uuid, NULL, dir, sizeof(dir)) < 0) {
-        free(xml);
+    if (paths_rundir_ready() < 0 || vm_lookup(st, dom, &row) < 0 || vm_reconcile_row(st, &row) < 0)
         return -1;
-    }
-    if (mkdir(dir, 0700) < 0) {
-        free(xml);
-        if (errno == EEXIST)
-            return err_set(VM_ERR_ACTIVE); /* another tvm got there first */
-        return err_errno("cannot create run directory %s", dir);
-    }
-    int lock = vm_dir_lock(row.uuid, 0);
+    /* The run directory, created locked, is this start's claim on the
+     * domain: an undefine (or another start) waits for it, and everything
+     * read from the store from here on stays true until the guest runs. */
+    bool active;
+    int lock = vm_dir_claim(st, &row, VM_CLAIM_WAIT_MS, &active);
+    if (lock < 0)
+        return -1;
+    char *xml = NULL;
     pid_t pid = -1;
-    int rc = lock < 0 ? err_errno("cannot lock run directory %s", dir) : 0;
+    int rc = prepare(st, &row, &xml);
     if (rc == 0)
         rc = launch(&row, xml, o, &pid);
     free(xml);

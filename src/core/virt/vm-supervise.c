@@ -85,6 +85,81 @@ void vm_dir_unlock(int fd)
         close(fd); /* closing the last reference drops the flock */
 }
 
+/* RUNDIR/<uuid>/, created already locked: made under a temporary name,
+ * locked, then renamed into place only if nothing is there. A plain mkdir
+ * followed by flock leaves a moment in which another tvm finds the
+ * directory unlocked and empty and takes it for a finished run. -1 with
+ * errno EEXIST when the directory exists. */
+static int dir_create_locked(const char *uuid, const char *dir)
+{
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s/.new-%s-XXXXXX", paths_rundir(), uuid) >=
+        sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (!mkdtemp(tmp)) /* 0700 */
+        return -1;
+    int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0 && flock(fd, LOCK_EX) == 0 &&
+        renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) == 0)
+        return fd;
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    rmdir(tmp);
+    errno = saved;
+    return -1;
+}
+
+static int record_exit(struct store *st, const struct store_domain_row *row);
+
+int vm_dir_claim(struct store *st, const struct store_domain_row *row, int wait_ms, bool *active)
+{
+    char dir[PATH_MAX];
+    *active = false;
+    if (paths_rundir_ready() < 0 || vm_run_path(row->uuid, NULL, dir, sizeof(dir)) < 0)
+        return -1;
+    /* Each round either creates the directory or finds one and waits for
+     * whoever holds it; a finished run found there is recorded and removed
+     * and the next round creates it. */
+    for (int round = 0; round < 5; round++) {
+        int fd = dir_create_locked(row->uuid, dir);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST && errno != ENOTEMPTY)
+            return err_errno("cannot create run directory %s", dir);
+        fd = vm_dir_lock(row->uuid, wait_ms);
+        if (fd < 0) {
+            if (errno == ENOENT)
+                continue; /* removed while we waited */
+            if (errno == EWOULDBLOCK)
+                return err_set("run directory %s is still held by another tvm after %d s", dir,
+                               wait_ms / 1000);
+            return err_errno("cannot lock run directory %s", dir);
+        }
+        if (vm_pid_alive(vm_read_pid(row->uuid), row->uuid)) {
+            vm_dir_unlock(fd);
+            *active = true;
+            return err_set(VM_ERR_ACTIVE);
+        }
+        int rc = record_exit(st, row);
+        vm_dir_unlock(fd);
+        if (rc < 0)
+            return -1;
+    }
+    return err_set("run directory %s keeps being recreated by another tvm", dir);
+}
+
+void vm_dir_release(const char *uuid, int fd)
+{
+    /* Removed before unlocking: a waiter then finds the directory gone
+     * (vm_dir_lock's ENOENT) rather than an empty one it could take for
+     * a run. */
+    vm_remove_rundir(uuid);
+    vm_dir_unlock(fd);
+}
+
 pid_t vm_read_pid(const char *uuid)
 {
     char path[PATH_MAX];

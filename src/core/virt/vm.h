@@ -88,6 +88,21 @@ int vm_lookup(struct store *st, const char *dom, struct store_domain_row *row);
 int vm_qmp(const struct store_domain_row *row, int timeout_ms, const char *cmd,
            const char *args_json, char **reply_json);
 
+/* Claims a domain that is not running for a change a start must not
+ * overlap (a start claims it the same way, and so does undefine): creates
+ * RUNDIR/<uuid>/ already locked and returns its descriptor. When the
+ * directory exists, waits up to wait_ms for whoever holds it (a start in
+ * progress, a destroy); a live VMM then makes it -1 with *active set and
+ * VM_ERR_ACTIVE, a finished run is recorded (as reconcile would) and
+ * removed first. Every start and undefine happens wholly before or after
+ * another's claim; reconcile skips a claimed directory. */
+int vm_dir_claim(struct store *st, const struct store_domain_row *row, int wait_ms, bool *active);
+/* Ends a claim that started no guest: removes the directory, then unlocks. */
+void vm_dir_release(const char *uuid, int fd);
+/* How long a claim waits for a start in progress (which holds the run
+ * directory until its guest reports started, or fails). */
+#define VM_CLAIM_WAIT_MS 20000
+
 /* True while RUNDIR/<uuid>/ exists and its VMM is alive. */
 bool vm_is_active(const char *uuid);
 /* Pid of the guest's tvm-vmm, or -1 if it is not running. */
