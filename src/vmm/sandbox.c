@@ -427,6 +427,13 @@ static const unsigned long ioctls[] = {
     KVM_GET_DIRTY_LOG,
 };
 
+/* One argument comparison with every field set (libseccomp's SCMP_A*_64
+ * macros leave the last one to the compiler, which clang warns about). */
+static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op, uint64_t a, uint64_t b)
+{
+    return (struct scmp_arg_cmp){.arg = arg, .op = op, .datum_a = a, .datum_b = b};
+}
+
 static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
                const struct scmp_arg_cmp *cmp)
 {
@@ -447,12 +454,12 @@ static int build_rules(scmp_filter_ctx ctx)
         if (add(ctx, SCMP_ACT_ALLOW, allowed[i], 0, NULL) < 0)
             return -1;
     for (size_t i = 0; i < sizeof ioctls / sizeof *ioctls; i++) {
-        struct scmp_arg_cmp c = SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffULL, ioctls[i]);
+        struct scmp_arg_cmp c = arg_cmp(1, SCMP_CMP_MASKED_EQ, 0xffffffffULL, ioctls[i]);
         if (add(ctx, SCMP_ACT_ALLOW, "ioctl", 1, &c) < 0)
             return -1;
     }
     /* Threads only (vCPUs are made again at every reset), never a process. */
-    struct scmp_arg_cmp thread = SCMP_A0_64(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+    struct scmp_arg_cmp thread = arg_cmp(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
     if (add(ctx, SCMP_ACT_ALLOW, "clone", 1, &thread) < 0)
         return -1;
     /* clone3's flags are in memory, out of a filter's reach: glibc then
@@ -460,12 +467,12 @@ static int build_rules(scmp_filter_ctx ctx)
     if (add(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL) < 0)
         return -1;
     /* Signals to our own threads only (the vCPU kick, abort). */
-    struct scmp_arg_cmp self = SCMP_A0_64(SCMP_CMP_EQ, (uint64_t)getpid());
+    struct scmp_arg_cmp self = arg_cmp(0, SCMP_CMP_EQ, (uint64_t)getpid(), 0);
     if (add(ctx, SCMP_ACT_ALLOW, "tgkill", 1, &self) < 0)
         return -1;
     /* Thread names (pthread_setname_np) and nothing else of prctl. */
-    struct scmp_arg_cmp setname = SCMP_A0_64(SCMP_CMP_EQ, PR_SET_NAME);
-    struct scmp_arg_cmp getname = SCMP_A0_64(SCMP_CMP_EQ, PR_GET_NAME);
+    struct scmp_arg_cmp setname = arg_cmp(0, SCMP_CMP_EQ, PR_SET_NAME, 0);
+    struct scmp_arg_cmp getname = arg_cmp(0, SCMP_CMP_EQ, PR_GET_NAME, 0);
     if (add(ctx, SCMP_ACT_ALLOW, "prctl", 1, &setname) < 0 ||
         add(ctx, SCMP_ACT_ALLOW, "prctl", 1, &getname) < 0)
         return -1;

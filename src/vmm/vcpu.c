@@ -201,12 +201,13 @@ static void handle_exit(struct vcpu *v)
     case KVM_EXIT_INTR:
     case KVM_EXIT_IRQ_WINDOW_OPEN:
         break;
-    case KVM_EXIT_SHUTDOWN:
+    case KVM_EXIT_SHUTDOWN: {
         /* Triple fault: the CPU resets, which on a PC resets the machine. */
         static struct guest_log_site triple_fault;
         guest_log(&triple_fault, "vCPU %u: triple fault, resetting the guest", v->index);
         vm_guest_reboot(vm);
         break;
+    }
     case KVM_EXIT_SYSTEM_EVENT:
         switch (run->system_event.type) {
         case KVM_SYSTEM_EVENT_SHUTDOWN:

@@ -359,7 +359,7 @@ static int64_t ret_int(struct json_object *o, const char *key)
 
 static const char *error_desc(struct json_object *o)
 {
-    struct json_object *e, *d;
+    struct json_object *e = NULL, *d = NULL;
     if (!json_object_object_get_ex(o, "error", &e) || !json_object_object_get_ex(e, "desc", &d))
         fail_msg("expected an error, got %s", json_object_to_json_string(o));
     return json_object_get_string(d);
