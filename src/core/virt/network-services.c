@@ -3,6 +3,7 @@
  * DNS, configured the way libvirt configures its own. */
 #include "core/virt/network-run-priv.h"
 #include "core/base/err.h"
+#include "core/base/proc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -258,16 +259,22 @@ int network_dnsmasq_start(const struct network *n, const char *dir)
 
 int network_dnsmasq_stop(const char *dir)
 {
+    /* The pidfd is opened before the pid is checked: the process checked
+     * is then the one every signal below reaches, and a dnsmasq that exits
+     * during the wait is seen gone even if its pid is reused at once. */
     int pid = network_dnsmasq_pid(dir);
-    if (pid == 0)
+    int pidfd = proc_open(pid);
+    if (pidfd < 0)
         return 0;
-    kill(pid, SIGTERM);
-    for (int waited = 0; waited < DNSMASQ_STOP_MS; waited += 20) {
-        if (kill(pid, 0) < 0)
-            return 0;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
+    if (network_dnsmasq_pid(dir) != pid) { /* not (or no longer) that dnsmasq */
+        close(pidfd);
+        return 0;
     }
-    kill(pid, SIGKILL);
+    proc_signal(pidfd, SIGTERM);
+    if (!proc_wait_exit(pidfd, DNSMASQ_STOP_MS))
+        proc_signal(pidfd, SIGKILL);
+    /* Gone means reaped, as before: its pid no longer shows. */
+    proc_wait_reaped(pidfd, pid, DNSMASQ_STOP_MS);
+    close(pidfd);
     return 0;
 }

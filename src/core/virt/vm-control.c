@@ -4,6 +4,7 @@
  */
 #include "core/virt/vm-priv.h"
 #include "core/base/err.h"
+#include "core/base/proc.h"
 #include "core/proto/vmm-protocol.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define VM_DESTROY_GRACE_MS 3000 /* for QMP quit to answer and the VMM to go, before SIGKILL */
 #define VM_DESTROY_LOCK_MS 20000 /* a start in progress holds the lock this long at most */
@@ -76,18 +78,18 @@ int vm_resume(struct store *st, const char *dom)
     return pause_or_cont(st, dom, false);
 }
 
-/* Stops the VMM: politely (quit), then SIGKILL. Waits on the pid itself:
- * an exiting process's command line reads empty before it is gone. */
-static int stop_vmm(const struct store_domain_row *row, pid_t pid, const char **how)
+/* Stops the VMM: politely (quit), then SIGKILL. Waits and signals through
+ * its pidfd: once it has exited, its pid may belong to anyone. */
+static int stop_vmm(const struct store_domain_row *row, int pidfd, pid_t pid, const char **how)
 {
     *how = "quit";
     if (vm_qmp(row, VM_DESTROY_GRACE_MS, "quit", NULL, NULL) == 0 &&
-        vm_wait_gone(pid, NULL, VM_DESTROY_GRACE_MS))
+        proc_wait_exit(pidfd, VM_DESTROY_GRACE_MS))
         return 0;
     *how = "SIGKILL (tvm-vmm did not quit)";
-    if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
+    if (proc_signal(pidfd, SIGKILL) < 0 && errno != ESRCH)
         return err_errno("cannot kill tvm-vmm (pid %d)", (int)pid);
-    if (!vm_wait_gone(pid, NULL, VM_DESTROY_GRACE_MS))
+    if (!proc_wait_exit(pidfd, VM_DESTROY_GRACE_MS))
         return err_set("tvm-vmm (pid %d) is still alive after SIGKILL", (int)pid);
     return 0;
 }
@@ -103,15 +105,21 @@ int vm_destroy(struct store *st, const char *dom)
             return err_set(VM_ERR_NOT_RUNNING);
         return err_errno("cannot lock the run directory of domain '%s'", row.name);
     }
+    /* The pidfd first, then the check that the pid is this guest's VMM:
+     * the process checked is then the one stop_vmm signals. */
     pid_t pid = vm_read_pid(row.uuid);
-    if (!vm_pid_alive(pid, row.uuid)) {
+    int pidfd = proc_open(pid);
+    if (pidfd < 0 || !vm_pid_alive(pid, row.uuid) || !proc_running(pidfd)) {
         /* It ended on its own meanwhile: record that, not a destroy. */
+        if (pidfd >= 0)
+            close(pidfd);
         vm_dir_unlock(lock);
         vm_reconcile_row(st, &row);
         return err_set(VM_ERR_NOT_RUNNING);
     }
     const char *how;
-    int rc = stop_vmm(&row, pid, &how);
+    int rc = stop_vmm(&row, pidfd, pid, &how);
+    close(pidfd);
     if (rc == 0 && store_begin(st) == 0) {
         if (store_domain_set_state(st, row.uuid, DOMAIN_SHUTOFF, VM_SHUTOFF_DESTROYED, -1) < 0 ||
             store_event_add(st, "domain", row.name, "destroyed", how) < 0) {

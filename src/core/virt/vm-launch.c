@@ -8,6 +8,7 @@
 #include "core/virt/vm-priv.h"
 #include "core/base/err.h"
 #include "core/base/host.h"
+#include "core/base/proc.h"
 #include "core/virt/network-run.h"
 #include "core/base/paths.h"
 #include "core/proto/vmm-protocol.h"
@@ -147,16 +148,25 @@ static void exec_vmm(char *const argv[], const char *log_path, int err_pipe)
 }
 
 /* Double fork so the VMM is nobody's child here: it outlives tvm and never
- * lingers as our zombie. Returns the VMM's pid. */
-static pid_t spawn_vmm(char *const argv[], const char *log_path)
+ * lingers as our zombie. Returns the VMM's pid and, in *pidfd, a pidfd for
+ * it: opened while the intermediate child, which never reaps, still holds
+ * the VMM as its child, so it is the VMM's even if the VMM has already
+ * exited and its pid could otherwise be reused. */
+static pid_t spawn_vmm(char *const argv[], const char *log_path, int *pidfd)
 {
-    int pid_pipe[2], err_pipe[2];
+    int pid_pipe[2], err_pipe[2], hold_pipe[2];
+    *pidfd = -1;
     if (pipe2(pid_pipe, O_CLOEXEC) < 0)
         return err_errno("pipe");
     if (pipe2(err_pipe, O_CLOEXEC) < 0) {
         close(pid_pipe[0]);
         close(pid_pipe[1]);
         return err_errno("pipe");
+    }
+    if (pipe2(hold_pipe, O_CLOEXEC) < 0) {
+        hold_pipe[0] = hold_pipe[1] = -1;
+        err_errno("pipe");
+        goto fail;
     }
     pid_t child = fork();
     if (child < 0) {
@@ -166,20 +176,37 @@ static pid_t spawn_vmm(char *const argv[], const char *log_path)
     if (child == 0) {
         setsid();
         signal(SIGHUP, SIG_IGN);
+        close(hold_pipe[1]);
         pid_t gc = fork();
         if (gc == 0)
             exec_vmm(argv, log_path, err_pipe[1]);
+        close(err_pipe[1]);
         (void)!write(pid_pipe[1], &gc, sizeof(gc));
+        /* Until tvm has its pidfd (it closes the other end). */
+        char c;
+        while (gc > 0 && read(hold_pipe[0], &c, 1) < 0 && errno == EINTR)
+            ;
         _exit(gc < 0 ? 1 : 0);
     }
     close(pid_pipe[1]);
     close(err_pipe[1]);
-    pid_pipe[1] = err_pipe[1] = -1;
+    close(hold_pipe[0]);
+    pid_pipe[1] = err_pipe[1] = hold_pipe[0] = -1;
+    pid_t vmm = -1;
+    if (read(pid_pipe[0], &vmm, sizeof(vmm)) != sizeof(vmm) || vmm <= 0)
+        vmm = -1;
+    else
+        *pidfd = proc_open(vmm);
+    close(hold_pipe[1]);
+    hold_pipe[1] = -1;
     while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
         ;
-    pid_t vmm = -1;
-    if (read(pid_pipe[0], &vmm, sizeof(vmm)) != sizeof(vmm) || vmm <= 0) {
+    if (vmm < 0) {
         err_set("cannot fork the VMM process");
+        goto fail;
+    }
+    if (*pidfd < 0) {
+        err_errno("cannot open a pidfd for the VMM process");
         goto fail;
     }
     /* The error pipe closes on a successful exec; otherwise it says why. */
@@ -198,6 +225,12 @@ fail:
             close(pid_pipe[i]);
         if (err_pipe[i] >= 0)
             close(err_pipe[i]);
+        if (hold_pipe[i] >= 0)
+            close(hold_pipe[i]);
+    }
+    if (*pidfd >= 0) {
+        close(*pidfd);
+        *pidfd = -1;
     }
     return -1;
 }
@@ -247,7 +280,7 @@ static bool guest_started(const char *sock)
 }
 
 /* Waits for the guest to be up. On failure the message says why the VMM died. */
-static int wait_ready(const struct store_domain_row *row, pid_t pid, int timeout_ms)
+static int wait_ready(const struct store_domain_row *row, int pidfd, int timeout_ms)
 {
     char sock[PATH_MAX], exitp[PATH_MAX];
     if (vm_run_path(row->uuid, VMM_SOCK_CONTROL, sock, sizeof(sock)) < 0 ||
@@ -255,9 +288,9 @@ static int wait_ready(const struct store_domain_row *row, pid_t pid, int timeout
         return -1;
     int64_t deadline = host_now_ms() + timeout_ms;
     for (;;) {
-        if (!vm_pid_running(pid) || access(exitp, F_OK) == 0) {
+        if (!proc_running(pidfd) || access(exitp, F_OK) == 0) {
             char line[512];
-            vm_wait_gone(pid, NULL, 2000);
+            proc_wait_exit(pidfd, 2000);
             last_log_line(row->uuid, line, sizeof(line));
             const char *why = line;
             if (!strncmp(why, VMM_BINARY ": ", strlen(VMM_BINARY) + 2))
@@ -287,7 +320,7 @@ static int launch_timeout(const struct vm_start_opts *o)
 
 /* Files, process, started guest. The run directory exists and is locked. */
 static int launch(const struct store_domain_row *row, const char *xml,
-                  const struct vm_start_opts *o, pid_t *pid_out)
+                  const struct vm_start_opts *o, pid_t *pid_out, int *pidfd)
 {
     char dir[PATH_MAX], xml_path[PATH_MAX], log_path[PATH_MAX], console_log[PATH_MAX];
     char vmm[PATH_MAX], pid_path[PATH_MAX], id_path[PATH_MAX];
@@ -304,7 +337,7 @@ static int launch(const struct store_domain_row *row, const char *xml,
     char *argv[9] = {vmm, "--domain", xml_path, "--rundir", dir, "--console-log", console_log};
     if (o && o->paused)
         argv[7] = "--paused"; /* the guest never runs a single instruction before `resume` */
-    pid_t pid = spawn_vmm(argv, log_path);
+    pid_t pid = spawn_vmm(argv, log_path, pidfd);
     if (pid < 0)
         return -1;
     *pid_out = pid;
@@ -312,15 +345,16 @@ static int launch(const struct store_domain_row *row, const char *xml,
     snprintf(num, sizeof(num), "%d\n", (int)pid);
     if (write_file(pid_path, num, 0600) < 0)
         return -1;
-    return wait_ready(row, pid, launch_timeout(o));
+    return wait_ready(row, *pidfd, launch_timeout(o));
 }
 
 /* After a failed launch: nothing may be left running or on disk. */
-static void launch_cleanup(const struct store_domain_row *row, pid_t pid)
+static void launch_cleanup(const struct store_domain_row *row, int pidfd)
 {
-    if (vm_pid_running(pid)) {
-        kill(pid, SIGKILL);
-        vm_wait_gone(pid, NULL, 3000);
+    /* Through the pidfd: after the wait its pid may be someone else's. */
+    if (pidfd >= 0 && proc_running(pidfd)) {
+        proc_signal(pidfd, SIGKILL);
+        proc_wait_exit(pidfd, 3000);
     }
     vm_remove_rundir(row->uuid);
 }
@@ -430,15 +464,19 @@ int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
         return -1;
     char *xml = NULL;
     pid_t pid = -1;
+    int pidfd = -1;
     int rc = prepare(st, &row, &xml);
     if (rc == 0)
-        rc = launch(&row, xml, o, &pid);
+        rc = launch(&row, xml, o, &pid, &pidfd);
     free(xml);
     if (rc < 0) {
-        launch_cleanup(&row, pid);
+        launch_cleanup(&row, pidfd);
+        if (pidfd >= 0)
+            close(pidfd);
         vm_dir_unlock(lock);
         return -1;
     }
+    close(pidfd);
     rc = record_started(st, &row, pid, o && o->paused);
     vm_dir_unlock(lock);
     return rc;
