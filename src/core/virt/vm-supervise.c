@@ -320,12 +320,19 @@ static int record_exit(struct store *st, const struct store_domain_row *row)
         x = (struct vm_exit){DOMAIN_CRASHED, VM_CRASHED_UNKNOWN, "crashed", ""};
         snprintf(x.detail, sizeof(x.detail), "tvm-vmm was killed (no %s)", VMM_FILE_EXIT);
     }
-    int rc = store_domain_set_state(st, row->uuid, x.state, x.reason, -1);
-    if (rc == 0)
-        rc = store_event_add(st, "domain", row->name, x.event, x.detail);
-    if (rc == 0)
-        rc = vm_remove_rundir(row->uuid);
-    return rc;
+    /* State and event together or not at all, and the run directory
+     * removed only once both are stored: a failure leaves everything for
+     * the next reconcile to record whole. */
+    if (store_begin(st) < 0)
+        return -1;
+    if (store_domain_set_state(st, row->uuid, x.state, x.reason, -1) < 0 ||
+        store_event_add(st, "domain", row->name, x.event, x.detail) < 0) {
+        store_rollback(st);
+        return -1;
+    }
+    if (store_commit(st) < 0)
+        return -1;
+    return vm_remove_rundir(row->uuid);
 }
 
 static int64_t read_run_id(const char *uuid)
