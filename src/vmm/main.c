@@ -39,6 +39,7 @@
 #include "core/base/paths.h"
 #include "core/model/domain.h"
 #include "core/proto/vmm-protocol.h"
+#include "exit-note.h"
 #include "sandbox.h"
 #include "vm.h"
 
@@ -429,6 +430,13 @@ int main(int argc, char **argv)
                                            : EXIT_OK;
     fprintf(stderr, "tvm-vmm: exiting: %s%s%s\n", why, *what ? ": " : "", what);
     teardown(&m);
+    /* A disk that could not be flushed on close: the guest's last writes
+     * may be lost, which no clean exit may hide. */
+    if (vmm_exit_noted() && code != EXIT_CRASHED) {
+        snprintf(why, sizeof why, "error");
+        snprintf(what, sizeof what, "%s", vmm_exit_noted());
+        code = EXIT_ERROR;
+    }
     write_exit(&m, why, what, code);
     rundir_unlink(VMM_FILE_PID, m.pid_path);
     return code;

@@ -135,17 +135,21 @@ struct chain_seen {
     int n;
 };
 
-static void image_free_one(struct image *img)
+static int image_free_one(struct image *img)
 {
+    int rc = 0;
     if (img->ops && img->priv)
-        img->ops->close(img);
-    if (img->fd >= 0)
-        close(img->fd);
+        rc = img->ops->close(img);
+    /* close() can report a write-back error too (NFS, some FUSE file
+     * systems); a read-only image has nothing to lose. */
+    if (img->fd >= 0 && close(img->fd) < 0 && !img->read_only && rc == 0)
+        rc = err_errno("%s: cannot close the disk", img->path);
     pthread_mutex_destroy(&img->lock);
     free(img->dio_buf);
     free(img->backing_name);
     free(img->path);
     free(img);
+    return rc;
 }
 
 /* Image locking follows QEMU's byte-range scheme, so that tvm and QEMU tools
@@ -319,7 +323,10 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
     return img;
 fail:;
     int saved = errno;
-    image_free_one(img);
+    char msg[ERR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", err_msg());
+    image_free_one(img); /* the open's failure is the one to report */
+    err_set("%s", msg);
     errno = saved ? saved : EINVAL;
     return NULL;
 }
@@ -331,13 +338,21 @@ struct image *image_open(const char *path, enum image_format format, unsigned fl
     return open_chain(path, format, flags, &seen, path);
 }
 
-void image_close(struct image *img)
+int image_close(struct image *img)
 {
+    /* The first failure is the one reported; the rest of the chain is
+     * read-only backing files, freed all the same. */
+    int rc = 0;
+    char msg[ERR_MSG_MAX] = "";
     while (img) {
         struct image *next = img->backing;
-        image_free_one(img);
+        if (image_free_one(img) < 0 && rc == 0) {
+            rc = -1;
+            snprintf(msg, sizeof msg, "%s", err_msg());
+        }
         img = next;
     }
+    return rc < 0 ? err_set("%s", msg) : 0;
 }
 
 static int check_range(struct image *img, uint64_t off, uint64_t len, const char *what)

@@ -80,7 +80,7 @@ struct image_snapshot {
 struct image_ops {
     const char *name;
     int (*open)(struct image *img);
-    void (*close)(struct image *img);
+    int (*close)(struct image *img); /* frees always; -1 when a flush failed */
     int (*read)(struct image *img, void *buf, uint64_t off, size_t len);
     int (*write)(struct image *img, const void *buf, uint64_t off, size_t len);
     int (*flush)(struct image *img);
@@ -92,8 +92,12 @@ struct image_ops {
 
 /* Opens PATH and its backing chain. FORMAT may be IMAGE_FORMAT_AUTO. */
 struct image *image_open(const char *path, enum image_format format, unsigned flags);
-/* Flushes (for writable images) and frees the whole chain. NULL is fine. */
-void image_close(struct image *img);
+/* Flushes (for writable images) and frees the whole chain. NULL is fine.
+ * -1 with a message naming the image when what was written could not be
+ * made durable (fdatasync or close failed: a full or failing disk): the
+ * writes the guest saw complete may be lost, and whoever closes must say
+ * so. The chain is freed either way. */
+int image_close(struct image *img);
 
 int image_read(struct image *img, void *buf, uint64_t off, size_t len);
 int image_write(struct image *img, const void *buf, uint64_t off, size_t len);

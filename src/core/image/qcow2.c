@@ -360,17 +360,19 @@ static int qcow2_flush_locked(struct qcow2 *q)
     return qcow2_free_pending(q);
 }
 
-static void qcow2_close(struct image *img)
+static int qcow2_close(struct image *img)
 {
     struct qcow2 *q = qcow2_of(img);
     if (!q)
-        return;
+        return 0;
+    int rc = 0;
     if (!img->read_only && !q->broken && q->opened) {
-        if (qcow2_flush_locked(q) == 0 && qcow2_release_reservations(q) == 0)
-            qcow2_sync(q);
+        if (qcow2_flush_locked(q) < 0 || qcow2_release_reservations(q) < 0 || qcow2_sync(q) < 0)
+            rc = err_prefix("cannot flush the disk on close: ");
     }
     qcow2_free_state(q);
     img->priv = NULL;
+    return rc;
 }
 
 /* ---- mapping ---- */

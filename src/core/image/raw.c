@@ -40,12 +40,14 @@ static int raw_open(struct image *img)
     return 0;
 }
 
-static void raw_close(struct image *img)
+static int raw_close(struct image *img)
 {
-    if (!img->read_only)
-        fdatasync(img->fd);
+    int rc = 0;
+    if (!img->read_only && fdatasync(img->fd) < 0)
+        rc = err_errno("%s: cannot flush the disk on close", img->path);
     free(img->priv);
     img->priv = NULL;
+    return rc;
 }
 
 static int raw_read(struct image *img, void *buf, uint64_t off, size_t len)

@@ -14,6 +14,7 @@
 
 #include "core/base/err.h"
 #include "core/image/image.h"
+#include "exit-note.h"
 #include "virtio/virtio.h"
 
 #define SECTOR 512
@@ -257,7 +258,8 @@ static void blk_queue_notify(struct virtio_dev *dev, unsigned q)
 static void blk_destroy(struct virtio_dev *dev)
 {
     struct blk *b = to_blk(dev);
-    image_close(b->img); /* flushes */
+    if (image_close(b->img) < 0) /* flushes: a failure ends the run in error */
+        vmm_exit_note("%s", err_msg());
     free(b->bounce);
     free(b);
 }
