@@ -3,6 +3,12 @@
 # lab libraries (boot-lib.sh, vmm-lib.sh, lifecycle-lib.sh) to share.
 # CMDLINE is the whole kernel command line; the guest powers off into
 # on_poweroff=destroy, crashes into on_crash=destroy.
+#
+# Markers: what a test's tvm.run= prints is also in the command line, so
+# tests match it anchored (^MARKER): only the guest's output starts a line
+# with it. TVM-GUEST-UP / -RC= / -POWERBUTTON come from the guest's init
+# and acpid, never from a command line, and may follow a shell prompt on
+# its line (a reset guest's banner does): they are matched anywhere.
 guest_xml() {
     local devices=
     [ -z "${6:-}" ] || devices="  <devices>

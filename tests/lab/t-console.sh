@@ -26,7 +26,7 @@ detach() { eval "exec ${FD[$1]}>&-"; }
 
 step "boot a guest with a shell on the console"
 boot con 1 256 "quiet tvm.shell"
-wait_for "$DIR/console.log" "^TVM-GUEST-UP"
+wait_for "$DIR/console.log" "TVM-GUEST-UP"
 [ -S "$DIR/console.sock" ] || fail "no console socket"
 [ "$(stat -c %a "$DIR/console.sock")" = 600 ] || fail "console socket is not 0600"
 
@@ -34,7 +34,7 @@ step "three clients: all get the backlog (the banner)"
 attach w
 attach r1
 attach r2
-for c in w r1 r2; do wait_for "$DIR/$c.out" "^TVM-GUEST-UP" 20; done
+for c in w r1 r2; do wait_for "$DIR/$c.out" "TVM-GUEST-UP" 20; done
 
 step "the writer types, everybody reads the result"
 wait_for "$DIR/w.out" "/ # " 60

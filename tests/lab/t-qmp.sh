@@ -11,11 +11,11 @@ set -euo pipefail
 LAB_TAG=qmp
 . "$(dirname "${BASH_SOURCE[0]}")/vmm-lib.sh"
 
-ticks() { grep -ac 'TICK' "$DIR/console.log" || true; }
+ticks() { grep -ac '^TICK' "$DIR/console.log" || true; }
 
 step "boot a guest that prints a tick every second"
 boot qmpguest 2 256 "quiet tvm.run=while%20true;do%20echo%20TICK;sleep%201;done"
-wait_for "$DIR/console.log" "TICK"
+wait_for "$DIR/console.log" "^TICK"
 wait_socket
 
 step "greeting and negotiation"

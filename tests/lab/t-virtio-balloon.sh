@@ -42,7 +42,7 @@ XML
 tvm define "$T/bal.xml" >/dev/null || fail "define"
 
 # The guest's latest MemTotal in kB.
-memtotal() { grep -a 'MEM MemTotal' "$LOGDIR/bal.console.log" | tail -1 | tr -d '\r' | awk '{print $3}'; }
+memtotal() { grep -a '^MEM MemTotal' "$LOGDIR/bal.console.log" | tail -1 | tr -d '\r' | awk '{print $3}'; }
 stat_of() { tvm dommemstat bal | awk -v k="$1" '$1 == k {print $2}'; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$(vmm_pid bal)/status"; }
 # wait_until DESCRIPTION TIMEOUT CMD...: until CMD succeeds.
@@ -63,8 +63,8 @@ figure() {
 
 step "boot; the guest fills and frees 300 MiB"
 expect_out "Domain 'bal' started" tvm start bal
-wait_count bal FILLED 1
-wait_count bal 'MEM MemTotal' 2 60
+wait_count bal ^FILLED 1
+wait_count bal '^MEM MemTotal' 2 60
 full=$(memtotal)
 [ "$full" -gt $((400 * 1024)) ] && [ "$full" -le $((512 * 1024)) ] || fail "MemTotal at boot: $full kB"
 [ "$(stat_of actual)" = 524288 ] || fail "actual at boot: $(stat_of actual)"

@@ -33,7 +33,7 @@ cmd+=' echo VDA-WRITTEN; sleep 30; sync'
 disk="<disk type='file' device='disk'><driver name='qemu' type='raw' cache='none'/><source file='$img'/><target dev='vda' bus='virtio'/></disk>"
 domain direct 1 256 "tvm.run=${cmd// /%20}" destroy "$disk"
 start
-wait_console 'VDA-WRITTEN'
+wait_console '^VDA-WRITTEN'
 
 step "tvm-vmm's file descriptor of the image"
 flags=

@@ -21,7 +21,7 @@ cmd+=' while true; do dd if=/tmp/r of=/dev/vda bs=65536 seek=$((i%250)) conv=fsy
 cmd+=' i=$((i+1)); if [ $((i%16)) = 0 ]; then echo TVM-WROTE-$i; fi; done'
 vdomain kill "$cmd" "$(disk_xml "$T/kill.qcow2" qcow2 vda)"
 start
-wait_console 'TVM-WROTE-32'  # writes are flowing (and allocating clusters)
+wait_console '^TVM-WROTE-32'  # writes are flowing (and allocating clusters)
 sleep 1
 kill -9 "$VMM_PID"
 wait "$VMM_PID" 2>/dev/null || true

@@ -48,13 +48,13 @@ vdomain blk "$cmd" "$(disk_xml "$T/overlay.qcow2" qcow2 vda '<serial>tvm-disk-1<
 $(disk_xml "$T/ro.raw" raw vdb '<readonly/>')"
 run_guest
 grep -a 'VD[AB]-' "$DIR/console.log" | tr -d '\r' | sed 's/^/   /'
-grep -aq 'VDA-SIZE=32768' "$DIR/console.log" || fail "guest does not see a 16 MiB vda"
-grep -aq 'VDA-SERIAL=tvm-disk-1' "$DIR/console.log" || fail "serial (GET_ID) not seen by the guest"
-grep -aq 'VDA-HEAD:00000000  a5 a5 a5 a5' "$DIR/console.log" || fail "backing pattern not read"
-grep -aq 'VDA-NEW:00000000  5a 5a 5a 5a' "$DIR/console.log" || fail "new pattern not read back"
-grep -aq 'VDB-RO=1' "$DIR/console.log" || fail "readonly disk not read-only in the guest"
+grep -aq '^VDA-SIZE=32768' "$DIR/console.log" || fail "guest does not see a 16 MiB vda"
+grep -aq '^VDA-SERIAL=tvm-disk-1' "$DIR/console.log" || fail "serial (GET_ID) not seen by the guest"
+grep -aq '^VDA-HEAD:00000000  a5 a5 a5 a5' "$DIR/console.log" || fail "backing pattern not read"
+grep -aq '^VDA-NEW:00000000  5a 5a 5a 5a' "$DIR/console.log" || fail "new pattern not read back"
+grep -aq '^VDB-RO=1' "$DIR/console.log" || fail "readonly disk not read-only in the guest"
 ! grep -aq 'VDB-WRITABLE' "$DIR/console.log" || fail "write to the readonly disk succeeded"
-grep -aq 'VDB-HEAD:00000000  3c 3c 3c 3c' "$DIR/console.log" || fail "readonly disk not readable"
+grep -aq '^VDB-HEAD:00000000  3c 3c 3c 3c' "$DIR/console.log" || fail "readonly disk not readable"
 
 step "host: qemu-img check clean, qemu-io sees the patterns, base unchanged"
 qemu-img check -q "$T/overlay.qcow2" || fail "qemu-img check: exit $?"

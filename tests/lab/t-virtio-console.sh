@@ -33,7 +33,7 @@ out=$T/console1.out
 {
     trap '' PIPE # if the guest's console ends first, the last key has no reader
     deadline=$((SECONDS + BOOT_TIMEOUT))
-    until grep -q "VCON-HELLO-42" "$out" 2>/dev/null; do
+    until grep -q "^VCON-HELLO-42" "$out" 2>/dev/null; do
         [ $SECONDS -lt $deadline ] || break
         sleep 0.5
     done
@@ -43,8 +43,8 @@ out=$T/console1.out
 } | timeout $((BOOT_TIMEOUT + 60)) "$TVM" --db "$DB" console vc --devname console1 >"$out" 2>&1 ||
     fail "console --devname console1: $(cat "$out")"
 grep -qF "Connected to domain 'vc'" "$out" || fail "no banner: $(head -3 "$out")"
-grep -q "VCON-HELLO-42" "$out" || fail "the guest's /dev/hvc0 line did not arrive: $(cat "$out")"
-wait_count vc "GOT:ping-from-host" 1 60
+grep -q "^VCON-HELLO-42" "$out" || fail "the guest's /dev/hvc0 line did not arrive: $(cat "$out")"
+wait_count vc "^GOT:ping-from-host" 1 60
 
 step "the consoles stay apart"
 [ "$(count vc VCON-HELLO)" -eq 0 ] || fail "the hvc0 line leaked onto the serial console"

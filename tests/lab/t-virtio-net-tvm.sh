@@ -45,21 +45,21 @@ stored() { tvm dumpxml netl | grep -c "<link state='$1'/>" || true; }
 
 step "start in the namespace"
 ip netns exec "$NS" "$TVM" --db "$DB" start netl >/dev/null || fail "start"
-wait_count netl 'CARRIER=1' 1
+wait_count netl '^CARRIER=1' 1
 
 step "live: down, then up again"
 expect_out "Device updated successfully" tvm domif-setlink netl 52:54:00:12:34:60 down
-wait_count netl 'CARRIER=0' 1
+wait_count netl '^CARRIER=0' 1
 [ "$(stored down)" = 0 ] || fail "a live change went into the stored definition"
 expect_out "Device updated successfully" tvm domif-setlink netl tvmtest1 up
-wait_count netl 'CARRIER=1' 2
+wait_count netl '^CARRIER=1' 2
 expect_err "interface 'eth7' not found" tvm domif-setlink netl eth7 down
 
 step "--config on a running guest: stored only"
 expect_out "Device updated successfully" tvm domif-setlink netl 52:54:00:12:34:60 down --config
 [ "$(stored down)" = 1 ] || fail "--config did not change the stored definition"
 sleep 3
-[ "$(count netl 'CARRIER=0')" = 1 ] || fail "--config changed the running guest's link"
+[ "$(count netl '^CARRIER=0')" = 1 ] || fail "--config changed the running guest's link"
 tvm destroy netl >/dev/null || fail "destroy"
 grep 'CARRIER=' "$LOGDIR/netl.console.log" | tr -d '\r' | sed 's/^/   /'
 echo "ok"

@@ -47,7 +47,7 @@ stop() {
 # guest_pinged ADDR: the guest's ping of ADDR got replies.
 guest_pinged() {
     local line
-    line=$(console | grep -m1 'PING:.*packets transmitted' || true)
+    line=$(console | grep -m1 '^PING:.*packets transmitted' || true)
     echo "   guest: ${line#PING:}"
     [[ $line =~ ,\ ([1-9][0-9]*)\ packets\ received ]] || fail "the guest's ping of $1 got no reply"
 }
@@ -84,8 +84,8 @@ HTTPD_PID=$!
 nic_domain eth "$(guest_cmd 10.0.2.15 10.0.2.1 "$bulk_cmd")" \
     "<interface type='ethernet'><mac address='52:54:00:12:34:56'/><target dev='tvmtest0' managed='no'/><model type='virtio'/></interface>"
 start_ns
-wait_console GUEST-READY
-console | grep -q 'GUEST-MAC=52:54:00:12:34:56' || fail "the guest's eth0 does not have the MAC of the XML"
+wait_console ^GUEST-READY
+console | grep -q '^GUEST-MAC=52:54:00:12:34:56' || fail "the guest's eth0 does not have the MAC of the XML"
 guest_pinged 10.0.2.1
 in_ns ip neigh show dev tvmtest0 | tee /dev/stderr | grep -q '10.0.2.15 .*52:54:00:12:34:56' ||
     fail "the host side did not learn the guest's MAC"
@@ -107,8 +107,8 @@ step "the same after a reset (the driver resets the device, RX buffers are new)"
 reply=$(printf '%s\n' '{"execute": "qmp_capabilities"}' '{"execute": "system_reset"}' |
     socat -t 5 - "UNIX-CONNECT:$DIR/control.sock")
 [ "$(echo "$reply" | grep -c '"return"')" -eq 2 ] || fail "system_reset failed: $reply"
-wait_console GUEST-READY 2
-[ "$(console | grep -Ec 'PING:.*, [1-9][0-9]* packets received')" -eq 2 ] ||
+wait_console ^GUEST-READY 2
+[ "$(console | grep -Ec '^PING:.*, [1-9][0-9]* packets received')" -eq 2 ] ||
     fail "the guest's ping after the reset got no reply"
 host_pings 10.0.2.15
 stop
@@ -122,7 +122,7 @@ in_ns ip link set tvmbr0 up
 nic_domain br "$(guest_cmd 10.0.3.15 10.0.3.1)" \
     "<interface type='bridge'><mac address='52:54:00:12:34:57'/><source bridge='tvmbr0'/><model type='virtio'/></interface>"
 start_ns
-wait_console GUEST-READY
+wait_console ^GUEST-READY
 guest_pinged 10.0.3.1
 links=$(in_ns ip -d link show master tvmbr0)
 echo "$links" | sed 's/^/   /'
@@ -139,13 +139,13 @@ nic_domain link "ip link set eth0 up;sleep 1;echo CARRIER1=\$(cat /sys/class/net
     "<interface type='ethernet'><mac address='52:54:00:12:34:58'/><target dev='tvmtest0' managed='no'/><model type='virtio'/><link state='down'/></interface>"
 start_ns
 wait_console WAIT-LINK
-console | grep -q 'CARRIER1=0' || fail "carrier is not 0 with <link state='down'/>"
+console | grep -q '^CARRIER1=0' || fail "carrier is not 0 with <link state='down'/>"
 reply=$(printf '%s\n' '{"execute": "qmp_capabilities"}' \
     '{"execute": "set_link", "arguments": {"name": "tvmtest0", "up": true}}' |
     socat -t 5 - "UNIX-CONNECT:$DIR/control.sock")
 [ "$(echo "$reply" | grep -c '"return"')" -eq 2 ] || fail "set_link failed: $reply"
-wait_console CARRIER2=
-console | grep -q 'CARRIER2=1' || fail "carrier did not come up after set_link"
+wait_console ^CARRIER2=
+console | grep -q '^CARRIER2=1' || fail "carrier did not come up after set_link"
 wait_exit || true
 [ "$VMM_RC" -eq 0 ] || fail "tvm-vmm exit status $VMM_RC"
 console | grep -E 'CARRIER[12]=' | sed 's/^/   /'

@@ -19,9 +19,9 @@ start
 wait_exit
 [ "$VMM_RC" -eq 0 ] || fail "tvm-vmm exit status $VMM_RC"
 grep -a 'VIRTIO-' "$DIR/console.log" | tr -d '\r' | sed 's/^/   /'
-grep -aq 'VIRTIO-FIRST-BOOT' "$DIR/console.log" || fail "first boot did not see 'A'"
+grep -aq '^VIRTIO-FIRST-BOOT' "$DIR/console.log" || fail "first boot did not see 'A'"
 grep -q 'guest rebooted, restarting it' "$DIR/vmm.log" || fail "the VMM did not restart the guest"
-grep -aq 'VIRTIO-SECOND-BOOT-B' "$DIR/console.log" || fail "after the reboot the disk did not read 'B'"
+grep -aq '^VIRTIO-SECOND-BOOT-B' "$DIR/console.log" || fail "after the reboot the disk did not read 'B'"
 [ "$(head -c 2 "$T/disk.raw")" = BA ] || fail "disk does not start with BA"
 ! grep -q 'Call Trace\|WARNING:\|BUG:' "$DIR/console.log" || fail "guest kernel warned or oopsed"
 echo "ok"

@@ -11,7 +11,7 @@ start
 wait_exit
 [ "$VMM_RC" -eq 0 ] || fail "tvm-vmm exit status $VMM_RC"
 grep -a 'RNG' "$DIR/console.log" | tr -d '\r' | sed 's/^/   /'
-grep -aq 'RNG-CURRENT=virtio_rng' "$DIR/console.log" || fail "rng_current is not virtio_rng"
+grep -aq '^RNG-CURRENT=virtio_rng' "$DIR/console.log" || fail "rng_current is not virtio_rng"
 r1=$(grep -a '^RNG1:00000000' "$DIR/console.log" | tr -d '\r' | cut -c15-62)
 r2=$(grep -a '^RNG2:00000000' "$DIR/console.log" | tr -d '\r' | cut -c15-62)
 [ "$(echo "$r1" | wc -w)" -eq 16 ] || fail "first read did not return 16 bytes: '$r1'"
