@@ -43,6 +43,8 @@ static struct {
     enum sandbox_mode mode;
     int rundir_fd;
     char logdir[PATH_MAX];
+    int logdir_fd; /* O_PATH, opened while still privileged: the sandbox
+                    * user may not search the directories above it */
     bool root;
     uid_t uid;
     gid_t gid;
@@ -50,7 +52,7 @@ static struct {
     bool active;
     /* Resolved while malloc is still fine: the SIGSYS handler only reads. */
     char names[SYSCALL_NAMES][SYSCALL_NAME_LEN];
-} sb = {.rundir_fd = -1};
+} sb = {.rundir_fd = -1, .logdir_fd = -1};
 
 enum sandbox_mode sandbox_mode_from_env(bool no_sandbox)
 {
@@ -213,6 +215,9 @@ int sandbox_prepare(const struct sandbox_config *c)
             *slash = '\0';
         else
             snprintf(sb.logdir, sizeof sb.logdir, ".");
+        sb.logdir_fd = open(sb.logdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (sb.logdir_fd < 0)
+            return err_errno("sandbox: %s", sb.logdir);
     }
     sb.root = geteuid() == 0;
     if (sb.root && pick_user() < 0)
@@ -379,8 +384,11 @@ static int confine_fs(void)
     snprintf(rundir, sizeof rundir, "/proc/self/fd/%d", sb.rundir_fd);
     int rc = landlock_path(rs, rundir, files | LANDLOCK_ACCESS_FS_READ_DIR |
                                        LANDLOCK_ACCESS_FS_MAKE_SOCK);
-    if (rc == 0 && sb.logdir[0])
-        rc = landlock_path(rs, sb.logdir, files);
+    if (rc == 0 && sb.logdir_fd >= 0) {
+        char logdir[64];
+        snprintf(logdir, sizeof logdir, "/proc/self/fd/%d", sb.logdir_fd);
+        rc = landlock_path(rs, logdir, files);
+    }
     if (rc == 0 && syscall(SYS_landlock_restrict_self, rs, 0) < 0)
         rc = err_errno("sandbox: landlock_restrict_self");
     close(rs);
