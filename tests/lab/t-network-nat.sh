@@ -64,12 +64,12 @@ tvm define "$T/natg.xml" >/dev/null || fail "define"
 step "start: the autostart network comes up first"
 tvmns start natg >/dev/null || fail "start"
 tvmns net-list | grep -q "natlab .*active" || fail "network not active: $(tvmns net-list --all)"
-wait_count natg 'LEASE=' 1
-grep -a 'LEASE=' "$LOGDIR/natg.console.log" | grep -q 'LEASE=192.168.151.50' ||
-    fail "lease: $(grep -a 'LEASE=' "$LOGDIR/natg.console.log")"
+wait_count natg '^LEASE=' 1
+grep -a '^LEASE=' "$LOGDIR/natg.console.log" | grep -q '^LEASE=192.168.151.50' ||
+    fail "lease: $(grep -a '^LEASE=' "$LOGDIR/natg.console.log")"
 wait_count natg 'TVM-GUEST-RC=' 1
-grep -aq GW-OK "$LOGDIR/natg.console.log" || fail "the guest cannot ping the bridge"
-grep -aq NAT-OK "$LOGDIR/natg.console.log" || fail "the guest cannot reach the outside through NAT"
+grep -aq '^GW-OK' "$LOGDIR/natg.console.log" || fail "the guest cannot ping the bridge"
+grep -aq '^NAT-OK' "$LOGDIR/natg.console.log" || fail "the guest cannot reach the outside through NAT"
 
 step "net-destroy"
 wait_state natg "shut off (shutdown)"
