@@ -562,6 +562,43 @@ static void test_setters(void **state)
     domain_free(e);
 }
 
+/* A running guest's live XML: <domain id=> after type, and each NIC's tap
+ * as <target dev> where libvirt writes it (after <source>, before
+ * <model>); a <target> the user wrote is reused. Parsing drops the id, so
+ * a live dump defined again leaves none in the stored definition. */
+static void test_live_attrs(void **state)
+{
+    (void)state;
+    static const char xml[] =
+        "<domain type='kvm'><name>l</name><memory>65536</memory><vcpu>1</vcpu>"
+        "<os><type arch='x86_64'>hvm</type></os><devices>"
+        "<interface type='network'><mac address='52:54:00:00:00:01'/>"
+        "<source network='lan'/><model type='virtio'/></interface>"
+        "<interface type='ethernet'><mac address='52:54:00:00:00:02'/>"
+        "<target dev='mine'/><model type='virtio'/></interface>"
+        "</devices></domain>";
+    struct domain *d = parse_str(xml);
+    assert_int_equal(domain_set_run_id(d, 7), 0);
+    assert_int_equal(domain_set_nic_target_dev(d, 0, "vnet3"), 0);
+    assert_int_equal(domain_set_nic_target_dev(d, 1, "mine"), 0);
+    assert_int_equal(domain_set_nic_target_dev(d, 2, "vnet4"), -1);
+    assert_string_equal(d->nics[0].target_dev, "vnet3");
+    char *out = domain_format(d);
+    assert_non_null(strstr(out, "<domain type='kvm' id='7'>"));
+    assert_non_null(strstr(out, "<source network='lan'/>\n      <target dev='vnet3'/>\n"
+                                "      <model type='virtio'/>"));
+    assert_non_null(strstr(out, "<target dev='mine'/>"));
+    assert_null(strstr(strstr(out, "<target dev='mine'/>") + 1, "<target dev='mine'/>"));
+    struct domain *e = parse_str(out);
+    char *again = domain_format(e);
+    assert_null(strstr(again, " id='7'"));
+    assert_string_equal(e->nics[0].target_dev, "vnet3");
+    free(again);
+    free(out);
+    domain_free(e);
+    domain_free(d);
+}
+
 /* Damaged documents (truncated, bytes changed) never crash the parser and
  * fail with a message that names the file; run under ASan in CI. */
 static void test_mutations(void **state)
@@ -686,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_setters),           cmocka_unit_test(test_state_names),
         cmocka_unit_test(test_mutations),         cmocka_unit_test(test_escaping),
         cmocka_unit_test(test_foreign_namespace), cmocka_unit_test(test_format_public),
+        cmocka_unit_test(test_live_attrs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

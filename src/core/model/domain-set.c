@@ -171,3 +171,39 @@ int domain_set_memballoon_period(struct domain *d, unsigned period)
     d->memballoon.stats_period = period;
     return 0;
 }
+
+/* ---- the live XML of a running guest: state, not definition ---- */
+
+int domain_set_run_id(struct domain *d, int64_t id)
+{
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%" PRId64, id);
+    /* virsh: <domain type='kvm' id='N'> */
+    return xml_set_prop_after(root_of(d), "id", buf, "type");
+}
+
+int domain_set_nic_target_dev(struct domain *d, size_t index, const char *dev)
+{
+    if (index >= d->nnics)
+        return err_set("no interface #%zu (domain has %zu)", index, d->nnics);
+    xmlNodePtr n = nic_node(d, index);
+    if (!n)
+        return err_set("interface #%zu not found in the document", index);
+    xmlNodePtr t = xml_child(n, "target");
+    if (!t) {
+        /* libvirt's order: <target> follows mac, source, virtualport, ip,
+         * route, script and backenddomain, and precedes everything else. */
+        static const char *const earlier[] = {"mac",   "source", "virtualport",   "ip",
+                                              "route", "script", "backenddomain", NULL};
+        xmlNodePtr after = NULL;
+        for (xmlNodePtr c = n->children; c; c = c->next)
+            if (c->type == XML_ELEMENT_NODE && xml_in_list((const char *)c->name, earlier))
+                after = c;
+        t = xml_insert_after(n, after, xmlNewDocNode(d->doc, NULL, BAD_CAST "target", NULL));
+        if (!t)
+            return err_set("out of memory");
+    }
+    if (xml_set_prop(t, "dev", dev) < 0)
+        return -1;
+    return replace(&d->nics[index].target_dev, dev);
+}

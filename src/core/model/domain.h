@@ -191,6 +191,12 @@ int domain_set_nic_mac(struct domain *d, size_t index, const char *mac);
 /* <source bridge=BRIDGE> of the index-th NIC, of type 'network': the live
  * XML tvm hands to tvm-vmm says which bridge the network runs on. */
 int domain_set_nic_network_bridge(struct domain *d, size_t index, const char *bridge);
+/* What only a running guest has, for its live XML (virsh dumpxml without
+ * --inactive); domain_parse() drops the id again, so neither reaches a
+ * stored definition through define. <domain id='ID'>: */
+int domain_set_run_id(struct domain *d, int64_t id);
+/* <target dev=DEV> of the index-th NIC: the host tap it really uses. */
+int domain_set_nic_target_dev(struct domain *d, size_t index, const char *dev);
 
 /* domain-address.c: PCI slots. tvm-vmm has one PCI bus (0) whose slot 0 is
  * the host bridge; the devices it puts there are the ones the predicates
