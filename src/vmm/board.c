@@ -2,6 +2,7 @@
  * and the one place where the parsed domain becomes typed configs.
  */
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,10 +256,33 @@ static int nic_bridge(const struct domain_nic *n, const char **bridge)
                    n->mac, n->type ? n->type : "");
 }
 
+/* VMM_FILE_NICS (vmm-protocol.h): which tap each NIC got, for tvm's live
+ * XML. Written now, still privileged and before the control socket serves,
+ * so it is there by the time tvm sees the guest started; renamed into
+ * place so a reader never sees half of it. */
+static int write_nics(struct board *b, const char *text)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", b->o.rundir, VMM_FILE_NICS) >= (int)sizeof path ||
+        snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return err_set("%s/%s: path too long", b->o.rundir, VMM_FILE_NICS);
+    FILE *f = fopen(tmp, "we");
+    if (!f)
+        return err_errno("%s", tmp);
+    fputs(text, f);
+    if (fclose(f) != 0 || rename(tmp, path) < 0) {
+        unlink(tmp);
+        return err_errno("%s", path);
+    }
+    return 0;
+}
+
 /* <interface> with model virtio (or none) is a virtio-net on a tap; other
  * models are ignored with a warning. */
 static int add_nics(struct board *b)
 {
+    char taps[BOARD_MAX_VIRTIO * (20 + MAC_STR_LEN + IFNAMSIZ + 3)] = "";
+    size_t used = 0;
     for (size_t i = 0; i < b->dom->nnics; i++) {
         const struct domain_nic *n = &b->dom->nics[i];
         if (!domain_nic_on_pci(n)) {
@@ -276,8 +300,12 @@ static int add_nics(struct board *b)
             return -1;
         if (plug(b, virtio_net_new(b->vm, &c), n->pci.slot) < 0)
             return err_prefix("interface %s: ", n->mac);
+        const char *tap = virtio_net_tap_name(b->virtio[b->nvirtio - 1]);
+        if (tap)
+            used +=
+                (size_t)snprintf(taps + used, sizeof taps - used, "%zu %s %s\n", i, n->mac, tap);
     }
-    return 0;
+    return used && b->o.rundir ? write_nics(b, taps) : 0;
 }
 
 static int add_rngs(struct board *b)

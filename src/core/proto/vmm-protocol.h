@@ -17,6 +17,18 @@
  * "paused" with --paused). If the VMM exits first, the last line of
  * VMM_FILE_LOG is the error to show.
  *
+ * Taps: once its NICs are on their taps (still privileged, before the
+ * control socket serves, so before tvm sees the guest started), the VMM
+ * writes VMM_FILE_NICS, one line per <interface> it put on a tap:
+ *     INDEX MAC TAP
+ * INDEX the interface's position among the domain's <interface> elements
+ * (0-based, document order), MAC as in the XML, TAP the host device it
+ * uses (the kernel's vnetN when the XML names none). It is written as
+ * nics.tmp and renamed, so a reader sees all of it or nothing, and it
+ * lives as long as the run directory: a tvm started later still finds
+ * it. tvm shows it as each interface's <target dev> in the live XML
+ * (dumpxml, domiflist). No NIC on a tap: no file.
+ *
  * Exit: when the guest powers off (or on_reboot/on_crash say stop), or on
  * `quit`, the VMM writes VMM_FILE_EXIT as one JSON object
  *     {"reason": "shutdown"|"destroyed"|"crashed"|"error", "detail": "...", "exit_code": N}
@@ -111,6 +123,7 @@
 #define VMM_FILE_PID "vmm.pid"
 #define VMM_FILE_LOG "vmm.log"
 #define VMM_FILE_EXIT "exit.json"
+#define VMM_FILE_NICS "nics"
 #define VMM_SOCK_CONTROL "control.sock"
 #define VMM_SOCK_CONSOLE "console.sock"
 #define VMM_SOCK_VCONSOLE_FMT "console%u.sock"

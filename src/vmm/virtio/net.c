@@ -504,3 +504,9 @@ fail:
     virtio_dev_free(&n->vdev);
     return NULL;
 }
+
+const char *virtio_net_tap_name(const struct virtio_dev *dev)
+{
+    const struct net *n = (const struct net *)dev; /* vdev is the first member */
+    return n->tap.fd >= 0 && n->tap.name[0] ? n->tap.name : NULL;
+}

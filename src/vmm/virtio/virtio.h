@@ -208,5 +208,8 @@ struct virtio_net_config_in {
     int fd;             /* >= 0: use this packet fd (owned) instead of a tap */
 };
 struct virtio_dev *virtio_net_new(struct vm *vm, const struct virtio_net_config_in *c);
+/* The tap a virtio-net device uses (the kernel's vnetN when the XML named
+ * none); NULL when it was handed a packet fd instead. */
+const char *virtio_net_tap_name(const struct virtio_dev *dev);
 
 #endif
