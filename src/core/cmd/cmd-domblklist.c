@@ -1,5 +1,6 @@
 /* domblklist, domiflist: a domain's disks and network interfaces as virsh
- * tables, from its definition. */
+ * tables: a running domain's live definition (its taps in the Interface
+ * column), or with --inactive (or shut off) the stored one. */
 #include "core/cmd/cmd-util.h"
 #include "core/model/domain.h"
 #include "core/base/err.h"
@@ -27,7 +28,7 @@ static const char *disk_source(const struct domain_disk *k, char *buf, size_t le
 static enum cmd_result domblklist_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     struct domain *d;
-    if (cmd_domain_load(ctx, args->argv[0], NULL, &d) < 0)
+    if (cmd_domain_load_view(ctx, args->argv[0], cmd_has(args, "inactive"), NULL, &d) < 0)
         return CMD_ERROR;
     bool details = cmd_has(args, "details");
     struct cmd_tbl *t = details ? cmd_tbl_new(4, "Type", "Device", "Target", "Source")
@@ -60,7 +61,7 @@ const struct cmd_entry cmd_domblklist_entry = {
 static enum cmd_result domiflist_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     struct domain *d;
-    if (cmd_domain_load(ctx, args->argv[0], NULL, &d) < 0)
+    if (cmd_domain_load_view(ctx, args->argv[0], cmd_has(args, "inactive"), NULL, &d) < 0)
         return CMD_ERROR;
     struct cmd_tbl *t = cmd_tbl_new(5, "Interface", "Type", "Source", "Model", "MAC");
     for (size_t i = 0; i < d->nnics; i++) {

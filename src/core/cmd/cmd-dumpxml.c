@@ -1,30 +1,64 @@
-/* dumpxml, net-dumpxml, pool-dumpxml NAME: the stored definition, as the
- * formatter wrote it. The body is the kind table's (cmd-kind.c). */
+/* dumpxml, net-dumpxml, pool-dumpxml NAME. A domain has a live and an
+ * inactive view (below); networks and pools print the stored definition
+ * as the formatter wrote it, through the kind table (cmd-kind.c). */
 #include "core/cmd/cmd-kind.h"
 #include "core/cmd/cmd-util.h"
+#include "core/base/err.h"
 #include "core/model/domain.h"
+#include "core/virt/vm.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 
-/* As virsh: secrets (the VNC passwd) only with --security-info. */
+/* As virsh: a running domain's live XML (the definition it was started
+ * with, its run id and taps: vm_live_view) unless --inactive, else the
+ * stored definition as the formatter wrote it; secrets (the VNC passwd)
+ * only with --security-info, in both views. */
 static enum cmd_result dumpxml_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
-    if (cmd_has(args, "security-info"))
-        return cmd_kind_dumpxml_exec(ctx, args);
-    char *xml, *pub = NULL;
-    if (!cmd_store(ctx) || cmd_kind_domain.get_xml(ctx, args->argv[0], &xml) < 0)
+    bool secure = cmd_has(args, "security-info");
+    struct store_domain_row row;
+    struct domain *d = NULL;
+    /* The run directory says whether it runs; no reconcile of the whole
+     * inventory for one document. */
+    if (!cmd_store(ctx) || store_domain_get_row(ctx->store, args->argv[0], &row) < 0)
         return CMD_ERROR;
-    pub = domain_xml_public(xml, args->argv[0]);
+    if (!cmd_has(args, "inactive") && cmd_domain_is_active(&row) &&
+        vm_live_view(row.uuid, &d) < 0) {
+        if (cmd_domain_is_active(&row)) {
+            err_prefix("live definition of domain '%s': ", row.name);
+            return CMD_ERROR;
+        }
+        err_clear(); /* it stopped meanwhile: the stored definition is all there is */
+        d = NULL;
+    }
+    char *xml = NULL;
+    if (d) {
+        xml = secure ? domain_format(d) : domain_format_public(d);
+        domain_free(d);
+        if (!xml) {
+            err_set("out of memory");
+            return CMD_ERROR;
+        }
+    } else if (secure) {
+        if (cmd_kind_domain.get_xml(ctx, row.uuid, &xml) < 0)
+            return CMD_ERROR;
+    } else {
+        char *stored;
+        if (cmd_kind_domain.get_xml(ctx, row.uuid, &stored) < 0)
+            return CMD_ERROR;
+        xml = domain_xml_public(stored, args->argv[0]);
+        free(stored);
+        if (!xml)
+            return CMD_ERROR;
+    }
+    cmd_print_xml(ctx->out, xml);
     free(xml);
-    if (!pub)
-        return CMD_ERROR;
-    cmd_print_xml(ctx->out, pub);
-    free(pub);
     return CMD_OK;
 }
 
-/* The other options virsh scripts pass are accepted: the definition has no
- * live part that they would change yet. */
+/* --update-cpu and --migratable are accepted as virsh scripts pass them:
+ * tvm's definitions have nothing they would change. */
 const struct cmd_entry cmd_dumpxml_entry = {
     .name = "dumpxml",
     .usage = "dumpxml DOMAIN [--inactive] [--security-info] [--migratable]",

@@ -190,6 +190,18 @@ const char *cmd_format_size(uint64_t bytes, char *buf, size_t len)
 
 /* ---- domains ---- */
 
+static int load_stored(struct store *st, const char *name, struct domain **d)
+{
+    char *xml;
+    if (store_domain_get_xml(st, name, &xml) < 0)
+        return -1;
+    int rc = domain_parse(xml, strlen(xml), name, d);
+    free(xml);
+    if (rc < 0)
+        err_prefix("stored definition of domain '%s': ", name);
+    return rc;
+}
+
 int cmd_domain_load(struct cmd_ctx *ctx, const char *name, struct store_domain_row *row,
                     struct domain **d)
 {
@@ -200,16 +212,26 @@ int cmd_domain_load(struct cmd_ctx *ctx, const char *name, struct store_domain_r
     cmd_reconcile(ctx);
     if (store_domain_get_row(st, name, row ? row : &tmp) < 0)
         return -1;
-    if (!d)
-        return 0;
-    char *xml;
-    if (store_domain_get_xml(st, name, &xml) < 0)
+    return d ? load_stored(st, name, d) : 0;
+}
+
+int cmd_domain_load_view(struct cmd_ctx *ctx, const char *name, bool inactive,
+                         struct store_domain_row *row, struct domain **d)
+{
+    struct store_domain_row tmp;
+    if (!row)
+        row = &tmp;
+    if (cmd_domain_load(ctx, name, row, NULL) < 0)
         return -1;
-    int rc = domain_parse(xml, strlen(xml), name, d);
-    free(xml);
-    if (rc < 0)
-        err_prefix("stored definition of domain '%s': ", name);
-    return rc;
+    if (!inactive && cmd_domain_is_active(row)) {
+        if (vm_live_view(row->uuid, d) == 0)
+            return 0;
+        /* Gone since we looked: its stored definition is all there is now. */
+        if (cmd_domain_is_active(row))
+            return err_prefix("live definition of domain '%s': ", row->name);
+        err_clear();
+    }
+    return load_stored(ctx->store, name, d);
 }
 
 void cmd_reconcile(struct cmd_ctx *ctx)

@@ -33,6 +33,11 @@ const char *cmd_format_size(uint64_t bytes, char *buf, size_t len);
 /* Loads the domain (name or uuid) as a row and, if d is not NULL, parsed. */
 int cmd_domain_load(struct cmd_ctx *ctx, const char *name, struct store_domain_row *row,
                     struct domain **d);
+/* The definition virsh's views show (dumpxml, domiflist, domblklist): a
+ * running domain's live XML (vm_live_view: run id, taps) unless inactive
+ * (--inactive) is set, else the stored one. row may be NULL. */
+int cmd_domain_load_view(struct cmd_ctx *ctx, const char *name, bool inactive,
+                         struct store_domain_row *row, struct domain **d);
 /* Brings the store's states in line with the running VMMs (vm_reconcile)
  * before they are shown; a failure is a warning on stderr, not an error,
  * so one broken run directory does not hide the inventory. */

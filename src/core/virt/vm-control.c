@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define VM_DESTROY_GRACE_MS 3000 /* for QMP quit to answer and the VMM to go, before SIGKILL */
@@ -172,6 +174,46 @@ int vm_live_domain(const char *uuid, struct domain **out)
     int rc = bad ? err_errno("%s", path) : domain_parse(xml, len, path, out);
     free(xml);
     return rc;
+}
+
+/* VMM_FILE_NICS onto the live domain: each line's tap becomes the NIC's
+ * <target dev>. A line whose index and MAC do not name the same NIC (a
+ * file from some other definition) is skipped, not trusted. */
+static int apply_nics(const char *uuid, struct domain *d)
+{
+    char path[PATH_MAX];
+    if (vm_run_path(uuid, VMM_FILE_NICS, path, sizeof(path)) < 0)
+        return -1;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT ? 0 : err_errno("%s", path); /* no NIC on a tap */
+    char line[128];
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        size_t index;
+        char mac[32], tap[32];
+        if (sscanf(line, "%zu %31s %31s", &index, mac, tap) != 3 || index >= d->nnics ||
+            strcasecmp(d->nics[index].mac, mac) != 0)
+            continue;
+        rc = domain_set_nic_target_dev(d, index, tap);
+    }
+    fclose(f);
+    return rc;
+}
+
+int vm_live_view(const char *uuid, struct domain **out)
+{
+    struct domain *d;
+    if (vm_live_domain(uuid, &d) < 0)
+        return -1;
+    int64_t id = vm_read_run_id(uuid);
+    /* No run id yet: a start that has not recorded it; virsh shows none either. */
+    if ((id >= 0 && domain_set_run_id(d, id) < 0) || apply_nics(uuid, d) < 0) {
+        domain_free(d);
+        return -1;
+    }
+    *out = d;
+    return 0;
 }
 
 int vm_balloon_actual_kib(const char *uuid, uint64_t *kib)

@@ -39,6 +39,8 @@ bool vm_state_is_active(enum domain_state s);
  * directory fd, or -1: errno EWOULDBLOCK when busy, ENOENT when gone. */
 int vm_dir_lock(const char *uuid, int wait_ms);
 void vm_dir_unlock(int fd);
+/* The run id in VM_FILE_RUN_ID (virsh's domain id), or -1. */
+int64_t vm_read_run_id(const char *uuid);
 /* The pid in vmm.pid, or -1. */
 pid_t vm_read_pid(const char *uuid);
 /* pid is a live (not zombie) tvm-vmm serving RUNDIR/<uuid>. */

@@ -335,7 +335,7 @@ static int record_exit(struct store *st, const struct store_domain_row *row)
     return vm_remove_rundir(row->uuid);
 }
 
-static int64_t read_run_id(const char *uuid)
+int64_t vm_read_run_id(const char *uuid)
 {
     char path[PATH_MAX];
     long long id = -1;
@@ -373,7 +373,7 @@ static int record_alive(struct store *st, const struct store_domain_row *row)
         free(reply);
     }
     /* A QMP failure leaves a busy guest as it was recorded. */
-    int64_t id = row->id >= 0 ? row->id : read_run_id(row->uuid);
+    int64_t id = row->id >= 0 ? row->id : vm_read_run_id(row->uuid);
     if (s == row->state && reason == row->state_reason && id == row->id)
         return 0;
     return store_domain_set_state(st, row->uuid, s, reason, id);

@@ -112,6 +112,12 @@ int vm_run_path(const char *uuid, const char *file, char *buf, size_t len);
 /* The definition a running guest was started with (RUNDIR/<uuid>/domain.xml):
  * its <memory>, devices ... as the VMM sees them. -1 if it is not running. */
 int vm_live_domain(const char *uuid, struct domain **out);
+/* The running guest's live XML as virsh dumpxml (without --inactive)
+ * shows it: vm_live_domain() plus what exists only while it runs, the run
+ * id as <domain id='N'> and, on each NIC, the tap its VMM really uses as
+ * <target dev> (from VMM_FILE_NICS, which outlives any tvm process). -1
+ * with VM_ERR_NOT_RUNNING if it is not running. */
+int vm_live_view(const char *uuid, struct domain **out);
 /* A running guest's size after its balloon (QMP query-balloon), in KiB;
  * -1 if it has no balloon or does not answer within a short time. */
 int vm_balloon_actual_kib(const char *uuid, uint64_t *kib);
