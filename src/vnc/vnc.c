@@ -228,6 +228,16 @@ struct vnc_server *vnc_new(const struct vnc_config *c)
     }
     rfbLog = vnc_log;
     rfbErr = vnc_log;
+    /* VNC authentication's DES and random challenge come from libgcrypt,
+     * which initialises itself on first use by looking at files (its FIPS
+     * switch, the random device): make that first use now, while the VMM
+     * may still open files, not in the sandbox at a client's first login. */
+    if (c->password && *c->password) {
+        unsigned char challenge[16];
+        char probe[] = "tvm";
+        rfbRandomBytes(challenge);
+        rfbEncryptBytes(challenge, probe);
+    }
     s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (s->wake_fd < 0) {
         err_errno("vnc: eventfd");
