@@ -229,12 +229,15 @@ int act_console_leave(struct app *a)
     return R_REDRAW;
 }
 
+/* One page is the pane's rows less one, kept for context. At the top of
+ * the scrollback the pane stays full (the oldest line on its first row),
+ * as in less: scrolling further would only push the lines off its bottom. */
 int act_console_scroll_up(struct app *a)
 {
     size_t page = a->lay.details.h > 2 ? (size_t)a->lay.details.h - 2 : 1;
-    a->con.scroll += page;
-    if (a->con.count && a->con.scroll > a->con.count - 1)
-        a->con.scroll = a->con.count - 1;
+    size_t rows = page + 1; /* draw_console: the pane's height less its title */
+    size_t top = a->con.count > rows ? a->con.count - rows : 0;
+    a->con.scroll = a->con.scroll + page < top ? a->con.scroll + page : top;
     return R_REDRAW;
 }
 
