@@ -21,6 +21,7 @@
 #include "virtio/vconsole.h"
 #include "virtio/virtio.h"
 #include "x86/acpi.h"
+#include "sandbox.h"
 
 #define BOARD_MAX_VIRTIO (PCI_MAX_DEVICES - 1)
 
@@ -134,7 +135,7 @@ static void serial_down(struct board *b)
         loop_del(b->o.loop, STDIN_FILENO);
     if (b->console_up)
         console_close();
-    unlink(b->console_path);
+    sandbox_unlink(b->console_path);
     serial_free(b->serial);
 }
 

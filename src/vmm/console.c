@@ -28,6 +28,7 @@
 
 #include "core/base/err.h"
 #include "core/proto/vmm-protocol.h"
+#include "sandbox.h"
 
 #define CONSOLE_CHUNK (64 * 1024)
 
@@ -362,7 +363,7 @@ static void release(struct console *con)
     if (con->listen_fd >= 0) {
         loop_del(con->loop, con->listen_fd);
         close(con->listen_fd);
-        unlink(con->sock_path);
+        sandbox_unlink(con->sock_path);
     }
     if (con->event_fd >= 0) {
         loop_del(con->loop, con->event_fd);
@@ -385,7 +386,7 @@ static int listen_on(struct console *con, const char *sock_path)
         return -1;
     if (loop_add(con->loop, con->listen_fd, EPOLLIN, on_listen, con) < 0) {
         close(con->listen_fd);
-        unlink(sock_path);
+        sandbox_unlink(sock_path);
         con->listen_fd = -1;
         return -1;
     }

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "core/base/err.h"
+#include "sandbox.h"
 
 #define CONTROL_PACKAGE "tvm-vmm 0.1"
 #define CONTROL_MAX_EVENTS 4096 /* queued, not yet broadcast */
@@ -813,7 +814,7 @@ int control_start(struct loop *l, struct vm *vm, const struct control_ops *ops,
 fail:
     if (ctl.listen_fd >= 0) {
         close(ctl.listen_fd);
-        unlink(sock_path);
+        sandbox_unlink(sock_path);
     }
     if (ctl.event_fd >= 0)
         close(ctl.event_fd);
@@ -840,7 +841,7 @@ void control_close(void)
     close(ctl.listen_fd);
     close(ctl.event_fd);
     ctl.listen_fd = ctl.event_fd = -1;
-    unlink(ctl.sock_path);
+    sandbox_unlink(ctl.sock_path);
     free(ctl.sock_path);
     free(ctl.name);
     ctl.sock_path = ctl.name = NULL;

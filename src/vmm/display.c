@@ -449,7 +449,15 @@ void display_free(struct display *d)
 {
     if (!d)
         return;
+    bool had_vnc = d->vnc != NULL;
     vnc_free(d->vnc); /* the thread stops before the buffers go */
+    if (had_vnc) {
+        /* vnc_free's own unlink cannot reach the run directory once the
+         * sandbox has dropped the privileges that walk to it. */
+        char sock[PATH_MAX];
+        if (snprintf(sock, sizeof sock, "%s/%s", d->rundir, VMM_SOCK_VNC) < (int)sizeof sock)
+            sandbox_unlink(sock);
+    }
     if (d->timer_fd >= 0) {
         loop_del(d->loop, d->timer_fd);
         close(d->timer_fd);

@@ -388,7 +388,7 @@ static void teardown(struct vmm *m)
         loop_run_once(m->loop, 10);
     if (m->control_up)
         control_close();
-    unlink(m->control_path);
+    sandbox_unlink(m->control_path);
     board_free(m->board); /* workers stop, disks are flushed and closed */
     vm_free(m->vm);
     loop_free(m->loop);

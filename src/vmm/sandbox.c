@@ -42,6 +42,7 @@
 static struct {
     enum sandbox_mode mode;
     int rundir_fd;
+    char rundir[PATH_MAX]; /* its path as given, to recognise files in it */
     char logdir[PATH_MAX];
     int logdir_fd; /* O_PATH, opened while still privileged: the sandbox
                     * user may not search the directories above it */
@@ -76,6 +77,19 @@ bool sandbox_active(void)
 int sandbox_rundir_fd(void)
 {
     return sb.rundir_fd;
+}
+
+void sandbox_unlink(const char *path)
+{
+    size_t n = strlen(sb.rundir);
+    while (n > 1 && sb.rundir[n - 1] == '/')
+        n--;
+    const char *name = path + n + 1;
+    if (sb.rundir_fd >= 0 && n && strncmp(path, sb.rundir, n) == 0 && path[n] == '/' &&
+        *name && !strchr(name, '/'))
+        unlinkat(sb.rundir_fd, name, 0);
+    else
+        unlink(path);
 }
 
 /* ---- the SIGSYS handler: async-signal-safe calls only ---- */
@@ -206,6 +220,7 @@ int sandbox_prepare(const struct sandbox_config *c)
     sb.rundir_fd = open(c->rundir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (sb.rundir_fd < 0)
         return err_errno("sandbox: %s", c->rundir);
+    snprintf(sb.rundir, sizeof sb.rundir, "%s", c->rundir);
     if (c->console_log && *c->console_log) {
         snprintf(sb.logdir, sizeof sb.logdir, "%s", c->console_log);
         char *slash = strrchr(sb.logdir, '/');

@@ -66,4 +66,10 @@ int sandbox_seccomp_install(enum sandbox_mode mode);
  * the uid change its path may not be reachable any more. */
 int sandbox_rundir_fd(void);
 
+/* unlink(path), but a file directly in the run directory is removed through
+ * the descriptor of it: sockets and files tvm-vmm made there before the
+ * uid change must go when it exits, and the sandbox user may not be able
+ * to walk the path to them (/run/tvm, a test's 0700 directory). */
+void sandbox_unlink(const char *path);
+
 #endif
