@@ -41,7 +41,7 @@ cat >"$T/netl.xml" <<XML
 </domain>
 XML
 tvm define "$T/netl.xml" >/dev/null || fail "define"
-stored() { tvm dumpxml netl | grep -c "<link state='$1'/>" || true; }
+stored() { tvm dumpxml netl --inactive | grep -c "<link state='$1'/>" || true; }
 
 step "start in the namespace"
 ip netns exec "$NS" "$TVM" --db "$DB" start netl >/dev/null || fail "start"
