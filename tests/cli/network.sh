@@ -30,6 +30,12 @@ fi
 . "$(dirname "$0")/lib.sh"
 command -v nft >/dev/null || fail "nft (package nftables) is missing"
 command -v busybox >/dev/null || fail "busybox (package busybox-static) is missing"
+# running PID: the process exists and has not exited. A dnsmasq that
+# exited is dead even while its zombie waits for whoever adopted it (a
+# subreaper in the test harness may reap it late).
+running() {
+    [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
 # nft_table NAME: network NAME's nftables table, named by its UUID.
 nft_table() {
     echo "inet tvm_$("$TVM" --db "$DB" net-info "$1" | awk '/^UUID:/ { gsub("-", "", $2); print $2 }')"
@@ -114,7 +120,7 @@ ok tvm net-destroy natnet
 out_has "Network natnet destroyed"
 ! ip link show tvmbr0 >/dev/null 2>&1 || fail "bridge left after net-destroy"
 ! nft list table $(nft_table natnet) >/dev/null 2>&1 || fail "nftables table left after net-destroy"
-! kill -0 "$pid" 2>/dev/null || fail "dnsmasq left after net-destroy"
+! running "$pid" || fail "dnsmasq left after net-destroy"
 [ ! -e "$TVM_RUNDIR/network/natnet" ] || fail "run directory left after net-destroy"
 ok tvm net-list --all
 out_has "natnet   inactive"
@@ -191,7 +197,7 @@ ip link del tvmiso0
 ok tvm net-list --all
 grep -qE "^ iso +inactive" "$tmp/out" || fail "iso not inactive: $(cat "$tmp/out")"
 sleep 0.5
-! kill -0 "$pid" 2>/dev/null || fail "dnsmasq of a vanished network still runs"
+! running "$pid" || fail "dnsmasq of a vanished network still runs"
 # net-destroy of the routed network takes its bridge, rules and run
 # directory (its dnsmasq with them) and leaves it defined, inactive.
 ip link show virbr0 >/dev/null 2>&1 || fail "the routed network's bridge is not there before net-destroy"
@@ -200,7 +206,7 @@ ok tvm net-destroy routed
 out_has "Network routed destroyed"
 ! ip link show virbr0 >/dev/null 2>&1 || fail "bridge virbr0 left after net-destroy routed"
 ! nft list table $(nft_table routed) >/dev/null 2>&1 || fail "nftables table left after net-destroy routed"
-[ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null || fail "dnsmasq $pid left after net-destroy routed"
+[ -z "$pid" ] || ! running "$pid" || fail "dnsmasq $pid left after net-destroy routed"
 [ ! -e "$TVM_RUNDIR/network/routed" ] || fail "run directory left after net-destroy routed"
 ok tvm net-list --all
 grep -qE "^ routed +inactive" "$tmp/out" || fail "routed not inactive after net-destroy: $(cat "$tmp/out")"
