@@ -434,8 +434,9 @@ static const char *const allowed[] = {
     "recvmsg", "sendmsg", "shutdown", "getsockopt",
     /* the VNC server (src/vnc): its listeners are open before the sandbox */
     "accept", "select", "pselect6", "setsockopt", "getpeername", "getsockname",
-    /* identity queries glibc makes */
-    "getuid", "geteuid", "getgid", "getegid",
+    /* identity queries glibc makes; sysinfo for qsort's memory check
+     * (sysconf(_SC_PHYS_PAGES)), which sorts the balloon's page numbers */
+    "getuid", "geteuid", "getgid", "getegid", "sysinfo",
 };
 
 /* The ioctl requests, by class: KVM system/VM/vCPU, tap, terminal. */
