@@ -65,7 +65,8 @@ if command -v setpriv >/dev/null && [ "$(id -u)" -eq 0 ] && [ "$(stat -c %a /dev
     rc=$?
     set -e
     [ "$rc" -eq 1 ] || fail "no /dev/kvm access: exit status $rc, want 1"
-    grep -q '/dev/kvm: permission denied' "$DIR/vmm.log" || fail "no /dev/kvm access: unclear error"
+    grep -q 'cannot open /dev/kvm: Permission denied (add the user to the kvm group)' "$DIR/vmm.log" ||
+        fail "no /dev/kvm access: unclear error: $(cat "$DIR/vmm.log")"
     check_clean
     echo "   $(head -1 "$DIR/vmm.log")"
     rm -rf "$P"
