@@ -68,20 +68,32 @@ static enum cmd_result run_on_terminal(struct app *a, int argc, const char **arg
     return rc;
 }
 
-int act_edit(struct app *a)
+/* `VERB NAME` on the terminal for the selected domain (its name left in
+ * name): -1 when none is selected, 0 when the command failed (both with
+ * the message set), 1 when it succeeded. */
+static int run_on_selected(struct app *a, const char *verb, char *name, size_t len,
+                           char **printed)
 {
     struct dom_item *it = domlist_selected(&a->list);
     if (!it) {
         app_message(a, true, "no domain selected");
-        return R_REDRAW;
+        return -1;
     }
-    char name[256];
-    snprintf(name, sizeof(name), "%s", it->name);
-    const char *argv[] = {"edit", name};
-    char *printed = NULL;
-    if (run_on_terminal(a, 2, argv, &printed) != CMD_OK)
-        app_message(a, true, "%s", err_msg());
-    else
+    snprintf(name, len, "%s", it->name);
+    const char *argv[] = {verb, name};
+    if (run_on_terminal(a, 2, argv, printed) == CMD_OK)
+        return 1;
+    app_message(a, true, "%s", err_msg());
+    return 0;
+}
+
+int act_edit(struct app *a)
+{
+    char name[256], *printed = NULL;
+    int ok = run_on_selected(a, "edit", name, sizeof name, &printed);
+    if (ok < 0)
+        return R_REDRAW;
+    if (ok)
         app_message(a, false, "%s", last_line(printed));
     free(printed);
     details_invalidate(a);
@@ -90,18 +102,11 @@ int act_edit(struct app *a)
 
 int act_console_full(struct app *a)
 {
-    struct dom_item *it = domlist_selected(&a->list);
-    if (!it) {
-        app_message(a, true, "no domain selected");
+    char name[256], *printed = NULL;
+    int ok = run_on_selected(a, "console", name, sizeof name, &printed);
+    if (ok < 0)
         return R_REDRAW;
-    }
-    char name[256];
-    snprintf(name, sizeof(name), "%s", it->name);
-    const char *argv[] = {"console", name};
-    char *printed = NULL;
-    if (run_on_terminal(a, 2, argv, &printed) != CMD_OK)
-        app_message(a, true, "%s", err_msg());
-    else
+    if (ok)
         app_message(a, false, "detached from the console of '%s'", name);
     free(printed);
     return R_REDRAW | R_REFRESH;
