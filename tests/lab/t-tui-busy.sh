@@ -12,6 +12,7 @@
 set -euo pipefail
 : "${LAB_KERNEL:?} ${LAB_INITRD:?} ${TVM_VMM:?}"
 source "$TVM_SRC/tests/tui/lib.bash"
+source "$TVM_SRC/tests/lab/tui-lib.sh"
 BOOT=${LAB_BOOT_TIMEOUT:-240}
 
 cleanup_guest() {
@@ -21,22 +22,7 @@ cleanup_guest() {
 }
 trap cleanup_guest EXIT
 
-cat >"$TMP/labvm.xml" <<XML
-<domain type='kvm'>
-  <name>labvm</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>$LAB_KERNEL</kernel>
-    <initrd>$LAB_INITRD</initrd>
-    <cmdline>console=ttyS0 quiet tvm.shell</cmdline>
-  </os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff>
-</domain>
-XML
-"$TVM" --db "$DB" define "$TMP/labvm.xml" >/dev/null
+define_labvm
 # two neighbours to move the selection to (never started)
 define aaa-other 1 128
 define zzz-other 1 128

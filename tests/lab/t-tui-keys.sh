@@ -17,6 +17,7 @@
 set -euo pipefail
 : "${LAB_KERNEL:?} ${LAB_INITRD:?}"
 source "$TVM_SRC/tests/tui/lib.bash"
+source "$TVM_SRC/tests/lab/tui-lib.sh"
 BOOT=${LAB_BOOT_TIMEOUT:-240}
 LOG=$TMP/log/labvm.console.log
 
@@ -42,22 +43,7 @@ fail() { # the screen (lib.bash's fail), the guest's console log and state
     exit 1
 }
 
-cat >"$TMP/labvm.xml" <<XML
-<domain type='kvm'>
-  <name>labvm</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>$LAB_KERNEL</kernel>
-    <initrd>$LAB_INITRD</initrd>
-    <cmdline>console=ttyS0 quiet tvm.shell</cmdline>
-  </os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff>
-</domain>
-XML
-"$TVM" --db "$DB" define "$TMP/labvm.xml" >/dev/null
+define_labvm
 # More rows than the list shows (12 at 100x30), around labvm; never started.
 # One batch: a process per define is seconds each in the lab.
 for n in a{01..12} m{01..12}; do
