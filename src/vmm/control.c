@@ -43,6 +43,18 @@ struct ctl_client {
     char *out;
     size_t out_len, out_cap;
     bool want_out; /* EPOLLOUT armed */
+    /* Descriptors that came with the bytes being parsed (SCM_RIGHTS),
+     * waiting for a getfd among the requests in them; closed once those
+     * requests have run without claiming them. */
+    int pending[CONTROL_MAX_CLIENT_FDS];
+    int npending;
+};
+
+/* A descriptor a client named with getfd, until a command takes it or
+ * closefd closes it. */
+struct named_fd {
+    char name[CONTROL_FDNAME_MAX];
+    int fd; /* -1: free */
 };
 
 struct ctl_event {
@@ -61,6 +73,8 @@ static struct control {
     int listen_fd;
     int event_fd;
     struct ctl_client clients[CONTROL_MAX_CLIENTS];
+    struct ctl_client *current; /* whose request runs now (getfd) */
+    struct named_fd fds[CONTROL_MAX_FDS];
     /* Event queue: the only state touched from other threads. */
     pthread_mutex_t lock;
     bool accepting_events;
@@ -124,10 +138,18 @@ static char *json_line(struct json_object *o)
     return buf;
 }
 
+static void close_pending(struct ctl_client *c)
+{
+    for (int i = 0; i < c->npending; i++)
+        close(c->pending[i]);
+    c->npending = 0;
+}
+
 static void client_close(struct ctl_client *c)
 {
     if (c->fd < 0)
         return;
+    close_pending(c);
     loop_del(ctl.loop, c->fd);
     close(c->fd);
     c->fd = -1;
@@ -375,6 +397,132 @@ static int qmp_query_version(struct json_object *args, struct json_object **ret)
     return 0;
 }
 
+/* ---- named descriptors: getfd, closefd, control_take_fd ---- */
+
+/* QEMU's rule (a name may not start with a digit, which would read as a
+ * descriptor number) plus a safe alphabet and length, since names end up
+ * in messages and logs. */
+static int check_fdname(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= CONTROL_FDNAME_MAX)
+        return err_set("Parameter 'fdname' must be 1 to %d characters", CONTROL_FDNAME_MAX - 1);
+    if (name[0] >= '0' && name[0] <= '9')
+        return err_set("Parameter 'fdname' may not start with a digit");
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+        if (!ok)
+            return err_set("Parameter 'fdname' may hold only letters, digits, '-', '_' and '.'");
+    }
+    return 0;
+}
+
+/* The one argument of getfd/closefd: {"fdname": NAME}, checked. */
+static const char *fdname_arg(struct json_object *args)
+{
+    struct json_object *v = NULL;
+    json_object_object_foreach(args, key, val)
+    {
+        (void)val;
+        if (strcmp(key, "fdname") != 0) {
+            err_set("Parameter '%s' is unexpected", key);
+            return NULL;
+        }
+    }
+    if (!json_object_object_get_ex(args, "fdname", &v)) {
+        err_set("Parameter 'fdname' is missing");
+        return NULL;
+    }
+    if (!json_object_is_type(v, json_type_string)) {
+        err_set("Invalid parameter type for 'fdname', expected: string");
+        return NULL;
+    }
+    const char *name = json_object_get_string(v);
+    return check_fdname(name) < 0 ? NULL : name;
+}
+
+static struct named_fd *find_fd(const char *name)
+{
+    for (unsigned i = 0; i < CONTROL_MAX_FDS; i++)
+        if (ctl.fds[i].fd >= 0 && strcmp(ctl.fds[i].name, name) == 0)
+            return &ctl.fds[i];
+    return NULL;
+}
+
+/* getfd {"fdname": NAME}: the descriptor sent with this request (the first
+ * one, if several came) gets NAME; a descriptor already named so is
+ * closed, as QEMU does. */
+static int qmp_getfd(struct json_object *args, struct json_object **ret)
+{
+    (void)ret;
+    struct ctl_client *c = ctl.current;
+    const char *name = fdname_arg(args);
+    if (!name)
+        return -1;
+    if (!c || c->npending == 0)
+        return err_set("No file descriptor supplied via SCM_RIGHTS");
+    struct named_fd *slot = find_fd(name);
+    for (unsigned i = 0; i < CONTROL_MAX_FDS && !slot; i++)
+        if (ctl.fds[i].fd < 0)
+            slot = &ctl.fds[i];
+    if (!slot)
+        return err_set("too many named file descriptors (at most %d): closefd one first",
+                       CONTROL_MAX_FDS);
+    int fd = c->pending[0];
+    c->npending--;
+    memmove(c->pending, c->pending + 1, (size_t)c->npending * sizeof(int));
+    if (slot->fd >= 0)
+        close(slot->fd);
+    snprintf(slot->name, sizeof slot->name, "%s", name);
+    slot->fd = fd;
+    return 0;
+}
+
+static int qmp_closefd(struct json_object *args, struct json_object **ret)
+{
+    (void)ret;
+    const char *name = fdname_arg(args);
+    if (!name)
+        return -1;
+    struct named_fd *slot = find_fd(name);
+    if (!slot)
+        return err_set("File descriptor named '%s' not found", name);
+    close(slot->fd);
+    slot->fd = -1;
+    return 0;
+}
+
+int control_take_fd(const char *fdname)
+{
+    if (!fdname || check_fdname(fdname) < 0)
+        return -1;
+    struct named_fd *slot = find_fd(fdname);
+    if (!slot)
+        return err_set("File descriptor named '%s' not found (send it with getfd first)", fdname);
+    int fd = slot->fd;
+    slot->fd = -1;
+    return fd;
+}
+
+unsigned control_named_fds(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < CONTROL_MAX_FDS; i++)
+        n += ctl.fds[i].fd >= 0;
+    return n;
+}
+
+static void close_named_fds(void)
+{
+    for (unsigned i = 0; i < CONTROL_MAX_FDS; i++) {
+        if (ctl.fds[i].fd >= 0)
+            close(ctl.fds[i].fd);
+        ctl.fds[i].fd = -1;
+    }
+}
+
 static int qmp_query_commands(struct json_object *args, struct json_object **ret);
 
 static const struct qmp_cmd {
@@ -395,6 +543,8 @@ static const struct qmp_cmd {
     {"query-name", qmp_query_name, false},
     {"query-version", qmp_query_version, false},
     {"query-commands", qmp_query_commands, false},
+    {"getfd", qmp_getfd, true},
+    {"closefd", qmp_closefd, true},
 };
 
 /* Commands registered by devices (control_register). */
@@ -532,7 +682,10 @@ static void run_request(struct ctl_client *c, struct json_object *req)
         } else {
             struct json_object *ret = NULL;
             err_clear();
-            if (cmd->fn(args, &ret) < 0) {
+            ctl.current = c;
+            int rc = cmd->fn(args, &ret);
+            ctl.current = NULL;
+            if (rc < 0) {
                 reply_error(c, "GenericError", id, "%s", err_msg());
             } else {
                 reply_return(c, ret, id);
@@ -620,16 +773,29 @@ static void on_client(void *opaque, uint32_t events)
     if (c->fd >= 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
         char buf[4096];
         for (;;) {
-            ssize_t n = sockserv_recv(c->fd, buf, sizeof(buf));
+            int fds[CONTROL_MAX_CLIENT_FDS], nfds = 0;
+            ssize_t n =
+                sockserv_recv_fds(c->fd, buf, sizeof(buf), fds, CONTROL_MAX_CLIENT_FDS, &nfds);
             if (n == 0)
                 break;
             if (n < 0) {
                 client_close(c);
                 break;
             }
+            if (nfds > 0) {
+                /* Descriptors ride on the first byte of the request they
+                 * belong to: older ones nobody claimed go now. */
+                close_pending(c);
+                memcpy(c->pending, fds, (size_t)nfds * sizeof(int));
+                c->npending = nfds;
+            }
             client_input(c, buf, (size_t)n);
             if (c->fd < 0)
                 break;
+            /* Every request that came with them has run and none is half
+             * read: what getfd did not claim is closed. */
+            if (c->obj_bytes == 0 && !c->discarding)
+                close_pending(c);
         }
     }
 }
@@ -788,6 +954,8 @@ int control_start(struct loop *l, struct vm *vm, const struct control_ops *ops,
     ctl.sock_path = strdup(sock_path);
     for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++)
         ctl.clients[i].fd = -1;
+    for (unsigned i = 0; i < CONTROL_MAX_FDS; i++)
+        ctl.fds[i].fd = -1;
     if (!ctl.sock_path || (cfg && cfg->name && !ctl.name)) {
         err_set("control: out of memory");
         goto fail;
@@ -836,6 +1004,7 @@ void control_close(void)
     on_event(NULL, 0);
     for (unsigned i = 0; i < CONTROL_MAX_CLIENTS; i++)
         client_close(&ctl.clients[i]);
+    close_named_fds();
     loop_del(ctl.loop, ctl.listen_fd);
     loop_del(ctl.loop, ctl.event_fd);
     close(ctl.listen_fd);

@@ -25,6 +25,11 @@
 #define CONTROL_MAX_LINE (64 * 1024)
 #define CONTROL_MAX_OUTBUF (1024 * 1024)
 #define CONTROL_MAX_CLIENTS 16
+/* Named descriptors (getfd) held at once, descriptors one message may
+ * carry (more are dropped by the kernel), and a name's size with its NUL. */
+#define CONTROL_MAX_FDS 16
+#define CONTROL_MAX_CLIENT_FDS 4
+#define CONTROL_FDNAME_MAX 32
 
 struct control_ops {
     enum vm_run_state (*run_state)(struct vm *vm);
@@ -55,6 +60,20 @@ struct json_object;
 typedef int (*control_cmd_fn)(struct json_object *args, struct json_object **ret);
 #define CONTROL_MAX_EXTRA 16
 int control_register(const char *name, control_cmd_fn fn);
+
+/* Named descriptors (QMP getfd/closefd, as QEMU's): a client sends a
+ * descriptor by SCM_RIGHTS with the bytes of {"execute": "getfd",
+ * "arguments": {"fdname": NAME}}; NAME (1-31 of [A-Za-z0-9_.-], not
+ * starting with a digit) then names it until a command takes it or
+ * closefd closes it. A getfd on a name in use closes the old descriptor;
+ * descriptors that came with requests none of which was a getfd are closed
+ * once those requests have run, and every named one at control_close().
+ * Loop thread only, i.e. from a registered command:
+ * control_take_fd() hands the descriptor over (the caller closes it) and
+ * forgets the name; -1 with err_msg() naming it when there is none. */
+int control_take_fd(const char *fdname);
+/* How many named descriptors are held (tests). */
+unsigned control_named_fds(void);
 
 /* Start serving on sock_path (a stale socket there is replaced). */
 int control_start(struct loop *l, struct vm *vm, const struct control_ops *ops,

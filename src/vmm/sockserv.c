@@ -11,6 +11,8 @@
 
 #include "core/base/err.h"
 
+#define SOCKSERV_MAX_RECV_FDS 8
+
 int sockserv_listen(const char *path, const char *what)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -78,5 +80,49 @@ ssize_t sockserv_recv(int fd, void *buf, size_t size)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return 0;
         return n > 0 ? n : -1;
+    }
+}
+
+ssize_t sockserv_recv_fds(int fd, void *buf, size_t size, int *fds, int max, int *nfds)
+{
+    /* Room for SOCKSERV_MAX_RECV_FDS descriptors; a client sends one. */
+    union {
+        struct cmsghdr align;
+        char b[CMSG_SPACE(sizeof(int) * SOCKSERV_MAX_RECV_FDS)];
+    } ctl;
+    if (max > SOCKSERV_MAX_RECV_FDS)
+        max = SOCKSERV_MAX_RECV_FDS;
+    *nfds = 0;
+    for (;;) {
+        struct iovec iov = {.iov_base = buf, .iov_len = size};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = ctl.b,
+                            .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)max)};
+        ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < k; i++) {
+                int got;
+                memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                if (*nfds < max)
+                    fds[(*nfds)++] = got;
+                else
+                    close(got);
+            }
+        }
+        if (n <= 0) {
+            for (int i = 0; i < *nfds; i++)
+                close(fds[i]);
+            *nfds = 0;
+            return -1;
+        }
+        return n;
     }
 }

@@ -20,5 +20,9 @@ int sockserv_flush(int fd, void *buf, size_t *len);
 /* One read: the byte count, 0 when nothing more is there now, -1 when the
  * peer closed or failed. */
 ssize_t sockserv_recv(int fd, void *buf, size_t size);
+/* sockserv_recv() that also takes descriptors sent with the bytes
+ * (SCM_RIGHTS): up to MAX of them land in FDS (close-on-exec), *NFDS says
+ * how many; the kernel drops any beyond MAX. */
+ssize_t sockserv_recv_fds(int fd, void *buf, size_t size, int *fds, int max, int *nfds);
 
 #endif

@@ -2,6 +2,7 @@
  * real event loop. The VM behind it is a recorder passed in struct
  * control_ops (the same interface main.c fills with the vm_* functions). */
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "control.h"
+#include "core/proto/qmp-client.h"
 #include "core/base/err.h"
 
 /* ---- the recorder VM ---- */
@@ -682,6 +684,268 @@ static void test_stale_socket_replaced_and_bad_path(void **state)
     /* teardown closes again: harmless */
 }
 
+/* ---- named descriptors: getfd, closefd, control_take_fd ---- */
+
+/* Sends REQUEST with descriptor FD attached (SCM_RIGHTS), as QEMU's
+ * clients do, and returns the reply. */
+static struct json_object *execute_with_fd(int sock_fd, const char *request, int fd)
+{
+    char text[512];
+    snprintf(text, sizeof text, "%s\n", request);
+    union {
+        struct cmsghdr align;
+        char b[CMSG_SPACE(sizeof(int))];
+    } cm;
+    memset(&cm, 0, sizeof cm);
+    struct iovec iov = {.iov_base = text, .iov_len = strlen(text)};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    assert_int_equal(sendmsg(sock_fd, &mh, MSG_NOSIGNAL), (ssize_t)strlen(text));
+    for (;;) {
+        struct json_object *m = read_msg(sock_fd);
+        if (!get(m, "event"))
+            return m;
+        json_object_put(m);
+    }
+}
+
+/* A pipe whose write end only the server holds: *rd is ours (nonblocking),
+ * the returned write end is to be sent and then closed by the caller. */
+static int pipe_to_send(int *rd)
+{
+    int p[2];
+    assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+    *rd = p[0];
+    return p[1];
+}
+
+/* True once nobody holds the pipe's write end any more (read gives EOF). */
+static bool writer_closed(int rd)
+{
+    char b[64];
+    for (int i = 0; i < 50; i++) {
+        loop_run_once(loop, 2);
+        ssize_t n = read(rd, b, sizeof b);
+        if (n == 0)
+            return true;
+    }
+    return false;
+}
+
+static void getfd_ok(int fd, const char *name, int send_fd)
+{
+    char req[256];
+    snprintf(req, sizeof req,
+             "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"%s\"}, \"id\": 1}", name);
+    struct json_object *r = execute_with_fd(fd, req, send_fd);
+    if (!get(r, "return"))
+        fail_msg("getfd %s -> %s", name, json_object_to_json_string(r));
+    json_object_put(r);
+}
+
+static void getfd_refused(int fd, const char *args, int send_fd, const char *desc_part)
+{
+    char req[256];
+    snprintf(req, sizeof req, "{\"execute\": \"getfd\", \"arguments\": %s}", args);
+    struct json_object *r = execute_with_fd(fd, req, send_fd);
+    assert_string_equal(get_str(r, "error.class"), "GenericError");
+    if (!strstr(get_str(r, "error.desc"), desc_part))
+        fail_msg("'%s' not in '%s'", desc_part, get_str(r, "error.desc"));
+    json_object_put(r);
+}
+
+/* A device command that takes a named descriptor, as add_client or
+ * change-media do: it writes its argument into it. */
+static int x_write_to_fd(struct json_object *args, struct json_object **ret)
+{
+    (void)ret;
+    struct json_object *v;
+    if (!json_object_object_get_ex(args, "fdname", &v))
+        return err_set("x-write-to-fd: no fdname");
+    int fd = control_take_fd(json_object_get_string(v));
+    if (fd < 0)
+        return -1;
+    ssize_t w = write(fd, "hello", 5);
+    close(fd);
+    return w == 5 ? 0 : err_errno("x-write-to-fd");
+}
+
+static void test_getfd_then_a_command_takes_it(void **state)
+{
+    (void)state;
+    assert_int_equal(control_register("x-write-to-fd", x_write_to_fd), 0);
+    int fd = client(), rd;
+    int wr = pipe_to_send(&rd);
+    getfd_ok(fd, "vnc-client.0", wr);
+    close(wr);
+    assert_int_equal(control_named_fds(), 1);
+    assert_false(writer_closed(rd)); /* the server holds it under its name */
+    expect_return(fd, "{\"execute\": \"x-write-to-fd\", \"arguments\": {\"fdname\": "
+                      "\"vnc-client.0\"}}");
+    char b[8] = {0};
+    assert_int_equal(read(rd, b, sizeof b), 5);
+    assert_string_equal(b, "hello");
+    assert_true(writer_closed(rd)); /* taken, used, closed by its taker */
+    assert_int_equal(control_named_fds(), 0);
+    expect_error(fd,
+                 "{\"execute\": \"x-write-to-fd\", \"arguments\": {\"fdname\": "
+                 "\"vnc-client.0\"}}",
+                 "GenericError", "'vnc-client.0' not found");
+    close(rd);
+    close(fd);
+}
+
+static void test_getfd_refusals_close_the_descriptor(void **state)
+{
+    (void)state;
+    int fd = client();
+    expect_error(fd, "{\"execute\": \"getfd\", \"arguments\": {\"fdname\": \"cd\"}}",
+                 "GenericError", "No file descriptor supplied via SCM_RIGHTS");
+    static const struct {
+        const char *args, *why;
+    } bad[] = {
+        {"{\"fdname\": \"0cd\"}", "may not start with a digit"},
+        {"{\"fdname\": \"cd rom\"}", "only letters, digits"},
+        {"{\"fdname\": \"cd\\nrom\"}", "only letters, digits"},
+        {"{\"fdname\": \"\"}", "1 to 31 characters"},
+        {"{\"fdname\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", "1 to 31 characters"},
+        {"{\"fdname\": 7}", "expected: string"},
+        {"{}", "'fdname' is missing"},
+        {"{\"fdname\": \"cd\", \"fd\": 3}", "'fd' is unexpected"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rd, wr = pipe_to_send(&rd);
+        getfd_refused(fd, bad[i].args, wr, bad[i].why);
+        close(wr);
+        assert_true(writer_closed(rd)); /* never kept */
+        close(rd);
+    }
+    assert_int_equal(control_named_fds(), 0);
+    close(fd);
+}
+
+/* A descriptor sent with any other request is closed once it has run. */
+static void test_unclaimed_descriptor_closed(void **state)
+{
+    (void)state;
+    int fd = client(), rd;
+    int wr = pipe_to_send(&rd);
+    struct json_object *r = execute_with_fd(fd, "{\"execute\": \"query-status\"}", wr);
+    assert_string_equal(get_str(r, "return.status"), "running");
+    json_object_put(r);
+    close(wr);
+    assert_true(writer_closed(rd));
+    assert_int_equal(control_named_fds(), 0);
+    close(rd);
+    close(fd);
+}
+
+static void test_closefd_and_table_bound(void **state)
+{
+    (void)state;
+    int fd = client();
+    int rds[CONTROL_MAX_FDS];
+    for (int i = 0; i < CONTROL_MAX_FDS; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "fd%d", i);
+        int wr = pipe_to_send(&rds[i]);
+        getfd_ok(fd, name, wr);
+        close(wr);
+    }
+    assert_int_equal(control_named_fds(), CONTROL_MAX_FDS);
+    int rd, wr = pipe_to_send(&rd);
+    getfd_refused(fd, "{\"fdname\": \"one-too-many\"}", wr, "too many named file descriptors");
+    close(wr);
+    assert_true(writer_closed(rd));
+    close(rd);
+    /* The same name again replaces the old descriptor, which is closed. */
+    wr = pipe_to_send(&rd);
+    getfd_ok(fd, "fd3", wr);
+    close(wr);
+    assert_true(writer_closed(rds[3]));
+    assert_false(writer_closed(rd));
+    close(rds[3]);
+    rds[3] = rd;
+    expect_return(fd, "{\"execute\": \"closefd\", \"arguments\": {\"fdname\": \"fd0\"}}");
+    assert_true(writer_closed(rds[0]));
+    expect_error(fd, "{\"execute\": \"closefd\", \"arguments\": {\"fdname\": \"fd0\"}}",
+                 "GenericError", "'fd0' not found");
+    expect_error(fd, "{\"execute\": \"closefd\", \"arguments\": {\"fdname\": \"1x\"}}",
+                 "GenericError", "may not start with a digit");
+    /* Named descriptors outlive the client that sent them... */
+    close(fd);
+    for (int i = 0; i < 10; i++)
+        loop_run_once(loop, 5);
+    assert_int_equal(control_named_fds(), CONTROL_MAX_FDS - 1);
+    assert_false(writer_closed(rds[1]));
+    /* ...but not the server. */
+    control_close();
+    for (int i = 1; i < CONTROL_MAX_FDS; i++) {
+        assert_true(writer_closed(rds[i]));
+        close(rds[i]);
+    }
+    close(rds[0]);
+    assert_int_equal(control_start(loop, &fake, &rec_ops, NULL, sock), 0);
+    assert_int_equal(control_named_fds(), 0);
+    memset(rbufs, 0, sizeof(rbufs));
+}
+
+/* tvm's own QMP client (core/proto) sends a descriptor with qmp_getfd. */
+struct client_job {
+    int send_fd;
+    int rc;
+    char err[256];
+    volatile bool done;
+};
+
+static void *client_thread(void *arg)
+{
+    struct client_job *j = arg;
+    struct qmp *q;
+    j->rc = qmp_open(sock, 5000, &q);
+    if (j->rc == 0) {
+        j->rc = qmp_getfd(q, "cdrom-iso", j->send_fd);
+        if (j->rc == 0)
+            j->rc = qmp_getfd(q, "9bad", j->send_fd) == 0 ? -2 : 0;
+        if (j->rc == 0 && !strstr(err_msg(), "may not start with a digit"))
+            j->rc = -3;
+        qmp_close(q);
+    }
+    snprintf(j->err, sizeof j->err, "%s", err_msg());
+    j->done = true;
+    return NULL;
+}
+
+static void test_qmp_client_sends_descriptor(void **state)
+{
+    (void)state;
+    int rd, wr = pipe_to_send(&rd);
+    struct client_job job = {.send_fd = wr};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, client_thread, &job), 0);
+    double end = now() + 10;
+    while (!job.done && now() < end)
+        loop_run_once(loop, 5);
+    pthread_join(t, NULL);
+    if (job.rc != 0)
+        fail_msg("client: rc %d: %s", job.rc, job.err);
+    close(wr); /* ours: the client never closes what it sends */
+    assert_int_equal(control_named_fds(), 1);
+    int got = control_take_fd("cdrom-iso");
+    assert_true(got >= 0);
+    assert_int_equal(write(got, "x", 1), 1);
+    char b;
+    assert_int_equal(read(rd, &b, 1), 1);
+    close(got);
+    assert_true(writer_closed(rd));
+    close(rd);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -698,6 +962,11 @@ int main(void)
         T(test_oversize_line_refused),
         T(test_garbage_input_survives),
         T(test_events_broadcast),
+        T(test_getfd_then_a_command_takes_it),
+        T(test_getfd_refusals_close_the_descriptor),
+        T(test_unclaimed_descriptor_closed),
+        T(test_closefd_and_table_bound),
+        T(test_qmp_client_sends_descriptor),
         T(test_quit_replies_then_quits),
         T(test_client_that_does_not_read_is_dropped),
         T(test_client_limit),

@@ -153,11 +153,33 @@ static int read_object(struct qmp *q, json_object **obj, int64_t deadline)
     }
 }
 
-static int send_all(struct qmp *q, const char *s, size_t n)
+/* One send; FD >= 0 rides along (SCM_RIGHTS) on these bytes. */
+static ssize_t send_some(struct qmp *q, const char *s, size_t n, int fd)
+{
+    if (fd < 0)
+        return send(q->fd, s, n, MSG_NOSIGNAL);
+    union {
+        struct cmsghdr align;
+        char b[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct iovec iov = {.iov_base = (void *)s, .iov_len = n};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    return sendmsg(q->fd, &mh, MSG_NOSIGNAL);
+}
+
+/* Sends all of s; FD (-1: none) goes with its first bytes. */
+static int send_all(struct qmp *q, const char *s, size_t n, int fd)
 {
     int64_t deadline = host_now_ms() + q->timeout_ms;
     while (n) {
-        ssize_t w = send(q->fd, s, n, MSG_NOSIGNAL);
+        ssize_t w = send_some(q, s, n, fd);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
@@ -168,6 +190,7 @@ static int send_all(struct qmp *q, const char *s, size_t n)
             }
             return err_errno("cannot write to control socket %s", q->path);
         }
+        fd = -1; /* sent with the first bytes that went */
         s += w;
         n -= (size_t)w;
     }
@@ -206,6 +229,11 @@ static int reply_error(const char *cmd, json_object *err)
 
 int qmp_execute(struct qmp *q, const char *cmd, const char *args_json, char **reply_json)
 {
+    return qmp_execute_fd(q, cmd, args_json, -1, reply_json);
+}
+
+int qmp_execute_fd(struct qmp *q, const char *cmd, const char *args_json, int fd, char **reply_json)
+{
     json_object *req = json_object_new_object();
     json_object_object_add(req, "execute", json_object_new_string(cmd));
     if (args_json) {
@@ -220,9 +248,9 @@ int qmp_execute(struct qmp *q, const char *cmd, const char *args_json, char **re
     unsigned id = ++q->next_id;
     json_object_object_add(req, "id", json_object_new_int64(id));
     const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-    int rc = send_all(q, text, strlen(text));
+    int rc = send_all(q, text, strlen(text), fd);
     if (rc == 0)
-        rc = send_all(q, "\n", 1);
+        rc = send_all(q, "\n", 1, -1);
     json_object_put(req);
     if (rc < 0)
         return -1;
@@ -290,6 +318,17 @@ int qmp_open(const char *sock_path, int timeout_ms, struct qmp **out)
     }
     *out = q;
     return 0;
+}
+
+int qmp_getfd(struct qmp *q, const char *fdname, int fd)
+{
+    if (fd < 0)
+        return err_set("getfd %s: no descriptor to send", fdname);
+    json_object *args = json_object_new_object();
+    json_object_object_add(args, "fdname", json_object_new_string(fdname));
+    int rc = qmp_execute_fd(q, "getfd", json_object_to_json_string(args), fd, NULL);
+    json_object_put(args);
+    return rc;
 }
 
 void qmp_close(struct qmp *q)

@@ -73,6 +73,26 @@
  * (guest-stats-polling-interval, guest-stats) and the event BALLOON_CHANGE
  * {"actual": BYTES}. Several clients may connect at once.
  *
+ * Named descriptors (QEMU's getfd/closefd): a client sends a descriptor by
+ * SCM_RIGHTS on the control socket together with the bytes of
+ *     {"execute": "getfd", "arguments": {"fdname": NAME}}
+ * (qmp_getfd() in qmp-client.h does both). NAME: 1-31 characters of
+ * [A-Za-z0-9_.-], not starting with a digit. tvm-vmm then holds it under
+ * NAME until a command that takes an "fdname" argument claims it (the
+ * command then owns it and the name is free again) or
+ *     {"execute": "closefd", "arguments": {"fdname": NAME}}
+ * closes it. At most 16 are held (getfd past that is refused and the
+ * descriptor closed); getfd on a name in use replaces (and closes) the
+ * old one; a descriptor that came with any other request, or with a
+ * refused getfd, is closed once that request has run; all are closed
+ * when tvm-vmm exits. Named descriptors outlive the connection that sent
+ * them. Errors: "No file descriptor supplied via SCM_RIGHTS", "File
+ * descriptor named 'NAME' not found". This is how a sandboxed tvm-vmm,
+ * which may open no host path itself, gets a file or socket at run time;
+ * names in use by convention: "vnc-*" for add_client {"protocol": "vnc",
+ * "fdname": NAME} (a connected VNC client), "media-*" for change-media's
+ * new ISO.
+ *
  * Console socket: the raw byte stream of the guest's serial port (COM1).
  * Every connected client reads all output from the moment it connects
  * (plus the recent backlog, so an attach shows the current screen); the
