@@ -302,11 +302,16 @@ int act_command(struct app *a)
     }
     int r = R_REDRAW;
     if (argc > 0) {
-        const struct cmd_entry *e = cmd_find(argv[0]);
-        if (!e)
+        const struct cmd_entry *e = cmd_find_prefix(argv[0]);
+        if (!e) {
             app_message(a, true, "%s", err_msg());
-        else
+        } else {
+            /* The worker runs exact names only. */
+            const char *typed = argv[0];
+            argv[0] = (char *)e->name;
             r = actions_run(a, true, argc, (const char **)argv);
+            argv[0] = (char *)typed;
+        }
     }
     cmd_free_words(argc, argv);
     return r;

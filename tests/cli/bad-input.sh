@@ -21,15 +21,24 @@ run 1 tvm define "$tmp/nonexistent.xml"
 err_has "$tmp/nonexistent.xml"
 err_has "No such file"
 
-# Unknown command, ambiguous prefix: usage errors (2)
+# Unknown commands are usage errors (2). As in virsh, an abbreviation never
+# runs a command, however unique: "undef" must not undefine, "dump" is not
+# dumpxml; the error suggests what it abbreviates.
 run 2 tvm frobnicate
 err_is "tvm: unknown command 'frobnicate'"
 run 2 tvm dom
-err_has "ambiguous command 'dom'"
+err_has "unknown command 'dom' (did you mean "
 err_has "dominfo"
-# a unique prefix works
-ok tvm domin "$name"
+run 2 tvm domin "$name"
+err_is "tvm: unknown command 'domin' (did you mean dominfo?)"
+run 2 tvm undef "$name"
+err_is "tvm: unknown command 'undef' (did you mean undefine?)"
+ok tvm dominfo "$name"
 out_has "Name:           $name"
+printf 'dominfo %s\nundef %s\n' "$name" "$name" >"$tmp/abbrev.tvm"
+run 2 tvm --batch "$tmp/abbrev.tvm"
+err_has "abbrev.tvm:2: unknown command 'undef'"
+ok tvm dominfo "$name"
 
 # Wrong argument count: exit 2 with the usage
 run 2 tvm dominfo

@@ -31,11 +31,12 @@ out_is "tvm 0.1.0"
 ok tvm version
 out_has "tvm 0.1.0"
 
-# unique prefixes resolve, ambiguous ones list the candidates
-ok tvm vers
-out_has "tvm 0.1.0"
+# no abbreviations on the command line (virsh has none): the error lists
+# the candidates
+run 2 tvm vers
+err_is "tvm: unknown command 'vers' (did you mean version?)"
 run 2 tvm net-
-err_has "ambiguous command 'net-': net-define"
+err_has "unknown command 'net-' (did you mean net-"
 # `--` ends options: a domain may be called --odd
 printf "<domain type='kvm'><name>--odd</name><memory>65536</memory><os><type>hvm</type></os></domain>\n" \
     >"$tmp/odd.xml"

@@ -6,6 +6,7 @@
 #include "core/base/err.h"
 #include "store/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,31 +21,62 @@ const struct cmd_entry *const cmd_table[] = {
 };
 #undef CMD
 
-const struct cmd_entry *cmd_find(const char *name)
+static const struct cmd_entry *find_exact(const char *name)
 {
     for (size_t i = 0; cmd_table[i]; i++) {
         const struct cmd_entry *e = cmd_table[i];
         if (strcmp(e->name, name) == 0 || (e->alias && strcmp(e->alias, name) == 0))
             return e;
     }
+    return NULL;
+}
 
-    /* A unique prefix of a name picks that command, as in tmux. */
-    size_t n = strlen(name);
-    const struct cmd_entry *found = NULL;
-    char candidates[ERR_MSG_MAX] = "";
-    size_t used = 0;
+/* The commands NAME is a prefix of, as "a, b, c" in BUF; returns how many. */
+static int prefix_matches(const char *name, const struct cmd_entry **found, char *buf,
+                          size_t len)
+{
+    size_t n = strlen(name), used = 0;
     int matches = 0;
+    buf[0] = '\0';
     for (size_t i = 0; n > 0 && cmd_table[i]; i++) {
         const struct cmd_entry *e = cmd_table[i];
         if (strncmp(e->name, name, n) != 0)
             continue;
-        found = e;
+        *found = e;
         matches++;
-        int w = snprintf(candidates + used, sizeof(candidates) - used, "%s%s",
-                         matches > 1 ? ", " : "", e->name);
-        if (w > 0 && used + (size_t)w < sizeof(candidates))
+        int w = snprintf(buf + used, len - used, "%s%s", matches > 1 ? ", " : "", e->name);
+        if (w > 0 && used + (size_t)w < len)
             used += (size_t)w;
     }
+    return matches;
+}
+
+/* Exact names only: as in virsh, an abbreviation never runs a command (a
+ * destructive verb must not run from "undef"); the error suggests what the
+ * abbreviation could have meant. */
+const struct cmd_entry *cmd_find(const char *name)
+{
+    const struct cmd_entry *e = find_exact(name), *found = NULL;
+    if (e)
+        return e;
+    char candidates[ERR_MSG_MAX / 2];
+    int matches = prefix_matches(name, &found, candidates, sizeof(candidates));
+    if (matches > 0)
+        err_set("unknown command '%s' (did you mean %s?)", name, candidates);
+    else
+        err_set("unknown command '%s'", name);
+    return NULL;
+}
+
+/* For the TUI's ':' prompt, where typing is completion: a unique prefix
+ * names that command. */
+const struct cmd_entry *cmd_find_prefix(const char *name)
+{
+    const struct cmd_entry *e = find_exact(name), *found = NULL;
+    if (e)
+        return e;
+    char candidates[ERR_MSG_MAX / 2];
+    int matches = prefix_matches(name, &found, candidates, sizeof(candidates));
     if (matches == 1)
         return found;
     if (matches > 1)

@@ -76,9 +76,13 @@ struct cmd_entry {
 /* Every command, in help order; NULL-terminated. */
 extern const struct cmd_entry *const cmd_table[];
 
-/* Exact name or alias first, then a unique prefix. NULL with err_msg()
- * set ("unknown command 'x'" or "ambiguous command 'li': list, ..."). */
+/* The command with this exact name or alias, as virsh finds its verbs (no
+ * abbreviations). NULL with err_msg() set ("unknown command 'x'", with
+ * the commands it abbreviates as a suggestion). */
 const struct cmd_entry *cmd_find(const char *name);
+/* As cmd_find(), and a unique prefix names its command: for the TUI's ':'
+ * prompt only. NULL with "ambiguous command 'li': list, ..." when several. */
+const struct cmd_entry *cmd_find_prefix(const char *name);
 /* Parse argv (argv[0] is the command name) and run. */
 enum cmd_result cmd_run_argv(struct cmd_ctx *ctx, int argc, char **argv);
 /* Run one given entry as cmd_run_argv() runs a table entry (help, option
