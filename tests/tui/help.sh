@@ -37,10 +37,11 @@ uuid=$("$TVM" --db "$DB" domuuid web)
 wait_for "$uuid"
 keys : 'nosuchverb' Enter
 wait_for "unknown command 'nosuchverb'"
-wait_gone "$uuid"
 # the prompt completes a unique prefix (the command line does not)
-keys : 'domuu web' Enter
-wait_for "$uuid"
+keys : 'vers' Enter
+wait_for "Running hypervisor: tvm-vmm"
+keys q
+wait_for "F1Help"
 # commands never read the keyboard: `define -` sees an empty stdin, not a hang
 keys : 'define -' Enter
 wait_for "<stdin>:1: parse error"
