@@ -87,10 +87,14 @@ static void test_find(void **state)
     const struct cmd_entry *e = cmd_find("list");
     assert_non_null(e);
     assert_string_equal(e->name, "list");
-    e = cmd_find("domre"); /* unique prefix */
+    /* no abbreviation runs a command; the error names what it abbreviates */
+    assert_null(cmd_find("domre"));
+    assert_string_equal(err_msg(), "unknown command 'domre' (did you mean domrename?)");
+    /* the TUI prompt's lookup completes a unique prefix */
+    e = cmd_find_prefix("domre");
     assert_non_null(e);
     assert_string_equal(e->name, "domrename");
-    assert_null(cmd_find("dom"));
+    assert_null(cmd_find_prefix("dom"));
     assert_non_null(strstr(err_msg(), "ambiguous command 'dom': "));
     assert_non_null(strstr(err_msg(), "dominfo"));
     assert_null(cmd_find("nosuchcommand"));
