@@ -61,9 +61,14 @@ static int parse_globals(int argc, char **argv, struct tvm_opts *o)
         bool missing = false;
         if (strcmp(a, "--") == 0)
             return i + 1;
-        if ((v = option_value(argc, argv, &i, "--db", &missing)))
+        if ((v = option_value(argc, argv, &i, "--db", &missing))) {
+            /* Never fall back to the default inventory: root's is real. */
+            if (!*v) {
+                err_set("option --db needs a path (it is empty)");
+                return -1;
+            }
             o->db_path = v;
-        else if (!missing && (v = option_value(argc, argv, &i, "--batch", &missing)))
+        } else if (!missing && (v = option_value(argc, argv, &i, "--batch", &missing)))
             o->batch = v;
         else if (!missing && (v = option_value(argc, argv, &i, "--theme", &missing)))
             o->theme = v;

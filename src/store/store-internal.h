@@ -26,6 +26,7 @@ struct store {
     char *path;
     int depth;    /* store_begin() nesting; 0 outside a transaction */
     bool aborted; /* SQLite rolled the outer transaction back on its own */
+    bool read_only; /* this user may read the file but not write it */
     sqlite3_stmt *stmt[STMT_COUNT];
 };
 

@@ -152,6 +152,75 @@ static int store_configure(struct store *st)
     return store_enable_wal(st);
 }
 
+/* "file:PATH?mode=ro[&immutable=1]" with PATH percent-encoded where a URI
+ * would read it otherwise. */
+static int readonly_uri(const char *path, bool immutable, char *buf, size_t len)
+{
+    size_t used = 0;
+    int w = snprintf(buf, len, "file:");
+    used = (size_t)w;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        bool plain = *p > 0x20 && *p < 0x7f && !strchr("%?#", *p);
+        w = plain ? snprintf(buf + used, len - used, "%c", *p)
+                  : snprintf(buf + used, len - used, "%%%02X", *p);
+        if (w < 0 || used + (size_t)w >= len)
+            return err_set("path too long");
+        used += (size_t)w;
+    }
+    w = snprintf(buf + used, len - used, "?mode=ro%s", immutable ? "&immutable=1" : "");
+    return w < 0 || used + (size_t)w >= len ? err_set("path too long") : 0;
+}
+
+/* An inventory this user may read but not change: every reading verb works
+ * and every change is refused by store_begin(). SQLite reads a WAL database
+ * read-only only when its -shm file exists or can be created; when neither
+ * (a clean, closed inventory in a directory we cannot write), nobody has
+ * changes pending in a WAL, so reading the file as immutable is exact. */
+static int open_read_only(struct store *st)
+{
+    char uri[PATH_MAX * 3 + 32];
+    int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+    int version = 0;
+    for (int immutable = 0; immutable < 2; immutable++) {
+        if (readonly_uri(st->path, immutable, uri, sizeof(uri)) < 0)
+            return -1;
+        sqlite3_close_v2(st->db);
+        st->db = NULL;
+        if (sqlite3_open_v2(uri, &st->db, flags, NULL) != SQLITE_OK)
+            continue;
+        sqlite3_extended_result_codes(st->db, 1);
+        sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
+        if (store_read_version(st, &version) == 0)
+            break;
+        for (int i = 0; i < STMT_COUNT; i++) {
+            sqlite3_finalize(st->stmt[i]);
+            st->stmt[i] = NULL;
+        }
+        if (immutable)
+            return -1;
+    }
+    if (!st->db)
+        return store_sql_error(st, "cannot open read-only");
+    if (version < STORE_SCHEMA_LATEST)
+        return err_set("schema version %d needs an upgrade to %d, which needs write access; "
+                       "open it once as a user who may write it",
+                       version, STORE_SCHEMA_LATEST);
+    if (version > STORE_SCHEMA_LATEST)
+        return err_set("database schema version %d is newer than this tvm supports (%d); "
+                       "use a newer tvm",
+                       version, STORE_SCHEMA_LATEST);
+    st->read_only = true;
+    return 0;
+}
+
+/* An existing inventory this user cannot write (its mode, or a read-only
+ * mount): opened for reading instead of refused. */
+static bool only_readable(const char *path)
+{
+    return access(path, F_OK) == 0 && access(path, W_OK) < 0 &&
+           (errno == EACCES || errno == EROFS) && access(path, R_OK) == 0;
+}
+
 int store_open(const char *path, struct store **out)
 {
     if (!path || !*path)
@@ -160,6 +229,12 @@ int store_open(const char *path, struct store **out)
     if (!st || !(st->path = strdup(path))) {
         free(st);
         return err_set("%s: out of memory", path);
+    }
+    if (only_readable(path)) {
+        if (open_read_only(st) < 0)
+            goto fail;
+        *out = st;
+        return 0;
     }
     if (store_prepare_file(path) < 0)
         goto fail;
@@ -179,6 +254,11 @@ fail:
     err_prefix("%s: ", path);
     store_close(st);
     return -1;
+}
+
+bool store_read_only(const struct store *st)
+{
+    return st->read_only;
 }
 
 void store_close(struct store *st)
@@ -231,6 +311,8 @@ static void store_check_aborted(struct store *st)
 
 int store_begin(struct store *st)
 {
+    if (st->read_only)
+        return err_set("%s is read-only for this user: nothing can be changed", st->path);
     store_check_aborted(st);
     if (st->depth > 0 && st->aborted)
         return err_set("transaction was rolled back after an earlier error");

@@ -27,8 +27,11 @@ struct store;
  * /var/lib/tvm/tvm.db as root. Returns a static buffer. */
 const char *store_default_path(void);
 /* Opens (creating the file and its directory if needed) and migrates.
+ * An existing file this user may read but not write opens read-only:
+ * reads work, and every change fails with a message saying why.
  * A struct store serves one thread at a time; open one per thread. */
 int store_open(const char *path, struct store **out);
+bool store_read_only(const struct store *st);
 void store_close(struct store *st);
 int store_schema_version(struct store *st);
 /* How long a change waits for another process's write lock before failing

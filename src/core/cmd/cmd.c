@@ -32,8 +32,7 @@ static const struct cmd_entry *find_exact(const char *name)
 }
 
 /* The commands NAME is a prefix of, as "a, b, c" in BUF; returns how many. */
-static int prefix_matches(const char *name, const struct cmd_entry **found, char *buf,
-                          size_t len)
+static int prefix_matches(const char *name, const struct cmd_entry **found, char *buf, size_t len)
 {
     size_t n = strlen(name), used = 0;
     int matches = 0;
