@@ -8,6 +8,7 @@ set -euo pipefail
 BUILD_PKGS=(build-essential cmake pkg-config libxml2-dev libsqlite3-dev libncurses-dev
     libvncserver-dev libjson-c-dev zlib1g-dev libzstd-dev libcmocka-dev libnftables-dev
     libseccomp-dev # tvm-vmm's seccomp filter (libseccomp2 at run time)
+    libchafa-dev libglib2.0-dev # tvm's terminal viewer draws pictures with libchafa (glib's headers)
     dnsmasq-base # dnsmasq: DHCP and DNS of tvm's virtual networks, at run time
     dpkg-dev) # dpkg-buildflags: the flags a Debian packager builds with (CI builds with them too)
 # Test oracles and lab: tvm itself never runs QEMU; tests use these to check its work.

@@ -2,8 +2,10 @@
 # library needs a symbol that only a library above it defines, tvm-vmm's
 # library uses base, model, proto and image only (and tvmvnc, the VNC
 # server it alone links, which itself uses base, model, proto and image
-# only and never the VMM's internals), and the TUI reaches the
-# store only through the commands (no TUI object names a store_* symbol).
+# only and never the VMM's internals), tvm's terminal viewer (tvmviewer,
+# libvncclient + libchafa) uses base, model and proto only and is never
+# linked into tvm-vmm, and the TUI reaches the store only through the
+# commands (no TUI object names a store_* symbol).
 # Static archives link even with such a back-edge as long as the binary
 # pulls in the upper library too, so this reads the archives themselves.
 source "$(dirname "$0")/lib.sh"
@@ -12,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 command -v nm >/dev/null || fail "nm (package binutils) is missing"
 
 # Lowest first; a library may use the ones before it.
-order=(tvmbase tvmmodel tvmproto tvmimage tvmstore tvmvirt tvmcmd tvmtui)
+order=(tvmbase tvmmodel tvmproto tvmimage tvmstore tvmvirt tvmviewer tvmcmd tvmtui)
 declare -A level
 for i in "${!order[@]}"; do
     level[${order[$i]}]=$i
@@ -42,21 +44,21 @@ report() {
 }
 
 # check LIB ALLOWED...: every symbol LIB needs that a layer library defines
-# must be defined by LIB itself or one of ALLOWED.
+# must be defined by LIB itself or one of ALLOWED. One pass over the
+# symbol tables (awk), not one per symbol: the archives need thousands.
 check() {
     local lib=$1
     shift
-    local allowed=" $lib $* "
-    while read -r sym; do
-        local owners
-        owners=$(awk -v s="$sym" '$1 == s { print $2 }' "$tmp/defined" | tr '\n' ' ')
-        [ -n "$owners" ] || continue # libc, SQLite, ncurses, ...
-        local ok=0 o
-        for o in $owners; do
-            [[ "$allowed" == *" $o "* ]] && ok=1
-        done
-        [ "$ok" -eq 1 ] || report "lib$lib.a needs '$sym', defined only above it in: $owners"
-    done < <(undefined "$lib")
+    local line
+    while read -r line; do
+        report "lib$lib.a needs ${line%% *}, defined only above it in:${line#* }"
+    done < <(undefined "$lib" | awk -v allowed=" $lib $* " '
+        FNR == NR { owners[$1] = owners[$1] " " $2; next }
+        $1 in owners {
+            n = split(owners[$1], o, " "); ok = 0
+            for (i = 1; i <= n; i++) if (index(allowed, " " o[i] " ")) ok = 1
+            if (!ok) print "'"'"'" $1 "'"'"'" owners[$1]
+        }' "$tmp/defined" -)
 }
 
 for i in "${!order[@]}"; do
@@ -64,9 +66,22 @@ for i in "${!order[@]}"; do
 done
 check tvmvmm tvmbase tvmmodel tvmproto tvmimage tvmvnc
 check tvmvnc tvmbase tvmmodel tvmproto tvmimage
+check tvmviewer tvmbase tvmmodel tvmproto
 # tvm itself never links the VNC server (nor the VMM).
 if nm -g --defined-only "$TVM" 2>/dev/null | grep -q ' T vnc_new$'; then
     report "tvm links src/vnc (tvmvnc is tvm-vmm's only)"
+fi
+
+# tvm-vmm faces the guest: no VNC client and no picture renderer in it,
+# neither in its libraries' objects nor among the shared objects it loads.
+for lib in tvmvmm tvmvnc; do
+    { undefined "$lib" | grep -E '^(rfbInitClient|rfbGetClient|chafa_[a-z_]*)$' || true; } | while read -r sym; do
+        echo "lib$lib.a needs '$sym' (libvncclient/libchafa belong to tvm's viewer)"
+    done
+done >"$tmp/vmm-viewer"
+while read -r line; do report "$line"; done <"$tmp/vmm-viewer"
+if [ -n "${TVM_VMM:-}" ] && readelf -d "$TVM_VMM" 2>/dev/null | grep -qE 'NEEDED.*(libvncclient|libchafa)'; then
+    report "tvm-vmm loads libvncclient or libchafa (tvm's viewer only)"
 fi
 
 # The TUI goes through the commands layer, never the store's API.
