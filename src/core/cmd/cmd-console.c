@@ -1,7 +1,9 @@
 /* console: the guest's serial console (or, with --devname consoleN, its Nth
- * virtio console) on this terminal; Ctrl-] detaches. */
+ * virtio console) on this terminal; Ctrl-] detaches. --graphics: its
+ * screen instead (cmd-vncviewer.c). */
 #include "core/cmd/cmd.h"
 #include "core/base/err.h"
+#include "core/cmd/cmd-util.h"
 #include "core/virt/vm.h"
 #include "store/store.h"
 
@@ -14,6 +16,8 @@ static enum cmd_result console_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         err_set("console takes over the terminal; use the console pane in the TUI");
         return CMD_ERROR;
     }
+    if (cmd_has(args, "graphics"))
+        return cmd_graphics_view(ctx, args->argv[0], NULL);
     struct store *st = cmd_store(ctx);
     if (!st)
         return CMD_ERROR;
@@ -27,10 +31,10 @@ static enum cmd_result console_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 
 const struct cmd_entry cmd_console_entry = {
     .name = "console",
-    .usage = "console DOMAIN [--devname NAME] [--force]",
+    .usage = "console DOMAIN [--devname NAME] [--force] [--graphics]",
     .summary = "attach to a running guest's console (Ctrl-] detaches); --devname console1 is the "
-               "first virtio console",
-    .opts = "devname=,force,safe",
+               "first virtio console; --graphics the guest's screen, as vncviewer",
+    .opts = "devname=,force,safe,graphics",
     .min_args = 1,
     .max_args = 1,
     .exec = console_exec,

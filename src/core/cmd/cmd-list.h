@@ -64,4 +64,5 @@ CMD(cmd_vncdisplay_entry)
 CMD(cmd_domdisplay_entry)
 CMD(cmd_send_key_entry)
 CMD(cmd_screenshot_entry)
+CMD(cmd_vncviewer_entry)
 /* TUI-only or misc */

@@ -42,6 +42,9 @@ int cmd_domain_load_view(struct cmd_ctx *ctx, const char *name, bool inactive,
  * before they are shown; a failure is a warning on stderr, not an error,
  * so one broken run directory does not hide the inventory. */
 void cmd_reconcile(struct cmd_ctx *ctx);
+/* The guest's screen on this terminal (src/viewer): vncviewer and
+ * console --graphics. MODE_NAME NULL: ask the terminal. */
+enum cmd_result cmd_graphics_view(struct cmd_ctx *ctx, const char *name, const char *mode_name);
 /* True while the domain is running, paused or otherwise active. */
 bool cmd_domain_is_active(const struct store_domain_row *row);
 /* virsh's --live/--config/--current: neither flag affects the running
