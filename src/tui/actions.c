@@ -325,13 +325,14 @@ int act_quit(struct app *a)
 
 int act_redraw(struct app *a)
 {
-    (void)a;
+    a->gv_invalidate = true;
     clearok(curscr, TRUE);
     return R_REDRAW | R_REFRESH;
 }
 
 int act_resize(struct app *a)
 {
+    a->gv_invalidate = true;
     draw_layout(a);
     return R_REDRAW;
 }

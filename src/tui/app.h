@@ -23,6 +23,7 @@
 #include "tui/host.h"
 #include "tui/theme.h"
 #include "tui/worker.h"
+#include "viewer/viewer.h"
 
 struct domain;
 
@@ -35,7 +36,7 @@ enum reaction {
     R_QUIT = 1 << 3,
 };
 
-enum focus { FOCUS_LIST, FOCUS_CONSOLE };
+enum focus { FOCUS_LIST, FOCUS_CONSOLE, FOCUS_GRAPHICS };
 
 enum details_tab { TAB_OVERVIEW, TAB_DISKS, TAB_NICS, TAB_GRAPHICS, TAB_BOOT, TAB_XML, TAB_COUNT };
 
@@ -96,6 +97,15 @@ struct app {
     struct domlist list;
     struct details det;
     struct console con;
+    /* the graphical console pane (graphics.c) */
+    struct viewer *gv;
+    struct render *gv_render;
+    enum viewer_mode gv_mode; /* what the terminal draws, asked before curses started */
+    char gv_name[256], gv_uuid[UUID_STR_LEN], gv_status[256];
+    struct rect gv_area;  /* the pane's inside */
+    bool gv_invalidate;   /* something covered the picture: draw it all again */
+    bool gv_pasting;      /* between the terminal's paste markers */
+    struct vbuf gv_paste; /* what was pasted so far */
     struct layout lay;
     enum focus focus;
     bool utf8;
@@ -154,6 +164,7 @@ int widget_menu(struct app *a, const char *title, const char *const *items, int 
 /* keys.c: the key table and what it drives */
 extern const struct key_binding keys_list[];
 extern const struct key_binding keys_console[];
+extern const struct key_binding keys_graphics[];
 int keys_dispatch(struct app *a, int key);
 int keys_menu(struct app *a); /* Enter: the table's menu entries */
 char *keys_help_text(void);
@@ -212,5 +223,21 @@ int act_mouse(struct app *a);
 /* handover.c: actions that give the terminal to something else */
 int act_edit(struct app *a);         /* $EDITOR through core's edit loop */
 int act_console_full(struct app *a); /* `tvm console` on the whole terminal */
+int act_graphics_full(struct app *a); /* `tvm vncviewer` on the whole terminal */
+
+/* graphics.c: the graphical console pane */
+void graphics_init(struct app *a); /* once curses runs */
+void graphics_close(struct app *a);
+int graphics_fd(const struct app *a); /* -1 when closed */
+void graphics_service(struct app *a); /* its fd was readable */
+void graphics_draw_pane(struct app *a, struct rect r);
+void graphics_paint(struct app *a); /* after curses' update */
+bool graphics_pasting(const struct app *a);
+int act_graphics(struct app *a);
+int act_graphics_leave(struct app *a);
+int act_graphics_menu(struct app *a);
+int act_graphics_to_serial(struct app *a);
+int act_console_to_graphics(struct app *a);
+int act_graphics_key(struct app *a, int key);
 
 #endif

@@ -151,6 +151,7 @@ int console_open(struct console *c, const char *uuid, const char *name)
     }
     c->fd = fd;
     snprintf(c->name, sizeof(c->name), "%s", name);
+    snprintf(c->uuid, sizeof(c->uuid), "%s", uuid);
     c->first = c->count = c->col = c->scroll = 0;
     c->esc = ESC_NONE;
     c->eof = false;

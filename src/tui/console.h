@@ -8,12 +8,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/base/uuid.h"
+
 #define CONSOLE_SCROLLBACK 2000
 #define CONSOLE_LINE_MAX 512
 
 struct console {
     int fd; /* -1 when closed */
     char name[256];
+    char uuid[UUID_STR_LEN];
     char (*lines)[CONSOLE_LINE_MAX]; /* ring of CONSOLE_SCROLLBACK lines */
     size_t first, count;             /* ring start and number of lines (>= 1 when open) */
     size_t col;                      /* cursor column in the last line (bytes) */

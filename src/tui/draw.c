@@ -234,7 +234,10 @@ static void draw_message(struct app *a)
     } else if (!*text) {
         const char *keys =
             a->focus == FOCUS_CONSOLE
-                ? " keys go to the guest  Ctrl-] back to list  PgUp/PgDn scroll"
+                ? " keys go to the guest  Ctrl-] back to list  PgUp/PgDn scroll  Ctrl-T graphical"
+            : a->focus == FOCUS_GRAPHICS
+                ? " keys and pastes go to the guest  Ctrl-] back to list  Ctrl-G menu "
+                  "(Ctrl-Alt-Del, Ctrl-Alt-Fn)  Ctrl-T serial"
                 : " ? help  Enter menu  s start  h shutdown  D destroy  c console  e edit  "
                   "u undefine  / filter  < > sort  : command";
         if (a->list.filter[0] && a->focus == FOCUS_LIST)
@@ -284,6 +287,8 @@ void draw_all(struct app *a)
     }
     if (a->focus == FOCUS_CONSOLE)
         draw_console(a, d);
+    else if (a->focus == FOCUS_GRAPHICS)
+        graphics_draw_pane(a, d);
     else
         details_draw(a, d);
     draw_message(a);

@@ -100,6 +100,20 @@ int act_edit(struct app *a)
     return R_REDRAW | R_REFRESH;
 }
 
+/* The picture is the viewer's: the TUI's own pane, if open, is drawn again after. */
+int act_graphics_full(struct app *a)
+{
+    char name[256], *printed = NULL;
+    int ok = run_on_selected(a, "vncviewer", name, sizeof name, &printed);
+    if (ok < 0)
+        return R_REDRAW;
+    if (ok)
+        app_message(a, false, "left the graphical console of '%s'", name);
+    free(printed);
+    a->gv_invalidate = true;
+    return R_REDRAW | R_REFRESH;
+}
+
 int act_console_full(struct app *a)
 {
     char name[256], *printed = NULL;

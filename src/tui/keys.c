@@ -11,6 +11,7 @@
 #define KEY_ESC 27
 #define KEY_CTRL(c) ((c)&0x1f)
 #define CONSOLE_ESCAPE 0x1d /* Ctrl-], as virsh console */
+#define CONSOLE_SWITCH KEY_CTRL('t') /* serial <-> graphical console */
 
 /* A second key for the row above it: bound, not listed again. */
 #define ALSO(k, fn)                                                                                \
@@ -49,6 +50,10 @@ const struct key_binding keys_list[] = {
     ALSO(KEY_F(5), act_console),
     {'C', "C", "full-screen console, as 'tvm console' (Ctrl-] detaches)", act_console_full,
      "Full-screen console"},
+    {'g', "g", "graphical console pane: the guest's screen (Ctrl-] back)", act_graphics,
+     "Graphical console pane"},
+    {'G', "G", "full-screen graphical console, as 'tvm vncviewer' (Ctrl-] leaves)",
+     act_graphics_full, "Full-screen graphical console"},
     {'e', "e, F7", "edit the XML in $EDITOR, as 'tvm edit'", act_edit, "Edit XML"},
     ALSO(KEY_F(7), act_edit),
     {'u', "u, F9", "undefine (asks first)", act_undefine, "Undefine..."},
@@ -80,9 +85,23 @@ const struct key_binding keys_console[] = {
      NULL},
     {KEY_PPAGE, "PgUp/PgDn", "scroll the console's scrollback", act_console_scroll_up, NULL},
     ALSO(KEY_NPAGE, act_console_scroll_down),
+    {CONSOLE_SWITCH, "Ctrl-T", "switch to the graphical console", act_console_to_graphics, NULL},
     ALSO(KEY_RESIZE, act_resize),
     ALSO(KEY_MOUSE, act_mouse),
     {0, "other keys", "are sent to the guest", NULL, NULL},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+const struct key_binding keys_graphics[] = {
+    {CONSOLE_ESCAPE, "Ctrl-]", "leave the graphical console (back to the list)",
+     act_graphics_leave, NULL},
+    {VIEWER_MENU, "Ctrl-G", "menu: send Ctrl-Alt-Del or Ctrl-Alt-F1..F12", act_graphics_menu,
+     NULL},
+    {CONSOLE_SWITCH, "Ctrl-T", "switch to the serial console", act_graphics_to_serial, NULL},
+    ALSO(KEY_RESIZE, act_resize),
+    ALSO(KEY_MOUSE, act_mouse),
+    {0, "paste", "pasted text is typed into the guest (US keyboard)", NULL, NULL},
+    {0, "other keys", "are sent to the guest as key presses", NULL, NULL},
     {0, NULL, NULL, NULL, NULL},
 };
 
@@ -105,6 +124,11 @@ int keys_dispatch(struct app *a, int key)
     if (a->focus == FOCUS_CONSOLE) {
         const struct key_binding *b = lookup(keys_console, key);
         return b ? b->fn(a) : act_console_send_key(a, key);
+    }
+    if (a->focus == FOCUS_GRAPHICS) {
+        /* Inside a paste every byte is text, Ctrl-] included. */
+        const struct key_binding *b = graphics_pasting(a) ? NULL : lookup(keys_graphics, key);
+        return b ? b->fn(a) : act_graphics_key(a, key);
     }
     /* A message stays until the next key, as in less and htop. */
     if (key != KEY_RESIZE && key != KEY_MOUSE)
@@ -162,6 +186,7 @@ char *keys_help_text(void)
         return NULL;
     help_section(f, "Domain list", keys_list);
     help_section(f, "Console pane", keys_console);
+    help_section(f, "Graphical console pane (and the full-screen view, G)", keys_graphics);
     fprintf(f, "Command line (':'): the same verbs as 'tvm VERB' and batch scripts\n");
     for (size_t i = 0; cmd_table[i]; i++)
         fprintf(f, "  %-18s %s\n", cmd_table[i]->name,

@@ -3,13 +3,15 @@
  * What it may use: the commands/services layer (core/cmd: the command
  * table, core/cmd/inventory.h for what it reads) and the layers below it
  * that hold no state of their own (core/base, core/model, core/proto for
- * the run directory's file names). Never the store (src/store): every read and change
+ * the run directory's file names), and src/viewer, the terminal viewer of
+ * a guest's screen. Never the store (src/store): every read and change
  * goes through core/cmd, so the TUI can do nothing a batch script could not.
  *
  * Files: tui.c (this: tui_main, the terminal, the poll loop), keys.c (the
  * key table behind keys, menu and help), actions.c (what keys do),
  * handover.c (actions that give the terminal away: $EDITOR, full-screen
- * console), jobs.c + worker.c (commands and refreshes off the UI thread),
+ * console and graphical console), graphics.c (the graphical console pane,
+ * on src/viewer), jobs.c + worker.c (commands and refreshes off the UI thread),
  * domlist.c, details.c, draw.c, widgets.c, console.c (the console pane),
  * host.c (title-bar facts, /proc samples), theme.c, format.c.
  *
@@ -197,6 +199,7 @@ void app_resume_screen(struct app *a)
     screen_active = 1;
     clearok(curscr, TRUE);
     a->redraw = true;
+    a->gv_invalidate = true;
 }
 
 static void service_console(struct app *a)
@@ -229,16 +232,20 @@ int app_wait_key(struct app *a)
                 a->redraw = true;
             continue;
         }
-        struct pollfd fds[3] = {{.fd = a->tty_in, .events = POLLIN},
+        /* Closed fds (-1) are ignored by poll. */
+        struct pollfd fds[4] = {{.fd = a->tty_in, .events = POLLIN},
                                 {.fd = a->done.pipe[0], .events = POLLIN},
-                                {.fd = a->con.fd, .events = POLLIN}};
-        int n = poll(fds, a->con.fd >= 0 ? 3 : 2, timeout);
+                                {.fd = a->con.fd, .events = POLLIN},
+                                {.fd = graphics_fd(a), .events = POLLIN}};
+        int n = poll(fds, 4, timeout);
         if (n < 0 && errno != EINTR)
             return -1;
         if (n > 0 && (fds[1].revents & POLLIN))
             jobs_collect(a);
         if (n > 0 && a->con.fd >= 0 && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)))
             service_console(a);
+        if (n > 0 && fds[3].fd >= 0 && (fds[3].revents & POLLIN))
+            graphics_service(a);
     }
 }
 
@@ -292,6 +299,7 @@ static int screen_start(struct app *a)
     mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     mouseinterval(0);
     theme_apply(&a->theme);
+    graphics_init(a);
     return 0;
 }
 
@@ -320,6 +328,7 @@ static void bench_report(struct app *a)
 static void frame(struct app *a, double key_us, int key)
 {
     draw_all(a);
+    graphics_paint(a);
     a->redraw = false;
     double done = now_us();
     if (!a->first_frame_us)
@@ -429,6 +438,9 @@ int tui_main(struct cmd_ctx *ctx, const char *theme_name)
 
     atexit(at_exit_restore);
     install_signals();
+    /* What the terminal draws pictures with, asked while no one reads its input. */
+    if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+        a->gv_mode = viewer_probe(STDIN_FILENO, STDOUT_FILENO, 300);
     if (screen_start(a) < 0) {
         screen_end(a);
         restore_signals();
@@ -449,6 +461,7 @@ int tui_main(struct cmd_ctx *ctx, const char *theme_name)
     if (a->bench_path)
         bench_report(a);
     console_close(&a->con);
+    graphics_close(a);
     free(a->con.lines);
     details_free(&a->det);
     domlist_free(&a->list);
