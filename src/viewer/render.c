@@ -8,6 +8,7 @@
 
 #include <chafa.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@ struct render {
 
 void vbuf_add(struct vbuf *b, const void *data, size_t len)
 {
+    if (len > SIZE_MAX / 4 || b->len > SIZE_MAX / 4)
+        abort(); /* no terminal output is that long: a caller's bug */
     if (b->len + len + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + len + 1)
@@ -255,7 +258,16 @@ static ChafaCanvas *band_canvas(struct render *r, const struct viewer_screen *s,
 {
     ChafaCanvasConfig *cfg = chafa_canvas_config_new();
     chafa_canvas_config_set_geometry(cfg, iw, rows);
-    chafa_canvas_config_set_cell_geometry(cfg, r->cell_w, r->cell_h);
+    int cw = r->cell_w, ch = r->cell_h;
+    if (r->mode == VIEWER_MODE_KITTY) {
+        /* kitty scales the picture to its cells (c=, r=): send no more
+         * pixels than the framebuffer has. */
+        cw = (int)s->width / iw < cw ? (int)s->width / iw : cw;
+        ch = (int)(sy1 - sy0) / rows < ch ? (int)(sy1 - sy0) / rows : ch;
+        cw = cw < 1 ? 1 : cw;
+        ch = ch < 1 ? 1 : ch;
+    }
+    chafa_canvas_config_set_cell_geometry(cfg, cw, ch);
     switch (r->mode) {
     case VIEWER_MODE_KITTY:
         chafa_canvas_config_set_pixel_mode(cfg, CHAFA_PIXEL_MODE_KITTY);
