@@ -190,6 +190,24 @@ static int parse_cpu(struct domain *d, xmlNodePtr root, const char *origin)
     return 0;
 }
 
+/* <bootmenu enable='yes|no' timeout='MS'/>: libvirt allows 0-65535 ms. */
+static int parse_bootmenu(struct domain *d, xmlNodePtr os, const char *origin)
+{
+    d->os_bootmenu_timeout = -1;
+    xmlNodePtr m = xml_child(os, "bootmenu");
+    if (!m)
+        return 0;
+    char *en = xml_prop(m, "enable"), *tmo = xml_prop(m, "timeout");
+    int rc = 0;
+    if (!en || xml_parse_yesno(en, &d->os_bootmenu) < 0)
+        rc = xml_err(origin, m, "bootmenu enable", "invalid value '%s' (yes or no)", en ? en : "");
+    else if (tmo && xml_parse_int(tmo, 0, 65535, &d->os_bootmenu_timeout) < 0)
+        rc = xml_err(origin, m, "bootmenu timeout", "invalid value '%s' (0-65535 ms)", tmo);
+    free(en);
+    free(tmo);
+    return rc;
+}
+
 static int parse_os(struct domain *d, xmlNodePtr root, const char *origin)
 {
     xmlNodePtr os = xml_child(root, "os");
@@ -207,6 +225,10 @@ static int parse_os(struct domain *d, xmlNodePtr root, const char *origin)
     d->os_initrd = xml_child_text(os, "initrd");
     d->os_cmdline = xml_child_text(os, "cmdline");
     d->os_loader = xml_child_text(os, "loader");
+    d->os_loader_type = xml_child_prop(os, "loader", "type");
+    d->os_firmware = xml_prop(os, "firmware");
+    if (parse_bootmenu(d, os, origin) < 0)
+        return -1;
     static const char *const devs[] = {"hd", "cdrom", "network", "fd", NULL};
     for (xmlNodePtr b = xml_child(os, "boot"); b; b = xml_next(b, "boot")) {
         char *dev = xml_prop(b, "dev");
@@ -366,11 +388,11 @@ void domain_free(struct domain *d)
 {
     if (!d)
         return;
-    char **strings[] = {&d->name,           &d->title,      &d->description,  &d->type,
-                        &d->vcpu_placement, &d->cpu_mode,   &d->cpu_model,    &d->os_type,
-                        &d->os_arch,        &d->os_machine, &d->os_kernel,    &d->os_initrd,
-                        &d->os_cmdline,     &d->os_loader,  &d->clock_offset, &d->on_poweroff,
-                        &d->on_reboot,      &d->on_crash};
+    char **strings[] = {&d->name,           &d->title,      &d->description,    &d->type,
+                        &d->vcpu_placement, &d->cpu_mode,   &d->cpu_model,      &d->os_type,
+                        &d->os_arch,        &d->os_machine, &d->os_kernel,      &d->os_initrd,
+                        &d->os_cmdline,     &d->os_loader,  &d->clock_offset,   &d->on_poweroff,
+                        &d->on_reboot,      &d->on_crash,   &d->os_loader_type, &d->os_firmware};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
     for (unsigned i = 0; i < d->os_nboot; i++)

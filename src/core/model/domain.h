@@ -132,9 +132,13 @@ struct domain {
     char *os_kernel;
     char *os_initrd;
     char *os_cmdline;
-    char *os_loader;
-    char *os_boot[4]; /* <boot dev=...> in order */
+    char *os_loader;      /* <loader>: a BIOS image (no <kernel>: firmware boot) */
+    char *os_loader_type; /* <loader type=...>: rom (or absent); pflash is refused */
+    char *os_firmware;    /* <os firmware=...>: bios (or absent); efi is refused */
+    char *os_boot[4];     /* <boot dev=...> in order */
     unsigned os_nboot;
+    bool os_bootmenu;        /* <bootmenu enable='yes'> */
+    int os_bootmenu_timeout; /* its timeout= in ms, -1 when absent */
 
     bool acpi;
     bool apic;

@@ -149,6 +149,9 @@
 #define VMM_SOCK_VCONSOLE_FMT "console%u.sock"
 #define VMM_SOCK_VNC "vnc.sock"
 #define VMM_CONSOLE_BACKLOG (64 * 1024)
+/* A domain without <kernel> boots this BIOS (Debian's seabios package;
+ * tvm ships no firmware) unless <os><loader> names another image. */
+#define VMM_BIOS_DEFAULT "/usr/share/seabios/bios-256k.bin"
 /* exit.json's detail when the seccomp filter stopped the VMM. */
 #define VMM_EXIT_SANDBOX "sandbox: "
 

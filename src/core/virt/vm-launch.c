@@ -41,12 +41,37 @@ static int check_readable(const char *what, const char *path)
     return 0;
 }
 
+/* A domain without <kernel> boots a BIOS: <os><loader>, else
+ * VMM_BIOS_DEFAULT. Only BIOS ROM images: UEFI is refused by name. */
+static int check_firmware(const struct domain *d)
+{
+    if (d->os_firmware && *d->os_firmware && strcmp(d->os_firmware, "bios") != 0)
+        return err_set("domain '%s': <os firmware='%s'>: only BIOS firmware (SeaBIOS) is "
+                       "supported, not UEFI",
+                       d->name, d->os_firmware);
+    if (d->os_loader_type && strcmp(d->os_loader_type, "rom") != 0)
+        return err_set("domain '%s': <loader type='%s'>: only a BIOS image (type='rom') is "
+                       "supported",
+                       d->name, d->os_loader_type);
+    if (d->os_kernel && *d->os_kernel)
+        return 0; /* direct boot: no firmware runs */
+    if (d->os_loader && *d->os_loader)
+        return check_readable("firmware (<os><loader>)", d->os_loader);
+    if (check_readable("firmware", VMM_BIOS_DEFAULT) < 0) {
+        char why[ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err_msg());
+        return err_set("domain '%s' has no <os><kernel>, so it boots the default BIOS: %s "
+                       "(install Debian's seabios package, or name an image in <os><loader>)",
+                       d->name, why);
+    }
+    return 0;
+}
+
 static int check_host(const struct domain *d)
 {
-    if (!d->os_kernel || !*d->os_kernel)
-        return err_set("domain '%s' has no <os><kernel>: tvm-vmm boots a Linux kernel directly",
-                       d->name);
-    if (check_readable("kernel", d->os_kernel) < 0)
+    if (check_firmware(d) < 0)
+        return -1;
+    if (d->os_kernel && *d->os_kernel && check_readable("kernel", d->os_kernel) < 0)
         return -1;
     if (d->os_initrd && *d->os_initrd && check_readable("initrd", d->os_initrd) < 0)
         return -1;
