@@ -15,12 +15,14 @@
 #include "core/model/domain.h"
 #include "core/proto/vmm-protocol.h"
 #include "dev/acpi-pm.h"
+#include "dev/fw_cfg.h"
 #include "dev/legacy.h"
 #include "display.h"
 #include "pci.h"
 #include "virtio/vconsole.h"
 #include "virtio/virtio.h"
 #include "x86/acpi.h"
+#include "x86/bios.h"
 #include "sandbox.h"
 
 #define BOARD_MAX_VIRTIO (PCI_MAX_DEVICES - 1)
@@ -41,6 +43,8 @@ struct board {
     struct pci_bus *pci;
     struct virtio_dev *virtio[BOARD_MAX_VIRTIO];
     unsigned nvirtio;
+
+    struct fw_cfg *fw_cfg; /* firmware boot only */
 
     struct acpi_config acpi;
     struct acpi_pci acpi_pci;
@@ -66,6 +70,8 @@ void board_vm_config(const struct domain *d, struct vm_config *c)
     c->cores = d->cpu_cores;
     c->threads = d->cpu_threads;
     c->kernel = d->os_kernel;
+    if (!d->os_kernel || !*d->os_kernel)
+        c->bios = d->os_loader && *d->os_loader ? d->os_loader : VMM_BIOS_DEFAULT;
     c->initrd = d->os_initrd;
     c->cmdline = d->os_cmdline;
     c->reboot_restarts =
@@ -147,9 +153,39 @@ static int i8042_up(struct board *b)
     return b->kbd ? 0 : -1;
 }
 
+static bool firmware_boot(const struct board *b)
+{
+    return b->vm->cfg.bios != NULL;
+}
+
+static uint8_t boot_dev_code(const char *dev)
+{
+    if (is(dev, "hd"))
+        return BIOS_BOOT_HD;
+    if (is(dev, "cdrom"))
+        return BIOS_BOOT_CDROM;
+    if (is(dev, "network"))
+        return BIOS_BOOT_NETWORK;
+    if (is(dev, "fd"))
+        return BIOS_BOOT_FLOPPY;
+    return 0;
+}
+
+/* A BIOS reads memory sizes, CPUs and <os><boot dev>s from CMOS (none
+ * given: the hard disk, libvirt's default). */
 static int rtc_up(struct board *b)
 {
-    return rtc_init(b->vm, is(b->dom->clock_offset, "localtime"));
+    bool localtime = is(b->dom->clock_offset, "localtime");
+    if (!firmware_boot(b))
+        return rtc_init(b->vm, localtime);
+    struct bios_cmos c = {.ram_bytes = b->vm->ram_size, .ncpus = b->vm->nvcpus};
+    for (unsigned i = 0; i < b->dom->os_nboot && i < 3; i++)
+        c.boot[i] = boot_dev_code(b->dom->os_boot[i]);
+    if (!b->dom->os_nboot)
+        c.boot[0] = BIOS_BOOT_HD;
+    uint8_t nvram[128] = {0};
+    bios_cmos_fill(&c, nvram);
+    return rtc_init_nvram(b->vm, localtime, nvram);
 }
 
 /* Slots come from the domain's <address>es, which tvm assigned at start
@@ -510,8 +546,11 @@ static int acpi_up(struct board *b)
         .timer_gsi = 0,
         .pci = &b->acpi_pci,
     };
-    vm->cfg.firmware = build_acpi;
-    vm->cfg.firmware_opaque = &b->acpi;
+    /* A BIOS gets the tables through fw_cfg (firmware_up) and places them itself. */
+    if (!firmware_boot(b)) {
+        vm->cfg.firmware = build_acpi;
+        vm->cfg.firmware_opaque = &b->acpi;
+    }
     return 0;
 }
 
@@ -526,6 +565,111 @@ static void acpi_down(struct board *b)
     vm_set_power_button(b->vm, NULL, NULL);
     b->vm->cfg.firmware = NULL;
     acpi_pm_close();
+}
+
+/* ---- firmware boot: fw_cfg for the BIOS ---- */
+
+/* The Open Firmware path QEMU writes into bootorder for disk D, which
+ * SeaBIOS matches against the devices it finds: a virtio-blk disk is
+ * /pci@i0cf8/scsi@SLOT/disk@0,0; a SCSI disk or CD-ROM on a virtio-scsi
+ * controller /pci@i0cf8/scsi@SLOT/channel@0/disk@TARGET,LUN, with the
+ * drive address libvirt gives sdX by default (controller N/7, unit N%7,
+ * which QEMU's virtio-scsi takes as target 0, lun unit). 0: no path. */
+static int disk_boot_path(const struct domain *dom, const struct domain_disk *d, char *buf,
+                          size_t len)
+{
+    if (domain_disk_on_pci(d))
+        return snprintf(buf, len, "/pci@i0cf8/scsi@%x/disk@0,0", d->pci.slot) < (int)len ? 1 : 0;
+    if (!is(d->target_bus, "scsi") || !d->target_dev || strncmp(d->target_dev, "sd", 2) != 0)
+        return 0;
+    unsigned idx = 0;
+    for (const char *p = d->target_dev + 2; *p; p++) {
+        if (*p < 'a' || *p > 'z' || idx > 10000)
+            return 0;
+        idx = idx * 26 + (unsigned)(*p - 'a' + 1);
+    }
+    idx--;
+    for (size_t i = 0; i < dom->ndevices; i++) {
+        const struct domain_device *c = &dom->devices[i];
+        if (is(c->element, "controller") && is(c->type, "scsi") && c->index == (int)(idx / 7) &&
+            c->pci.slot)
+            return snprintf(buf, len, "/pci@i0cf8/scsi@%x/channel@0/disk@0,%x", c->pci.slot,
+                            idx % 7) < (int)len
+                       ? 1
+                       : 0;
+    }
+    return 0;
+}
+
+/* bootorder: one device path a line, lowest <boot order> first. */
+static int add_bootorder(struct board *b)
+{
+    char text[4096] = "";
+    size_t used = 0;
+    const struct domain *dom = b->dom;
+    for (unsigned order = 1, found = 1; found; order++) {
+        found = 0;
+        char path[128];
+        for (size_t i = 0; i < dom->ndisks; i++) {
+            const struct domain_disk *d = &dom->disks[i];
+            if (d->boot_order < order)
+                continue;
+            found = 1;
+            if (d->boot_order != order)
+                continue;
+            if (!disk_boot_path(dom, d, path, sizeof path)) {
+                fprintf(stderr,
+                        "tvm-vmm: warning: disk %s: the BIOS cannot boot from it "
+                        "(bus %s); its <boot order> is ignored\n",
+                        d->target_dev ? d->target_dev : "?", d->target_bus ? d->target_bus : "?");
+                continue;
+            }
+            used += (size_t)snprintf(text + used, sizeof text - used, "%s\n", path);
+        }
+        for (size_t i = 0; i < dom->nnics; i++) {
+            const struct domain_nic *n = &dom->nics[i];
+            if (n->boot_order < order)
+                continue;
+            found = 1;
+            if (n->boot_order == order && domain_nic_on_pci(n))
+                used += (size_t)snprintf(text + used, sizeof text - used,
+                                         "/pci@i0cf8/ethernet@%x/ethernet-phy@0\n", n->pci.slot);
+        }
+        if (used >= sizeof text)
+            return err_set("bootorder: too many boot devices");
+    }
+    if (!used)
+        return 0;
+    text[used - 1] = '\0'; /* no newline after the last one */
+    return fw_cfg_add_file(b->fw_cfg, "bootorder", text, used);
+}
+
+static int firmware_up(struct board *b)
+{
+    struct vm *vm = b->vm;
+    b->fw_cfg = fw_cfg_new(vm, true);
+    if (!b->fw_cfg)
+        return -1;
+    struct boot_e820_entry e820[8];
+    int n = bios_e820(vm->ram_size, e820, 8);
+    if (n < 0 || fw_cfg_add_int(b->fw_cfg, FW_CFG_NB_CPUS, vm->nvcpus, 2) < 0 ||
+        fw_cfg_add_int(b->fw_cfg, FW_CFG_MAX_CPUS, vm->nvcpus, 2) < 0 ||
+        fw_cfg_add_int(b->fw_cfg, FW_CFG_BOOT_MENU, b->dom->os_bootmenu, 2) < 0 ||
+        fw_cfg_add_file(b->fw_cfg, "etc/e820", e820, (size_t)n * sizeof e820[0]) < 0 ||
+        add_bootorder(b) < 0)
+        return -1;
+    uint8_t wait[2] = {(uint8_t)b->dom->os_bootmenu_timeout,
+                       (uint8_t)(b->dom->os_bootmenu_timeout >> 8)};
+    if (b->dom->os_bootmenu && b->dom->os_bootmenu_timeout >= 0 &&
+        fw_cfg_add_file(b->fw_cfg, "etc/boot-menu-wait", wait, 2) < 0)
+        return -1;
+    /* No screen: BIOS and boot loader text go to the serial port. */
+    uint8_t port[2] = {SERIAL_COM1_BASE & 0xFF, SERIAL_COM1_BASE >> 8};
+    if (!vm->cfg.screen && fw_cfg_add_file(b->fw_cfg, "etc/sercon-port", port, 2) < 0)
+        return -1;
+    if (has_acpi(b) && bios_acpi_files(b->fw_cfg, &b->acpi) < 0)
+        return err_prefix("ACPI: ");
+    return 0;
 }
 
 /* ---- the table ---- */
@@ -548,6 +692,7 @@ static const struct board_device {
     {"virtio", NULL, virtio_up, NULL, virtio_down},
     {"display", NULL, display_up, NULL, display_down},
     {"acpi", has_acpi, acpi_up, acpi_reset, acpi_down},
+    {"firmware", firmware_boot, firmware_up, NULL, NULL},
 };
 #define NDEVICES (sizeof devices / sizeof devices[0])
 

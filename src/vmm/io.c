@@ -154,6 +154,32 @@ static void pci_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t 
 
 static const struct io_ops pci_ops = {.read = pci_read, .write = pci_write};
 
+/* System control port A (0x92): bit 1 gates A20, bit 0 resets the
+ * machine (a BIOS enables A20 here). KVM never wraps at 1 MiB, so the
+ * gate is only remembered for reads back. */
+#define PORT92_RESET 0x01
+#define PORT92_A20 0x02
+
+static void port92_read(void *opaque, uint64_t off, uint8_t *data, uint32_t len)
+{
+    struct vm *vm = opaque;
+    (void)off;
+    memset(data, 0, len);
+    data[0] = __atomic_load_n(&vm->port92, __ATOMIC_RELAXED);
+}
+
+static void port92_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t len)
+{
+    struct vm *vm = opaque;
+    (void)off;
+    (void)len;
+    __atomic_store_n(&vm->port92, data[0] & PORT92_A20, __ATOMIC_RELAXED);
+    if (data[0] & PORT92_RESET)
+        vm_guest_reboot(vm);
+}
+
+static const struct io_ops port92_ops = {.read = port92_read, .write = port92_write};
+
 int io_register_legacy(struct vm *vm)
 {
     static const struct {
@@ -174,5 +200,7 @@ int io_register_legacy(struct vm *vm)
     for (size_t i = 0; i < sizeof absorbed / sizeof absorbed[0]; i++)
         if (vm_register_pio(vm, absorbed[i].base, absorbed[i].len, &absorb_ops, NULL) < 0)
             return -1;
+    if (vm_register_pio(vm, 0x92, 1, &port92_ops, vm) < 0)
+        return -1;
     return vm_register_pio(vm, 0xCF8, 8, &pci_ops, &pci_cfg);
 }

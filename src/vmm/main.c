@@ -63,7 +63,7 @@ struct vmm {
     struct loop *loop;
     struct board *board;
     int sig_fd;
-    int kernel_fd, initrd_fd;
+    int kernel_fd, initrd_fd, bios_fd;
     int probe_fd; /* TVM_VMM_SECCOMP_SELFTEST's timer */
     bool control_up;
     char pid_path[PATH_MAX], control_path[PATH_MAX];
@@ -291,6 +291,22 @@ static int open_boot_files(struct vmm *m, struct vm_config *cfg)
             return err_errno("initrd %s", cfg->initrd);
         cfg->initrd_fd = m->initrd_fd;
     }
+    const char *fw = m->dom->os_firmware;
+    if (fw && *fw && strcmp(fw, "bios") != 0)
+        return err_set("<os firmware='%s'>: only BIOS firmware (SeaBIOS) is supported, not UEFI",
+                       fw);
+    if (m->dom->os_loader_type && strcmp(m->dom->os_loader_type, "rom") != 0)
+        return err_set("<loader type='%s'>: only a BIOS image (type='rom') is supported",
+                       m->dom->os_loader_type);
+    if (!(cfg->kernel && *cfg->kernel) && cfg->bios) {
+        m->bios_fd = open(cfg->bios, O_RDONLY | O_CLOEXEC);
+        if (m->bios_fd < 0)
+            return err_errno("firmware %s (%s)", cfg->bios,
+                             m->dom->os_loader && *m->dom->os_loader
+                                 ? "<os><loader>"
+                                 : "the default BIOS: install Debian's seabios package");
+        cfg->bios_fd = m->bios_fd;
+    }
     /* Images first, KVM after: a missing kernel reads the same with or
      * without KVM. The VM owns this descriptor. */
     cfg->kvm_fd = host_kvm_open();
@@ -397,11 +413,13 @@ static void teardown(struct vmm *m)
         close(m->kernel_fd);
     if (m->initrd_fd >= 0)
         close(m->initrd_fd);
+    if (m->bios_fd >= 0)
+        close(m->bios_fd);
 }
 
 int main(int argc, char **argv)
 {
-    struct vmm m = {.sig_fd = -1, .kernel_fd = -1, .initrd_fd = -1, .probe_fd = -1};
+    struct vmm m = {.sig_fd = -1, .kernel_fd = -1, .initrd_fd = -1, .bios_fd = -1, .probe_fd = -1};
     if (parse_opts(argc, argv, &m.o) < 0) {
         fprintf(stderr, "tvm-vmm: %s\n", err_msg());
         return EXIT_ERROR;

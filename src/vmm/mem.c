@@ -64,6 +64,10 @@ int mem_alloc(struct vm *vm)
 
 void mem_release(struct vm *vm)
 {
+    if (vm->rom.host)
+        munmap(vm->rom.host, vm->rom.size);
+    vm->rom.host = NULL;
+    vm->rom.size = 0;
     if (vm->ram)
         munmap(vm->ram, vm->ram_size);
     vm->ram = NULL;
@@ -196,6 +200,17 @@ int mem_kvm_map(struct vm *vm)
     pthread_mutex_unlock(&vm->devmem_lock);
     if (rc < 0)
         return -1;
+    if (vm->rom.size) {
+        struct kvm_userspace_memory_region r = {
+            .slot = VM_ROM_SLOT,
+            .flags = KVM_MEM_READONLY,
+            .guest_phys_addr = MEM_4G - vm->rom.size,
+            .memory_size = vm->rom.size,
+            .userspace_addr = (uint64_t)(uintptr_t)vm->rom.host,
+        };
+        if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+            return err_errno("KVM_SET_USER_MEMORY_REGION (firmware ROM, read-only)");
+    }
     for (unsigned i = 0; i < vm->nregions; i++) {
         struct kvm_userspace_memory_region r = {
             .slot = i,

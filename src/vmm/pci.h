@@ -19,9 +19,11 @@
 
 #define PCI_MAX_DEVICES 32
 #define PCI_NUM_BARS 6
-/* The window BARs are placed in, inside the 32-bit hole below the IOAPIC. */
+/* The window BARs are placed in, inside the 32-bit hole up to the IOAPIC:
+ * tvm-vmm places them from its bottom, a BIOS (SeaBIOS) moves them to its
+ * top, just below 0xFEC00000. */
 #define PCI_MMIO_BASE 0xE0000000ULL
-#define PCI_MMIO_SIZE 0x10000000ULL
+#define PCI_MMIO_SIZE 0x1EC00000ULL
 /* ECAM: 1 MiB of config space per bus, bus 0 only; in the 32-bit hole
  * between the end of low RAM (MEM_HOLE_START) and the BAR window. */
 #define PCI_ECAM_BASE 0xD0000000ULL

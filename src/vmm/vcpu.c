@@ -150,8 +150,10 @@ int vcpu_create_all(struct vm *vm)
         if (cpuid_setup_vcpu(vm, v) < 0 || msr_setup_vcpu(vm, v) < 0 || setup_fpu(v) < 0 ||
             setup_lapic(v) < 0)
             return err_prefix("vCPU %u: ", i);
-        /* APs wait in the in-kernel LAPIC for INIT/SIPI from the BSP. */
-        if (i == 0 && setup_boot_regs(vm, v) < 0)
+        /* APs wait in the in-kernel LAPIC for INIT/SIPI from the BSP; a
+         * firmware boot starts the BSP where KVM's reset left it
+         * (CS base 0xFFFF0000, IP 0xFFF0: the ROM's reset vector). */
+        if (i == 0 && !vm->entry.reset && setup_boot_regs(vm, v) < 0)
             return err_prefix("vCPU 0: ");
     }
     return 0;

@@ -18,10 +18,6 @@
 #include "vm.h"
 #include "x86/boot.h"
 
-/* Below the 4 GiB boundary, inside the PCI hole: never RAM. */
-#define KVM_TSS_GPA 0xFFFBD000ULL
-#define KVM_IDENTITY_MAP_GPA 0xFFFBC000ULL
-
 void vm_set_event_sink(struct vm *vm, vm_event_fn fn, void *opaque)
 {
     vm->event_sink = fn;

@@ -24,12 +24,19 @@
 #define VM_MAX_IO 64
 #define VM_MAX_RESET_HOOKS 16
 #define VM_MAX_DEVMEM 2
-/* KVM memory slots: RAM takes 0 and 1, device memory (vm_devmem_add) the next. */
+/* KVM memory slots: RAM takes 0 and 1, device memory (vm_devmem_add) the
+ * next, the firmware ROM the one after. */
 #define VM_DEVMEM_SLOT0 2
+#define VM_ROM_SLOT (VM_DEVMEM_SLOT0 + VM_MAX_DEVMEM)
 
 /* The 32-bit PCI hole: RAM beyond it moves above 4 GiB. */
 #define MEM_HOLE_START 0xC0000000ULL
 #define MEM_4G 0x100000000ULL
+/* KVM's identity map (one page) and TSS (three): below the firmware ROM
+ * (at most 256 KiB under 4 GiB), inside the PCI hole, never RAM. */
+#define KVM_IDENTITY_MAP_GPA 0xFFFBC000ULL
+#define KVM_TSS_GPA 0xFFFBD000ULL
+#define KVM_PRIVATE_END 0xFFFC0000ULL
 
 struct mem_region {
     uint64_t gpa;
@@ -48,6 +55,10 @@ struct vm_config {
     /* Descriptors of kernel and initrd opened before the sandbox (main.c),
      * read again at every boot; 0 or less: open the paths instead. */
     int kernel_fd, initrd_fd;
+    /* No kernel: the BIOS image booted from the reset vector (x86/bios.c),
+     * and its descriptor opened before the sandbox (0 or less: the path). */
+    const char *bios;
+    int bios_fd;
     /* /dev/kvm opened before the sandbox; the VM owns it. 0 or less: open it. */
     int kvm_fd;
     bool reboot_restarts;   /* on_reboot == restart (default) */
@@ -82,7 +93,8 @@ struct vcpu {
 
 /* Entry state a boot loader leaves for the BSP. */
 struct boot_entry {
-    bool pvh; /* 32-bit protected mode PVH entry, else 64-bit */
+    bool reset; /* firmware: the vCPU's power-on state, nothing set */
+    bool pvh;   /* 32-bit protected mode PVH entry, else 64-bit */
     uint64_t rip;
     uint64_t zero_page; /* RSI (64-bit) or RBX = hvm_start_info (PVH) */
     uint64_t gdt;       /* GDT base (3 entries + TSS placeholder) */
@@ -109,6 +121,12 @@ struct vm {
     } devmem[VM_MAX_DEVMEM];
     unsigned ndevmem;
     pthread_mutex_t devmem_lock;
+    /* The firmware ROM just below 4 GiB (read-only slot VM_ROM_SLOT);
+     * size 0: none. */
+    struct {
+        uint8_t *host;
+        uint64_t size;
+    } rom;
 
     int kvm_fd;
     /* The KVM VM. The main thread closes and recreates it at every reset
@@ -124,6 +142,7 @@ struct vm {
     unsigned npio;
     struct io_range mmio[VM_MAX_IO];
     unsigned nmmio;
+    uint8_t port92;        /* system control port A: the A20 bit */
     uint32_t *unknown_pio; /* per port access counts */
     unsigned unknown_logged;
     uint64_t unknown_mmio;

@@ -4,7 +4,8 @@
  *   vm.c mem.c io.c vcpu.c loop.c   the VM core (KVM VM, guest RAM, the
  *               I/O bus, vCPU threads, the epoll loop; struct vm in vm.h)
  *   pci.c       the PCI host bridge; dev/ legacy PC devices and ACPI PM;
- *               virtio/ the virtio devices; x86/ boot, ACPI tables, CPUID
+ *               virtio/ the virtio devices; x86/ boot (direct, or a BIOS
+ *               with fw_cfg), ACPI tables, CPUID
  *   control.c   the QMP control socket; console.c sockserv.c the console
  *               sockets; tap.c taps for virtio-net
  * May use: core/base, core/model (board.c and main.c only: nothing else

@@ -2,7 +2,9 @@
  * /dev/kvm): every virtio device sits at the slot its <address> names,
  * virtio consoles take the free slots the model derives for them, a domain
  * without addresses gets exactly tvm's assignment, ACPI is only there with
- * <features><acpi/>, and the board comes down again (sockets gone).
+ * <features><acpi/>, a domain without <kernel> gets the BIOS and fw_cfg
+ * (its tables through fw_cfg, not placed at boot), and the board comes
+ * down again (sockets gone).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,13 +32,14 @@ struct h {
     struct board *board;
 };
 
-static void build(struct h *h, const char *features, const char *devices)
+/* OS: what goes into <os> besides <type> (a <kernel>, or nothing: the BIOS). */
+static void build_os(struct h *h, const char *os, const char *features, const char *devices)
 {
     char xml[2048];
     snprintf(xml, sizeof xml,
              "<domain type='kvm'><name>b</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
-             "<os><type>hvm</type></os>%s<devices>%s</devices></domain>",
-             features, devices);
+             "<os><type>hvm</type>%s</os>%s<devices>%s</devices></domain>",
+             os, features, devices);
     if (domain_parse(xml, strlen(xml), "t.xml", &h->dom) < 0)
         fail_msg("domain_parse: %s", err_msg());
     snprintf(h->dir, sizeof h->dir, "/tmp/vmm-test-board-XXXXXX");
@@ -49,6 +52,11 @@ static void build(struct h *h, const char *features, const char *devices)
     assert_non_null(h->loop);
     struct board_opts o = {.loop = h->loop, .rundir = h->dir};
     h->board = board_new(h->vm, h->dom, &o);
+}
+
+static void build(struct h *h, const char *features, const char *devices)
+{
+    build_os(h, "<kernel>/boot/vmlinuz</kernel>", features, devices);
 }
 
 static void done(struct h *h)
@@ -124,9 +132,30 @@ static void test_refused_cleanly(void **state)
     done(&h);
 }
 
+/* No <kernel>: the BIOS boots, so the tables go to fw_cfg, not into RAM
+ * at boot, and fw_cfg answers on its ports with the signature. */
+static void test_firmware_boot(void **state)
+{
+    (void)state;
+    struct h h;
+    build_os(&h, "", "<features><acpi/></features>", "");
+    if (!h.board)
+        fail_msg("board_new: %s", err_msg());
+    assert_string_equal(h.vm->cfg.bios, "/usr/share/seabios/bios-256k.bin");
+    assert_null(h.vm->cfg.firmware);
+    uint16_t key = 0;
+    io_dispatch_pio(h.vm, 0x510, (uint8_t *)&key, 2, true);
+    char sig[4];
+    for (int i = 0; i < 4; i++)
+        io_dispatch_pio(h.vm, 0x511, (uint8_t *)&sig[i], 1, false);
+    assert_memory_equal(sig, "QEMU", 4);
+    done(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_firmware_boot),
         cmocka_unit_test(test_slots_from_addresses),
         cmocka_unit_test(test_missing_addresses_as_tvm_assigns),
         cmocka_unit_test(test_refused_cleanly),

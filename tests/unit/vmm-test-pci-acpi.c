@@ -123,7 +123,7 @@ static void test_iasl_reads_pci0_and_mcfg(void **state)
                 "grep -q 'WordBusNumber (ResourceProducer' dsdt.dsl && "
                 "grep -qi '0x0CF8,.*// Range Minimum' dsdt.dsl && "
                 "grep -qi '0xE0000000,.*// Range Minimum' dsdt.dsl && "
-                "grep -qi '0xEFFFFFFF,.*// Range Maximum' dsdt.dsl && "
+                "grep -qi '0xFEBFFFFF,.*// Range Maximum' dsdt.dsl && "
                 "grep -qi 'Memory32Fixed (ReadWrite' dsdt.dsl && "
                 "grep -qi '0xD0000000,.*// Address Base' dsdt.dsl && "
                 "grep -qi '0x00100000,.*// Address Length' dsdt.dsl && "

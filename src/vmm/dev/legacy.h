@@ -1,6 +1,7 @@
 /* src/vmm/dev: the non-virtio devices of tvm-vmm, one file each: the 8250
- * UART (serial.c), the i8042 (i8042.c), the CMOS RTC (rtc.c) and the ACPI
- * PM block (acpi-pm.c, acpi-pm.h). They may use vmm.h (I/O bus,
+ * UART (serial.c), the i8042 (i8042.c), the CMOS RTC (rtc.c), the ACPI
+ * PM block (acpi-pm.c, acpi-pm.h) and QEMU's firmware configuration
+ * interface for the BIOS (fw_cfg.c, fw_cfg.h). They may use vmm.h (I/O bus,
  * interrupts, guest requests) and core/base; the board creates them, with
  * plain arguments, never the domain.
  *
@@ -44,5 +45,8 @@ struct i8042 *i8042_init(struct vm *vm);
 int i8042_key(struct i8042 *k, unsigned qnum, bool down);
 /* localtime: the guest's clock shows host local time (libvirt clock offset='localtime'). */
 int rtc_init(struct vm *vm, bool localtime);
+/* The same with the CMOS RAM's power-on contents (128 bytes; the clock's
+ * registers 0x00-0x0D and the century are not taken): what a BIOS reads. */
+int rtc_init_nvram(struct vm *vm, bool localtime, const uint8_t *nvram);
 
 #endif

@@ -139,6 +139,11 @@ static const struct io_ops rtc_ops = {.read = rtc_read, .write = rtc_write};
 
 int rtc_init(struct vm *vm, bool localtime)
 {
+    return rtc_init_nvram(vm, localtime, NULL);
+}
+
+int rtc_init_nvram(struct vm *vm, bool localtime, const uint8_t *nvram)
+{
     struct rtc *r = calloc(1, sizeof *r);
     if (!r)
         return err_set("out of memory");
@@ -146,6 +151,10 @@ int rtc_init(struct vm *vm, bool localtime)
     r->localtime = localtime;
     r->ram[RTC_REG_A] = 0x26; /* 32.768 kHz time base, 1024 Hz periodic rate */
     r->ram[RTC_REG_B] = REG_B_24H;
+    /* The clock and its control registers stay ours. */
+    for (unsigned i = RTC_REG_D + 1; nvram && i < sizeof r->ram; i++)
+        if (i != RTC_CENTURY)
+            r->ram[i] = nvram[i];
     if (vm_own(vm, r) < 0) {
         free(r);
         return -1;

@@ -466,8 +466,8 @@ static int check_config(const struct acpi_config *cfg)
     return 0;
 }
 
-int acpi_build_tables(uint8_t *mem, uint64_t mem_gpa, uint64_t mem_len,
-                      const struct acpi_config *cfg, uint64_t *rsdp_gpa)
+static int build(uint8_t *mem, uint64_t mem_gpa, uint64_t mem_len, const struct acpi_config *cfg,
+                 struct acpi_layout *lay)
 {
     if (check_config(cfg) < 0)
         return -1;
@@ -531,7 +531,30 @@ int acpi_build_tables(uint8_t *mem, uint64_t mem_gpa, uint64_t mem_len,
     put64(t + 24, mem_gpa + xsdt);
     fix_checksum(t, 20, 8);
     fix_checksum(t, RSDP_LEN, 32);
-
-    *rsdp_gpa = mem_gpa + rsdp;
+    *lay = (struct acpi_layout){
+        .rsdp = rsdp,
+        .facs = facs,
+        .xsdt = xsdt,
+        .xsdt_entries = ntables,
+        .fadt = fadt,
+        .dsdt = dsdt,
+        .end = end,
+    };
     return 0;
+}
+
+int acpi_build_tables(uint8_t *mem, uint64_t mem_gpa, uint64_t mem_len,
+                      const struct acpi_config *cfg, uint64_t *rsdp_gpa)
+{
+    struct acpi_layout lay;
+    if (build(mem, mem_gpa, mem_len, cfg, &lay) < 0)
+        return -1;
+    *rsdp_gpa = mem_gpa + lay.rsdp;
+    return 0;
+}
+
+int acpi_build_relocatable(uint8_t *mem, uint64_t mem_len, const struct acpi_config *cfg,
+                           struct acpi_layout *lay)
+{
+    return build(mem, 0, mem_len, cfg, lay);
 }

@@ -59,6 +59,25 @@ struct acpi_config {
 int acpi_build_tables(uint8_t *mem, uint64_t mem_gpa, uint64_t mem_len,
                       const struct acpi_config *cfg, uint64_t *rsdp_gpa);
 
+/* Where acpi_build_relocatable() put each table, as offsets into the
+ * buffer, and the pointer fields a loader must relocate: RSDP+24 (XSDT,
+ * 8 bytes), each XSDT entry (8 bytes at xsdt+36+8*i), FADT+40 (DSDT, 4
+ * bytes), FADT+132 (FACS, 8) and FADT+140 (DSDT, 8). Checksums: RSDP (at
+ * 8 over 20 bytes, at 32 over 36), XSDT and FADT (at 9 over the table). */
+struct acpi_layout {
+    uint64_t rsdp, facs, xsdt, fadt, dsdt, end;
+    unsigned xsdt_entries;
+};
+#define ACPI_RSDP_LEN 36
+#define ACPI_FADT_LEN 276
+#define ACPI_TABLE_HDR_LEN 36
+
+/* The same tables built as if the buffer were at guest address 0: every
+ * pointer holds an offset into MEM, for firmware to relocate (SeaBIOS's
+ * table loader, fw_cfg etc/table-loader). */
+int acpi_build_relocatable(uint8_t *mem, uint64_t mem_len, const struct acpi_config *cfg,
+                           struct acpi_layout *lay);
+
 /* Sum of bytes, as ACPI checksums are defined (a valid table sums to 0). */
 uint8_t acpi_checksum(const uint8_t *p, uint64_t len);
 

@@ -14,6 +14,7 @@
 
 #include "core/base/err.h"
 #include "pci.h"
+#include "x86/bios.h"
 #include "x86/boot.h"
 
 #define SETUP_HDR_OFF 0x1F1
@@ -167,7 +168,7 @@ int boot_e820(uint64_t ram_bytes, struct boot_e820_entry *tab, unsigned max)
 
 /* The kernel or initrd from the start: the descriptor main.c opened
  * before the sandbox (a reboot cannot open paths any more), else PATH. */
-static int open_image(const char *path, int fd)
+int boot_open_image(const char *path, int fd)
 {
     if (fd <= 0)
         return open(path, O_RDONLY | O_CLOEXEC);
@@ -182,7 +183,7 @@ static int open_image(const char *path, int fd)
 /* Read a whole file; errors name the role ("kernel", "initrd") and path. */
 static uint8_t *read_file(const char *role, const char *path, int path_fd, size_t *len)
 {
-    int fd = open_image(path, path_fd);
+    int fd = boot_open_image(path, path_fd);
     if (fd < 0) {
         err_errno("%s %s", role, path);
         return NULL;
@@ -248,7 +249,7 @@ static int load_initrd(struct vm *vm, uint64_t kernel_end, uint64_t addr_max, ui
     *gpa = *size = 0;
     if (!vm->cfg.initrd || !*vm->cfg.initrd)
         return 0;
-    int fd = open_image(vm->cfg.initrd, vm->cfg.initrd_fd);
+    int fd = boot_open_image(vm->cfg.initrd, vm->cfg.initrd_fd);
     if (fd < 0)
         return err_errno("initrd %s", vm->cfg.initrd);
     struct stat st;
@@ -485,6 +486,8 @@ int boot_load_pvh(struct vm *vm, const uint8_t *img, size_t len, uint64_t rsdp_g
 
 int boot_load(struct vm *vm, uint64_t rsdp_gpa)
 {
+    if ((!vm->cfg.kernel || !*vm->cfg.kernel) && vm->cfg.bios && *vm->cfg.bios)
+        return bios_load(vm);
     if (!vm->cfg.kernel || !*vm->cfg.kernel)
         return err_set("no kernel: the domain needs <os><kernel>PATH</kernel> (direct Linux boot)");
     if (mem_low_end(vm) < LOW_MEM_MIN)

@@ -1,4 +1,5 @@
 /* src/vmm/x86: what is x86 about the machine: Linux direct boot (boot.c),
+ * firmware boot through a BIOS image (bios.c),
  * ACPI tables and their AML (acpi.c, aml.c), CPUID and MSRs for the vCPUs
  * (cpuid.c, msr.c; declared in vm.h, they belong to the VM core). They may
  * use vm.h/vmm.h and core/base; acpi.c gets what it describes as a struct
@@ -59,9 +60,13 @@ int boot_e820(uint64_t ram_bytes, struct boot_e820_entry *tab, unsigned max);
 void boot_screen_info(struct screen_info *si, const struct vm_screen *s);
 
 /* Load the kernel (bzImage or PVH ELF), initrd and command line of
- * vm->cfg into guest memory and describe the BSP's entry state in
- * vm->entry. rsdp_gpa (0 if none) is handed to the kernel. */
+ * vm->cfg into guest memory (without a kernel: the BIOS, bios_load()) and describe the BSP's entry
+ * state in vm->entry. rsdp_gpa (0 if none) is handed to the kernel. */
 int boot_load(struct vm *vm, uint64_t rsdp_gpa);
+
+/* A descriptor of the image at PATH from its start: a duplicate of FD
+ * (opened before the sandbox, rewound) when FD > 0, else PATH opened. */
+int boot_open_image(const char *path, int fd);
 
 /* Lower-level pieces, exposed for tests. */
 int boot_load_bzimage(struct vm *vm, const uint8_t *img, size_t len, uint64_t rsdp_gpa);
