@@ -18,6 +18,8 @@ TEST_PKGS+=(acpica-tools socat) # ACPI table oracle (iasl); QMP/console clients 
 TEST_PKGS+=(nftables) # nft lists what tvm's virtual networks put into the kernel
 TEST_PKGS+=(clang-14 libclang-rt-14-dev) # libFuzzer + sanitizers: tests/fuzz (-DTVM_FUZZ=ON)
 TEST_PKGS+=(groff-base) # cli/man.sh lints the man pages with groff -ww
+TEST_PKGS+=(seabios grub-pc-bin mtools) # firmware boot: the BIOS a domain without <kernel>
+# boots (tvm ships none), and what lab/fw-lib.sh makes GRUB disks with
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${TEST_PKGS[@]}")
