@@ -12,12 +12,14 @@
 #include "board.h"
 #include "console.h"
 #include "core/base/err.h"
+#include "core/base/tap.h"
 #include "core/model/domain.h"
 #include "core/proto/vmm-protocol.h"
 #include "dev/acpi-pm.h"
 #include "dev/fw_cfg.h"
 #include "dev/legacy.h"
 #include "display.h"
+#include "fdmap.h"
 #include "pci.h"
 #include "virtio/vconsole.h"
 #include "virtio/virtio.h"
@@ -246,6 +248,10 @@ static int add_disk(struct board *b, const struct domain_disk *d)
         .readonly = d->readonly,
         .direct = is(d->cache, "none") || is(d->cache, "directsync"),
     };
+    /* tvm opened and locked the chain: its files come from the map. */
+    struct image_opener from_tvm = fdmap_disk_opener(t);
+    if (fdmap_loaded())
+        c.opener = &from_tvm;
     return plug(b, virtio_blk_new(b->vm, &c), d->pci.slot);
 }
 
@@ -335,7 +341,19 @@ static int add_nics(struct board *b)
         };
         if (nic_bridge(n, &c.bridge) < 0)
             return -1;
-        if (plug(b, virtio_net_new(b->vm, &c), n->pci.slot) < 0)
+        /* tvm made the tap and put it on its bridge. */
+        struct tap from_tvm = {.fd = -1};
+        if (fdmap_loaded()) {
+            char index[24];
+            snprintf(index, sizeof index, "%zu", i);
+            int fd = fdmap_take("tap", index, NULL);
+            if (fd < 0 || tap_adopt(fd, &from_tvm) < 0)
+                return err_prefix("interface %s: ", n->mac);
+            c.tap = &from_tvm;
+        }
+        int rc = plug(b, virtio_net_new(b->vm, &c), n->pci.slot);
+        tap_close(&from_tvm); /* only if the device did not take it */
+        if (rc < 0)
             return err_prefix("interface %s: ", n->mac);
         const char *tap = virtio_net_tap_name(b->virtio[b->nvirtio - 1]);
         if (tap)

@@ -47,6 +47,7 @@ struct console {
     struct loop *loop;
     char *sock_path, *log_path;
     int listen_fd, event_fd, log_fd;
+    int old_fd; /* PATH.old, open from the start: rotation needs no directory */
     size_t log_size;
     struct con_client clients[CONSOLE_MAX_CLIENTS];
     int writer; /* slot index or -1 */
@@ -258,12 +259,53 @@ static void backlog_add(struct console *con, const uint8_t *p, size_t n)
     }
 }
 
+/* Both files are opened at start-up, while tvm-vmm may still open them:
+ * the sandbox user cannot create files in a log directory root owns, and
+ * landlock leaves it no directory outside the run directory. */
 static int log_open(struct console *con)
 {
-    con->log_fd = open(con->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    char old[4096];
+    if (snprintf(old, sizeof old, "%s.old", con->log_path) >= (int)sizeof old)
+        return err_set("console log path too long: %s", con->log_path);
+    con->log_fd = open(con->log_path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     con->log_size = 0;
     if (con->log_fd < 0)
         return err_errno("cannot open console log '%s'", con->log_path);
+    /* The previous run's rotated log stays until this run rotates. */
+    con->old_fd = open(old, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (con->old_fd < 0)
+        return err_errno("cannot open console log '%s'", old);
+    return 0;
+}
+
+/* The log's content goes to PATH.old (replacing it) and the log starts
+ * over empty: logrotate's copytruncate, on descriptors alone. */
+static int log_rotate(struct console *con)
+{
+    static uint8_t buf[64 * 1024]; /* loop thread only */
+    if (ftruncate(con->old_fd, 0) < 0)
+        return -1;
+    for (off_t off = 0;;) {
+        ssize_t r = pread(con->log_fd, buf, sizeof buf, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        for (ssize_t done = 0; done < r;) {
+            ssize_t w = pwrite(con->old_fd, buf + done, (size_t)(r - done), off + done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return -1;
+            done += w;
+        }
+        off += r;
+    }
+    if (ftruncate(con->log_fd, 0) < 0)
+        return -1;
+    con->log_size = 0;
     return 0;
 }
 
@@ -273,17 +315,12 @@ static void log_write(struct console *con, const uint8_t *p, size_t n)
 {
     if (con->log_fd < 0)
         return;
-    if (con->log_size + n > CONSOLE_LOG_MAX && con->log_size > 0) {
-        char old[4096];
-        snprintf(old, sizeof(old), "%s.old", con->log_path);
-        close(con->log_fd);
-        if (rename(con->log_path, old) < 0)
-            fprintf(stderr, "tvm-vmm: console: cannot rotate '%s': %s\n", con->log_path,
-                    strerror(errno));
-        if (log_open(con) < 0) {
-            fprintf(stderr, "tvm-vmm: %s\n", err_msg());
-            return;
-        }
+    if (con->log_size + n > CONSOLE_LOG_MAX && con->log_size > 0 && log_rotate(con) < 0) {
+        /* Keep logging rather than lose the newest output: the file then
+         * grows past the cap until a rotation works (RLIMIT_FSIZE bounds it). */
+        fprintf(stderr, "tvm-vmm: console: cannot rotate '%s': %s\n", con->log_path,
+                strerror(errno));
+        con->log_size = 0;
     }
     while (n > 0) {
         ssize_t w = write(con->log_fd, p, n);
@@ -371,6 +408,8 @@ static void release(struct console *con)
     }
     if (con->log_fd >= 0)
         close(con->log_fd);
+    if (con->old_fd >= 0)
+        close(con->old_fd);
     free(con->sock_path);
     free(con->log_path);
     free(con->pending);
@@ -402,7 +441,7 @@ struct console *console_new(struct loop *l, const char *sock_path, const char *l
     }
     pthread_mutex_init(&con->lock, NULL);
     con->loop = l;
-    con->listen_fd = con->event_fd = con->log_fd = -1;
+    con->listen_fd = con->event_fd = con->log_fd = con->old_fd = -1;
     con->writer = -1;
     for (int i = 0; i < CONSOLE_MAX_CLIENTS; i++)
         con->clients[i].fd = -1;

@@ -1,7 +1,7 @@
 /* tvm-vmm: one process per guest (see src/core/proto/vmm-protocol.h).
  *
- *   tvm-vmm --domain PATH --rundir DIR [--console-log PATH] [--foreground] [--paused]
- *           [--no-sandbox]
+ *   tvm-vmm --domain PATH --rundir DIR [--fds PATH] [--console-log PATH] [--foreground]
+ *           [--paused] [--no-sandbox]
  *
  * Arguments, the main loop and the process's files: reads the domain XML,
  * builds the VM and its board (board.c: every device), writes vmm.pid,
@@ -10,8 +10,10 @@
  * --foreground also copies the guest's console to stdout and feeds stdin
  * to it (handy by hand; tvm never uses it).
  *
- * Once everything the guest needs is open (the KVM device, kernel and
- * initrd, disks, taps, sockets, the console log) and before the guest runs,
+ * With --fds, the KVM device, kernel and initrd, disks and taps are
+ * descriptors tvm opened (fdmap.h); without, tvm-vmm opens them itself.
+ * Once everything the guest needs is open (those, sockets, the console
+ * log) and before the guest runs,
  * the process enters its sandbox (sandbox.h); --no-sandbox or
  * TVM_VMM_SANDBOX=0 skips it, for debugging only.
  */
@@ -40,6 +42,7 @@
 #include "core/model/domain.h"
 #include "core/proto/vmm-protocol.h"
 #include "exit-note.h"
+#include "fdmap.h"
 #include "sandbox.h"
 #include "vm.h"
 
@@ -51,6 +54,7 @@ struct opts {
     const char *domain;
     const char *rundir;
     const char *console_log;
+    const char *fds; /* the descriptor map from tvm, or NULL */
     bool foreground;
     bool paused; /* the guest waits for QMP cont before its first instruction */
     bool no_sandbox;
@@ -71,8 +75,8 @@ struct vmm {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: tvm-vmm --domain PATH --rundir DIR [--console-log PATH] [--foreground] "
-               "[--paused] [--no-sandbox]\n");
+    fprintf(f, "usage: tvm-vmm --domain PATH --rundir DIR [--fds PATH] [--console-log PATH] "
+               "[--foreground] [--paused] [--no-sandbox]\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -81,6 +85,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"domain", required_argument, NULL, 'd'},
         {"rundir", required_argument, NULL, 'r'},
         {"console-log", required_argument, NULL, 'l'},
+        {"fds", required_argument, NULL, 'F'},
         {"foreground", no_argument, NULL, 'f'},
         {"paused", no_argument, NULL, 'p'},
         {"no-sandbox", no_argument, NULL, 'n'},
@@ -98,6 +103,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             break;
         case 'l':
             o->console_log = optarg;
+            break;
+        case 'F':
+            o->fds = optarg;
             break;
         case 'f':
             o->foreground = true;
@@ -277,18 +285,26 @@ static void vm_ready(void *opaque, uint32_t events)
 
 /* Kernel, initrd and /dev/kvm are opened now: every boot (resets too)
  * reads them again, when paths are out of the sandbox's reach. */
+static int open_boot_file(const char *what, const char *path)
+{
+    if (fdmap_loaded())
+        return fdmap_take(what, NULL, path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    return fd >= 0 ? fd : err_errno("%s %s", what, path);
+}
+
 static int open_boot_files(struct vmm *m, struct vm_config *cfg)
 {
     if (cfg->kernel && *cfg->kernel) {
-        m->kernel_fd = open(cfg->kernel, O_RDONLY | O_CLOEXEC);
+        m->kernel_fd = open_boot_file("kernel", cfg->kernel);
         if (m->kernel_fd < 0)
-            return err_errno("kernel %s", cfg->kernel);
+            return -1;
         cfg->kernel_fd = m->kernel_fd;
     }
     if (cfg->initrd && *cfg->initrd) {
-        m->initrd_fd = open(cfg->initrd, O_RDONLY | O_CLOEXEC);
+        m->initrd_fd = open_boot_file("initrd", cfg->initrd);
         if (m->initrd_fd < 0)
-            return err_errno("initrd %s", cfg->initrd);
+            return -1;
         cfg->initrd_fd = m->initrd_fd;
     }
     const char *fw = m->dom->os_firmware;
@@ -309,7 +325,7 @@ static int open_boot_files(struct vmm *m, struct vm_config *cfg)
     }
     /* Images first, KVM after: a missing kernel reads the same with or
      * without KVM. The VM owns this descriptor. */
-    cfg->kvm_fd = host_kvm_open();
+    cfg->kvm_fd = fdmap_loaded() ? fdmap_take("kvm", NULL, NULL) : host_kvm_open();
     return cfg->kvm_fd < 0 ? -1 : 0;
 }
 
@@ -350,9 +366,10 @@ static int setup(struct vmm *m)
     struct sandbox_config sc = {
         .mode = sandbox_mode_from_env(m->o.no_sandbox),
         .rundir = m->o.rundir,
-        .console_log = m->o.console_log,
     };
     if (sandbox_prepare(&sc) < 0)
+        return -1;
+    if (m->o.fds && fdmap_load(m->o.fds) < 0)
         return -1;
     if (load_domain(m) < 0)
         return -1;
@@ -379,6 +396,8 @@ static int setup(struct vmm *m)
     m->board = board_new(m->vm, m->dom, &bo);
     if (!m->board)
         return -1;
+    if (fdmap_loaded())
+        fprintf(stderr, "tvm-vmm: %u descriptors from tvm (%s)\n", fdmap_finish(true), m->o.fds);
     struct control_config cc = {
         .name = m->dom->name,
         .cores_per_socket = m->dom->cpu_cores,
@@ -409,6 +428,7 @@ static void teardown(struct vmm *m)
     vm_free(m->vm);
     loop_free(m->loop);
     domain_free(m->dom);
+    fdmap_finish(false);
     if (m->kernel_fd >= 0)
         close(m->kernel_fd);
     if (m->initrd_fd >= 0)

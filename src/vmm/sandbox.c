@@ -43,9 +43,6 @@ static struct {
     enum sandbox_mode mode;
     int rundir_fd;
     char rundir[PATH_MAX]; /* its path as given, to recognise files in it */
-    char logdir[PATH_MAX];
-    int logdir_fd; /* O_PATH, opened while still privileged: the sandbox
-                    * user may not search the directories above it */
     bool root;
     uid_t uid;
     gid_t gid;
@@ -53,7 +50,7 @@ static struct {
     bool active;
     /* Resolved while malloc is still fine: the SIGSYS handler only reads. */
     char names[SYSCALL_NAMES][SYSCALL_NAME_LEN];
-} sb = {.rundir_fd = -1, .logdir_fd = -1};
+} sb = {.rundir_fd = -1};
 
 enum sandbox_mode sandbox_mode_from_env(bool no_sandbox)
 {
@@ -221,19 +218,6 @@ int sandbox_prepare(const struct sandbox_config *c)
     if (sb.rundir_fd < 0)
         return err_errno("sandbox: %s", c->rundir);
     snprintf(sb.rundir, sizeof sb.rundir, "%s", c->rundir);
-    if (c->console_log && *c->console_log) {
-        snprintf(sb.logdir, sizeof sb.logdir, "%s", c->console_log);
-        char *slash = strrchr(sb.logdir, '/');
-        if (slash == sb.logdir)
-            slash[1] = '\0';
-        else if (slash)
-            *slash = '\0';
-        else
-            snprintf(sb.logdir, sizeof sb.logdir, ".");
-        sb.logdir_fd = open(sb.logdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (sb.logdir_fd < 0)
-            return err_errno("sandbox: %s", sb.logdir);
-    }
     sb.root = geteuid() == 0;
     if (sb.root && pick_user() < 0)
         return -1;
@@ -359,7 +343,7 @@ static int drop_caps(void)
     return 0;
 }
 
-/* ---- landlock: the run directory and the console log's, nothing else ---- */
+/* ---- landlock: the run directory, write-only, nothing else ---- */
 
 static int landlock_path(int ruleset, const char *path, uint64_t access)
 {
@@ -392,18 +376,17 @@ static int confine_fs(void)
     int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
     if (rs < 0)
         return err_errno("sandbox: landlock ruleset");
-    uint64_t files = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |
-                     LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |
-                     (abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0);
+    /* What is left to do by path once the guest runs, all of it in the run
+     * directory: write exit.json (as exit.json.tmp, renamed) and
+     * screendumps, remove vmm.pid and the sockets. Nothing is read or
+     * listed there, no socket made; the console log rotates on its open
+     * descriptors and the guest's files are descriptors tvm opened. */
+    uint64_t rundir_access = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_FILE |
+                             LANDLOCK_ACCESS_FS_MAKE_REG |
+                             (abi >= 3 ? LANDLOCK_ACCESS_FS_TRUNCATE : 0);
     char rundir[64];
     snprintf(rundir, sizeof rundir, "/proc/self/fd/%d", sb.rundir_fd);
-    int rc = landlock_path(rs, rundir, files | LANDLOCK_ACCESS_FS_READ_DIR |
-                                       LANDLOCK_ACCESS_FS_MAKE_SOCK);
-    if (rc == 0 && sb.logdir_fd >= 0) {
-        char logdir[64];
-        snprintf(logdir, sizeof logdir, "/proc/self/fd/%d", sb.logdir_fd);
-        rc = landlock_path(rs, logdir, files);
-    }
+    int rc = landlock_path(rs, rundir, rundir_access);
     if (rc == 0 && syscall(SYS_landlock_restrict_self, rs, 0) < 0)
         rc = err_errno("sandbox: landlock_restrict_self");
     close(rs);

@@ -1,12 +1,14 @@
 /* The sandbox tvm-vmm enters once everything the guest needs is open and
  * before the guest runs its first instruction (vmm-protocol.h, "Sandbox").
  *
- * Staging: tvm-vmm itself opens /dev/kvm, the taps, the disk images with
- * their locks, the kernel and initrd, the console log and its sockets while
- * it still has the privileges of whoever started it; sandbox_enter() then
- * takes every privilege away. Nothing the guest can trigger afterwards
- * needs one: resets reuse the /dev/kvm, kernel and initrd descriptors,
- * taps and images are never reopened.
+ * Staging: tvm opens /dev/kvm, the taps, the disk images with their locks,
+ * the kernel and initrd and tvm-vmm inherits them (fdmap.h; started by
+ * hand, tvm-vmm opens them itself); tvm-vmm makes its sockets and opens
+ * the console log (and the rotated log beside it) while it still has the
+ * privileges of whoever started it; sandbox_enter() then takes every
+ * privilege away. Nothing the guest can trigger afterwards needs one:
+ * resets reuse the /dev/kvm, kernel and initrd descriptors, taps and
+ * images are never reopened, the console log rotates on its descriptors.
  *
  * What sandbox_enter() does, in this order:
  *   - RLIMIT_CORE 0, RLIMIT_NOFILE just above the descriptors in use,
@@ -16,7 +18,7 @@
  *     uid/gid/groups switched (glibc applies it to every thread);
  *   - every capability set emptied, PR_SET_NO_NEW_PRIVS;
  *   - landlock (when the kernel has it): no file system access at all but
- *     the run directory and the console log's directory;
+ *     making, writing and removing files in the run directory;
  *   - one seccomp filter for the whole process (every thread, TSYNC):
  *     only the syscalls tvm-vmm makes, ioctl only with the KVM/tap/tty
  *     requests it issues, clone only for threads. Anything else raises
@@ -44,7 +46,6 @@ enum sandbox_mode sandbox_mode_from_env(bool no_sandbox);
 struct sandbox_config {
     enum sandbox_mode mode;
     const char *rundir;      /* exit.json goes here, also from the SIGSYS handler */
-    const char *console_log; /* its directory stays writable (rotation); may be NULL */
 };
 
 /* Early, before any file is opened: picks the user, opens the run

@@ -45,6 +45,22 @@ echo "   $n threads, all confined"
 [ "$(stat -c %u "$TVM_RUNDIR/$(uuid_of sb)")" = "$euid" ] || fail "run directory not given to uid $euid"
 grep -q "sandbox: uid $euid" "$TVM_RUNDIR/$(uuid_of sb)/vmm.log" || fail "no sandbox line in vmm.log"
 
+step "tvm opened the guest's files, tvm-vmm inherited them"
+dir="$TVM_RUNDIR/$(uuid_of sb)"
+sed 's/^/   /' "$dir/fds"
+grep -Eq '^3 kvm - /dev/kvm$' "$dir/fds" || fail "no /dev/kvm in the descriptor map"
+grep -Eq '^[0-9]+ kernel - /' "$dir/fds" || fail "no kernel in the descriptor map"
+grep -q "descriptors from tvm" "$dir/vmm.log" || fail "vmm.log: $(cat "$dir/vmm.log")"
+[ "$(readlink "/proc/$pid/fd/3")" = /dev/kvm ] || fail "descriptor 3 is $(readlink "/proc/$pid/fd/3")"
+# Started by hand without --fds, tvm-vmm opens them itself (vmm-lib.sh's
+# tests do); given --fds, a map that lacks one is refused, never opened.
+printf '3 kernel - /nonexistent\n' >"$T/fds-nokvm"
+rc=0
+"$TVM_VMM" --domain "$dir/domain.xml" --rundir "$T/rd-nokvm" --fds "$T/fds-nokvm" 3</dev/null \
+    >"$T/nokvm.out" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "a map without the kernel: exit $rc"
+grep -q "tvm passed no descriptor for kernel" "$T/nokvm.out" || fail "$(cat "$T/nokvm.out")"
+
 step "the guest boots, its console works"
 wait_count sb ^TVM-GUEST-UP 1
 check_guest sb 2 256

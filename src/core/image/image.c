@@ -133,6 +133,7 @@ struct chain_seen {
     dev_t dev[IMAGE_MAX_CHAIN_DEPTH + 1];
     ino_t ino[IMAGE_MAX_CHAIN_DEPTH + 1];
     int n;
+    const struct image_opener *opener; /* NULL: open(2) */
 };
 
 static int image_free_one(struct image *img)
@@ -232,20 +233,26 @@ static int lock_image(struct image *img)
 
 /* Opens img->path, with O_DIRECT when asked and the filesystem allows it
  * (tmpfs refuses it with EINVAL: buffered I/O then, see image_info.direct). */
-static int open_fd(struct image *img, unsigned flags)
+static int open_path(const struct image_opener *o, const char *path, int oflags)
+{
+    if (o)
+        return o->open(o->opaque, path, oflags);
+    int fd = open(path, oflags);
+    return fd >= 0 ? fd : err_errno("%s", path);
+}
+
+static int open_fd(struct image *img, unsigned flags, const struct image_opener *o)
 {
     int mode = (img->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
     if (flags & IMAGE_OPEN_DIRECT) {
-        img->fd = open(img->path, mode | O_DIRECT);
+        img->fd = open_path(o, img->path, mode | O_DIRECT);
         if (img->fd >= 0)
             return image_direct_setup(img);
         if (errno != EINVAL)
-            return err_errno("%s", img->path);
+            return -1;
     }
-    img->fd = open(img->path, mode);
-    if (img->fd < 0)
-        return err_errno("%s", img->path);
-    return 0;
+    img->fd = open_path(o, img->path, mode);
+    return img->fd < 0 ? -1 : 0;
 }
 
 static struct image *open_chain(const char *path, enum image_format format, unsigned flags,
@@ -266,7 +273,7 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
     img->read_only = flags & IMAGE_OPEN_RDONLY;
     img->force_share = img->read_only && (flags & IMAGE_OPEN_FORCE_SHARE);
     pthread_mutex_init(&img->lock, NULL);
-    if (open_fd(img, flags) < 0)
+    if (open_fd(img, flags, seen->opener) < 0)
         goto fail;
     struct stat st;
     if (fstat(img->fd, &st) < 0) {
@@ -333,9 +340,68 @@ fail:;
 
 struct image *image_open(const char *path, enum image_format format, unsigned flags)
 {
-    struct chain_seen seen = {.n = 0};
+    return image_open_with(path, format, flags, NULL);
+}
+
+struct image *image_open_with(const char *path, enum image_format format, unsigned flags,
+                              const struct image_opener *opener)
+{
+    struct chain_seen seen = {.n = 0, .opener = opener};
     errno = 0;
     return open_chain(path, format, flags, &seen, path);
+}
+
+void image_files_close(struct image_file *files, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (files[i].fd >= 0)
+            close(files[i].fd);
+        free(files[i].path);
+        files[i] = (struct image_file){.fd = -1};
+    }
+}
+
+/* One file of the chain, opened as open_chain() would and locked. */
+static int open_locked(const char *path, bool read_only, struct image_file *f)
+{
+    struct image tmp = {.fd = -1, .read_only = read_only};
+    tmp.path = strdup(path);
+    f->path = tmp.path;
+    f->fd = -1;
+    if (!tmp.path)
+        return err_set("out of memory");
+    tmp.fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (tmp.fd < 0)
+        return err_errno("%s", path);
+    f->fd = tmp.fd;
+    return lock_image(&tmp);
+}
+
+int image_open_files(const char *path, enum image_format format, unsigned flags,
+                     struct image_file *files, int max, int *n)
+{
+    *n = 0;
+    /* The chain as its headers name it, read without a lock and without
+     * writing anything; then each file opened for real and locked. */
+    struct image *walk = image_open(path, format, IMAGE_OPEN_RDONLY | IMAGE_OPEN_FORCE_SHARE);
+    if (!walk)
+        return -1;
+    int rc = 0;
+    for (struct image *img = walk; img && rc == 0; img = img->backing) {
+        if (*n == max) {
+            rc = err_set("%s: backing chain longer than %d images", path, max);
+            break;
+        }
+        bool ro = img != walk || (flags & IMAGE_OPEN_RDONLY);
+        rc = open_locked(img->path, ro, &files[*n]);
+        (*n)++;
+    }
+    image_close(walk);
+    if (rc < 0) {
+        image_files_close(files, *n);
+        *n = 0;
+    }
+    return rc;
 }
 
 int image_close(struct image *img)

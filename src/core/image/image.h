@@ -92,6 +92,34 @@ struct image_ops {
 
 /* Opens PATH and its backing chain. FORMAT may be IMAGE_FORMAT_AUTO. */
 struct image *image_open(const char *path, enum image_format format, unsigned flags);
+/* Where image_open_with() gets each file of the chain instead of open(2):
+ * OPEN returns a descriptor opened with OFLAGS (O_RDONLY or O_RDWR,
+ * O_CLOEXEC, maybe O_DIRECT: EINVAL then means "not with O_DIRECT", and
+ * it is asked again without), or -1 with a message. tvm-vmm answers from
+ * the descriptors tvm handed it. */
+struct image_opener {
+    int (*open)(void *opaque, const char *path, int oflags);
+    void *opaque;
+};
+struct image *image_open_with(const char *path, enum image_format format, unsigned flags,
+                              const struct image_opener *opener);
+
+/* tvm's half of handing a disk to tvm-vmm: the files of PATH's chain
+ * (the top first; paths as image_open() resolves them), each opened as
+ * image_open(FLAGS) would (the top read-write unless IMAGE_OPEN_RDONLY,
+ * backing files read-only; close-on-exec; O_DIRECT left to the opener)
+ * and locked the same way, ours first and then the check (the locks
+ * belong to the open file description, so they go with the descriptor to
+ * whoever inherits it). Nothing is written. At most MAX files; *N says
+ * how many. On error nothing stays open. */
+struct image_file {
+    char *path;
+    int fd;
+};
+int image_open_files(const char *path, enum image_format format, unsigned flags,
+                     struct image_file *files, int max, int *n);
+void image_files_close(struct image_file *files, int n);
+
 /* Flushes (for writable images) and frees the whole chain. NULL is fine.
  * -1 with a message naming the image when what was written could not be
  * made durable (fdatasync or close failed: a full or failing disk): the

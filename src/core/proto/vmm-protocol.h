@@ -4,7 +4,8 @@
  *
  * Launch: tvm creates RUNDIR/<uuid>/ (0700), writes the domain XML there as
  * VMM_FILE_DOMAIN, and runs, detached (setsid, stdio to VMM_FILE_LOG):
- *     tvm-vmm --domain DIR/domain.xml --rundir DIR [--console-log PATH] [--paused]
+ *     tvm-vmm --domain DIR/domain.xml --rundir DIR --fds DIR/fds [--console-log PATH]
+ *             [--paused]
  * That XML is the live one: every device tvm-vmm puts on PCI carries its
  * <address> (tvm assigned and stored them, domain_assign_pci()), and each
  * <interface type='network'> names its bridge. The VMM parses it once,
@@ -16,6 +17,35 @@
  * treats the guest as started once query-status reports "running" (or
  * "paused" with --paused). If the VMM exits first, the last line of
  * VMM_FILE_LOG is the error to show.
+ *
+ * Descriptors: tvm, with its own privileges, opens what the guest needs
+ * and tvm-vmm inherits the descriptors; VMM_FILE_FDS ("fds", written by
+ * tvm, passed as --fds) says which is which, one line each:
+ *     FD KIND KEY PATH
+ * FD the number tvm-vmm has it under (3, 4, ... in line order), KEY "-"
+ * or the device it belongs to, PATH the rest of the line ("-": none):
+ *     FD kvm - /dev/kvm              the KVM device (every reset makes its
+ *                                    VM on it again)
+ *     FD kernel - PATH               <os><kernel>, read at every boot
+ *     FD initrd - PATH               <os><initrd>
+ *     FD disk TARGET PATH            one line per file of the chain of the
+ *                                    <disk> whose <target dev> is TARGET, the
+ *                                    top image first (read-write unless
+ *                                    <readonly/>), then each backing file
+ *                                    (read-only), PATH as the image layer
+ *                                    resolves it (the XML's <source file>
+ *                                    for the top); opened and locked by
+ *                                    tvm (image_open_files()), O_DIRECT set
+ *                                    by tvm-vmm for cache='none'
+ *     FD tap INDEX NAME              the tap of the INDEXth <interface>
+ *                                    (document order), already on its
+ *                                    bridge, with virtio-net headers
+ * The domain XML stays the whole description: the map only says where
+ * its files already are. Given --fds, tvm-vmm opens none of these itself:
+ * a missing line is an error naming it; a descriptor nobody used is
+ * closed with a warning. Without --fds (by hand, tests) it opens them
+ * itself. At most VMM_FDS_MAX lines. The sockets stay tvm-vmm's own: it
+ * makes them in the run directory, which tvm owns and reads.
  *
  * Taps: once its NICs are on their taps (still privileged, before the
  * control socket serves, so before tvm sees the guest started), the VMM
@@ -44,15 +74,17 @@
  *
  * Sandbox: unless started with --no-sandbox or TVM_VMM_SANDBOX=0 in its
  * environment (tvm's own environment passes through, so
- * `TVM_VMM_SANDBOX=0 tvm start NAME` debugs one guest), tvm-vmm opens
+ * `TVM_VMM_SANDBOX=0 tvm start NAME` debugs one guest), tvm-vmm has
  * everything the guest needs first (/dev/kvm, kernel, initrd, disks with
- * their locks, taps, its sockets, the console log), then, before the guest
+ * their locks and taps from tvm, see "Descriptors"; its sockets and the
+ * console log it makes itself), then, before the guest
  * runs: bounds RLIMIT_CORE (0), RLIMIT_NOFILE and RLIMIT_FSIZE; if started
  * by root, gives the run directory to the user "tvm" (or nobody/nogroup
  * without one) and becomes that user; empties its capability sets and
  * bounding set; sets PR_SET_NO_NEW_PRIVS; confines the file system with
- * landlock to the run directory and the console log's directory where the
- * kernel has landlock; and loads a seccomp filter (every thread) that
+ * landlock to making, writing and removing files in the run directory
+ * where the kernel has landlock (the console log rotates on descriptors
+ * opened before); and loads a seccomp filter (every thread) that
  * allows only the system calls and ioctls it makes. TVM_VMM_SANDBOX=log
  * does all that but has the filter only log what it would refuse (the
  * kernel's audit log), to find a missing syscall. The run directory stays
@@ -144,6 +176,8 @@
 #define VMM_FILE_LOG "vmm.log"
 #define VMM_FILE_EXIT "exit.json"
 #define VMM_FILE_NICS "nics"
+#define VMM_FILE_FDS "fds"
+#define VMM_FDS_MAX 128
 #define VMM_SOCK_CONTROL "control.sock"
 #define VMM_SOCK_CONSOLE "console.sock"
 #define VMM_SOCK_VCONSOLE_FMT "console%u.sock"

@@ -10,6 +10,7 @@
 #include "core/base/host.h"
 #include "core/base/proc.h"
 #include "core/virt/network-run.h"
+#include "core/virt/vm-fds.h"
 #include "core/base/paths.h"
 #include "core/proto/vmm-protocol.h"
 
@@ -153,15 +154,38 @@ static int64_t next_run_id(void)
     return id;
 }
 
-/* The grandchild: its own session, stdio to vmm.log, then exec. Only
- * async-signal-safe calls between fork and exec. */
-static void exec_vmm(char *const argv[], const char *log_path, int err_pipe)
+/* FDS[i] becomes descriptor 3 + i, the only ones not closed on exec: each
+ * goes above the target range first, so no move overwrites one still to
+ * be moved (nor the error pipe, which moves up too). */
+static int pass_fds(const struct vm_fds *fds, int *err_pipe)
+{
+    int above = 3 + (fds ? fds->n : 0);
+    int tmp[VMM_FDS_MAX];
+    int e = fcntl(*err_pipe, F_DUPFD_CLOEXEC, above);
+    if (e < 0)
+        return -1;
+    *err_pipe = e;
+    for (int i = 0; fds && i < fds->n; i++)
+        if ((tmp[i] = fcntl(fds->fd[i], F_DUPFD_CLOEXEC, above)) < 0)
+            return -1;
+    for (int i = 0; fds && i < fds->n; i++)
+        if (dup2(tmp[i], 3 + i) < 0) /* dup2 clears close-on-exec */
+            return -1;
+    return 0;
+}
+
+/* The grandchild: its own session, stdio to vmm.log, the guest's
+ * descriptors, then exec. Only async-signal-safe calls between fork and
+ * exec. */
+static void exec_vmm(char *const argv[], const char *log_path, const struct vm_fds *fds,
+                     int err_pipe)
 {
     /* O_CLOEXEC: the VMM gets them as 0-2 (dup2 clears the flag there),
      * not once more as stray descriptors. */
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) {
+    if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
+        pass_fds(fds, &err_pipe) < 0) {
         int e = errno;
         (void)!write(err_pipe, &e, sizeof(e));
         _exit(127);
@@ -177,7 +201,8 @@ static void exec_vmm(char *const argv[], const char *log_path, int err_pipe)
  * it: opened while the intermediate child, which never reaps, still holds
  * the VMM as its child, so it is the VMM's even if the VMM has already
  * exited and its pid could otherwise be reused. */
-static pid_t spawn_vmm(char *const argv[], const char *log_path, int *pidfd)
+static pid_t spawn_vmm(char *const argv[], const char *log_path, const struct vm_fds *fds,
+                       int *pidfd)
 {
     int pid_pipe[2], err_pipe[2], hold_pipe[2];
     *pidfd = -1;
@@ -204,7 +229,7 @@ static pid_t spawn_vmm(char *const argv[], const char *log_path, int *pidfd)
         close(hold_pipe[1]);
         pid_t gc = fork();
         if (gc == 0)
-            exec_vmm(argv, log_path, err_pipe[1]);
+            exec_vmm(argv, log_path, fds, err_pipe[1]);
         close(err_pipe[1]);
         (void)!write(pid_pipe[1], &gc, sizeof(gc));
         /* Until tvm has its pidfd (it closes the other end). */
@@ -344,25 +369,27 @@ static int launch_timeout(const struct vm_start_opts *o)
 }
 
 /* Files, process, started guest. The run directory exists and is locked. */
-static int launch(const struct store_domain_row *row, const char *xml,
+static int launch(const struct store_domain_row *row, const char *xml, const struct vm_fds *fds,
                   const struct vm_start_opts *o, pid_t *pid_out, int *pidfd)
 {
     char dir[PATH_MAX], xml_path[PATH_MAX], log_path[PATH_MAX], console_log[PATH_MAX];
-    char vmm[PATH_MAX], pid_path[PATH_MAX], id_path[PATH_MAX];
+    char vmm[PATH_MAX], pid_path[PATH_MAX], id_path[PATH_MAX], fds_path[PATH_MAX];
     if (vm_run_path(row->uuid, NULL, dir, sizeof(dir)) < 0 ||
         vm_run_path(row->uuid, VMM_FILE_DOMAIN, xml_path, sizeof(xml_path)) < 0 ||
         vm_run_path(row->uuid, VMM_FILE_LOG, log_path, sizeof(log_path)) < 0 ||
         vm_run_path(row->uuid, VMM_FILE_PID, pid_path, sizeof(pid_path)) < 0 ||
-        vm_run_path(row->uuid, VM_FILE_RUN_ID, id_path, sizeof(id_path)) < 0)
+        vm_run_path(row->uuid, VM_FILE_RUN_ID, id_path, sizeof(id_path)) < 0 ||
+        vm_run_path(row->uuid, VMM_FILE_FDS, fds_path, sizeof(fds_path)) < 0)
         return -1;
     if (find_vmm(vmm, sizeof(vmm)) < 0 ||
         console_log_path(o ? o->db_path : NULL, row->name, console_log, sizeof(console_log)) < 0 ||
-        write_file(xml_path, xml, 0600) < 0)
+        write_file(xml_path, xml, 0600) < 0 || vm_fds_write_map(fds, fds_path) < 0)
         return -1;
-    char *argv[9] = {vmm, "--domain", xml_path, "--rundir", dir, "--console-log", console_log};
+    char *argv[11] = {vmm,         "--domain", xml_path, "--rundir", dir, "--console-log",
+                      console_log, "--fds",    fds_path};
     if (o && o->paused)
-        argv[7] = "--paused"; /* the guest never runs a single instruction before `resume` */
-    pid_t pid = spawn_vmm(argv, log_path, pidfd);
+        argv[9] = "--paused"; /* the guest never runs a single instruction before `resume` */
+    pid_t pid = spawn_vmm(argv, log_path, fds, pidfd);
     if (pid < 0)
         return -1;
     *pid_out = pid;
@@ -443,7 +470,7 @@ static int attach_networks(struct store *st, struct domain *d, bool *changed)
 /* The stored XML, parsed once, becomes the live XML tvm-vmm gets: the
  * stored text itself when nothing had to be filled in, else formatted
  * once from the updated document. */
-static int prepare(struct store *st, struct store_domain_row *row, char **xml)
+static int prepare(struct store *st, struct store_domain_row *row, char **xml, struct vm_fds *fds)
 {
     /* Read again under the claim: an undefine that finished after the
      * first lookup leaves nothing to start. */
@@ -471,6 +498,10 @@ static int prepare(struct store *st, struct store_domain_row *row, char **xml)
             rc = err_set("out of memory");
         }
     }
+    /* Last: with the bridges known, and nothing after it that can fail
+     * before the VMM has its copies. */
+    if (rc == 0)
+        rc = vm_fds_open(d, fds);
     domain_free(d);
     return rc;
 }
@@ -490,9 +521,18 @@ int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
     char *xml = NULL;
     pid_t pid = -1;
     int pidfd = -1;
-    int rc = prepare(st, &row, &xml);
-    if (rc == 0)
-        rc = launch(&row, xml, o, &pid, &pidfd);
+    struct vm_fds *fds = calloc(1, sizeof *fds);
+    int rc = fds ? prepare(st, &row, &xml, fds) : err_set("out of memory");
+    if (rc == 0) {
+        rc = launch(&row, xml, fds, o, &pid, &pidfd);
+        /* The VMM has its own copies now (or is gone): the disks' locks and
+         * new taps live as long as it does. */
+        if (rc == 0)
+            vm_fds_release(fds);
+        else
+            vm_fds_abandon(fds);
+    }
+    free(fds);
     free(xml);
     if (rc < 0) {
         launch_cleanup(&row, pidfd);

@@ -298,7 +298,7 @@ static int open_image(struct blk *b, const struct virtio_blk_config_in *c)
     if (c->format && image_format_parse(c->format, &fmt) < 0)
         return -1;
     unsigned flags = (c->readonly ? IMAGE_OPEN_RDONLY : 0) | (c->direct ? IMAGE_OPEN_DIRECT : 0);
-    b->img = image_open(c->path, fmt, flags);
+    b->img = image_open_with(c->path, fmt, flags, c->opener);
     if (!b->img)
         return -1;
     struct image_info info;

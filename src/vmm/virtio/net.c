@@ -39,7 +39,7 @@
 
 #include "control.h"
 #include "core/base/err.h"
-#include "tap.h"
+#include "core/base/tap.h"
 #include "virtio/virtio.h"
 
 /* feature bits */
@@ -472,6 +472,12 @@ static int open_fd(struct net *n, const struct virtio_net_config_in *c)
 {
     if (c->fd >= 0)
         return 0;
+    if (c->tap) {
+        n->tap = *c->tap;
+        c->tap->fd = -1;
+        n->fd = n->tap.fd;
+        return 0;
+    }
     struct tap_config tc = {.ifname = c->ifname, .bridge = c->bridge, .mac = c->mac};
     if (tap_open(&tc, &n->tap) < 0)
         return -1;

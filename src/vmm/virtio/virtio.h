@@ -35,6 +35,9 @@
 
 #include "virtio/queue.h"
 
+struct image_opener;
+struct tap;
+
 struct vm;
 struct pci_bus;
 
@@ -175,6 +178,8 @@ struct virtio_blk_config_in {
     const char *target; /* vda ... for messages */
     bool readonly;
     bool direct; /* cache='none' */
+    /* Where the chain's files come from (tvm's descriptors); NULL: open(2). */
+    const struct image_opener *opener;
 };
 struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_in *c);
 
@@ -206,6 +211,7 @@ struct virtio_net_config_in {
     const char *bridge; /* <source bridge> (type 'bridge'), else NULL */
     bool link_down;     /* <link state='down'/> */
     int fd;             /* >= 0: use this packet fd (owned) instead of a tap */
+    struct tap *tap;    /* non-NULL: a tap tvm opened (tap_adopt()), taken over */
 };
 struct virtio_dev *virtio_net_new(struct vm *vm, const struct virtio_net_config_in *c);
 /* The tap a virtio-net device uses (the kernel's vnetN when the XML named

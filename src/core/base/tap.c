@@ -18,7 +18,7 @@
 
 #include "core/base/err.h"
 #include "core/base/netif.h"
-#include "tap.h"
+#include "core/base/tap.h"
 
 #define TUN_PATH "/dev/net/tun"
 
@@ -56,8 +56,8 @@ static int open_tun(const char *name, struct tap *t)
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
     if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
         if (errno == EPERM || errno == EACCES)
-            return err_set("tap %s: not permitted (tvm-vmm needs CAP_NET_ADMIN, or a tap "
-                           "made for this user with `ip tuntap add ... user`)",
+            return err_set("tap %s: not permitted (it needs CAP_NET_ADMIN, or a tap made for this "
+                           "user with `ip tuntap add ... user`)",
                            name);
         if (errno == EBUSY)
             return err_set("tap %s is in use by another process", name);
@@ -148,6 +148,31 @@ int tap_open(const struct tap_config *c, struct tap *t)
 fail:
     tap_close(t);
     return -1;
+}
+
+int tap_adopt(int fd, struct tap *t)
+{
+    memset(t, 0, sizeof *t);
+    t->fd = -1;
+    struct ifreq ifr = {0};
+    if (ioctl(fd, TUNGETIFF, &ifr) < 0) {
+        err_errno("descriptor %d is not a tap", fd);
+        close(fd);
+        return -1;
+    }
+    if (!(ifr.ifr_flags & IFF_TAP) || !(ifr.ifr_flags & IFF_VNET_HDR)) {
+        close(fd);
+        return err_set("%s is not a tap with virtio-net headers", ifr.ifr_name);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        err_errno("tap %s", ifr.ifr_name);
+        close(fd);
+        return -1;
+    }
+    t->fd = fd;
+    snprintf(t->name, sizeof t->name, "%s", ifr.ifr_name);
+    return 0;
 }
 
 int tap_set_offload(struct tap *t, unsigned flags)

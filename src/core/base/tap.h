@@ -1,4 +1,5 @@
-/* Tap devices for virtio-net: <interface type='ethernet'> and
+/* Tap devices for virtio-net (tvm opens them and hands them to tvm-vmm;
+ * tvm-vmm started by hand opens its own): <interface type='ethernet'> and
  * <interface type='bridge'> as libvirt sets them up.
  *
  * tap_open() opens /dev/net/tun as a tap with a 12-byte virtio-net header
@@ -22,8 +23,8 @@
  * (CAP_NET_ADMIN), a bad name, a name that is not a tap, a bridge that does
  * not exist.
  */
-#ifndef TVM_VMM_TAP_H
-#define TVM_VMM_TAP_H
+#ifndef TVM_CORE_BASE_TAP_H
+#define TVM_CORE_BASE_TAP_H
 
 #include <net/if.h>
 #include <stdbool.h>
@@ -46,6 +47,10 @@ struct tap_config {
 
 /* 0 with *t filled, or -1 with a message naming the tap or the bridge. */
 int tap_open(const struct tap_config *c, struct tap *t);
+/* A tap someone else opened with tap_open() (tvm, handing it to tvm-vmm):
+ * takes FD (closed on error too); the name comes from the kernel. Closing
+ * it releases nothing: whoever opened it put it on its bridge. */
+int tap_adopt(int fd, struct tap *t);
 /* TUNSETOFFLOAD: which TUN_F_* frames the tap may hand us (0 at open). */
 int tap_set_offload(struct tap *t, unsigned flags);
 /* Releases the tap from a bridge we added it to, then closes it. */
