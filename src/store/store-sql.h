@@ -129,6 +129,11 @@
     /* events */                                                                                   \
     X(EVENT_INSERT, "INSERT INTO events (time_ms, object_kind, object_name, event, detail) "       \
                     "VALUES (?1, ?2, ?3, ?4, ?5)")                                                 \
+    /* The history's bounds: ?1 the newest id to drop by count; ?2 the age                         \
+     * cut-off, applied to the oldest 256 rows only, so a prune costs the                          \
+     * same however long the log is (ids grow with time). */                                       \
+    X(EVENT_PRUNE, "DELETE FROM events WHERE id <= ?1 OR (id IN (SELECT id FROM events "           \
+                   "ORDER BY id LIMIT 256) AND time_ms < ?2)")                                     \
     /* ?1 name or NULL for all, ?2 limit (-1: all); newest last */                                 \
     X(EVENT_LIST,                                                                                  \
       "SELECT id, time_ms, object_kind, object_name, event, detail FROM ("                         \
