@@ -92,4 +92,15 @@ run 1 "$TVM" --db "$DB" --batch "$tmp/none.tvm"
 err_has "none.tvm"
 run 2 "$TVM" --db "$DB" --batch "$tmp/stop.tvm" list
 run 2 "$TVM" --db "$DB" --keep-going list
+# a directory is refused as such, not read as an empty script at line 0
+mkdir "$tmp/adir"
+run 1 "$TVM" --db "$DB" --batch "$tmp/adir"
+err_is "tvm: cannot read batch file '$tmp/adir': it is a directory"
+
+# A UTF-8 byte order mark (Windows editors write one) is not part of the
+# first command; errors still count lines from 1.
+printf '\xEF\xBB\xBFdominfo minimal\ndominfo nope5\n' >"$tmp/bom.tvm"
+run 1 "$TVM" --db "$DB" --batch "$tmp/bom.tvm"
+out_has "Name:           minimal"
+err_is "$tmp/bom.tvm:2: domain 'nope5' not found"
 echo "batch: ok"

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct batch {
     FILE *in;
@@ -53,7 +54,10 @@ static int batch_next(struct batch *b, long *start)
     while ((n = getline(&buf, &bufcap, b->in)) >= 0) {
         b->line++;
         got = 1;
-        if (batch_append(b, buf, (size_t)n) < 0) {
+        /* Editors on other systems start UTF-8 files with a byte order
+         * mark; it is not part of the first command. */
+        size_t skip = b->line == 1 && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        if (batch_append(b, buf + skip, (size_t)n - skip) < 0) {
             free(buf);
             return -1;
         }
@@ -84,6 +88,14 @@ int cmd_run_batch(struct cmd_ctx *ctx, const char *path, bool keep_going)
         err_errno("cannot open batch file '%s'", path);
         fprintf(stderr, "tvm: %s\n", err_msg());
         return CMD_ERROR;
+    } else {
+        /* fopen() opens a directory too; reading it then fails at "line 0". */
+        struct stat sb;
+        if (fstat(fileno(b.in), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            fclose(b.in);
+            fprintf(stderr, "tvm: cannot read batch file '%s': it is a directory\n", path);
+            return CMD_ERROR;
+        }
     }
     bool was_busy = ctx->stdin_busy;
     ctx->stdin_busy = ctx->stdin_busy || from_stdin;
