@@ -41,8 +41,14 @@ snapshot-list test --parent
 snapshot-list test --tree
 snapshot-list test --name
 snapshot-current test --name
+snapshot-create test $tmp/wide.xml --redefine
+snapshot-list test
 domuuid test
 TVM
+# A name of wide characters (two columns each): tables align by display
+# width, as virsh's do.
+sed -e 's|<name>second</name>|<name>快照-一</name>|' -e 's|1795445952|1795445999|' \
+    "$DATA/snapshot/second.xml" >"$tmp/wide.xml"
 
 ok tvm define "$DATA/domain/virsh-test.xml"
 ok tvm net-define "$DATA/network/virsh-default.xml"

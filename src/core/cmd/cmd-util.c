@@ -6,9 +6,12 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 const char *cmd_input_origin(const char *path)
 {
@@ -109,13 +112,41 @@ void cmd_tbl_add(struct cmd_tbl *t, ...)
     va_end(ap);
 }
 
-/* Terminal columns of a UTF-8 string, counting each code point as one. */
+/* Terminal columns of a UTF-8 string, as virsh counts them (wcwidth: wide
+ * CJK characters take two, combining marks none), in C.UTF-8 whatever the
+ * user's locale, so a script's output does not depend on LANG. A byte that
+ * is not UTF-8, or a character without a width, counts as one column. */
+static locale_t utf8;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_open(void)
+{
+    utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
 static int text_width(const char *s)
 {
+    pthread_once(&utf8_once, utf8_open);
+    locale_t saved = utf8 ? uselocale(utf8) : (locale_t)0;
     int w = 0;
-    for (; s && *s; s++)
-        if (((unsigned char)*s & 0xc0) != 0x80)
+    mbstate_t st = {0};
+    size_t left = s ? strlen(s) : 0;
+    while (left > 0) {
+        wchar_t wc;
+        size_t n = utf8 ? mbrtowc(&wc, s, left, &st) : (size_t)-1;
+        if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+            memset(&st, 0, sizeof(st));
+            n = 1;
             w++;
+        } else {
+            int cw = wcwidth(wc);
+            w += cw < 0 ? 1 : cw;
+        }
+        s += n;
+        left -= n;
+    }
+    if (utf8)
+        uselocale(saved);
     return w;
 }
 
