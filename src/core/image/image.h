@@ -74,6 +74,13 @@ struct image_snapshot {
     uint32_t l1_size;
 };
 
+/* How a range of a disk reads (image_block_status). */
+enum image_block_kind {
+    IMAGE_BLOCK_DATA,    /* stored in this image */
+    IMAGE_BLOCK_ZERO,    /* reads as zeros: a hole, a zero cluster, nothing below */
+    IMAGE_BLOCK_BACKING, /* not in this image: the backing file's data shows */
+};
+
 /* Per-format operations; raw.c and qcow2.c each provide one table. The
  * generic functions below check ranges and take the lock, so the ops see
  * only in-range requests. */
@@ -88,6 +95,10 @@ struct image_ops {
     int (*write_zeroes)(struct image *img, uint64_t off, uint64_t len);
     uint64_t (*get_size)(struct image *img);
     int (*get_info)(struct image *img, struct image_info *info);
+    int (*resize)(struct image *img, uint64_t size); /* NULL: not possible */
+    /* The kind of the run starting at OFF and its length *pnum (1..LEN). */
+    int (*block_status)(struct image *img, uint64_t off, uint64_t len, uint64_t *pnum,
+                        enum image_block_kind *kind);
 };
 
 /* Opens PATH and its backing chain. FORMAT may be IMAGE_FORMAT_AUTO. */
@@ -145,6 +156,28 @@ int image_get_info(struct image *img, struct image_info *info);
 const char *image_path(const struct image *img);
 /* The next image in the chain, or NULL. */
 struct image *image_backing(const struct image *img);
+
+/* Changes the virtual size (a writable image). Shrinking only with SHRINK,
+ * and only raw files: data past the new end is lost. qcow2 grows in place
+ * (its L1 table is not moved). */
+int image_resize(struct image *img, uint64_t size, bool shrink);
+/* The kind of the run at OFF in this image alone (BACKING where the
+ * backing file shows), its length in *pnum (1..LEN). Formats that cannot
+ * tell say DATA. */
+int image_block_status(struct image *img, uint64_t off, uint64_t len, uint64_t *pnum,
+                       enum image_block_kind *kind);
+/* As image_block_status, with the chain resolved: DATA or ZERO only. */
+int image_block_status_chain(struct image *img, uint64_t off, uint64_t len, uint64_t *pnum,
+                             enum image_block_kind *kind);
+
+/* Copies what SRC's whole chain reads into DST (at least as large),
+ * writing only what is not zeros, so the copy is as sparse as the data
+ * allows. DST_ZEROED: DST reads as zeros already (freshly created); else
+ * the zero runs are zeroed (write_zeroes) too. PROGRESS (may be NULL)
+ * hears of each step. */
+typedef void (*image_progress_fn)(uint64_t done, uint64_t total, void *opaque);
+int image_copy(struct image *src, struct image *dst, bool dst_zeroed, image_progress_fn progress,
+               void *opaque);
 
 /* Internal snapshots (qcow2 only; raw has none). *out is an array of *count
  * entries, freed with image_snapshots_free(). */

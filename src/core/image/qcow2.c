@@ -776,6 +776,77 @@ static int qcow2_get_info(struct image *img, struct image_info *info)
     return 0;
 }
 
+/* Grows the disk. The L1 table keeps its place: it may grow into the rest
+ * of the clusters it already occupies (one 64 KiB cluster maps 4 TiB), and
+ * moving it is not done here. */
+static int qcow2_resize(struct image *img, uint64_t size)
+{
+    struct qcow2 *q = qcow2_of(img);
+    if (size < q->size)
+        return errno = ENOTSUP, err_set("%s: shrinking a qcow2 image is not supported", img->path);
+    if (size > QCOW2_MAX_VIRTUAL_SIZE)
+        return errno = EINVAL,
+               err_set("%s: size %llu too large", img->path, (unsigned long long)size);
+    uint64_t span_bits = q->cluster_bits + q->l2_bits;
+    uint64_t need = (size + (1ull << span_bits) - 1) >> span_bits;
+    if (need > q->l1_size) {
+        uint64_t room = ((uint64_t)q->l1_size * 8 + q->cluster_size - 1) & ~(q->cluster_size - 1);
+        if (need * 8 > room || !q->l1_size)
+            return errno = ENOTSUP,
+                   err_set("%s: growing to %llu bytes needs a larger L1 table than the image "
+                           "has room for (at most %llu bytes without moving it)",
+                           img->path, (unsigned long long)size,
+                           (unsigned long long)((room / 8) << span_bits));
+        uint64_t *l1 = realloc(q->l1, need * sizeof(uint64_t));
+        if (!l1)
+            return err_set("out of memory");
+        q->l1 = l1;
+        memset(l1 + q->l1_size, 0, (need - q->l1_size) * 8);
+        /* The new entries on disk are written as zeros, whatever was there. */
+        if (image_pwrite_full(img, q->zeros, (size_t)(need - q->l1_size) * 8,
+                              q->l1_offset + (uint64_t)q->l1_size * 8) < 0)
+            return -1;
+        uint8_t b4[4];
+        be32_put(b4, (uint32_t)need);
+        if (qcow2_sync(q) < 0 || image_pwrite_full(img, b4, 4, 36) < 0)
+            return -1;
+        q->l1_size = (uint32_t)need;
+    }
+    uint8_t b8[8];
+    be64_put(b8, size);
+    if (image_pwrite_full(img, b8, 8, 24) < 0 || qcow2_sync(q) < 0)
+        return -1;
+    q->size = size;
+    return 0;
+}
+
+/* How the run of clusters from OFF reads: the first cluster's kind, for as
+ * many following clusters as share it (at most LEN bytes). */
+static int qcow2_block_status(struct image *img, uint64_t off, uint64_t len, uint64_t *pnum,
+                              enum image_block_kind *kind)
+{
+    struct qcow2 *q = qcow2_of(img);
+    uint64_t cs = q->cluster_size, done = 0;
+    while (done < len) {
+        uint64_t at = off + done;
+        struct mapping m;
+        if (lookup(q, at, &m) < 0)
+            return -1;
+        enum image_block_kind k = m.type == CL_ZERO          ? IMAGE_BLOCK_ZERO
+                                  : m.type != CL_UNALLOCATED ? IMAGE_BLOCK_DATA
+                                  : q->img->backing          ? IMAGE_BLOCK_BACKING
+                                                             : IMAGE_BLOCK_ZERO;
+        if (done == 0)
+            *kind = k;
+        else if (k != *kind)
+            break;
+        uint64_t n = cs - (at & (cs - 1));
+        done += n < len - done ? n : len - done;
+    }
+    *pnum = done;
+    return 0;
+}
+
 const struct image_ops image_qcow2_ops = {
     .name = "qcow2",
     .open = qcow2_open,
@@ -787,4 +858,6 @@ const struct image_ops image_qcow2_ops = {
     .write_zeroes = qcow2_write_zeroes,
     .get_size = qcow2_get_size,
     .get_info = qcow2_get_info,
+    .resize = qcow2_resize,
+    .block_status = qcow2_block_status,
 };

@@ -109,6 +109,48 @@ static int raw_get_info(struct image *img, struct image_info *info)
     return 0;
 }
 
+static int raw_resize(struct image *img, uint64_t size)
+{
+    struct stat st;
+    if (fstat(img->fd, &st) < 0)
+        return err_errno("%s: stat", img->path);
+    if (!S_ISREG(st.st_mode))
+        return errno = ENOTSUP, err_set("%s: only a file can be resized here", img->path);
+    if (size > (uint64_t)INT64_MAX)
+        return errno = EINVAL,
+               err_set("%s: size %llu too large", img->path, (unsigned long long)size);
+    if (ftruncate(img->fd, (off_t)size) < 0)
+        return err_errno("%s: set size", img->path);
+    raw_of(img)->size = size;
+    return 0;
+}
+
+/* Holes read as zeros (SEEK_DATA/SEEK_HOLE); a file system that cannot say
+ * reports everything as data. */
+static int raw_block_status(struct image *img, uint64_t off, uint64_t len, uint64_t *pnum,
+                            enum image_block_kind *kind)
+{
+    off_t data = lseek(img->fd, (off_t)off, SEEK_DATA);
+    if (data < 0 && errno != ENXIO) {
+        *kind = IMAGE_BLOCK_DATA;
+        *pnum = len;
+        return 0;
+    }
+    if (data < 0 || (uint64_t)data > off) {
+        uint64_t hole_end = data < 0 ? off + len : (uint64_t)data;
+        *kind = IMAGE_BLOCK_ZERO;
+        *pnum = hole_end - off < len ? hole_end - off : len;
+        return 0;
+    }
+    off_t hole = lseek(img->fd, (off_t)off, SEEK_HOLE);
+    uint64_t end = hole < 0 ? off + len : (uint64_t)hole;
+    *kind = IMAGE_BLOCK_DATA;
+    *pnum = end - off < len ? end - off : len;
+    if (*pnum == 0)
+        *pnum = len;
+    return 0;
+}
+
 const struct image_ops image_raw_ops = {
     .name = "raw",
     .open = raw_open,
@@ -120,4 +162,6 @@ const struct image_ops image_raw_ops = {
     .write_zeroes = raw_write_zeroes,
     .get_size = raw_get_size,
     .get_info = raw_get_info,
+    .resize = raw_resize,
+    .block_status = raw_block_status,
 };
