@@ -10,6 +10,7 @@ BUILD_PKGS=(build-essential cmake pkg-config libxml2-dev libsqlite3-dev libncurs
     libseccomp-dev # tvm-vmm's seccomp filter (libseccomp2 at run time)
     libchafa-dev libglib2.0-dev # tvm's terminal viewer draws pictures with libchafa (glib's headers)
     dnsmasq-base # dnsmasq: DHCP and DNS of tvm's virtual networks, at run time
+    lvm2 # pvcreate, vgcreate, lvcreate, lvs ...: logical storage pools, at run time
     dpkg-dev) # dpkg-buildflags: the flags a Debian packager builds with (CI builds with them too)
 # Test oracles and lab: tvm itself never runs QEMU; tests use these to check its work.
 TEST_PKGS=(libxml2-utils libvirt-clients virtinst qemu-utils qemu-system-x86 busybox-static cpio

@@ -3,6 +3,7 @@
 
 #include "core/base/err.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static int store_pool_write(struct store *st, enum store_stmt_id id, const struct pool *p)
@@ -219,4 +220,35 @@ int store_volume_list(struct store *st, const char *pool, struct store_object_ro
         return -1;
     sqlite3_bind_int64(stmt, 1, pool_id);
     return store_object_list(st, stmt, rows, n, "cannot list volumes");
+}
+
+int store_volume_delete_pool(struct store *st, const char *pool)
+{
+    int64_t pool_id;
+    if (store_resolve(st, STMT_POOL_ID, "pool", pool, &pool_id) < 0)
+        return -1;
+    sqlite3_stmt *stmt = store_stmt(st, STMT_VOLUME_DELETE_POOL);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, pool_id);
+    return store_step_done(st, stmt, "cannot forget the pool's volumes");
+}
+
+int store_volume_find_path(struct store *st, const char *path, char pool[256], char name[256])
+{
+    sqlite3_stmt *stmt = store_stmt(st, STMT_VOLUME_BY_PATH);
+    if (!stmt)
+        return -1;
+    store_bind_text(stmt, 1, path);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        snprintf(pool, 256, "%s", (const char *)sqlite3_column_text(stmt, 0));
+        snprintf(name, 256, "%s", (const char *)sqlite3_column_text(stmt, 1));
+    } else if (rc != SQLITE_DONE) {
+        store_sql_error(st, "cannot look up volume");
+    }
+    store_done(stmt);
+    if (rc == SQLITE_DONE)
+        return err_set("volume '%s' not found", path);
+    return rc == SQLITE_ROW ? 0 : -1;
 }

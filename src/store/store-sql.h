@@ -107,6 +107,9 @@
     X(VOLUME_ROW, "SELECT " VOLUME_ROW_COLS " FROM volumes WHERE pool_id = ?1 AND name = ?2")      \
     X(VOLUME_DELETE, "DELETE FROM volumes WHERE pool_id = ?1 AND name = ?2")                       \
     X(VOLUME_LIST, "SELECT " VOLUME_ROW_COLS " FROM volumes WHERE pool_id = ?1 ORDER BY name")     \
+    X(VOLUME_DELETE_POOL, "DELETE FROM volumes WHERE pool_id = ?1")                                \
+    X(VOLUME_BY_PATH, "SELECT p.name, v.name FROM volumes v JOIN pools p ON p.id = v.pool_id "    \
+                      "WHERE v.path = ?1 ORDER BY p.name LIMIT 1")                                 \
                                                                                                    \
     /* snapshots: ?1 domain id, ?2 snapshot name */                                                \
     X(SNAPSHOT_INSERT,                                                                             \

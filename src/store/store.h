@@ -122,6 +122,12 @@ int store_volume_get_row(struct store *st, const char *pool, const char *name,
 int store_volume_delete(struct store *st, const char *pool, const char *name);
 int store_volume_list(struct store *st, const char *pool, struct store_object_row **rows,
                       size_t *n);
+/* Forgets every volume of the pool (a stopped pool lists none; a refresh
+ * records what it finds afresh). */
+int store_volume_delete_pool(struct store *st, const char *pool);
+/* The pool and volume whose path (virsh's volume key) is PATH; -1 with
+ * "volume 'PATH' not found" when no active pool has it. */
+int store_volume_find_path(struct store *st, const char *path, char pool[256], char name[256]);
 
 /* ---- snapshots: a tree per domain, with at most one current ---- */
 struct store_snapshot_row {

@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 command -v nm >/dev/null || fail "nm (package binutils) is missing"
 
 # Lowest first; a library may use the ones before it.
-order=(tvmbase tvmmodel tvmproto tvmimage tvmstore tvmvirt tvmviewer tvmcmd tvmtui)
+order=(tvmbase tvmmodel tvmproto tvmimage tvmpool tvmstore tvmvirt tvmviewer tvmcmd tvmtui)
 declare -A level
 for i in "${!order[@]}"; do
     level[${order[$i]}]=$i

@@ -22,7 +22,9 @@ for verb in define undefine list dominfo dumpxml edit domrename desc domuuid dom
     autostart domblklist domiflist net-define net-undefine net-list net-dumpxml net-info net-edit net-autostart \
     net-start net-destroy \
     pool-define pool-undefine pool-list pool-dumpxml pool-info pool-edit pool-autostart \
-    vol-create vol-list vol-dumpxml vol-delete \
+    pool-define-as pool-create pool-create-as pool-build pool-start pool-destroy pool-delete \
+    pool-refresh vol-create vol-list vol-dumpxml vol-delete vol-create-as vol-create-from \
+    vol-clone vol-resize vol-wipe vol-info vol-path vol-key vol-name vol-pool \
     snapshot-create snapshot-list snapshot-dumpxml snapshot-current snapshot-delete \
     events help version; do
     grep -qE "^    $verb " "$tmp/help" || fail "'$verb' is documented but not in the table"

@@ -1,7 +1,7 @@
 # The same script run by tvm (--batch) and by virsh on its test driver must
 # print the same bytes: messages, tables, info layouts, snapshot tree.
 # tvm first gets the objects the test driver starts with (domain 'test',
-# network 'default', pool 'default-pool').
+# network 'default', pool 'default-pool', running).
 source "$(dirname "$0")/lib.sh"
 # virsh is the oracle; scripts/install-deps.sh installs it: missing is a failure.
 command -v virsh >/dev/null || fail "virsh (package libvirt-clients) is missing: run scripts/install-deps.sh"
@@ -30,10 +30,24 @@ pool-list --all --name
 pool-autostart images
 pool-autostart images --disable
 pool-undefine images
-vol-create default-pool $DATA/volume/raw.xml
+pool-define-as p2 dir --target $tmp/p2
+pool-build p2
+pool-start p2
+pool-list --all --name
+pool-refresh p2
+pool-destroy p2
+pool-list --inactive --details
+pool-delete p2
+pool-undefine p2
+vol-create-as default-pool v1 10M
+vol-info v1 --pool default-pool
+vol-info v1 default-pool --bytes
+vol-create-as default-pool v2 20M --format raw
+vol-info --pool default-pool v2
+vol-delete v1 --pool default-pool
+vol-delete --pool default-pool v2
 vol-list default-pool
-vol-dumpxml base.img --pool default-pool
-vol-delete base.img --pool default-pool
+vol-list default-pool --details
 snapshot-create test $DATA/snapshot/first.xml --redefine
 snapshot-create test $DATA/snapshot/second.xml --redefine --current
 snapshot-list test
@@ -52,7 +66,10 @@ sed -e 's|<name>second</name>|<name>快照-一</name>|' -e 's|1795445952|1795445
 
 ok tvm define "$DATA/domain/virsh-test.xml"
 ok tvm net-define "$DATA/network/virsh-default.xml"
-ok tvm pool-define "$DATA/pool/virsh-default-pool.xml"
+# the test driver's default-pool runs on /default-pool; tvm's runs under $tmp
+sed "s:<path>/default-pool</path>:<path>$tmp/default-pool</path>:" \
+    "$DATA/pool/virsh-default-pool.xml" >"$tmp/default-pool.xml"
+ok tvm pool-create "$tmp/default-pool.xml" --build
 ok tvm --batch "$tmp/script.tvm"
 mv "$tmp/out" "$tmp/tvm.out"
 virsh -c test:///default "$(tr '\n' ';' <"$tmp/script.tvm")" >"$tmp/virsh.out" 2>"$tmp/virsh.err" ||

@@ -372,8 +372,9 @@ static void test_errors(void **state)
     expect_error(net, "<network>\n<uuid>1</uuid>\n</network>", "x.xml:1: <name>: missing");
     expect_error(net, "<network>\n<name>n</name>\n<forward/>\n</network>",
                  "x.xml:3: <forward mode>: nat forwarding needs an <ip> address on the network");
-    expect_error(pool, "<pool type='iscsi'>\n<name>p</name>\n</pool>",
-                 "x.xml:1: <pool type>: unsupported value 'iscsi' (dir, fs, netfs, logical)");
+    expect_error(pool, "<pool type='lvm'>\n<name>p</name>\n</pool>",
+                 "x.xml:1: <pool type>: unknown value 'lvm' (dir, fs, netfs, logical, disk, "
+                 "iscsi, iscsi-direct, scsi, mpath, rbd, sheepdog, gluster, zfs, vstorage)");
     expect_error(pool, "<pool type='dir'>\n<name>p</name>\n<target/>\n</pool>",
                  "x.xml:3: <target path>: missing");
     expect_error(pool,

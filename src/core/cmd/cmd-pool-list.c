@@ -1,4 +1,6 @@
-/* pool-list: storage pools as virsh lists them; --details adds sizes. */
+/* pool-list: storage pools as virsh lists them; --details adds sizes,
+ * measured now for the active ones. */
+#include "core/cmd/cmd-pool.h"
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
 #include "store/store.h"
@@ -14,16 +16,20 @@ static bool pool_list_wanted(const struct cmd_args *args, const struct store_obj
     return r->active;
 }
 
-static void pool_list_detail_row(struct cmd_tbl *t, const struct store_object_row *r)
+static void pool_list_detail_row(struct cmd_ctx *ctx, struct cmd_tbl *t,
+                                 const struct store_object_row *r)
 {
     char cap[32] = "-", alloc[32] = "-", avail[32] = "-";
-    if (r->active) {
-        uint64_t free_bytes =
-            r->capacity_bytes > r->allocation_bytes ? r->capacity_bytes - r->allocation_bytes : 0;
-        cmd_format_size(r->capacity_bytes, cap, sizeof(cap));
-        cmd_format_size(r->allocation_bytes, alloc, sizeof(alloc));
-        cmd_format_size(free_bytes, avail, sizeof(avail));
+    struct cmd_pool p;
+    struct pool_sizes sz;
+    if (r->active && cmd_pool_load(ctx, r->uuid, &p) == 0 && cmd_pool_sizes(&p, &sz) == 0) {
+        cmd_format_size(sz.capacity, cap, sizeof(cap));
+        cmd_format_size(sz.allocation, alloc, sizeof(alloc));
+        cmd_format_size(sz.available, avail, sizeof(avail));
     }
+    if (r->active)
+        cmd_pool_clear(&p);
+    err_clear();
     cmd_tbl_add(t, r->name, r->active ? "running" : "inactive", r->autostart ? "yes" : "no", "yes",
                 cap, alloc, avail);
 }
@@ -48,7 +54,7 @@ static enum cmd_result pool_list_exec(struct cmd_ctx *ctx, struct cmd_args *args
         if (!pool_list_wanted(args, r))
             continue;
         if (t && details)
-            pool_list_detail_row(t, r);
+            pool_list_detail_row(ctx, t, r);
         else if (t)
             cmd_tbl_add(t, r->name, r->active ? "active" : "inactive", r->autostart ? "yes" : "no");
         else if (name && uuid)

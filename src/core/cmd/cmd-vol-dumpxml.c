@@ -1,32 +1,37 @@
-/* vol-dumpxml VOL --pool POOL: a volume's recorded definition. */
+/* vol-dumpxml VOL [POOL | --pool POOL]: a volume's definition as recorded
+ * from the host. */
+#include "core/cmd/cmd-pool.h"
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
-#include "store/store.h"
 
 #include <stdlib.h>
 
 static enum cmd_result vol_dumpxml_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
-    const char *pool = cmd_get(args, "pool");
-    if (!pool) {
-        err_set("vol-dumpxml: --pool is required; usage: vol-dumpxml VOL --pool POOL");
+    bool bad;
+    const char *pool = cmd_vol_pool_arg(args, 1, &bad);
+    if (bad)
         return CMD_USAGE;
-    }
-    struct store *st = cmd_store(ctx);
-    char *xml;
-    if (!st || store_volume_get_xml(st, pool, args->argv[0], &xml) < 0)
-        return CMD_ERROR;
-    cmd_print_xml(ctx->out, xml);
+    struct cmd_pool p;
+    struct volume *v = NULL;
+    int rc = cmd_vol_lookup(ctx, args->argv[0], pool, &p, &v);
+    char *xml = rc == 0 ? volume_format(v) : NULL;
+    if (rc == 0 && !xml)
+        rc = -1;
+    if (rc == 0)
+        cmd_print_xml(ctx->out, xml);
     free(xml);
-    return CMD_OK;
+    volume_free(v);
+    cmd_pool_clear(&p);
+    return rc == 0 ? CMD_OK : CMD_ERROR;
 }
 
 const struct cmd_entry cmd_vol_dumpxml_entry = {
     .name = "vol-dumpxml",
-    .usage = "vol-dumpxml VOL --pool POOL",
+    .usage = "vol-dumpxml VOL [POOL | --pool POOL]",
     .summary = "print a volume's XML definition",
     .opts = "pool=",
     .min_args = 1,
-    .max_args = 1,
+    .max_args = 2,
     .exec = vol_dumpxml_exec,
 };

@@ -1,4 +1,6 @@
-/* vol-list POOL: the volumes recorded in a pool. */
+/* vol-list POOL: the volumes of an active pool, as last recorded from the
+ * host (pool-start, pool-refresh and the volume verbs record them). */
+#include "core/cmd/cmd-pool.h"
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
 #include "core/model/pool.h"
@@ -33,7 +35,12 @@ static enum cmd_result vol_list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     struct store *st = cmd_store(ctx);
     struct store_object_row *rows;
     size_t n;
-    if (!st || store_volume_list(st, pool, &rows, &n) < 0)
+    struct cmd_pool p;
+    int rc = cmd_pool_load(ctx, pool, &p);
+    if (rc == 0)
+        rc = cmd_pool_require_active(&p);
+    cmd_pool_clear(&p);
+    if (rc < 0 || store_volume_list(st, pool, &rows, &n) < 0)
         return CMD_ERROR;
     bool details = cmd_has(args, "details");
     struct cmd_tbl *t = details ? cmd_tbl_new(5, "Name", "Path", "Type", "Capacity", "Allocation")
@@ -53,7 +60,7 @@ static enum cmd_result vol_list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 const struct cmd_entry cmd_vol_list_entry = {
     .name = "vol-list",
     .usage = "vol-list POOL [--details]",
-    .summary = "list the volumes of a storage pool",
+    .summary = "list the volumes of an active storage pool",
     .opts = "pool=,details",
     .min_args = 0,
     .max_args = 1,

@@ -50,8 +50,9 @@ static int parse_target(struct pool *p, xmlNodePtr root, const char *origin)
     xmlNodePtr target = xml_child(root, "target");
     xmlNodePtr path = xml_child(target, "path");
     p->target_path = xml_text(path);
-    if (!p->target_path && !strcmp(p->type, "logical") && (p->source_name || p->source_device))
-        return 0; /* libvirt derives /dev/VG */
+    static const char *const needs_target[] = {"dir", "fs", "netfs", NULL};
+    if (!p->target_path && !xml_in_list(p->type, needs_target))
+        return 0; /* logical: libvirt derives /dev/VG; network pools have none */
     if (!p->target_path || !*p->target_path)
         return xml_err(origin, path ? path : (target ? target : root), "target path", "missing");
     if (p->target_path[0] != '/')
@@ -74,13 +75,19 @@ int pool_parse(const char *xml, size_t len, const char *origin, struct pool **ou
     }
     p->doc = doc;
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    static const char *const types[] = {"dir", "fs", "netfs", "logical", NULL};
+    /* Every type libvirt knows is kept; tvm runs dir, fs and logical
+     * (src/core/pool) and refuses the others when started. */
+    static const char *const types[] = {"dir",      "fs",           "netfs", "logical",  "disk",
+                                        "iscsi",    "iscsi-direct", "scsi",  "mpath",    "rbd",
+                                        "sheepdog", "gluster",      "zfs",   "vstorage", NULL};
     p->type = xml_prop(root, "type");
     int rc = 0;
     if (!p->type)
         rc = xml_err(origin, root, "pool type", "missing");
     else if (!xml_in_list(p->type, types))
-        rc = xml_err(origin, root, "pool type", "unsupported value '%s' (dir, fs, netfs, logical)",
+        rc = xml_err(origin, root, "pool type",
+                     "unknown value '%s' (dir, fs, netfs, logical, disk, iscsi, "
+                     "iscsi-direct, scsi, mpath, rbd, sheepdog, gluster, zfs, vstorage)",
                      p->type);
     if (rc == 0)
         rc = xml_name_uuid(root, origin, &p->name, p->uuid);

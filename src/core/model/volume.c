@@ -28,6 +28,8 @@ static int parse_volume_body(struct volume *v, xmlNodePtr root, const char *orig
     xmlNodePtr alloc = xml_child(root, "allocation");
     if (alloc && xml_size_bytes(alloc, origin, &v->allocation_bytes) < 0)
         return -1;
+    if (!alloc)
+        v->allocation_bytes = v->capacity_bytes; /* libvirt: all of it, unless told */
 
     xmlNodePtr target = xml_child(root, "target");
     v->target_path = xml_child_text(target, "path");
