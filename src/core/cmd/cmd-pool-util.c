@@ -278,3 +278,93 @@ int cmd_parse_size(const char *text, const char *what, uint64_t *bytes)
         return err_prefix("invalid %s '%s': ", what, text);
     return 0;
 }
+
+/* The volume behind one disk: its pool and name, from type='volume' or
+ * from the path of a file or block disk. 0 when found, 1 when no pool holds it. */
+static int disk_volume(struct cmd_ctx *ctx, const struct domain_disk *disk, char pool[256],
+                       char name[256])
+{
+    if (disk->type && !strcmp(disk->type, "volume")) {
+        snprintf(pool, 256, "%s", disk->source_pool);
+        snprintf(name, 256, "%s", disk->source_volume);
+        return 0;
+    }
+    if (!disk->source || store_volume_find_path(ctx->store, disk->source, pool, name) < 0) {
+        err_clear();
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether DISK is named in the comma-separated LIST (target or source). */
+static bool disk_listed(const struct domain_disk *disk, const char *list)
+{
+    char *copy = strdup(list), *save = NULL;
+    bool found = false;
+    for (char *w = copy ? strtok_r(copy, ",", &save) : NULL; w && !found;
+         w = strtok_r(NULL, ",", &save)) {
+        found = (disk->target_dev && !strcmp(w, disk->target_dev)) ||
+                (disk->source && !strcmp(w, disk->source)) ||
+                (disk->source_volume && !strcmp(w, disk->source_volume));
+    }
+    free(copy);
+    return found;
+}
+
+int cmd_storage_check_list(const struct domain *d, const char *list)
+{
+    char *copy = strdup(list), *save = NULL;
+    int rc = copy ? 0 : err_set("out of memory");
+    for (char *w = copy ? strtok_r(copy, ",", &save) : NULL; w && rc == 0;
+         w = strtok_r(NULL, ",", &save)) {
+        bool found = false;
+        for (size_t i = 0; i < d->ndisks && !found; i++)
+            found = disk_listed(&d->disks[i], w);
+        if (!found)
+            rc = err_set("Volume '%s' was not found in domain's definition", w);
+    }
+    free(copy);
+    return rc;
+}
+
+int cmd_remove_domain_storage(struct cmd_ctx *ctx, const struct domain *d, const char *list,
+                              bool remove)
+{
+    int rc = 0;
+    for (size_t i = 0; i < d->ndisks; i++) {
+        const struct domain_disk *disk = &d->disks[i];
+        const char *target = disk->target_dev ? disk->target_dev : "";
+        if (list && !disk_listed(disk, list))
+            continue;
+        char pool[256], name[256];
+        const char *shown = disk->source ? disk->source : disk->source_volume;
+        if (disk_volume(ctx, disk, pool, name) == 1) {
+            if (shown && !remove)
+                fprintf(stderr,
+                        "tvm: Storage volume '%s'(%s) is not managed by tvm. Remove it "
+                        "manually.\n",
+                        target, shown);
+            continue;
+        }
+        if (!remove)
+            continue;
+        struct cmd_pool p;
+        struct volume *v = NULL;
+        int one = cmd_vol_lookup(ctx, name, pool, &p, &v);
+        if (one == 0)
+            one = cmd_pool_backend(&p);
+        if (one == 0)
+            one = p.be->vol_delete(p.def, v->target_path ? v->target_path : v->key);
+        if (one == 0)
+            one = store_volume_delete(ctx->store, p.row.name, v->name);
+        if (one == 0)
+            fprintf(ctx->out, "Volume '%s'(%s) removed.\n", target,
+                    v->target_path ? v->target_path : v->key);
+        else
+            rc = err_prefix("Failed to remove storage volume '%s'(%s): ", target,
+                            shown ? shown : name);
+        volume_free(v);
+        cmd_pool_clear(&p);
+    }
+    return rc;
+}

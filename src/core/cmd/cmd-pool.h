@@ -41,6 +41,19 @@ int cmd_vol_lookup(struct cmd_ctx *ctx, const char *vol, const char *pool, struc
  * (NULL when none) or sets CMD_USAGE through *bad. */
 const char *cmd_vol_pool_arg(const struct cmd_args *args, int pos, bool *bad);
 
+/* undefine --storage LIST: every entry (a target such as vda, a source
+ * path, or a volume name) must name one of D's disks; -1 naming the first
+ * that does not ("Volume 'x' was not found in domain's definition"). */
+int cmd_storage_check_list(const struct domain *d, const char *list);
+/* undefine --remove-all-storage (LIST NULL) or --storage LIST, in virsh's
+ * two passes: without REMOVE it warns on stderr of each chosen disk whose
+ * file no pool holds ("Storage volume 'vda'(PATH) is not managed by tvm.
+ * Remove it manually."); with REMOVE it deletes the volume behind each
+ * chosen disk that a pool holds and prints "Volume 'vda'(PATH) removed.".
+ * -1 when a volume could not be deleted (the others still are). */
+int cmd_remove_domain_storage(struct cmd_ctx *ctx, const struct domain *d, const char *list,
+                              bool remove);
+
 /* --overwrite / --no-overwrite as POOL_BUILD_* flags. */
 unsigned cmd_pool_build_flags(const struct cmd_args *a);
 

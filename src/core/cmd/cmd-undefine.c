@@ -2,6 +2,7 @@
  * net-undefine and pool-undefine remove an inactive network or pool (a
  * pool only while it holds no volumes) through the kind table (cmd-kind.c). */
 #include "core/cmd/cmd-kind.h"
+#include "core/cmd/cmd-pool.h"
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
 #include "core/virt/vm.h"
@@ -19,7 +20,7 @@ static enum cmd_result refuse_active(const struct store_domain_row *row)
 /* The store part, under the claim: the domain is read again (a racing
  * undefine may have removed it) and removed in one transaction. */
 static enum cmd_result undefine_claimed(struct cmd_ctx *ctx, struct cmd_args *args,
-                                        const char *uuid)
+                                        const char *uuid, bool more)
 {
     struct store *st = cmd_store(ctx);
     struct store_domain_row row;
@@ -41,7 +42,7 @@ static enum cmd_result undefine_claimed(struct cmd_ctx *ctx, struct cmd_args *ar
     if (store_domain_delete(st, row.uuid) < 0 ||
         store_event_add(st, "domain", row.name, "undefined", "removed") < 0 || store_commit(st) < 0)
         goto fail;
-    fprintf(ctx->out, "Domain '%s' has been undefined\n\n", row.name);
+    fprintf(ctx->out, "Domain '%s' has been undefined\n%s", row.name, more ? "" : "\n");
     return CMD_OK;
 fail:
     store_rollback(st);
@@ -56,9 +57,15 @@ static enum cmd_result undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         return CMD_ERROR;
     if (cmd_domain_is_active(&row))
         return refuse_active(&row);
-    if (cmd_has(args, "remove-all-storage") || cmd_has(args, "storage")) {
-        err_set("--remove-all-storage is not implemented: undefine does not delete disk "
-                "images yet; nothing was removed");
+    /* The disks are read before the definition goes; a --storage entry
+     * that names no disk refuses the whole undefine, as virsh does. */
+    struct domain *d = NULL;
+    const char *list = cmd_get(args, "storage");
+    bool storage = list || cmd_has(args, "remove-all-storage");
+    if (storage && (cmd_domain_load(ctx, row.uuid, NULL, &d) < 0 ||
+                    (list && cmd_storage_check_list(d, list) < 0) ||
+                    cmd_remove_domain_storage(ctx, d, list, false) < 0)) {
+        domain_free(d);
         return CMD_ERROR;
     }
     /* Claimed as a start claims it, so an undefine racing a start either
@@ -69,18 +76,25 @@ static enum cmd_result undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     bool active;
     int claim = vm_dir_claim(st, &row, VM_CLAIM_WAIT_MS, &active);
     if (claim < 0) {
+        domain_free(d);
         if (active && store_domain_get_row(st, row.uuid, &row) == 0)
             return refuse_active(&row);
         return CMD_ERROR;
     }
-    enum cmd_result r = undefine_claimed(ctx, args, row.uuid);
+    enum cmd_result r = undefine_claimed(ctx, args, row.uuid, storage);
     vm_dir_release(row.uuid, claim);
+    if (r == CMD_OK && storage && cmd_remove_domain_storage(ctx, d, list, true) < 0)
+        r = CMD_ERROR;
+    if (r == CMD_OK && storage)
+        fputc('\n', ctx->out);
+    domain_free(d);
     return r;
 }
 
 const struct cmd_entry cmd_undefine_entry = {
     .name = "undefine",
-    .usage = "undefine DOMAIN [--snapshots-metadata] [--remove-all-storage]",
+    .usage = "undefine DOMAIN [--snapshots-metadata] [--remove-all-storage | --storage "
+             "VDA,PATH,...]",
     .summary = "undefine an inactive domain",
     .opts = "snapshots-metadata,remove-all-storage,storage=,nvram,keep-nvram,managed-save",
     .min_args = 1,

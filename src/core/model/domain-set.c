@@ -207,3 +207,34 @@ int domain_set_nic_target_dev(struct domain *d, size_t index, const char *dev)
         return -1;
     return replace(&d->nics[index].target_dev, dev);
 }
+
+static xmlNodePtr disk_node(struct domain *d, size_t index)
+{
+    xmlNodePtr n = xml_child(xml_child(root_of(d), "devices"), "disk");
+    for (size_t i = 0; n && i < index; i++)
+        n = xml_next(n, "disk");
+    return n;
+}
+
+int domain_set_disk_path(struct domain *d, size_t index, const char *path, bool block)
+{
+    if (index >= d->ndisks)
+        return err_set("no disk #%zu (domain has %zu)", index, d->ndisks);
+    xmlNodePtr n = disk_node(d, index);
+    xmlNodePtr src = n ? xml_child(n, "source") : NULL;
+    if (!src)
+        return err_set("disk #%zu has no <source>", index);
+    const char *type = block ? "block" : "file";
+    xmlUnsetProp(src, BAD_CAST "pool");
+    xmlUnsetProp(src, BAD_CAST "volume");
+    xmlUnsetProp(src, BAD_CAST "mode");
+    if (xml_set_prop(n, "type", type) < 0 || xml_set_prop(src, block ? "dev" : "file", path) < 0)
+        return -1;
+    struct domain_disk *disk = &d->disks[index];
+    if (replace(&disk->type, type) < 0 || replace(&disk->source, path) < 0)
+        return -1;
+    free(disk->source_pool);
+    free(disk->source_volume);
+    disk->source_pool = disk->source_volume = NULL;
+    return 0;
+}

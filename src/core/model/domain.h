@@ -195,6 +195,10 @@ int domain_set_nic_mac(struct domain *d, size_t index, const char *mac);
 /* <source bridge=BRIDGE> of the index-th NIC, of type 'network': the live
  * XML tvm hands to tvm-vmm says which bridge the network runs on. */
 int domain_set_nic_network_bridge(struct domain *d, size_t index, const char *bridge);
+/* A <disk type='volume'> resolved for the live XML: type 'file' with
+ * <source file=PATH> (BLOCK: type 'block', <source dev=PATH>), the pool and
+ * volume attributes gone. */
+int domain_set_disk_path(struct domain *d, size_t index, const char *path, bool block);
 /* What only a running guest has, for its live XML (virsh dumpxml without
  * --inactive); domain_parse() drops the id again, so neither reaches a
  * stored definition through define. <domain id='ID'>: */

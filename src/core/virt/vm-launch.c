@@ -484,11 +484,15 @@ static int prepare(struct store *st, struct store_domain_row *row, char **xml, s
     if (domain_parse(*xml, strlen(*xml), origin, &d) < 0)
         return -1;
     bool changed = false;
-    int rc = check_host(d);
+    int rc = vm_resolve_volumes(st, d, false, &changed);
+    if (rc == 0)
+        rc = check_host(d);
     if (rc == 0)
         rc = assign_pci(st, d, &changed);
     if (rc == 0)
         rc = attach_networks(st, d, &changed);
+    if (rc == 0) /* the stored definition keeps the pool and volume */
+        rc = vm_resolve_volumes(st, d, true, &changed);
     if (rc == 0 && changed) {
         char *text = domain_format(d);
         if (text) {
