@@ -147,3 +147,22 @@ int image_copy(struct image *src, struct image *dst, bool dst_zeroed, image_prog
         rc = image_flush(dst);
     return rc;
 }
+
+int image_check(struct image *img, FILE *report, struct image_check *res)
+{
+    memset(res, 0, sizeof(*res));
+    if (!img->ops->check) {
+        errno = ENOTSUP;
+        return err_set("%s: this image format (%s) does not support checks", img->path,
+                       img->ops->name);
+    }
+    pthread_mutex_lock(&img->lock);
+    int rc = img->ops->check(img, report, res);
+    pthread_mutex_unlock(&img->lock);
+    return rc;
+}
+
+enum image_format image_get_format(const struct image *img)
+{
+    return img->format;
+}

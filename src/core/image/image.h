@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/uio.h>
 
 enum image_format {
@@ -81,6 +82,14 @@ enum image_block_kind {
     IMAGE_BLOCK_BACKING, /* not in this image: the backing file's data shows */
 };
 
+/* What image_check found (qemu-img check's figures). */
+struct image_check {
+    uint64_t corruptions; /* clusters whose refcount is lower than their references */
+    uint64_t leaks;       /* clusters with a refcount and fewer (or no) references */
+    uint64_t total_clusters, allocated_clusters, fragmented_clusters, compressed_clusters;
+    uint64_t image_end_offset;
+};
+
 /* Per-format operations; raw.c and qcow2.c each provide one table. The
  * generic functions below check ranges and take the lock, so the ops see
  * only in-range requests. */
@@ -99,6 +108,8 @@ struct image_ops {
     /* The kind of the run starting at OFF and its length *pnum (1..LEN). */
     int (*block_status)(struct image *img, uint64_t off, uint64_t len, uint64_t *pnum,
                         enum image_block_kind *kind);
+    /* NULL: the format has nothing to check */
+    int (*check)(struct image *img, FILE *report, struct image_check *res);
 };
 
 /* Opens PATH and its backing chain. FORMAT may be IMAGE_FORMAT_AUTO. */
@@ -169,6 +180,13 @@ int image_block_status(struct image *img, uint64_t off, uint64_t len, uint64_t *
 /* As image_block_status, with the chain resolved: DATA or ZERO only. */
 int image_block_status_chain(struct image *img, uint64_t off, uint64_t len, uint64_t *pnum,
                              enum image_block_kind *kind);
+
+/* Checks the image's metadata (qcow2: every refcount against the
+ * references counted from its tables), read-only. A line per problem goes
+ * to REPORT (may be NULL). -1 only when the check itself could not run (a
+ * raw image: "this image format does not support checks"). */
+int image_check(struct image *img, FILE *report, struct image_check *res);
+enum image_format image_get_format(const struct image *img);
 
 /* Copies what SRC's whole chain reads into DST (at least as large),
  * writing only what is not zeros, so the copy is as sparse as the data

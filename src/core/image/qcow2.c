@@ -860,4 +860,5 @@ const struct image_ops image_qcow2_ops = {
     .get_info = qcow2_get_info,
     .resize = qcow2_resize,
     .block_status = qcow2_block_status,
+    .check = qcow2_check,
 };

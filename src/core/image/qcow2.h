@@ -229,4 +229,7 @@ void qcow2_snapshots_free(struct qcow2 *q);
 
 /* qcow2-create.c */
 
+/* qcow2-check.c: image_check for qcow2. */
+int qcow2_check(struct image *img, FILE *report, struct image_check *res);
+
 #endif
