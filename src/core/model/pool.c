@@ -60,6 +60,24 @@ static int parse_target(struct pool *p, xmlNodePtr root, const char *origin)
     return 0;
 }
 
+/* libvirt names a pool without <name> after its source (a volume group,
+ * an rbd pool ...) when it has one. */
+static int name_from_source(xmlNodePtr root)
+{
+    if (xml_child(root, "name"))
+        return 0;
+    char *src = xml_child_text(xml_child(root, "source"), "name");
+    if (!src)
+        return 0;
+    xmlNodePtr n = xmlNewDocNode(root->doc, NULL, BAD_CAST "name", NULL);
+    if (n)
+        xmlNodeSetContent(n, BAD_CAST src);
+    free(src);
+    if (!n || !xml_insert_after(root, NULL, n))
+        return err_set("out of memory");
+    return 0;
+}
+
 int pool_parse(const char *xml, size_t len, const char *origin, struct pool **out)
 {
     *out = NULL;
@@ -89,6 +107,8 @@ int pool_parse(const char *xml, size_t len, const char *origin, struct pool **ou
                      "unknown value '%s' (dir, fs, netfs, logical, disk, iscsi, "
                      "iscsi-direct, scsi, mpath, rbd, sheepdog, gluster, zfs, vstorage)",
                      p->type);
+    if (rc == 0)
+        rc = name_from_source(root);
     if (rc == 0)
         rc = xml_name_uuid(root, origin, &p->name, p->uuid);
     if (rc == 0)

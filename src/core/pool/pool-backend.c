@@ -128,17 +128,24 @@ static int drain(int out_fd, int err_fd, char **out, char *err_buf, size_t err_l
     return 0;
 }
 
-/* The last non-empty line of TEXT, trimmed. */
-static const char *last_line(char *text)
+/* What a tool said on stderr, on one line in OUT: its lines joined with
+ * "; ", warnings about the environment left out when more follows. */
+static const char *one_line(char *text, char *out, size_t len)
 {
-    size_t n = strlen(text);
-    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
-        text[--n] = 0;
-    char *nl = strrchr(text, '\n');
-    const char *line = nl ? nl + 1 : text;
-    while (*line == ' ')
-        line++;
-    return line;
+    char *save = NULL;
+    size_t used = 0;
+    out[0] = 0;
+    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        while (*l == ' ')
+            l++;
+        if (!*l || (strstr(l, "WARNING") && save && *save))
+            continue;
+        int n = snprintf(out + used, len - used, "%s%s", used ? "; " : "", l);
+        if (n < 0 || (size_t)n >= len - used)
+            break;
+        used += (size_t)n;
+    }
+    return out;
 }
 
 int pool_run(const char *const argv[], char **out)
@@ -188,7 +195,8 @@ int pool_run(const char *const argv[], char **out)
         free(*out);
         *out = NULL;
     }
-    const char *why = last_line(errtext);
+    char said[2048];
+    const char *why = one_line(errtext, said, sizeof said);
     if (WIFEXITED(status))
         return err_set("%s: %s (exit %d)", argv[0], *why ? why : "failed", WEXITSTATUS(status));
     return err_set("%s: killed by signal %d", argv[0], WTERMSIG(status));
