@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Storage verbs against their peers, side by side on the same machine in
+# one run:
+#   1. vol-create-as NAME SIZE --format qcow2 (through the inventory: pool
+#      lookup, record) against `qemu-img create -f qcow2`, COUNT times each;
+#   2. a full copy of a sparse 10 GiB qcow2 with 1 GiB written: vol-clone
+#      and `tvm img convert -O qcow2` against `qemu-img convert -O qcow2`,
+#      and `cp --sparse=always` of the same file (a byte copy, no format).
+# Each figure is the best of REPEAT runs (shared machines are noisy); the
+# page cache is dropped before each copy when we may (root), else warm for all.
+#
+#   bench/storage.sh [BUILD_DIR]   (env: COUNT, REPEAT, DISK, WRITTEN, BENCH_DIR)
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-${TVM_BUILD:-$src/build}}
+TVM=$build/tvm
+[ -x "$TVM" ] || { echo "storage.sh: $TVM not built" >&2; exit 1; }
+for t in qemu-img qemu-io; do
+    command -v $t >/dev/null || { echo "storage.sh: $t missing (qemu-utils)" >&2; exit 1; }
+done
+count=${COUNT:-50}
+repeat=${REPEAT:-3}
+disk=${DISK:-10G}
+written=${WRITTEN:-1G}
+dir=$(mktemp -d "${BENCH_DIR:-$src/build}/tvm-storage-bench.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+export TVM_RUNDIR=$dir/run
+tvm() { "$TVM" --db "$dir/tvm.db" "$@" >/dev/null; }
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+best() { if [ -z "$1" ]; then echo "$2"; else awk -v a="$1" -v b="$2" 'BEGIN { print (a < b ? a : b) }'; fi; }
+ratio() { awk -v t="$1" -v p="$2" 'BEGIN { printf "%.2f", t / p }'; }
+drop() { sync; [ -w /proc/sys/vm/drop_caches ] && echo 3 >/proc/sys/vm/drop_caches || true; }
+
+tvm pool-create-as bench dir --target "$dir/pool" --build
+
+# ---- 1: creating qcow2 volumes ----
+q=; t=
+for r in $(seq "$repeat"); do
+    s=$(now)
+    for i in $(seq "$count"); do qemu-img create -q -f qcow2 "$dir/q$r-$i.qcow2" "$disk"; done
+    q=$(best "$q" "$(elapsed "$s")")
+    s=$(now)
+    for i in $(seq "$count"); do tvm vol-create-as bench "v$r-$i.qcow2" "$disk" --format qcow2; done
+    t=$(best "$t" "$(elapsed "$s")")
+done
+printf '%-52s %9s %9s %7s\n' "operation" "peer s" "tvm s" "tvm/peer"
+printf '%-52s %9s %9s %7s\n' "create $count qcow2 ($disk): qemu-img create / vol-create-as" "$q" "$t" "$(ratio "$t" "$q")"
+
+# ---- 2: full copies of a sparse qcow2 ----
+qemu-img create -q -f qcow2 "$dir/pool/src.qcow2" "$disk"
+# 1 GiB of data in 64 MiB stripes over the whole disk, as a used guest disk has it
+n=$(( $(qemu-img info --output json "$dir/pool/src.qcow2" | sed -n 's/.*"virtual-size": \([0-9]*\).*/\1/p') ))
+w=$(( $(numfmt --from=iec "$written") ))
+stripes=$((w / (64 << 20)))
+step=$((n / stripes))
+cmds=()
+for i in $(seq 0 $((stripes - 1))); do cmds+=(-c "write -P $((i % 250 + 1)) $((i * step)) 64M"); done
+qemu-io -f qcow2 "${cmds[@]}" "$dir/pool/src.qcow2" >/dev/null
+tvm pool-refresh bench
+qc=; tc=; ti=; cp=
+for r in $(seq "$repeat"); do
+    rm -f "$dir/qc.qcow2" "$dir/ti.qcow2" "$dir/cp.qcow2"
+    "$TVM" --db "$dir/tvm.db" vol-delete clone.qcow2 bench >/dev/null 2>&1 || true
+    drop; s=$(now); qemu-img convert -O qcow2 "$dir/pool/src.qcow2" "$dir/qc.qcow2"; qc=$(best "$qc" "$(elapsed "$s")")
+    drop; s=$(now); tvm vol-clone src.qcow2 clone.qcow2 bench; tc=$(best "$tc" "$(elapsed "$s")")
+    drop; s=$(now); tvm img convert -f qcow2 -O qcow2 "$dir/pool/src.qcow2" "$dir/ti.qcow2"; ti=$(best "$ti" "$(elapsed "$s")")
+    drop; s=$(now); cp --sparse=always "$dir/pool/src.qcow2" "$dir/cp.qcow2"; cp=$(best "$cp" "$(elapsed "$s")")
+done
+qemu-img compare -q "$dir/pool/src.qcow2" "$dir/pool/clone.qcow2" || { echo "storage.sh: the clone differs" >&2; exit 1; }
+qemu-img compare -q "$dir/pool/src.qcow2" "$dir/ti.qcow2" || { echo "storage.sh: the converted image differs" >&2; exit 1; }
+size() { du -k "$1" | awk '{ printf "%.0f MiB", $1 / 1024 }'; }
+printf '%-52s %9s %9s %7s\n' "copy $disk qcow2, $written written: qemu-img convert / vol-clone" "$qc" "$tc" "$(ratio "$tc" "$qc")"
+printf '%-52s %9s %9s %7s\n' "  same: qemu-img convert / tvm img convert" "$qc" "$ti" "$(ratio "$ti" "$qc")"
+printf '%-52s %9s %9s %7s\n' "  same: cp --sparse=always / vol-clone" "$cp" "$tc" "$(ratio "$tc" "$cp")"
+echo "on disk: source $(size "$dir/pool/src.qcow2"), qemu-img $(size "$dir/qc.qcow2"), vol-clone $(size "$dir/pool/clone.qcow2"), cp $(size "$dir/cp.qcow2")"
