@@ -681,9 +681,12 @@ static int firmware_up(struct board *b)
     if (b->dom->os_bootmenu && b->dom->os_bootmenu_timeout >= 0 &&
         fw_cfg_add_file(b->fw_cfg, "etc/boot-menu-wait", wait, 2) < 0)
         return -1;
-    /* No screen: BIOS and boot loader text go to the serial port. */
+    /* BIOS and boot loader text go to the serial port, the console tvm
+     * reads. QEMU does so only without a screen; here no VGA BIOS drives
+     * the screen (dev/vga.c has no option ROM), so without this the text
+     * would reach no one when the guest has a <video>. */
     uint8_t port[2] = {SERIAL_COM1_BASE & 0xFF, SERIAL_COM1_BASE >> 8};
-    if (!vm->cfg.screen && fw_cfg_add_file(b->fw_cfg, "etc/sercon-port", port, 2) < 0)
+    if (fw_cfg_add_file(b->fw_cfg, "etc/sercon-port", port, 2) < 0)
         return -1;
     if (has_acpi(b) && bios_acpi_files(b->fw_cfg, &b->acpi) < 0)
         return err_prefix("ACPI: ");
