@@ -152,10 +152,70 @@ static void test_firmware_boot(void **state)
     done(&h);
 }
 
+/* The fw_cfg file NAME as the BIOS reads it through the ports, or "". */
+static void fw_cfg_file(struct h *h, const char *name, char *out, size_t len)
+{
+    uint16_t key = 0x19; /* the file directory */
+    io_dispatch_pio(h->vm, 0x510, (uint8_t *)&key, 2, true);
+    uint8_t dir[4 + 32 * 64];
+    for (size_t i = 0; i < sizeof dir; i++)
+        io_dispatch_pio(h->vm, 0x511, &dir[i], 1, false);
+    out[0] = 0;
+    unsigned n = (unsigned)dir[0] << 24 | dir[1] << 16 | dir[2] << 8 | dir[3];
+    for (unsigned i = 0; i < n && i < 32; i++) {
+        const uint8_t *e = dir + 4 + i * 64;
+        if (strcmp((const char *)e + 8, name) != 0)
+            continue;
+        uint32_t size = (uint32_t)e[0] << 24 | e[1] << 16 | e[2] << 8 | e[3];
+        key = (uint16_t)(e[4] << 8 | e[5]);
+        io_dispatch_pio(h->vm, 0x510, (uint8_t *)&key, 2, true);
+        for (size_t k = 0; k < size && k + 1 < len; k++) {
+            io_dispatch_pio(h->vm, 0x511, (uint8_t *)&out[k], 1, false);
+            out[k + 1] = 0;
+        }
+    }
+}
+
+/* bootorder: lowest <boot order> first, as QEMU writes the paths: a
+ * virtio-blk disk by its slot, a SCSI CD-ROM (sdb: unit 1) on the
+ * virtio-scsi controller's slot; and the BIOS console on COM1. */
+static void test_bootorder(void **state)
+{
+    (void)state;
+    char img[] = "/tmp/vmm-test-board-img-XXXXXX";
+    int fd = mkstemp(img);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 1 << 20), 0);
+    close(fd);
+    char devices[1024];
+    snprintf(devices, sizeof devices,
+             "<disk type='file' device='disk'><source file='%s'/><target dev='vda' "
+             "bus='virtio'/><boot order='3'/>" ADDR(
+                 "0x05") "</disk>"
+                         "<disk type='file' device='cdrom'><source file='%s'/><target dev='sdb' "
+                         "bus='scsi'/><boot order='1'/></disk>"
+                         "<controller type='scsi' index='0' model='virtio-scsi'>" ADDR(
+                             "0x06") "</controller>",
+             img, img);
+    struct h h;
+    build_os(&h, "", "", devices);
+    if (!h.board)
+        fail_msg("board_new: %s", err_msg());
+    char order[256];
+    fw_cfg_file(&h, "bootorder", order, sizeof order);
+    assert_string_equal(order, "/pci@i0cf8/scsi@6/channel@0/disk@0,1\n/pci@i0cf8/scsi@5/disk@0,0");
+    char port[4] = "";
+    fw_cfg_file(&h, "etc/sercon-port", port, sizeof port);
+    assert_int_equal((uint8_t)port[0] | (uint8_t)port[1] << 8, 0x3F8);
+    done(&h);
+    unlink(img);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_firmware_boot),
+        cmocka_unit_test(test_bootorder),
         cmocka_unit_test(test_slots_from_addresses),
         cmocka_unit_test(test_missing_addresses_as_tvm_assigns),
         cmocka_unit_test(test_refused_cleanly),
