@@ -5,7 +5,8 @@
 # grub-pc-bin) in the gap before the partition, where boot.img looks for
 # it by default (sector 1). No loop device, no root. GRUB's menu entry
 # says GRUB-LAB-ENTRY on the BIOS console (int 10h: SeaBIOS's serial
-# console when the guest has no screen), then boots the kernel with CMDLINE.
+# console), then boots the kernel with CMDLINE (words without spaces; a
+# guest command's spaces as %20).
 # Env: LAB_KERNEL, LAB_INITRD.
 make_grub_disk() {
     local out=$1 cmdline=$2 dir
@@ -25,11 +26,16 @@ make_grub_disk() {
     printf '\x55\xaa' | dd of="$out" bs=1 seek=510 conv=notrunc status=none
     mformat -i "$out@@$((part_start * 512))" -T $part_sectors -h 64 -s 32 -H $part_start -v LABBOOT ::
     mmd -i "$out@@$((part_start * 512))" ::/boot ::/boot/grub
+    # GRUB's script language would expand \$, split at ; and | and eat
+    # quotes, and GRUB's linux command double-quotes an argument holding a
+    # space: each word goes over as it is, its special characters escaped.
+    local words
+    words=$(sed 's/[$;|&<>(){}"'"'"'\\]/\\&/g' <<<"$cmdline")
     cat >"$dir/grub.cfg" <<CFG
 set timeout=0
 menuentry lab {
     echo GRUB-LAB-ENTRY
-    linux /boot/vmlinuz '$cmdline'
+    linux /boot/vmlinuz $words
     initrd /boot/initrd
 }
 CFG
