@@ -169,7 +169,7 @@ static int load_domain(struct vmm *m)
     }
     int rc = domain_parse(buf, len, m->o.domain, &m->dom);
     free(buf);
-    return rc;
+    return rc < 0 ? rc : domain_check_runnable(m->dom, m->o.domain);
 }
 
 /* The VM's events go to the control socket's clients. */

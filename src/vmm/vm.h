@@ -18,9 +18,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/model/domain.h"
 #include "vmm.h"
 
-#define VM_MAX_VCPUS 255
+#define VM_MAX_VCPUS DOMAIN_MAX_VCPUS
 #define VM_MAX_IO 64
 #define VM_MAX_RESET_HOOKS 16
 #define VM_MAX_DEVMEM 2

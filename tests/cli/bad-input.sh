@@ -92,6 +92,33 @@ printf '<network>\n<name>n</name>\n<bridge name="x"\n</network>\n' >"$tmp/net-ba
 run 1 tvm net-define "$tmp/net-bad.xml"
 err_has "$tmp/net-bad.xml:"
 [ "$(tvm net-list --all --name | sed '/^$/d')" = "$net" ] || fail "bad net-define stored something"
+# A guest tvm-vmm cannot run is refused at define (as libvirt checks the
+# capabilities), naming the line, the element and the limit; nothing is
+# stored. edit applies the same check.
+cap_xml() { # NAME TYPE-ELEMENT VCPUS
+    printf "<domain type='kvm'>\n<name>%s</name>\n<memory>65536</memory>\n<vcpu>%s</vcpu>\n<os>\n%s\n</os>\n</domain>\n" \
+        "$1" "$3" "$2" >"$tmp/$1.xml"
+}
+cap_xml sparc "<type arch='sparc'>hvm</type>" 1
+run 1 tvm define "$tmp/sparc.xml"
+err_is "tvm: $tmp/sparc.xml:6: <type arch>: tvm-vmm runs x86_64 and i686 guests, not arch 'sparc'"
+cap_xml xen "<type arch='x86_64'>xen</type>" 1
+run 1 tvm define "$tmp/xen.xml"
+err_is "tvm: $tmp/xen.xml:6: <os type>: tvm-vmm runs fully virtualized guests (hvm), not 'xen'"
+cap_xml many "<type>hvm</type>" 100000
+run 1 tvm define "$tmp/many.xml"
+err_is "tvm: $tmp/many.xml:4: <vcpu>: 100000 vCPUs is more than tvm-vmm's limit of 255"
+cap_xml most "<type>hvm</type>" 255
+ok tvm define "$tmp/most.xml"
+for n in sparc xen many; do
+    names | grep -qx "$n" && fail "refused domain '$n' was stored"
+done
+ok tvm undefine most
+# tvm-vmm checks the same limits itself, before it touches KVM
+mkdir -p "$tmp/vmmrun"
+run 1 "${TVM_VMM:?set TVM_VMM to the tvm-vmm binary}" --domain "$tmp/sparc.xml" --rundir "$tmp/vmmrun"
+err_has "$tmp/sparc.xml:6: <type arch>: tvm-vmm runs x86_64 and i686 guests"
+
 # An unusable database path is named in the error, for verbs and batch lines.
 touch "$tmp/plainfile"
 run 1 "$TVM" --db "$tmp/plainfile/sub/tvm.db" list

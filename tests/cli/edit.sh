@@ -39,6 +39,14 @@ EDITOR="sh $tmp/ed-uuid.sh" run 1 tvm edit "$dom" </dev/null
 err_has "the uuid cannot be changed"
 tvm dumpxml "$dom" | cmp -s - "$tmp/good.xml" || fail "a uuid edit changed the domain"
 
+# A guest tvm-vmm cannot run is refused as define refuses it.
+cat >"$tmp/ed-arch.sh" <<'SH'
+sed -i "s:arch='[a-z0-9_]*'>hvm:arch='sparc'>hvm:" "$1"
+SH
+EDITOR="sh $tmp/ed-arch.sh" run 1 tvm edit "$dom" </dev/null
+err_has "<type arch>: tvm-vmm runs x86_64 and i686 guests, not arch 'sparc'"
+tvm dumpxml "$dom" | cmp -s - "$tmp/good.xml" || fail "an edit to arch sparc changed the domain"
+
 # A failing editor changes nothing.
 EDITOR="sh -c 'exit 3'" run 1 tvm edit "$dom"
 err_has "failed with exit status 3"

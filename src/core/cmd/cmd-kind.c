@@ -106,10 +106,32 @@ static int pool_kind_get_row(struct cmd_ctx *ctx, const char *key, struct cmd_ki
     .get_row = T##_kind_get_row, .get_xml = T##_kind_get_xml, .insert = T##_kind_insert,           \
     .update = T##_kind_update, .delete = T##_kind_delete
 
+/* define and edit refuse a guest tvm-vmm cannot run, as libvirt checks a
+ * definition against its driver's capabilities. */
+static int domain_kind_parse_runnable(const char *xml, size_t len, const char *origin, void **obj)
+{
+    if (domain_kind_parse(xml, len, origin, obj) < 0)
+        return -1;
+    if (domain_check_runnable(*obj, origin) < 0) {
+        domain_free(*obj);
+        *obj = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 const struct cmd_kind cmd_kind_domain = {
     .kind = "domain",
     .label = "Domain '%s'",
-    KIND_OPS(domain),
+    .parse = domain_kind_parse_runnable,
+    .free = domain_kind_free,
+    .name = domain_kind_name,
+    .uuid = domain_kind_uuid,
+    .get_row = domain_kind_get_row,
+    .get_xml = domain_kind_get_xml,
+    .insert = domain_kind_insert,
+    .update = domain_kind_update,
+    .delete = domain_kind_delete,
 };
 
 const struct cmd_kind cmd_kind_network = {

@@ -2,6 +2,7 @@
 #include "core/model/domain.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +111,9 @@ static int parse_vcpu(struct domain *d, xmlNodePtr root, const char *origin)
     }
     char *text = xml_text(vcpu);
     uint64_t n = 0;
-    int rc = xml_parse_u64(text, 65535, &n);
+    /* Any count parses, as in libvirt; what a guest may have is
+     * domain_check_runnable()'s to say, naming the limit. */
+    int rc = xml_parse_u64(text, UINT_MAX, &n);
     if (rc < 0)
         xml_err(origin, vcpu, NULL, "invalid value '%s'", text);
     else if (n < 1)
@@ -122,7 +125,7 @@ static int parse_vcpu(struct domain *d, xmlNodePtr root, const char *origin)
 
     char *current = xml_prop(vcpu, "current");
     if (current) {
-        rc = xml_parse_u64(current, 65535, &n);
+        rc = xml_parse_u64(current, UINT_MAX, &n);
         if (rc < 0)
             xml_err(origin, vcpu, "vcpu current", "invalid value '%s'", current);
         else if (n < 1 || n > d->vcpus)

@@ -169,6 +169,16 @@ struct domain {
     void *doc; /* xmlDocPtr: the document itself, owned */
 };
 
+/* The most vCPUs a guest may have: tvm-vmm numbers them by xAPIC id,
+ * below the broadcast id 255. */
+#define DOMAIN_MAX_VCPUS 255u
+
+/* Whether tvm-vmm can run this guest at all (os type hvm, arch x86_64 or
+ * i686, at most DOMAIN_MAX_VCPUS vCPUs), as libvirt checks a definition
+ * against the driver's capabilities: -1 with "origin:LINE: <elem>: ..."
+ * naming the limit. */
+int domain_check_runnable(const struct domain *d, const char *origin);
+
 /* Parse domain XML. `origin` names the source in errors ("web.xml", "<stdin>").
  * Errors carry the line and the element: "web.xml:12: <memory>: unknown unit 'XB'". */
 int domain_parse(const char *xml, size_t len, const char *origin, struct domain **out);
