@@ -7,7 +7,11 @@
 #      and `tvm img convert -O qcow2` against `qemu-img convert -O qcow2`,
 #      and `cp --sparse=always` of the same file (a byte copy, no format).
 # Each figure is the best of REPEAT runs (shared machines are noisy); the
-# page cache is dropped before each copy when we may (root), else warm for all.
+# page cache is dropped before each copy when we may (root), else warm for
+# all. Every copy is timed up to a sync: tvm makes its copy durable
+# (fdatasync) before it reports success, qemu-img convert (cache=unsafe by
+# default) and cp do not, so without it the peers would stop the clock with
+# the data still in the page cache.
 #
 #   bench/storage.sh [BUILD_DIR]   (env: COUNT, REPEAT, DISK, WRITTEN, BENCH_DIR)
 set -euo pipefail
@@ -64,10 +68,10 @@ qc=; tc=; ti=; cp=
 for r in $(seq "$repeat"); do
     rm -f "$dir/qc.qcow2" "$dir/ti.qcow2" "$dir/cp.qcow2"
     "$TVM" --db "$dir/tvm.db" vol-delete clone.qcow2 bench >/dev/null 2>&1 || true
-    drop; s=$(now); qemu-img convert -O qcow2 "$dir/pool/src.qcow2" "$dir/qc.qcow2"; qc=$(best "$qc" "$(elapsed "$s")")
-    drop; s=$(now); tvm vol-clone src.qcow2 clone.qcow2 bench; tc=$(best "$tc" "$(elapsed "$s")")
-    drop; s=$(now); tvm img convert -f qcow2 -O qcow2 "$dir/pool/src.qcow2" "$dir/ti.qcow2"; ti=$(best "$ti" "$(elapsed "$s")")
-    drop; s=$(now); cp --sparse=always "$dir/pool/src.qcow2" "$dir/cp.qcow2"; cp=$(best "$cp" "$(elapsed "$s")")
+    drop; s=$(now); qemu-img convert -O qcow2 "$dir/pool/src.qcow2" "$dir/qc.qcow2"; sync; qc=$(best "$qc" "$(elapsed "$s")")
+    drop; s=$(now); tvm vol-clone src.qcow2 clone.qcow2 bench; sync; tc=$(best "$tc" "$(elapsed "$s")")
+    drop; s=$(now); tvm img convert -f qcow2 -O qcow2 "$dir/pool/src.qcow2" "$dir/ti.qcow2"; sync; ti=$(best "$ti" "$(elapsed "$s")")
+    drop; s=$(now); cp --sparse=always "$dir/pool/src.qcow2" "$dir/cp.qcow2"; sync; cp=$(best "$cp" "$(elapsed "$s")")
 done
 qemu-img compare -q "$dir/pool/src.qcow2" "$dir/pool/clone.qcow2" || { echo "storage.sh: the clone differs" >&2; exit 1; }
 qemu-img compare -q "$dir/pool/src.qcow2" "$dir/ti.qcow2" || { echo "storage.sh: the converted image differs" >&2; exit 1; }

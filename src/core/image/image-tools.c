@@ -4,6 +4,7 @@
 #include "core/base/err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,9 @@ int image_copy(struct image *src, struct image *dst, bool dst_zeroed, image_prog
     uint8_t *buf = malloc(COPY_CHUNK);
     if (!buf)
         return err_set("out of memory");
+    /* read once, front to back: let the kernel read ahead, and not keep it */
+    for (struct image *i = src; i; i = i->backing)
+        posix_fadvise(i->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     uint64_t off = 0;
     int rc = 0;
     while (rc == 0 && off < size) {
