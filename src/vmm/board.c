@@ -662,6 +662,31 @@ static int add_bootorder(struct board *b)
     return fw_cfg_add_file(b->fw_cfg, "bootorder", text, used);
 }
 
+/* A text-mode <video> (vga, cirrus) gets Debian's ISA VGA BIOS as an
+ * option ROM through fw_cfg ("vgaroms/": SeaBIOS runs it without a PCI
+ * device whose ids it must match). It needs only what dev/vga.c has: the
+ * standard VGA registers and the text buffer at 0xB8000, so the BIOS's and
+ * the boot loader's text shows on the screen as well as on the serial
+ * console (SeaBIOS's split mode). It finds no Bochs VBE interface: text
+ * and legacy modes only. Read now, before the sandbox. */
+static int add_vga_rom(struct board *b)
+{
+    const struct vm_screen *s = b->vm->cfg.screen;
+    if (!s || !s->text)
+        return 0;
+    FILE *f = fopen(BIOS_VGA_ROM, "rbe");
+    if (!f)
+        return err_errno("VGA BIOS %s (Debian package seabios)", BIOS_VGA_ROM);
+    static uint8_t rom[BIOS_VGA_ROM_MAX + 1];
+    size_t n = fread(rom, 1, sizeof rom, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || n < 512 || n > BIOS_VGA_ROM_MAX || rom[0] != 0x55 || rom[1] != 0xAA)
+        return err_set("VGA BIOS %s: not an option ROM of at most %d KiB", BIOS_VGA_ROM,
+                       BIOS_VGA_ROM_MAX >> 10);
+    return fw_cfg_add_file(b->fw_cfg, "vgaroms/vgabios-isavga.bin", rom, n);
+}
+
 static int firmware_up(struct board *b)
 {
     struct vm *vm = b->vm;
@@ -682,15 +707,14 @@ static int firmware_up(struct board *b)
         fw_cfg_add_file(b->fw_cfg, "etc/boot-menu-wait", wait, 2) < 0)
         return -1;
     /* BIOS and boot loader text go to the serial port, the console tvm
-     * reads. QEMU does so only without a screen; here no VGA BIOS drives
-     * the screen (dev/vga.c has no option ROM), so without this the text
-     * would reach no one when the guest has a <video>. */
+     * reads, also with a screen (QEMU: only without one): a framebuffer
+     * <video> has no VGA BIOS, and the serial console is what tvm shows. */
     uint8_t port[2] = {SERIAL_COM1_BASE & 0xFF, SERIAL_COM1_BASE >> 8};
     if (fw_cfg_add_file(b->fw_cfg, "etc/sercon-port", port, 2) < 0)
         return -1;
     if (has_acpi(b) && bios_acpi_files(b->fw_cfg, &b->acpi) < 0)
         return err_prefix("ACPI: ");
-    return 0;
+    return add_vga_rom(b);
 }
 
 /* ---- the table ---- */

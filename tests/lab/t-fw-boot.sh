@@ -4,8 +4,9 @@
 # grub-pc-bin, the lab kernel and initrd; fw-lib.sh) boots through
 # Debian's SeaBIOS (bios-256k.bin) and GRUB to userspace.
 # - SeaBIOS's banner, "Booting from Hard Disk", GRUB's "GRUB loading" and
-#   its menu entry's echo reach the serial console (fw_cfg etc/sercon-port:
-#   the guest has no screen), in that order, before the kernel's banner;
+#   its menu entry's echo reach the serial console (fw_cfg etc/sercon-port),
+#   in that order, before the kernel's banner; the guest's VGA text screen
+#   shows the BIOS's text too (Debian's ISA VGA BIOS, fw_cfg vgaroms/);
 # - the disk is found through the bootorder file (<boot order='1'/>: the
 #   QEMU-style path /pci@i0cf8/scsi@SLOT/disk@0,0), with a second, unbootable
 #   disk given the lower priority;
@@ -43,6 +44,7 @@ cat >"$DIR/domain.xml" <<XML
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <devices>
+    <video><model type='vga'/><address type='pci' domain='0' bus='0' slot='3' function='0'/></video>
     <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$T/blank.raw'/><target dev='vda' bus='virtio'/><boot order='2'/><address type='pci' domain='0' bus='0' slot='4' function='0'/></disk>
     <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$T/disk.qcow2'/><target dev='vdb' bus='virtio'/><boot order='1'/><address type='pci' domain='0' bus='0' slot='5' function='0'/></disk>
   </devices>
@@ -60,6 +62,12 @@ done
 wait_socket
 qmp_listen 400
 
+step "the same text on the VGA screen (the VGA BIOS from fw_cfg vgaroms/)"
+screen=$(qmp '{"execute": "x-tvm-query-screen"}')
+expect '"mode": "text"' "$screen"
+# By now GRUB may have cleared the screen: its text or the BIOS's.
+grep -qE 'Booting from Hard Disk|GRUB' <<<"$screen" || fail "no BIOS or GRUB text on the screen: $screen"
+
 step "system_reset while GRUB runs: a second POST"
 expect '"return": {}' "$(qmp '{"execute": "system_reset"}')"
 deadline=$((SECONDS + BOOT_TIMEOUT))
@@ -72,14 +80,14 @@ wait_for "$DIR/listen.qmp" '"event": "RESET"' 10
 
 step "GRUB's entry, then the kernel: userspace"
 wait_for "$DIR/console.log" "TVM-GUEST-UP"
-wait_for "$DIR/console.log" "FW-DISKS="
+wait_for "$DIR/console.log" "^FW-DISKS="
 # The BIOS's serial console positions its cursor with escape sequences,
 # even inside a line of GRUB's: read the text without them.
 log=$(tr -d '\r' <"$DIR/console.log" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g')
 # In order: GRUB's echo comes after the last banner of SeaBIOS, before the guest's.
 order=$(grep -aoE 'SeaBIOS \(version|GRUB-LAB-ENTRY|TVM-GUEST-UP' <<<"$log" | tail -3 | tr '\n' ' ')
 [ "$order" = "SeaBIOS (version GRUB-LAB-ENTRY TVM-GUEST-UP " ] || fail "console order: $order"
-grep -a '^FW-' <<<"$log" | sed 's/^/   /'
+grep -a '^FW-' <<<"$log" | sed 's/^/   /' || fail "no FW- line from the guest"
 grep -aqE '^FW-RSDP:.*ACPI: RSDP 0x00000000000F[0-9A-F]{4} [0-9A-F]+ \(v02 TVM   \)' <<<"$log" ||
     fail "the guest's RSDP is not tvm-vmm's in the F segment"
 for t in APIC DSDT FACP MCFG; do

@@ -29,6 +29,9 @@
 #define BIOS_ROM_MIN (64ULL << 10)
 #define BIOS_ROM_MAX (MEM_4G - KVM_PRIVATE_END) /* 256 KiB */
 #define BIOS_LOW_END 0x100000ULL
+/* The VGA BIOS for a text-mode display (board.c): ISA, standard VGA only. */
+#define BIOS_VGA_ROM "/usr/share/seabios/vgabios-isavga.bin"
+#define BIOS_VGA_ROM_MAX (64 << 10)
 
 struct fw_cfg;
 struct acpi_config;
