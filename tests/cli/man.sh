@@ -4,11 +4,12 @@ source "$(dirname "$0")/lib.sh"
 
 man1="$TVM_SRC/man/tvm.1"
 man5="$TVM_SRC/man/tvm-batch.5"
-[ -f "$man1" ] && [ -f "$man5" ] || fail "man pages missing"
+man8="$TVM_SRC/man/tvm-vmm.8"
+[ -f "$man1" ] && [ -f "$man5" ] && [ -f "$man8" ] || fail "man pages missing"
 
 # groff (package groff-base, installed by scripts/install-deps.sh) is the lint.
 command -v groff >/dev/null || fail "groff (package groff-base) is missing: run scripts/install-deps.sh"
-for page in "$man1" "$man5"; do
+for page in "$man1" "$man5" "$man8"; do
     LC_ALL=C.UTF-8 groff -ww -z -man "$page" >"$tmp/out" 2>"$tmp/err" || fail "groff failed on $page"
     [ ! -s "$tmp/err" ] || fail "groff warnings for $page"
 done
@@ -32,5 +33,18 @@ for verb in define undefine list dominfo dumpxml edit domrename desc domuuid dom
 done
 for opt in --db --batch --keep-going --theme --version --help; do
     grep -qF -- "$opt" "$tmp/tvm.txt" || fail "tvm.1 lacks $opt"
+done
+# tvm-vmm(8) names every option tvm-vmm accepts and every QMP command it
+# answers (query-commands of a VMM is not available without KVM: the
+# command table in the source is the list).
+LC_ALL=C.UTF-8 groff -man -Tascii -P-c -P-b -P-u "$man8" 2>/dev/null >"$tmp/vmm.txt"
+"${TVM_VMM:?set TVM_VMM}" --help >"$tmp/vmm-help"
+for opt in $(grep -oE -- '--[a-z-]+' "$tmp/vmm-help" | sort -u); do
+    [ "$opt" = --help ] || grep -qF -- "$opt" "$tmp/vmm.txt" || fail "tvm-vmm.8 lacks $opt"
+done
+for cmd in $(grep -rhoE '(\{"[a-z_-]+", qmp_|control_register\("[a-z_-]+")' "$TVM_SRC"/src/vmm "$TVM_SRC"/src/vnc |
+    sed -E 's/^(\{|control_register\()"//; s/"(, qmp_|\))?$//' | sort -u); do
+    case $cmd in *[!a-z_-]*) continue ;; esac
+    grep -qE "(^|[ ,])$cmd( |,|$)" "$tmp/vmm.txt" || fail "tvm-vmm.8 lacks the QMP command $cmd"
 done
 echo "man: ok"
