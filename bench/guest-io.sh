@@ -32,7 +32,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(cd "$here/.." && pwd -P)
 repeat=${REPEAT:-3} secs=5 size=256 depth=16 mem=256 cpus=2 formats="raw qcow2"
-vmm=${TVM_VMM:-$repo/build/tvm-vmm} inside=0 other=qemu
+vmm=${TVM_VMM:-$repo/build/tvm-vmm} inside=0 other=qemu probe_only=0
 usage() {
     sed -n '4,5p' "$0" | sed 's/^# \{0,1\}/usage: /' >&2
     exit 2
@@ -49,6 +49,7 @@ while [ $# -gt 0 ]; do
     --vmm) vmm=$2; shift 2 ;;
     --inside) inside=1; shift ;;
     --sandbox) other=nosb; shift ;;
+    --probe-only) probe_only=1; shift ;; # build the guest's probe, nothing else (bench/sandbox.sh)
     *) usage ;;
     esac
 done
@@ -71,6 +72,7 @@ if [ ! -x "$probe" ] || [ "$here/guest-io.c" -nt "$probe" ] || [ ! -f "$probe_cp
     (cd "$stage" && find . -print | cpio -o -H newc 2>/dev/null | gzip -1) >"$probe_cpio"
     rm -rf "$stage"
 fi
+[ $probe_only = 0 ] || exit 0
 
 if [ $inside = 0 ] && ! { grep -qw -e vmx -e svm /proc/cpuinfo && [ -w /dev/kvm ]; }; then
     echo "guest-io: no usable hardware virtualization here; running inside the nested-KVM lab" >&2

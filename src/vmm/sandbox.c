@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 #include <linux/landlock.h>
 #include <linux/if_tun.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -51,6 +52,10 @@ static struct {
     /* Resolved while malloc is still fine: the SIGSYS handler only reads. */
     char names[SYSCALL_NAMES][SYSCALL_NAME_LEN];
 } sb = {.rundir_fd = -1};
+
+static const char *const class_names[] = {"main loop", "vcpu", "device worker"};
+static _Thread_local const char *thread_class; /* the SIGSYS handler names it */
+static _Thread_local bool thread_entered;
 
 enum sandbox_mode sandbox_mode_from_env(bool no_sandbox)
 {
@@ -141,6 +146,11 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
     }
     put_str(&what, " in thread ");
     put_num(&what, (long)syscall(SYS_gettid));
+    if (thread_class) {
+        put_str(&what, " (");
+        put_str(&what, thread_class);
+        put_str(&what, ")");
+    }
     what.b[what.n] = '\0';
 
     struct sbuf line = {.n = 0};
@@ -455,19 +465,90 @@ static int add(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned 
     return 0;
 }
 
-static int build_rules(scmp_filter_ctx ctx)
+/* ---- thread classes: what each may not do of the above ----
+ *
+ * The main loop's filter is the process's (the list above): it serves the
+ * sockets, writes exit.json, and it is the parent of every vCPU thread
+ * (made again at each reset), which inherits its filter and can only
+ * narrow it. A vCPU thread (KVM_RUN and the device handlers of its exits)
+ * and a device worker (virtio queues, the balloon's timer) add a filter
+ * of their own on top, without what only others need. Both keep what
+ * the SIGSYS handler does (openat, write, renameat, unlinkat, tgkill), so
+ * a violation in any thread still leaves exit.json. */
+
+/* The socket server and event loop: the main loop's and the VNC server's. */
+static const char *const loop_only[] = {
+    "accept", "accept4", "shutdown", "getpeername", "getsockname", "setsockopt", "getsockopt",
+    "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2", "timerfd_create",
+};
+/* ... and for a vCPU also the socket I/O, file management and new threads. */
+static const char *const vcpu_denied[] = {
+    "recvfrom", "recvmsg", "sendto", "sendmsg", "flock", "fallocate", "unlink", "rename", "clone",
+};
+/* Making a VM and its vCPUs: the main thread, at start-up and each reset. */
+static const unsigned long vm_setup_ioctls[] = {
+    KVM_GET_API_VERSION, KVM_GET_SUPPORTED_CPUID, KVM_CREATE_VM, KVM_SET_IDENTITY_MAP_ADDR,
+    KVM_SET_TSS_ADDR, KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2, KVM_CREATE_VCPU,
+};
+/* Running a vCPU and its registers: vCPU threads (and the main thread
+ * that sets them up). */
+static const unsigned long vcpu_ioctls[] = {
+    KVM_RUN,       KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS,
+    KVM_GET_LAPIC, KVM_SET_LAPIC, KVM_SET_FPU, KVM_SET_MSRS, KVM_SET_CPUID2,
+};
+
+static bool in_names(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(name, list[i]))
+            return true;
+    return false;
+}
+
+static bool in_ioctls(unsigned long req, const unsigned long *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] == req)
+            return true;
+    return false;
+}
+
+#define N(a) (sizeof(a) / sizeof *(a))
+
+static bool syscall_denied(enum sandbox_thread cls, const char *name)
+{
+    if (cls == SANDBOX_THREAD_MAIN)
+        return false;
+    return in_names(name, loop_only, N(loop_only)) ||
+           (cls == SANDBOX_THREAD_VCPU && in_names(name, vcpu_denied, N(vcpu_denied)));
+}
+
+static bool ioctl_denied(enum sandbox_thread cls, unsigned long req)
+{
+    if (cls == SANDBOX_THREAD_MAIN)
+        return false;
+    return in_ioctls(req, vm_setup_ioctls, N(vm_setup_ioctls)) ||
+           (cls == SANDBOX_THREAD_WORKER && in_ioctls(req, vcpu_ioctls, N(vcpu_ioctls))) ||
+           (cls == SANDBOX_THREAD_VCPU && (req == TCGETS || req == TIOCGWINSZ));
+}
+
+static int build_rules(scmp_filter_ctx ctx, enum sandbox_thread cls)
 {
     for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++)
-        if (add(ctx, SCMP_ACT_ALLOW, allowed[i], 0, NULL) < 0)
+        if (!syscall_denied(cls, allowed[i]) && add(ctx, SCMP_ACT_ALLOW, allowed[i], 0, NULL) < 0)
             return -1;
     for (size_t i = 0; i < sizeof ioctls / sizeof *ioctls; i++) {
         struct scmp_arg_cmp c = arg_cmp(1, SCMP_CMP_MASKED_EQ, 0xffffffffULL, ioctls[i]);
-        if (add(ctx, SCMP_ACT_ALLOW, "ioctl", 1, &c) < 0)
+        if (!ioctl_denied(cls, ioctls[i]) && add(ctx, SCMP_ACT_ALLOW, "ioctl", 1, &c) < 0)
             return -1;
     }
+    /* A thread narrows its own filter (sandbox_thread_enter()); another
+     * filter can only take more away. */
+    if (add(ctx, SCMP_ACT_ALLOW, "seccomp", 0, NULL) < 0)
+        return -1;
     /* Threads only (vCPUs are made again at every reset), never a process. */
     struct scmp_arg_cmp thread = arg_cmp(0, SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
-    if (add(ctx, SCMP_ACT_ALLOW, "clone", 1, &thread) < 0)
+    if (!syscall_denied(cls, "clone") && add(ctx, SCMP_ACT_ALLOW, "clone", 1, &thread) < 0)
         return -1;
     /* clone3's flags are in memory, out of a filter's reach: glibc then
      * falls back to clone. */
@@ -495,15 +576,20 @@ static int build_rules(scmp_filter_ctx ctx)
     return add(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, NULL);
 }
 
-int sandbox_seccomp_install(enum sandbox_mode mode)
+static int seccomp_install(enum sandbox_mode mode, enum sandbox_thread cls)
 {
     scmp_filter_ctx ctx = seccomp_init(mode == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
     if (!ctx)
         return err_set("sandbox: seccomp_init failed");
-    int rc = build_rules(ctx);
-    /* Every thread already running (device workers) gets it too. */
-    if (rc == 0 && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) < 0)
+    int rc = build_rules(ctx, cls);
+    /* The process's filter reaches every thread already running (device
+     * workers, the VNC server), which narrow it later; a class filter is
+     * the calling thread's alone, and no_new_privs is already set on it
+     * (libseccomp would call prctl() for it, which the filter refuses). */
+    if (rc == 0 && cls == SANDBOX_THREAD_MAIN && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) < 0)
         rc = err_set("sandbox: seccomp: no TSYNC");
+    if (rc == 0 && cls != SANDBOX_THREAD_MAIN && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0)
+        rc = err_set("sandbox: seccomp: cannot leave no_new_privs alone");
     if (rc == 0) {
         int e = seccomp_load(ctx);
         if (e < 0) {
@@ -512,6 +598,59 @@ int sandbox_seccomp_install(enum sandbox_mode mode)
         }
     }
     seccomp_release(ctx);
+    return rc;
+}
+
+int sandbox_seccomp_install(enum sandbox_mode mode)
+{
+    return seccomp_install(mode, SANDBOX_THREAD_MAIN);
+}
+
+
+void sandbox_thread_enter(enum sandbox_thread cls)
+{
+    if (thread_entered || !__atomic_load_n(&sb.active, __ATOMIC_ACQUIRE))
+        return;
+    thread_entered = true;
+    /* vCPU threads and workers block signals; a blocked SIGSYS from the
+     * filter would kill the process with the default action instead of
+     * running the handler that writes exit.json. */
+    sigset_t sys;
+    sigemptyset(&sys);
+    sigaddset(&sys, SIGSYS);
+    pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
+    if (seccomp_install(sb.mode, cls) < 0) {
+        /* The process's filter still holds: wider, never off. */
+        fprintf(stderr, VMM_BINARY ": %s thread: %s\n", class_names[cls], err_msg());
+        return;
+    }
+    thread_class = class_names[cls];
+}
+
+static int selftest_armed = -1; /* a class, or -1 */
+
+void sandbox_selftest_arm(enum sandbox_thread cls)
+{
+    __atomic_store_n(&selftest_armed, (int)cls, __ATOMIC_RELEASE);
+}
+
+void sandbox_selftest_point(enum sandbox_thread cls)
+{
+    int want = (int)cls;
+    if (__atomic_load_n(&selftest_armed, __ATOMIC_ACQUIRE) != want ||
+        !__atomic_compare_exchange_n(&selftest_armed, &want, -1, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return;
+    fprintf(stderr, VMM_BINARY ": TVM_VMM_SECCOMP_SELFTEST: calling accept4 in a %s thread\n",
+            class_names[cls]);
+    syscall(SYS_accept4, -1, NULL, NULL, 0);
+}
+
+int sandbox_thread_seccomp_install(enum sandbox_mode mode, enum sandbox_thread cls)
+{
+    int rc = seccomp_install(mode, cls);
+    if (rc == 0)
+        thread_class = class_names[cls];
     return rc;
 }
 
@@ -527,7 +666,8 @@ int sandbox_enter(void)
         return -1;
     if (drop_caps() < 0 || confine_fs() < 0 || sandbox_seccomp_install(sb.mode) < 0)
         return -1;
-    sb.active = true;
+    thread_class = class_names[SANDBOX_THREAD_MAIN];
+    __atomic_store_n(&sb.active, true, __ATOMIC_RELEASE);
     fprintf(stderr, VMM_BINARY ": sandbox: uid %d gid %d, no capabilities, seccomp%s\n",
             (int)getuid(), (int)getgid(), sb.mode == SANDBOX_LOG ? " (log only)" : "");
     return 0;

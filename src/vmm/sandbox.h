@@ -19,14 +19,16 @@
  *   - every capability set emptied, PR_SET_NO_NEW_PRIVS;
  *   - landlock (when the kernel has it): no file system access at all but
  *     making, writing and removing files in the run directory;
- *   - one seccomp filter for the whole process (every thread, TSYNC):
+ *   - the main loop's seccomp filter for the whole process (every thread, TSYNC):
  *     only the syscalls tvm-vmm makes, ioctl only with the KVM/tap/tty
  *     requests it issues, clone only for threads. Anything else raises
  *     SIGSYS, whose handler writes exit.json ("crashed", naming the
  *     syscall) through a descriptor of the run directory, and exits.
  *
- * Not thread-class specific yet: vCPU threads, device workers and the
- * main loop share one allowlist (their union).
+ * Per thread class: the process's filter is the main loop's; a vCPU
+ * thread and a device worker each add their own (sandbox_thread_enter()),
+ * which takes away what only the others need. The SIGSYS handler's
+ * exit.json names the class ("in thread TID (vcpu)").
  */
 #ifndef TVM_VMM_SANDBOX_H
 #define TVM_VMM_SANDBOX_H
@@ -45,7 +47,7 @@ enum sandbox_mode sandbox_mode_from_env(bool no_sandbox);
 
 struct sandbox_config {
     enum sandbox_mode mode;
-    const char *rundir;      /* exit.json goes here, also from the SIGSYS handler */
+    const char *rundir; /* exit.json goes here, also from the SIGSYS handler */
 };
 
 /* Early, before any file is opened: picks the user, opens the run
@@ -62,6 +64,27 @@ bool sandbox_active(void);
 /* The process-wide seccomp filter alone, for a unit test in a forked
  * child: mode SANDBOX_ON kills (SIGSYS) on anything not allowed. */
 int sandbox_seccomp_install(enum sandbox_mode mode);
+
+/* Thread classes, each with its own filter (sandbox.c says what each is
+ * refused). The main loop's is the process's; the others narrow it. */
+enum sandbox_thread {
+    SANDBOX_THREAD_MAIN,
+    SANDBOX_THREAD_VCPU,
+    SANDBOX_THREAD_WORKER,
+};
+/* The calling thread takes its class's filter, once, if the sandbox is
+ * active (else nothing: unit tests, --no-sandbox). vCPU threads call it
+ * when they start (always after sandbox_enter()); device workers, started
+ * before it, at each wake-up (a thread check, then nothing). */
+void sandbox_thread_enter(enum sandbox_thread cls);
+/* TVM_VMM_SECCOMP_SELFTEST's thread classes (main.c): once armed for
+ * CLS, the next thread of that class to pass sandbox_selftest_point()
+ * makes a system call the main loop may make and its class may not
+ * (accept4 on no socket), so the lab sees the class's own filter act. */
+void sandbox_selftest_arm(enum sandbox_thread cls);
+void sandbox_selftest_point(enum sandbox_thread cls);
+/* One class filter on the calling thread regardless, for unit tests. */
+int sandbox_thread_seccomp_install(enum sandbox_mode mode, enum sandbox_thread cls);
 
 /* A descriptor of the run directory (-1 before sandbox_prepare()): after
  * the uid change its path may not be reachable any more. */

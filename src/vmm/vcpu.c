@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/base/err.h"
+#include "sandbox.h"
 #include "vm.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -268,8 +269,11 @@ static void *vcpu_thread(void *arg)
     char name[16];
     snprintf(name, sizeof name, "vcpu%u", v->index);
     pthread_setname_np(pthread_self(), name);
+    /* Made by the main thread after the sandbox: its filter, narrowed. */
+    sandbox_thread_enter(SANDBOX_THREAD_VCPU);
 
     while (wait_runnable(v)) {
+        sandbox_selftest_point(SANDBOX_THREAD_VCPU);
         if (ioctl(v->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {
                 v->run->immediate_exit = 0;

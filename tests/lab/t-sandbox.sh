@@ -5,8 +5,9 @@
 # thread; the guest boots, its console works and it reboots (the kernel and
 # KVM are reused from descriptors); a forbidden system call provoked on
 # purpose (TVM_VMM_SECCOMP_SELFTEST) ends the guest as "crashed (sandbox
-# violation)" with the syscall named in its event; TVM_VMM_SANDBOX=0 runs
-# it unconfined, as before.
+# violation)" with the syscall named in its event, and a vCPU thread, whose
+# own filter narrows the main loop's, is refused accept4 (which the main
+# loop may call) the same way; TVM_VMM_SANDBOX=0 runs it unconfined.
 set -euo pipefail
 . "$(dirname "$0")/lifecycle-lib.sh"
 
@@ -18,6 +19,7 @@ status() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
 define sb 2 256 tvm.shell
 define sbv 1 256 tvm.shell
 define nosb 1 256 tvm.shell
+define sbc 1 256 tvm.shell
 
 step "start as root: the VMM runs unprivileged"
 expect_out "Domain 'sb' started" tvm start sb
@@ -44,6 +46,24 @@ done
 echo "   $n threads, all confined"
 [ "$(stat -c %u "$TVM_RUNDIR/$(uuid_of sb)")" = "$euid" ] || fail "run directory not given to uid $euid"
 grep -q "sandbox: uid $euid" "$TVM_RUNDIR/$(uuid_of sb)/vmm.log" || fail "no sandbox line in vmm.log"
+
+step "thread classes: vCPU threads narrow the main loop's filter with their own"
+# Seccomp_filters (Linux 5.9+): how many filters a thread runs under.
+if grep -q '^Seccomp_filters:' "/proc/$pid/status"; then
+    [ "$(status "$pid" Seccomp_filters)" = 1 ] || fail "main thread: $(status "$pid" Seccomp_filters) filters"
+    nv=0
+    for t in /proc/"$pid"/task/*; do
+        case $(cat "$t/comm") in
+        vcpu*)
+            [ "$(sed -n 's/^Seccomp_filters:[[:space:]]*//p' "$t/status")" = 2 ] ||
+                fail "$(cat "$t/comm"): $(sed -n 's/^Seccomp_filters:[[:space:]]*//p' "$t/status") filters"
+            nv=$((nv + 1))
+            ;;
+        esac
+    done
+    [ "$nv" = 2 ] || fail "$nv vCPU threads with their own filter, want 2"
+    echo "   main loop: 1 filter; $nv vCPU threads: 2 (the main loop's and their own)"
+fi
 
 step "tvm opened the guest's files, tvm-vmm inherited them"
 dir="$TVM_RUNDIR/$(uuid_of sb)"
@@ -88,6 +108,15 @@ ev=$(tvm events --domain sbv 2>&1)
 grep -q "forbidden system call [0-9]* (ptrace)" <<<"$ev" || fail "events: $ev"
 grep "forbidden" <<<"$ev" | sed 's/^/   /'
 [ ! -e "$TVM_RUNDIR/$(uuid_of sbv)" ] || fail "run directory left after the violation"
+
+step "a vCPU thread is refused what the main loop may do, and says so"
+TVM_VMM_SECCOMP_SELFTEST=15:vcpu tvm start sbc >/dev/null || fail "start sbc"
+cpid=$(vmm_pid sbc)
+wait_state sbc "crashed (sandbox violation)" 120
+gone "$cpid" || fail "tvm-vmm $cpid still alive after the vCPU's violation"
+ev=$(tvm events --domain sbc 2>&1)
+grep -q "forbidden system call [0-9]* (accept4) in thread [0-9]* (vcpu)" <<<"$ev" || fail "events: $ev"
+grep "forbidden" <<<"$ev" | sed 's/^/   /'
 
 step "TVM_VMM_SANDBOX=0: unconfined, for debugging"
 TVM_VMM_SANDBOX=0 tvm start nosb >/dev/null || fail "start nosb"

@@ -85,7 +85,13 @@ int execv(const char *path, char *const argv[])
     if (g_dir[0] && !strcmp(path, g_self)) {
         char pid[32];
         snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-        touch("held", pid);
+        /* Written whole, then renamed: the test reads the pid as soon as
+         * the name exists. */
+        char tmp[PATH_MAX], held[PATH_MAX];
+        touch("held.tmp", pid);
+        path_in(tmp, sizeof tmp, "held.tmp");
+        path_in(held, sizeof held, "held");
+        rename(tmp, held);
         for (int i = 0; i < 60000 / 10 && !file_exists("go"); i++)
             sleep_ms(10);
     }

@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -236,6 +239,125 @@ static void test_mode_from_env(void **state)
     unsetenv("TVM_VMM_SANDBOX");
 }
 
+/* ---- thread classes ---- */
+
+struct class_try {
+    enum sandbox_thread cls;
+    int what; /* 0: accept4 on no socket, 1: KVM_RUN on /dev/null */
+};
+
+static void *class_thread(void *p)
+{
+    struct class_try *c = p;
+    if (sandbox_thread_seccomp_install(SANDBOX_ON, c->cls) < 0)
+        _exit(20);
+    /* What every class does: I/O on open descriptors, locks, time. */
+    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    struct timespec ts;
+    if (fd < 0 || write(fd, "x", 1) != 1 || clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+        _exit(21);
+    if (c->what == 0)
+        syscall(SYS_accept4, -1, NULL, NULL, 0);
+    else
+        ioctl(fd, KVM_RUN, 0);
+    _exit(22); /* not reached under the class filter */
+}
+
+/* The process (main loop) filter lets the main thread make the call
+ * (EBADF / ENOTTY); then a thread of class cls makes it. */
+static void class_refuses(void *p)
+{
+    struct class_try *c = p;
+    if (sandbox_seccomp_install(SANDBOX_ON) < 0)
+        _exit(10);
+    errno = 0;
+    if (c->what == 0 && (syscall(SYS_accept4, -1, NULL, NULL, 0) != -1 || errno != EBADF))
+        _exit(11);
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (c->what == 1 && (ioctl(fd, KVM_RUN, 0) != -1 || errno != ENOTTY))
+        _exit(12);
+    pthread_t t;
+    if (pthread_create(&t, NULL, class_thread, c) != 0)
+        _exit(13);
+    pthread_join(t, NULL);
+    _exit(14);
+}
+
+static void test_vcpu_refused_what_the_main_loop_may(void **state)
+{
+    (void)state;
+    struct class_try c = {.cls = SANDBOX_THREAD_VCPU, .what = 0};
+    int st = in_child(class_refuses, &c);
+    if (!WIFSIGNALED(st))
+        fail_msg("exit status %d", WEXITSTATUS(st));
+    assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+static void test_worker_refused_kvm_run(void **state)
+{
+    (void)state;
+    struct class_try c = {.cls = SANDBOX_THREAD_WORKER, .what = 1};
+    int st = in_child(class_refuses, &c);
+    if (!WIFSIGNALED(st))
+        fail_msg("exit status %d", WEXITSTATUS(st));
+    assert_int_equal(WTERMSIG(st), SIGSYS);
+    c.what = 0; /* nor serve a socket */
+    st = in_child(class_refuses, &c);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+static void *vcpu_violates(void *p)
+{
+    (void)p;
+    /* As tvm-vmm's vCPU threads and workers: every signal blocked (a
+     * blocked SIGSYS would kill without the handler, so no exit.json). */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    sandbox_thread_enter(SANDBOX_THREAD_VCPU);
+    sandbox_thread_enter(SANDBOX_THREAD_VCPU); /* once per thread: no second filter */
+    syscall(SYS_accept4, -1, NULL, NULL, 0);
+    return NULL;
+}
+
+/* The whole sandbox, a vCPU thread's violation: exit.json names it. */
+static void enter_then_vcpu_violates(void *p)
+{
+    struct enter_arg *a = p;
+    struct sandbox_config c = {.mode = SANDBOX_ON, .rundir = a->dir};
+    if (sandbox_prepare(&c) < 0 || sandbox_enter() < 0)
+        _exit(10);
+    pthread_t t;
+    if (pthread_create(&t, NULL, vcpu_violates, NULL) != 0)
+        _exit(11);
+    pthread_join(t, NULL);
+    _exit(13);
+}
+
+static void test_vcpu_violation_reported_with_its_class(void **state)
+{
+    (void)state;
+    struct enter_arg a;
+    snprintf(a.dir, sizeof a.dir, "/tmp/tvm-sandbox-test-XXXXXX");
+    assert_non_null(mkdtemp(a.dir));
+    int st = in_child(enter_then_vcpu_violates, &a);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGSYS);
+    char path[128], text[512] = "";
+    snprintf(path, sizeof path, "%s/%s", a.dir, VMM_FILE_EXIT);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    assert_non_null(strstr(text, "\"reason\":\"crashed\""));
+    if (!strstr(text, "(accept4) in thread ") || !strstr(text, " (vcpu)\""))
+        fail_msg("exit.json: %s", text);
+    unlink(path);
+    rmdir(a.dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +367,9 @@ int main(void)
         cmocka_unit_test(test_filter_kills_ptrace),
         cmocka_unit_test(test_filter_kills_fork),
         cmocka_unit_test(test_enter_and_violation_reported),
+        cmocka_unit_test(test_vcpu_refused_what_the_main_loop_may),
+        cmocka_unit_test(test_worker_refused_kvm_run),
+        cmocka_unit_test(test_vcpu_violation_reported_with_its_class),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,14 +84,18 @@
  * bounding set; sets PR_SET_NO_NEW_PRIVS; confines the file system with
  * landlock to making, writing and removing files in the run directory
  * where the kernel has landlock (the console log rotates on descriptors
- * opened before); and loads a seccomp filter (every thread) that
- * allows only the system calls and ioctls it makes. TVM_VMM_SANDBOX=log
+ * opened before); and loads seccomp filters that allow only the system
+ * calls and ioctls it makes: the main loop's for the whole process, and
+ * on top of it a narrower one in each vCPU thread and device worker (a
+ * violation's detail ends "in thread TID (CLASS)", CLASS "main loop",
+ * "vcpu" or "device worker"). TVM_VMM_SANDBOX=log
  * does all that but has the filter only log what it would refuse (the
  * kernel's audit log), to find a missing syscall. The run directory stays
  * tvm's to read and remove; the VMM writes exit.json and removes vmm.pid
  * through a descriptor of it. TVM_VMM_SECCOMP_SELFTEST=SECONDS (tests
- * only) makes a sandboxed VMM call a forbidden syscall that long after
- * start-up.
+ * only) makes a sandboxed VMM call a forbidden syscall (ptrace, on the
+ * main loop) that long after start-up; SECONDS:vcpu makes a vCPU thread
+ * call one the main loop may make (accept4).
  *
  * Control socket: QMP (JSON lines). Greeting {"QMP": {...}}, then
  * qmp_capabilities, then {"execute": CMD, "arguments": {...}, "id": X} ->

@@ -42,6 +42,7 @@
 
 #include "control.h"
 #include "core/base/err.h"
+#include "sandbox.h"
 #include "virtio/virtio.h"
 
 /* feature bits (5.5.3) */
@@ -298,6 +299,7 @@ static void *timer_main(void *opaque)
 {
     struct balloon *b = opaque;
     for (;;) {
+        sandbox_thread_enter(SANDBOX_THREAD_WORKER); /* as the virtio workers */
         unsigned period = atomic_load(&b->period);
         struct pollfd p = {.fd = b->timer_wake_fd, .events = POLLIN};
         int r = poll(&p, 1, period ? (int)(period > 86400 ? 86400 : period) * 1000 : -1);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/base/err.h"
+#include "sandbox.h"
 #include "virtio/virtio.h"
 #include "vmm.h"
 
@@ -231,6 +232,10 @@ static void *worker_main(void *opaque)
         p[i] = (struct pollfd){.fd = dev->kick_fd[i], .events = POLLIN};
     p[n] = (struct pollfd){.fd = dev->stop_fd, .events = POLLIN};
     for (;;) {
+        /* Started before the sandbox: the worker's filter at the first
+         * wake-up after it (the process's holds until then). */
+        sandbox_thread_enter(SANDBOX_THREAD_WORKER);
+        sandbox_selftest_point(SANDBOX_THREAD_WORKER);
         /* poll() skips a negative fd: the device's own fd only while it wants input. */
         pthread_mutex_lock(&dev->lock);
         p[n + 1] = (struct pollfd){.fd = dev->io_want ? dev->io_fd : -1, .events = POLLIN};
