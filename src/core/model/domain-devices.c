@@ -106,7 +106,8 @@ static int parse_disk(struct domain *d, xmlNodePtr n, const char *origin)
     disk->readonly = xml_child(n, "readonly") != NULL;
     disk->shareable = xml_child(n, "shareable") != NULL;
     disk->serial = xml_child_text(n, "serial");
-    if (domain_parse_pci_addr(n, origin, &disk->pci) < 0)
+    if (domain_parse_pci_addr(n, origin, &disk->pci) < 0 ||
+        domain_parse_drive_addr(n, origin, &disk->drive) < 0)
         return -1;
     return parse_boot_order(d, n, origin, &disk->boot_order);
 }
@@ -316,7 +317,7 @@ static int parse_other(struct domain *d, xmlNodePtr n, const char *origin)
 
 int domain_parse_devices(struct domain *d, xmlNodePtr devices, const char *origin)
 {
-    if (domain_console_compat(d, devices) < 0)
+    if (domain_console_compat(d, devices) < 0 || domain_scsi_compat(devices, origin) < 0)
         return -1;
     for (xmlNodePtr n = xml_child(devices, NULL); n; n = xml_next(n, NULL)) {
         int rc;

@@ -24,4 +24,10 @@ int domain_console_compat(struct domain *d, xmlNodePtr devices);
  * false without one), range-checked and rewritten in libvirt's form. */
 int domain_parse_pci_addr(xmlNodePtr dev, const char *origin, struct domain_pci_addr *a);
 
+/* domain-drive.c: the <address type='drive'> child of DEV into *A (a->set
+ * false without one), and libvirt's SCSI defaults on the document (drive
+ * addresses, missing controllers, their model) before devices are parsed. */
+int domain_parse_drive_addr(xmlNodePtr dev, const char *origin, struct domain_drive_addr *a);
+int domain_scsi_compat(xmlNodePtr devices, const char *origin);
+
 #endif

@@ -43,6 +43,13 @@ struct domain_pci_addr {
     bool multifunction;
 };
 
+/* <address type='drive' controller= bus= target= unit=/>: where a disk sits
+ * on a SCSI controller (unit is its LUN); set false without one. */
+struct domain_drive_addr {
+    bool set;
+    unsigned controller, bus, target, unit;
+};
+
 struct domain_disk {
     char *type;        /* file | block | volume | network */
     char *device;      /* disk | cdrom | floppy | lun */
@@ -60,6 +67,7 @@ struct domain_disk {
     unsigned boot_order; /* 0: none */
     char *serial;
     struct domain_pci_addr pci;
+    struct domain_drive_addr drive;
 };
 
 struct domain_nic {
