@@ -255,18 +255,119 @@ static int add_disk(struct board *b, const struct domain_disk *d)
     return plug(b, virtio_blk_new(b->vm, &c), d->pci.slot);
 }
 
+/* What tvm-vmm has: disks on virtio, CD-ROMs on a virtio-scsi controller.
+ * Anything else is refused by name: a guest that silently lacks a disk is
+ * worse than one that does not start. */
+static int check_disk(const struct domain_disk *d)
+{
+    const char *t = d->target_dev ? d->target_dev : "?";
+    const char *dev = d->device ? d->device : "disk";
+    const char *bus = d->target_bus ? d->target_bus : "";
+    if (is(dev, "disk") && is(bus, "virtio"))
+        return 0;
+    if (is(dev, "cdrom") && is(bus, "scsi"))
+        return 0;
+    if (is(dev, "cdrom"))
+        return err_set("disk %s: <disk device='cdrom'> with <target bus='%s'> is not supported: "
+                       "tvm-vmm has CD-ROMs on bus='scsi' (a virtio-scsi controller)",
+                       t, bus);
+    if (is(dev, "disk"))
+        return err_set("disk %s: <target bus='%s'> is not supported for <disk device='disk'>: "
+                       "tvm-vmm has disks on bus='virtio'",
+                       t, bus);
+    return err_set("disk %s: <disk device='%s'> is not supported (device='disk' on bus='virtio', "
+                   "device='cdrom' on bus='scsi')",
+                   t, dev);
+}
+
 static int add_disks(struct board *b)
 {
     for (size_t i = 0; i < b->dom->ndisks; i++) {
         const struct domain_disk *d = &b->dom->disks[i];
-        if (domain_disk_on_pci(d)) {
-            if (add_disk(b, d) < 0)
-                return -1;
-        } else {
-            fprintf(stderr, "tvm-vmm: warning: %s %s on bus %s is not emulated; ignored\n",
-                    d->device ? d->device : "disk", d->target_dev ? d->target_dev : "?",
-                    d->target_bus ? d->target_bus : "?");
-        }
+        if (check_disk(d) < 0)
+            return -1;
+        if (domain_disk_on_pci(d) && add_disk(b, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A CD-ROM's medium: its <source>, or none (an empty drive). */
+static int cdrom_source(const struct domain_disk *d, const char **path)
+{
+    *path = NULL;
+    if (!is(d->type, "file") && !is(d->type, "block"))
+        return err_set("disk %s: type '%s' is not supported (file or block)", d->target_dev,
+                       d->type ? d->type : "");
+    if (d->driver_type && !is(d->driver_type, "raw"))
+        return err_set("disk %s: <driver type='%s'>: a CD-ROM's medium is read as raw only",
+                       d->target_dev, d->driver_type);
+    if (d->source && *d->source)
+        *path = d->source;
+    return 0;
+}
+
+/* One <controller type='scsi' model='virtio-scsi'>: a virtio-scsi adapter
+ * with the CD-ROMs whose <address type='drive'> names its index. */
+static int add_scsi_controller(struct board *b, const struct domain_device *ctl)
+{
+    struct virtio_scsi_lun_in luns[64];
+    struct image_opener from_tvm[64]; /* tvm opened the media: from the map */
+    unsigned n = 0;
+    for (size_t i = 0; i < b->dom->ndisks; i++) {
+        const struct domain_disk *d = &b->dom->disks[i];
+        if (!is(d->target_bus, "scsi") || !d->drive.set || (int)d->drive.controller != ctl->index)
+            continue;
+        if (d->drive.bus != 0)
+            return err_set("disk %s: <address type='drive' bus='%u'>: a virtio-scsi controller "
+                           "has bus 0 only",
+                           d->target_dev, d->drive.bus);
+        if (n == sizeof luns / sizeof luns[0])
+            return err_set("controller scsi %d: more than %zu CD-ROMs", ctl->index,
+                           sizeof luns / sizeof luns[0]);
+        luns[n] = (struct virtio_scsi_lun_in){
+            .name = d->target_dev, .target = d->drive.target, .lun = d->drive.unit};
+        if (cdrom_source(d, &luns[n].path) < 0)
+            return -1;
+        from_tvm[n] = fdmap_disk_opener(d->target_dev);
+        if (fdmap_loaded())
+            luns[n].opener = &from_tvm[n];
+        n++;
+    }
+    struct virtio_scsi_config_in c = {.index = (unsigned)ctl->index, .luns = luns, .nluns = n};
+    return plug(b, virtio_scsi_new(b->vm, &c), ctl->pci.slot);
+}
+
+static bool has_scsi_controller(const struct domain *dom, unsigned index)
+{
+    for (size_t i = 0; i < dom->ndevices; i++) {
+        const struct domain_device *x = &dom->devices[i];
+        if (is(x->element, "controller") && is(x->type, "scsi") && x->index == (int)index)
+            return true;
+    }
+    return false;
+}
+
+static int add_scsi(struct board *b)
+{
+    for (size_t i = 0; i < b->dom->ndisks; i++) {
+        const struct domain_disk *d = &b->dom->disks[i];
+        if (is(d->target_bus, "scsi") && !d->drive.set)
+            return err_set("disk %s: no <address type='drive'> (tvm start writes it)",
+                           d->target_dev);
+        if (is(d->target_bus, "scsi") && !has_scsi_controller(b->dom, d->drive.controller))
+            return err_set("disk %s: no <controller type='scsi' index='%u'>", d->target_dev,
+                           d->drive.controller);
+    }
+    for (size_t i = 0; i < b->dom->ndevices; i++) {
+        const struct domain_device *x = &b->dom->devices[i];
+        if (!is(x->element, "controller") || !is(x->type, "scsi"))
+            continue;
+        if (!is(x->model, "virtio-scsi"))
+            return err_set("controller scsi %d: model '%s' is not supported (virtio-scsi)",
+                           x->index, x->model ? x->model : "");
+        if (add_scsi_controller(b, x) < 0)
+            return -1;
     }
     return 0;
 }
@@ -443,8 +544,8 @@ static const struct {
     const char *what;
     int (*add)(struct board *b);
 } virtio_kinds[] = {
-    {"disks", add_disks},       {"network interfaces", add_nics}, {"rng", add_rngs},
-    {"consoles", add_consoles}, {"memballoon", add_balloon},
+    {"disks", add_disks}, {"SCSI controllers", add_scsi}, {"network interfaces", add_nics},
+    {"rng", add_rngs},    {"consoles", add_consoles},     {"memballoon", add_balloon},
 };
 
 static void virtio_down(struct board *b)

@@ -49,22 +49,30 @@ static int add_file(struct vm_fds *f, const char *kind, const char *path)
     return add(f, fd, kind, NULL, path);
 }
 
-/* As tvm-vmm's board: disks of type file/block on PCI. */
+/* CD-ROMs on a SCSI controller: tvm-vmm reads their medium as raw,
+ * read-only. */
+static bool is_scsi_cdrom(const struct domain_disk *d)
+{
+    return is(d->device, "cdrom") && is(d->target_bus, "scsi");
+}
+
+/* As tvm-vmm's board: disks of type file/block on PCI, and CD-ROM media. */
 static int add_disk(struct vm_fds *f, const struct domain_disk *d)
 {
-    if (!domain_disk_on_pci(d) || (!is(d->type, "file") && !is(d->type, "block")) || !d->source ||
-        !*d->source)
+    bool cdrom = is_scsi_cdrom(d);
+    if ((!domain_disk_on_pci(d) && !cdrom) || (!is(d->type, "file") && !is(d->type, "block")) ||
+        !d->source || !*d->source)
         return 0; /* tvm-vmm ignores it or refuses the domain itself */
     const char *t = d->target_dev && *d->target_dev ? d->target_dev : "?";
     if (strpbrk(t, " \t\n"))
         return err_set("disk '%s': target dev with white space", t);
     enum image_format fmt = IMAGE_FORMAT_RAW; /* never probed, as tvm-vmm */
-    if (d->driver_type && image_format_parse(d->driver_type, &fmt) < 0)
+    if (!cdrom && d->driver_type && image_format_parse(d->driver_type, &fmt) < 0)
         return err_prefix("disk %s: ", t);
+    unsigned flags = d->readonly || cdrom ? IMAGE_OPEN_RDONLY : 0;
     struct image_file files[IMAGE_MAX_CHAIN_DEPTH + 1];
     int n = 0;
-    if (image_open_files(d->source, fmt, d->readonly ? IMAGE_OPEN_RDONLY : 0, files,
-                         IMAGE_MAX_CHAIN_DEPTH + 1, &n) < 0)
+    if (image_open_files(d->source, fmt, flags, files, IMAGE_MAX_CHAIN_DEPTH + 1, &n) < 0)
         return err_prefix("disk %s (%s): ", t, d->source);
     int rc = 0;
     for (int i = 0; i < n; i++) {

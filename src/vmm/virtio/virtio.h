@@ -1,13 +1,14 @@
 /* src/vmm/virtio: the virtio devices of tvm-vmm. The transport-independent
  * core (core.c) and split virtqueues (queue.c), the virtio-pci modern
  * transport (pci.c), and one file per device: blk.c, net.c, rng.c,
- * balloon.c, console.c (vconsole.h). The board (src/vmm/board.c) creates
+ * balloon.c, console.c (vconsole.h), scsi.c (its CD-ROMs in ../scsi/). The board (src/vmm/board.c) creates
  * them, each from a typed config (struct virtio_*_config_in) it builds from
  * the domain; a device never sees the domain or its XML.
  *
  * May use: vmm.h (memory, I/O, interrupts, the loop, events), pci.h (the
  * transport only), console.h (console.c), control.h (balloon.c registers
- * its QMP commands), tap.h (net.c), core/base and core/image (blk.c).
+ * its QMP commands), tap.h (net.c), core/base and core/image (blk.c),
+ * scsi/ (scsi.c).
  *
  * A device is a private struct embedding struct virtio_dev plus one static
  * struct virtio_dev_ops. It never knows its bus: the transport fills
@@ -60,6 +61,7 @@ struct pci_bus;
 /* VIRTIO_ID_CONSOLE (3) is in vconsole.h */
 #define VIRTIO_ID_RNG 4
 #define VIRTIO_ID_BALLOON 5
+#define VIRTIO_ID_SCSI 8
 
 #define VIRTIO_MAX_QUEUES 8
 /* Chains one kick (or one io_fd wake-up) may pop. */
@@ -182,6 +184,26 @@ struct virtio_blk_config_in {
     const struct image_opener *opener;
 };
 struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_in *c);
+
+/* scsi.c: a virtio-scsi host adapter and its CD-ROM drives; also serves
+ * the QMP commands eject and x-tvm-change-medium (by the drive's target
+ * dev). */
+struct virtio_scsi_lun_in {
+    const char *name; /* <target dev>: sda ... */
+    const char *path; /* the medium (raw), NULL: an empty drive */
+    const struct image_opener *opener; /* how to open it (tvm's descriptors), NULL: open(2) */
+    unsigned target, lun;
+};
+struct virtio_scsi_config_in {
+    unsigned index; /* <controller index> */
+    const struct virtio_scsi_lun_in *luns;
+    unsigned nluns;
+};
+struct virtio_dev *virtio_scsi_new(struct vm *vm, const struct virtio_scsi_config_in *c);
+/* Puts the medium PATH (read through FD when >= 0, which is taken over)
+ * into drive ID, or ejects it when PATH is NULL. FORCE overrides the
+ * guest's lock. Any thread but the device's worker. */
+int virtio_scsi_change_medium(const char *id, const char *path, int fd, bool force);
 
 /* balloon.c: virtio-balloon with statistics; also serves the QMP commands
  * balloon, query-balloon, qom-get and qom-set (balloon0's properties). */
