@@ -192,3 +192,71 @@ int domain_scsi_compat(xmlNodePtr devices, const char *origin)
     }
     return 0;
 }
+
+/* The index-th <disk> element of the document. */
+static xmlNodePtr disk_node(struct domain *d, size_t index)
+{
+    xmlNodePtr root = xmlDocGetRootElement((xmlDocPtr)d->doc);
+    xmlNodePtr n = xml_child(xml_child(root, "devices"), "disk");
+    for (size_t i = 0; n && i < index; i++)
+        n = xml_next(n, "disk");
+    return n;
+}
+
+int domain_set_disk_source(struct domain *d, size_t index, const char *path, bool block)
+{
+    xmlNodePtr n = index < d->ndisks ? disk_node(d, index) : NULL;
+    if (!n)
+        return err_set("disk #%zu not found in the document", index);
+    struct domain_disk *disk = &d->disks[index];
+    char *copy = NULL, *type = NULL;
+    if (path && !(copy = strdup(path)))
+        return err_set("out of memory");
+    if (path && !(type = strdup(block ? "block" : "file"))) {
+        free(copy);
+        return err_set("out of memory");
+    }
+    xml_remove_children(n, "source");
+    int rc = 0;
+    if (path) {
+        /* libvirt writes <source> after <driver>, first otherwise */
+        xmlNodePtr src = xmlNewDocNode(n->doc, NULL, BAD_CAST "source", NULL);
+        if (!src || !xml_insert_after(n, xml_child(n, "driver"), src) ||
+            xml_set_prop(src, block ? "dev" : "file", path) < 0 ||
+            xml_set_prop(n, "type", type) < 0)
+            rc = err_set("out of memory");
+    }
+    if (rc < 0) {
+        free(copy);
+        free(type);
+        return -1;
+    }
+    free(disk->source);
+    disk->source = copy;
+    if (type) {
+        free(disk->type);
+        disk->type = type;
+    }
+    return 0;
+}
+
+char *domain_disk_xml(struct domain *d, size_t index)
+{
+    xmlNodePtr n = index < d->ndisks ? disk_node(d, index) : NULL;
+    if (!n) {
+        err_set("disk #%zu not found in the document", index);
+        return NULL;
+    }
+    /* formatted as dumpxml formats a document: a copy as a document's root */
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr copy = doc ? xmlDocCopyNode(n, doc, 1) : NULL;
+    if (!copy) {
+        xmlFreeDoc(doc);
+        err_set("out of memory");
+        return NULL;
+    }
+    xmlDocSetRootElement(doc, copy);
+    char *text = xml_format_doc(doc);
+    xmlFreeDoc(doc);
+    return text;
+}

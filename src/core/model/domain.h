@@ -224,6 +224,14 @@ int domain_set_run_id(struct domain *d, int64_t id);
 /* <target dev=DEV> of the index-th NIC: the host tap it really uses. */
 int domain_set_nic_target_dev(struct domain *d, size_t index, const char *dev);
 
+/* domain-drive.c: a CD-ROM's medium. <source file=PATH> (<source dev=PATH>
+ * and type='block' when BLOCK) of the index-th disk, placed where libvirt
+ * writes it; PATH NULL removes <source> (an empty drive). */
+int domain_set_disk_source(struct domain *d, size_t index, const char *path, bool block);
+/* The index-th <disk> element as text (virsh change-media --print-xml);
+ * caller frees. */
+char *domain_disk_xml(struct domain *d, size_t index);
+
 /* domain-address.c: PCI slots. tvm-vmm has one PCI bus (0) whose slot 0 is
  * the host bridge; the devices it puts there are the ones the predicates
  * below accept. domain_assign_pci() checks the addresses those devices

@@ -107,7 +107,14 @@
  * virtio balloon adds QEMU's balloon {"value": BYTES}, query-balloon ->
  * {"actual": BYTES}, qom-get/qom-set on "/machine/peripheral/balloon0"
  * (guest-stats-polling-interval, guest-stats) and the event BALLOON_CHANGE
- * {"actual": BYTES}. Several clients may connect at once.
+ * {"actual": BYTES}. A guest with a virtio-scsi controller adds eject
+ * {"id": DEV, "force": B} (DEV: the CD-ROM's <target dev>, e.g. "sda";
+ * the tray opens and its medium is gone) and x-tvm-change-medium {"id":
+ * DEV, "fdname": NAME, "filename": PATH, "force": B}: the new medium is
+ * the descriptor sent with getfd as NAME (read as raw; PATH only names it
+ * in messages), the tray closes on it. Both fail while the guest has
+ * locked the tray (PREVENT ALLOW MEDIUM REMOVAL) unless force is true; the
+ * guest then sees an eject request. Several clients may connect at once.
  *
  * Named descriptors (QEMU's getfd/closefd): a client sends a descriptor by
  * SCM_RIGHTS on the control socket together with the bytes of

@@ -5,9 +5,11 @@
 #include "core/virt/vm-priv.h"
 #include "core/base/err.h"
 #include "core/base/proc.h"
+#include "core/proto/qmp-client.h"
 #include "core/proto/vmm-protocol.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <signal.h>
@@ -234,4 +236,64 @@ int vm_balloon_actual_kib(const char *uuid, uint64_t *kib)
     }
     json_object_put(o);
     return rc;
+}
+
+int vm_live_domain_save(const char *uuid, const struct domain *d)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    if (vm_run_path(uuid, VMM_FILE_DOMAIN, path, sizeof path) < 0)
+        return -1;
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return err_set("%s: path too long", path);
+    char *xml = domain_format(d);
+    if (!xml)
+        return -1;
+    FILE *f = fopen(tmp, "we");
+    if (!f) {
+        free(xml);
+        return err_errno("%s", tmp);
+    }
+    bool ok = fputs(xml, f) >= 0;
+    free(xml);
+    if (fclose(f) != 0 || !ok || rename(tmp, path) < 0) {
+        int rc = err_errno("%s", path);
+        unlink(tmp);
+        return rc;
+    }
+    return 0;
+}
+
+/* The medium goes as a descriptor (getfd "media-DEV"): tvm-vmm may open
+ * no host path once sandboxed. */
+int vm_change_medium(const struct store_domain_row *row, const char *dev, const char *path,
+                     bool force)
+{
+    char sock[PATH_MAX], fdname[32];
+    if (vm_run_path(row->uuid, VMM_SOCK_CONTROL, sock, sizeof sock) < 0)
+        return -1;
+    if (snprintf(fdname, sizeof fdname, "media-%s", dev) >= (int)sizeof fdname)
+        return err_set("disk '%s': name too long", dev);
+    int fd = -1;
+    if (path && (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return err_errno("cannot open '%s'", path);
+    struct json_object *args = json_object_new_object();
+    json_object_object_add(args, "id", json_object_new_string(dev));
+    json_object_object_add(args, "force", json_object_new_boolean(force));
+    if (path) {
+        json_object_object_add(args, "fdname", json_object_new_string(fdname));
+        json_object_object_add(args, "filename", json_object_new_string(path));
+    }
+    struct qmp *q = NULL;
+    int rc = qmp_open(sock, VM_QMP_TIMEOUT_MS, &q);
+    if (rc == 0 && path)
+        rc = qmp_getfd(q, fdname, fd);
+    if (rc == 0)
+        rc = qmp_execute(q, path ? "x-tvm-change-medium" : "eject",
+                         json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN), NULL);
+    if (q)
+        qmp_close(q);
+    json_object_put(args);
+    if (fd >= 0)
+        close(fd);
+    return rc < 0 ? err_prefix("guest '%s' ", row->name) : 0;
 }

@@ -112,6 +112,15 @@ int vm_run_path(const char *uuid, const char *file, char *buf, size_t len);
 /* The definition a running guest was started with (RUNDIR/<uuid>/domain.xml):
  * its <memory>, devices ... as the VMM sees them. -1 if it is not running. */
 int vm_live_domain(const char *uuid, struct domain **out);
+/* Records a live change (a CD-ROM's medium) in that definition, so the
+ * live views show it; replaced whole, never seen half-written. */
+int vm_live_domain_save(const char *uuid, const struct domain *d);
+/* A running guest's CD-ROM DEV (its <target dev>) gets the medium PATH,
+ * which tvm opens and sends (QMP getfd + x-tvm-change-medium), or is
+ * ejected when PATH is NULL (QMP eject). FORCE overrides the guest's lock
+ * on the tray. */
+int vm_change_medium(const struct store_domain_row *row, const char *dev, const char *path,
+                     bool force);
 /* The running guest's live XML as virsh dumpxml (without --inactive)
  * shows it: vm_live_domain() plus what exists only while it runs, the run
  * id as <domain id='N'> and, on each NIC, the tap its VMM really uses as

@@ -378,8 +378,11 @@ int virtio_scsi_change_medium(const char *id, const char *path, int fd, bool for
 {
     struct vscsi *s;
     struct scsi_cdrom *cd = find_drive(id, &s);
-    if (!cd)
+    if (!cd) {
+        if (fd >= 0)
+            close(fd);
         return -1;
+    }
     struct image *img = NULL;
     if (path && !(img = open_medium(path, fd, NULL)))
         return err_prefix("%s: ", id);
@@ -413,6 +416,25 @@ static int qmp_eject(struct json_object *args, struct json_object **ret)
     return virtio_scsi_change_medium(id, NULL, -1, arg_bool(args, "force"));
 }
 
+/* QMP x-tvm-change-medium {"id": TARGET-DEV, "fdname": NAME, "filename":
+ * PATH, "force": bool}: the medium tvm opened and sent with getfd (this
+ * process opens no host path once sandboxed); PATH names it in messages. */
+static int qmp_change_medium(struct json_object *args, struct json_object **ret)
+{
+    (void)ret;
+    const char *id = arg_str(args, "id"), *fdname = arg_str(args, "fdname");
+    const char *filename = arg_str(args, "filename");
+    if (!id || !fdname)
+        return err_set("x-tvm-change-medium: 'id' and 'fdname' are required");
+    struct vscsi *s;
+    if (!find_drive(id, &s))
+        return -1;
+    int fd = control_take_fd(fdname);
+    if (fd < 0)
+        return -1;
+    return virtio_scsi_change_medium(id, filename ? filename : fdname, fd, arg_bool(args, "force"));
+}
+
 /* Each adapter joins the list QMP searches; the commands are registered
  * with the first one. */
 static int register_adapter(struct vscsi *s)
@@ -422,7 +444,8 @@ static int register_adapter(struct vscsi *s)
         i++;
     if (i == MAX_ADAPTERS)
         return err_set("more than %d virtio-scsi controllers", MAX_ADAPTERS);
-    if (!qmp_registered && control_register("eject", qmp_eject) < 0)
+    if (!qmp_registered && (control_register("eject", qmp_eject) < 0 ||
+                            control_register("x-tvm-change-medium", qmp_change_medium) < 0))
         return -1;
     qmp_registered = true;
     adapters[i] = s;
