@@ -187,6 +187,12 @@ static void test_bootorder(void **state)
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, 1 << 20), 0);
     close(fd);
+    /* the CD-ROM's medium is a file of its own: the disk holds img's write lock */
+    char iso[] = "/tmp/vmm-test-board-iso-XXXXXX";
+    fd = mkstemp(iso);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 1 << 20), 0);
+    close(fd);
     char devices[1024];
     snprintf(devices, sizeof devices,
              "<disk type='file' device='disk'><source file='%s'/><target dev='vda' "
@@ -196,7 +202,7 @@ static void test_bootorder(void **state)
                          "bus='scsi'/><boot order='1'/></disk>"
                          "<controller type='scsi' index='0' model='virtio-scsi'>" ADDR(
                              "0x06") "</controller>",
-             img, img);
+             img, iso);
     struct h h;
     build_os(&h, "", "", devices);
     if (!h.board)
@@ -209,6 +215,7 @@ static void test_bootorder(void **state)
     assert_int_equal((uint8_t)port[0] | (uint8_t)port[1] << 8, 0x3F8);
     done(&h);
     unlink(img);
+    unlink(iso);
 }
 
 int main(void)
