@@ -590,6 +590,12 @@ static int seccomp_install(enum sandbox_mode mode, enum sandbox_thread cls)
         rc = err_set("sandbox: seccomp: no TSYNC");
     if (rc == 0 && cls != SANDBOX_THREAD_MAIN && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0)
         rc = err_set("sandbox: seccomp: cannot leave no_new_privs alone");
+    /* Every system call of a vCPU or worker runs through two filters; as
+     * a binary search on the syscall number instead of libseccomp's
+     * default linear chain, each costs a handful of comparisons, not one
+     * per allowed call. */
+    if (rc == 0 && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
+        rc = err_set("sandbox: seccomp: cannot build the filter as a binary tree");
     if (rc == 0) {
         int e = seccomp_load(ctx);
         if (e < 0) {
