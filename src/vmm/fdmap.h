@@ -16,7 +16,7 @@
 int fdmap_load(const char *path);
 /* True once a map was loaded: everything must come from it. */
 bool fdmap_loaded(void);
-/* The descriptor of KIND ("kvm", "kernel", "initrd", "disk", "tap") with
+/* The descriptor of KIND ("kvm", "kernel", "initrd", "bios", "disk", "tap") with
  * KEY (the disk's target dev, the NIC's index; NULL: "-") and PATH (NULL:
  * any), handed over to the caller; -1 with a message when tvm passed
  * none. */

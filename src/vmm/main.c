@@ -315,7 +315,8 @@ static int open_boot_files(struct vmm *m, struct vm_config *cfg)
         return err_set("<loader type='%s'>: only a BIOS image (type='rom') is supported",
                        m->dom->os_loader_type);
     if (!(cfg->kernel && *cfg->kernel) && cfg->bios) {
-        m->bios_fd = open(cfg->bios, O_RDONLY | O_CLOEXEC);
+        m->bios_fd = fdmap_loaded() ? fdmap_take("bios", NULL, cfg->bios)
+                                    : open(cfg->bios, O_RDONLY | O_CLOEXEC);
         if (m->bios_fd < 0)
             return err_errno("firmware %s (%s)", cfg->bios,
                              m->dom->os_loader && *m->dom->os_loader

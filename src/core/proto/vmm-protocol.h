@@ -28,6 +28,9 @@
  *                                    VM on it again)
  *     FD kernel - PATH               <os><kernel>, read at every boot
  *     FD initrd - PATH               <os><initrd>
+ *     FD bios - PATH                 the BIOS image of a domain without
+ *                                    <kernel> (<os><loader>, else
+ *                                    VMM_BIOS_DEFAULT), read at every reset
  *     FD disk TARGET PATH            one line per file of the chain of the
  *                                    <disk> whose <target dev> is TARGET, the
  *                                    top image first (read-write unless

@@ -126,6 +126,9 @@ int vm_fds_open(const struct domain *d, struct vm_fds *f)
         rc = add_file(f, "kernel", d->os_kernel);
     if (rc == 0 && d->os_initrd && *d->os_initrd)
         rc = add_file(f, "initrd", d->os_initrd);
+    /* Without <kernel> the guest boots a BIOS image, read at every reset. */
+    if (rc == 0 && !(d->os_kernel && *d->os_kernel))
+        rc = add_file(f, "bios", d->os_loader && *d->os_loader ? d->os_loader : VMM_BIOS_DEFAULT);
     for (size_t i = 0; rc == 0 && i < d->ndisks; i++)
         rc = add_disk(f, &d->disks[i]);
     for (size_t i = 0; rc == 0 && i < d->nnics; i++)
