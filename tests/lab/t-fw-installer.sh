@@ -56,20 +56,22 @@ tvm define "$T/installer.xml" >/dev/null || fail "define installer"
 
 step "SeaBIOS, GRUB, the installer's kernel, its first dialog"
 tvm start installer >/dev/null || fail "start installer"
-wait_count installer 'GRUB-INSTALLER-ENTRY' 1 120
-# newt draws the dialog with escape sequences between the words: compare
-# the log with them taken out.
-deadline=$((SECONDS + 300))
-seen() { tr -d '\r' <"$LOGDIR/installer.console.log" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[()][0-9A-B]//g' |
-    grep -aq "$1"; }
-until seen 'Select a language'; do
+# newt draws the dialog with escape sequences between the words: read the
+# log (and its rotated part) with them taken out.
+screen_text() {
+    { cat "$LOGDIR/installer.console.log.old" 2>/dev/null || true; cat "$LOGDIR/installer.console.log"; } |
+        tr -d '\r' | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[()][0-9A-B]//g' >"$T/screen"
+}
+deadline=$((SECONDS + 400))
+until screen_text && grep -aq 'Select a language' "$T/screen"; do
     [ $SECONDS -lt $deadline ] || fail "the installer showed no 'Select a language' dialog"
-    [ "$(state installer)" = "running" ] || fail "the guest stopped: $(state installer)"
+    case "$(state installer)" in running*) ;; *) fail "the guest stopped: $(state installer)" ;; esac
     sleep 2
 done
-tr -d '\r' <"$LOGDIR/installer.console.log" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[()][0-9A-B]//g' |
-    grep -aoE 'SeaBIOS \(version[^)]*\)|Booting from DVD/CD[^.]*|GRUB-INSTALLER-ENTRY|Select a language' |
+grep -aoE 'SeaBIOS \(version[^)]*\)|Booting from DVD/CD|GRUB-INSTALLER-ENTRY|Select a language' "$T/screen" |
     sed 's/^/   /'
+grep -aq 'Booting from DVD/CD' "$T/screen" || fail "SeaBIOS did not say it boots the CD"
+grep -aq 'GRUB-INSTALLER-ENTRY' "$T/screen" || fail "GRUB's entry did not run"
 step "the installer's first dialog is up"
 tvm destroy installer >/dev/null || fail "destroy installer"
 echo "ok"
