@@ -27,7 +27,8 @@ static int add(struct vm_fds *f, int fd, const char *kind, const char *key, cons
     }
     if (path && strchr(path, '\n')) {
         close(fd);
-        return err_set("%s %s: a path with a newline cannot be handed to tvm-vmm", kind, key);
+        return err_set("%s %s: a path with a newline cannot be handed to tvm-vmm", kind,
+                       key ? key : path);
     }
     char *line = NULL;
     if (asprintf(&line, "%s %s %s", kind, key ? key : "-", path && *path ? path : "-") < 0) {
