@@ -129,8 +129,7 @@ static void test_missing_descriptor_is_an_error(void **state)
     int n = 0;
     assert_int_equal(image_open_files(top, IMAGE_FORMAT_QCOW2, 0, files, 4, &n), 0);
     /* Only the top: the backing file is not opened by path instead. */
-    close(files[1].fd);
-    files[1].fd = -1;
+    image_files_close(files + 1, n - 1);
     assert_int_equal(hand_over(files, 1, "vda"), 0);
     struct image_opener o = fdmap_disk_opener("vda");
     assert_null(image_open_with(top, IMAGE_FORMAT_QCOW2, 0, &o));
