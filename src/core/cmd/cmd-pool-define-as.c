@@ -6,6 +6,7 @@
 #include "core/cmd/cmd-pool.h"
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
+#include "core/xml/xml-util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,27 +32,7 @@ static const char *arg(const struct cmd_args *a, const char *opt)
 static void put(FILE *f, const char *indent, const char *tag, const char *attr, const char *value)
 {
     fprintf(f, "%s<%s%s%s%s", indent, tag, attr ? " " : "", attr ? attr : "", attr ? "='" : ">");
-    for (const char *c = value; *c; c++) {
-        switch (*c) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '\'':
-            fputs("&apos;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*c, f);
-        }
-    }
+    xml_put_escaped(f, value, attr != NULL);
     if (attr)
         fputs("'/>\n", f);
     else

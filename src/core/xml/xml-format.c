@@ -12,9 +12,9 @@
  * 2-space indentation, text-only elements on one line. Elements holding text
  * among other children (mixed content) are written as they are, unindented,
  * so their text never changes. */
-static void put_escaped(FILE *f, const xmlChar *s, bool attr)
+void xml_put_escaped(FILE *f, const char *text, bool attr)
 {
-    for (; s && *s; s++) {
+    for (const unsigned char *s = (const unsigned char *)text; s && *s; s++) {
         switch (*s) {
         case '<':
             fputs("&lt;", f);
@@ -65,7 +65,7 @@ static void put_element(FILE *f, xmlNodePtr n, int depth, bool format)
         if (ns->prefix)
             fputs((const char *)ns->prefix, f);
         fputs("='", f);
-        put_escaped(f, ns->href, true);
+        xml_put_escaped(f, (const char *)ns->href, true);
         fputc('\'', f);
     }
     for (xmlAttrPtr a = n->properties; a; a = a->next) {
@@ -73,7 +73,7 @@ static void put_element(FILE *f, xmlNodePtr n, int depth, bool format)
         fputc(' ', f);
         put_qname(f, a->ns, a->name);
         fputs("='", f);
-        put_escaped(f, v, true);
+        xml_put_escaped(f, (const char *)v, true);
         fputc('\'', f);
         xmlFree(v);
     }
@@ -107,7 +107,7 @@ static void put_node(FILE *f, xmlNodePtr n, int depth, bool format)
         put_element(f, n, depth, format);
         break;
     case XML_TEXT_NODE:
-        put_escaped(f, n->content, false);
+        xml_put_escaped(f, (const char *)n->content, false);
         break;
     case XML_CDATA_SECTION_NODE:
         fprintf(f, "<![CDATA[%s]]>", n->content ? (const char *)n->content : "");

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <libxml/tree.h>
 
@@ -23,6 +24,9 @@ xmlDocPtr xml_read(const char *xml, size_t len, const char *origin, const char *
 /* The document as virsh prints it: root element only, 2-space indent,
  * no XML declaration, trailing newline. Caller frees. NULL on failure. */
 char *xml_format_doc(xmlDocPtr doc);
+/* TEXT with the five XML entities escaped, as xml_format_doc() writes
+ * attribute values (ATTR: newlines and tabs as references too) and text. */
+void xml_put_escaped(FILE *f, const char *text, bool attr);
 
 /* Line of `n` in the source (0 for nodes added after parsing). */
 long xml_line(xmlNodePtr n);
