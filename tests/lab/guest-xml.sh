@@ -38,3 +38,28 @@ XML
 disk_xml() {
     echo "<disk type='file' device='disk'><driver name='qemu' type='$2'/><source file='$1'/><target dev='$3' bus='virtio'/>${4:-}</disk>"
 }
+
+# cdrom_boot_xml NAME MEM_MIB ISO: a domain with no <kernel> that boots ISO
+# through SeaBIOS from a CD-ROM on a virtio-scsi controller.
+cdrom_boot_xml() {
+    cat <<XML
+<domain type='kvm'>
+  <name>$1</name>
+  <memory unit='MiB'>$2</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type><boot dev='cdrom'/></os>
+  <features><acpi/><apic/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <disk type='file' device='cdrom'>
+      <driver name='qemu' type='raw'/>
+      <source file='$3'/>
+      <target dev='sda' bus='scsi'/>
+      <readonly/>
+    </disk>
+    <controller type='scsi' model='virtio-scsi'/>
+  </devices>
+</domain>
+XML
+}

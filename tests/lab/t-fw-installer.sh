@@ -32,26 +32,7 @@ grub-mkrescue -o "$T/installer.iso" "$T/iso" >"$T/mkrescue.log" 2>&1 || {
 }
 ls -l "$T/installer.iso" | awk '{print "   ISO: " $5 " bytes"}'
 
-cat >"$T/installer.xml" <<XML
-<domain type='kvm'>
-  <name>installer</name>
-  <memory unit='MiB'>1024</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type><boot dev='cdrom'/></os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <disk type='file' device='cdrom'>
-      <driver name='qemu' type='raw'/>
-      <source file='$T/installer.iso'/>
-      <target dev='sda' bus='scsi'/>
-      <readonly/>
-    </disk>
-    <controller type='scsi' model='virtio-scsi'/>
-  </devices>
-</domain>
-XML
+cdrom_boot_xml installer 1024 "$T/installer.iso" >"$T/installer.xml"
 tvm define "$T/installer.xml" >/dev/null || fail "define installer"
 
 step "SeaBIOS, GRUB, the installer's kernel, its first dialog"

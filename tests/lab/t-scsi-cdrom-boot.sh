@@ -36,26 +36,7 @@ grub-mkrescue -o "$T/boot.iso" "$T/iso" >"$T/mkrescue.log" 2>&1 || {
 }
 want=$(md5sum <"$LAB_KERNEL" | cut -d' ' -f1)
 
-cat >"$T/cdboot.xml" <<XML
-<domain type='kvm'>
-  <name>cdboot</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type><boot dev='cdrom'/></os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <disk type='file' device='cdrom'>
-      <driver name='qemu' type='raw'/>
-      <source file='$T/boot.iso'/>
-      <target dev='sda' bus='scsi'/>
-      <readonly/>
-    </disk>
-    <controller type='scsi' model='virtio-scsi'/>
-  </devices>
-</domain>
-XML
+cdrom_boot_xml cdboot 256 "$T/boot.iso" >"$T/cdboot.xml"
 tvm define "$T/cdboot.xml" >/dev/null || fail "define cdboot"
 
 step "SeaBIOS boots the CD, GRUB, then the guest"
