@@ -41,6 +41,8 @@ pool-delete p2
 pool-undefine p2
 vol-create-as default-pool v1 10M
 vol-info v1 --pool default-pool
+vol-info --vol v1 --pool default-pool
+vol-info --vol=v1 --pool=default-pool
 vol-info v1 default-pool --bytes
 vol-create-as default-pool v2 20M --format raw
 vol-info --pool default-pool v2
@@ -55,6 +57,10 @@ snapshot-list test --parent
 snapshot-list test --tree
 snapshot-list test --name
 snapshot-current test --name
+snapshot-current --domain test --name
+snapshot-list --domain=test --name
+domuuid --domain test
+desc --domain test
 snapshot-create test $tmp/wide.xml --redefine
 snapshot-list test
 domuuid test

@@ -72,7 +72,7 @@ static enum cmd_result desc_exec(struct cmd_ctx *ctx, struct cmd_args *args)
  * has one definition, used for both. --edit is not supported. */
 const struct cmd_entry cmd_desc_entry = {
     .name = "desc",
-    .usage = "desc DOMAIN [--title] [--new-desc TEXT | TEXT...]",
+    .usage = "desc DOMAIN [--title] [[--new-desc] TEXT...]",
     .summary = "show or set a domain's description or title",
     .opts = "title,new-desc=,live,config,current",
     .min_args = 1,

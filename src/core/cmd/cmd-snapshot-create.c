@@ -47,7 +47,7 @@ static enum cmd_result snapshot_create_exec(struct cmd_ctx *ctx, struct cmd_args
 
 const struct cmd_entry cmd_snapshot_create_entry = {
     .name = "snapshot-create",
-    .usage = "snapshot-create DOMAIN FILE --redefine [--current]",
+    .usage = "snapshot-create DOMAIN XMLFILE --redefine [--current]",
     .summary = "record a snapshot's metadata from XML (--redefine only, for now)",
     .opts = "redefine,current,validate",
     .min_args = 2,

@@ -99,6 +99,18 @@ void cmd_print_help(const struct cmd_entry *e, FILE *f)
     fprintf(f, "usage: %s\n\n  %s\n", e->usage, e->summary);
     if (e->alias)
         fprintf(f, "\n  alias: %s\n", e->alias);
+    /* As virsh's OPTIONS: each positional argument may be named too. */
+    char names[CMD_MAX_POSITIONAL][CMD_NAME_MAX];
+    int n = cmd_positional_names(e, names, CMD_MAX_POSITIONAL);
+    bool header = false;
+    for (int i = 0; i < n; i++) {
+        if (!names[i][0])
+            continue;
+        if (!header)
+            fputs("\n  arguments (by position or by name):\n", f);
+        header = true;
+        fprintf(f, "    [--%s] <value>\n", names[i]);
+    }
     fputc('\n', f);
 }
 

@@ -23,6 +23,8 @@ enum cmd_result {
 };
 
 #define CMD_MAX_OPTS 16
+#define CMD_MAX_POSITIONAL 8
+#define CMD_NAME_MAX 32
 
 struct cmd_entry;
 
@@ -33,6 +35,9 @@ struct cmd_args {
     const char *opt_names[CMD_MAX_OPTS];
     const char *opt_values[CMD_MAX_OPTS]; /* "" for flags */
     int nopts;
+    /* Positional arguments given by name (`--domain a`), by slot; merged
+     * into argv once parsing is done. */
+    const char *named[CMD_MAX_POSITIONAL];
 };
 bool cmd_has(const struct cmd_args *a, const char *opt);
 const char *cmd_get(const struct cmd_args *a, const char *opt); /* NULL if absent */
@@ -100,6 +105,10 @@ enum cmd_result cmd_run_line(struct cmd_ctx *ctx, const char *line);
 enum cmd_result cmd_parse_args(const struct cmd_entry *e, int argc, char **argv,
                                struct cmd_args *out);
 void cmd_free_args(struct cmd_args *a);
+/* The option names of e's positional arguments in order (`domain`,
+ * `snapshotname`), read from its usage string; "" for one without a name.
+ * Returns how many (at most max). */
+int cmd_positional_names(const struct cmd_entry *e, char names[][CMD_NAME_MAX], int max);
 /* "usage: NAME ARGS" and the summary, as `tvm help NAME` prints them. */
 void cmd_print_help(const struct cmd_entry *e, FILE *f);
 

@@ -1,0 +1,51 @@
+# virsh's argument grammar: every positional argument may be given by its
+# option name (`dominfo --domain a`, `--vol=v`), named under the same names
+# virsh gives them, and anything else is refused by name.
+source "$(dirname "$0")/lib.sh"
+command -v virsh >/dev/null || fail "virsh (package libvirt-clients) is missing: run scripts/install-deps.sh"
+
+# The names, verb by verb, against `virsh help VERB`: virsh's bracketed
+# [--name] arguments come first and in the same order; any further name
+# tvm accepts is one of virsh's options for that verb.
+checked=0
+for v in $("$TVM" help | awk '/^    [a-z]/{print $1}'); do
+    virsh help "$v" >"$tmp/virsh-help" 2>/dev/null || continue
+    sed -n '/OPTIONS/,$p' "$tmp/virsh-help" | grep -oE '^ +\[--[a-z-]+\]' | tr -d ' []' >"$tmp/vn" || true
+    "$TVM" help "$v" | grep -oE '^ +\[--[a-z-]+\]' | tr -d ' []' >"$tmp/tn" || true
+    head -n "$(wc -l <"$tmp/vn")" "$tmp/tn" | cmp -s - "$tmp/vn" ||
+        fail "$v: positional names differ: virsh [$(tr '\n' ' ' <"$tmp/vn")] tvm [$(tr '\n' ' ' <"$tmp/tn")]"
+    tail -n +"$(($(wc -l <"$tmp/vn") + 1))" "$tmp/tn" | while read -r extra; do
+        grep -qE "^ +\[?$extra\]? <" "$tmp/virsh-help" || fail "$v: tvm names an argument $extra that virsh lacks"
+    done
+    checked=$((checked + 1))
+done
+[ "$checked" -ge 40 ] || fail "only $checked verbs compared with virsh's help"
+
+ok tvm define --file "$DATA/domain/minimal.xml"
+out_has "Domain 'minimal' defined"
+ok tvm dominfo --domain minimal
+out_has "Name:           minimal"
+ok tvm dominfo --domain=minimal
+out_has "Name:           minimal"
+# a named argument and a positional one fill their own slots
+ok tvm domrename --new-name m2 minimal
+ok tvm domstate m2
+out_has "shut off"
+ok tvm desc --domain m2 --new-desc hello
+ok tvm desc m2
+out_is "hello"
+
+# refused by name, changing nothing
+run 2 tvm dominfo --dom m2
+err_has "command 'dominfo' doesn't support option --dom"
+run 2 tvm dominfo --domain m2 --domain m2
+err_has "option --domain given twice"
+run 2 tvm domrename --new-name m3
+err_has "missing argument --domain"
+run 2 tvm dominfo --domain
+err_has "option --domain needs a value"
+run 2 tvm undefine m2 extra
+err_has "unexpected argument 'extra'"
+ok tvm list --all --name
+out_is "m2"
+echo "virsh-grammar: ok ($checked verbs' argument names match virsh's)"
