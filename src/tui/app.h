@@ -13,6 +13,7 @@
 #ifndef TVM_TUI_APP_H
 #define TVM_TUI_APP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "tui/console.h"
 #include "tui/domlist.h"
 #include "tui/host.h"
+#include "tui/storage.h"
 #include "tui/theme.h"
 #include "tui/worker.h"
 #include "viewer/viewer.h"
@@ -37,6 +39,20 @@ enum reaction {
 };
 
 enum focus { FOCUS_LIST, FOCUS_CONSOLE, FOCUS_GRAPHICS };
+
+/* What the body of the screen lists: the domains, or the storage pane (S). */
+enum view { VIEW_DOMAINS, VIEW_STORAGE };
+
+/* How far the command worker's long work got (cmd_progress), for the
+ * status line; written on the worker, read on the UI thread. */
+struct job_progress {
+    pthread_mutex_t mu;
+    char what[256]; /* "wiping web.img" */
+    uint64_t done, total;
+    unsigned pct;
+    bool active;  /* between the first figure and cmd_progress_end */
+    bool changed; /* the UI has not drawn it yet */
+};
 
 enum details_tab { TAB_OVERVIEW, TAB_DISKS, TAB_NICS, TAB_GRAPHICS, TAB_BOOT, TAB_XML, TAB_COUNT };
 
@@ -96,6 +112,9 @@ struct app {
     struct host_info host;
     struct domlist list;
     struct details det;
+    enum view view;
+    struct storage storage;
+    struct job_progress progress;
     struct console con;
     /* the graphical console pane (graphics.c) */
     struct viewer *gv;
@@ -177,6 +196,11 @@ void jobs_stop(struct app *a);
  * result comes back through the loop: a one-line result in the message
  * line, longer output in the pager (show_output) or the message line. */
 int actions_run(struct app *a, bool show_output, int argc, const char **argv);
+/* Several command lines in order, stopping at the first that fails: WORDS
+ * holds each line's words, a NULL after each line and one more at the end.
+ * LABEL (NULL: from the first verb) is what the status line says meanwhile. */
+int actions_run_steps(struct app *a, const char *label, bool show_output,
+                      const char *const *words);
 void jobs_submit_refresh(struct app *a, bool force);
 void jobs_collect(struct app *a);      /* take finished jobs and show them */
 void jobs_show_pending(struct app *a); /* the pager for a result, outside dialogs */
@@ -219,6 +243,28 @@ int act_quit(struct app *a);
 int act_redraw(struct app *a);
 int act_resize(struct app *a);
 int act_mouse(struct app *a);
+
+/* storage.c, storage-actions.c: the storage pane */
+extern const struct key_binding keys_storage[];
+void storage_draw(struct app *a, struct rect details);
+int storage_pool_rows(const struct app *a);
+int act_storage(struct app *a); /* S: show or leave the pane */
+int act_storage_up(struct app *a);
+int act_storage_down(struct app *a);
+int act_storage_home(struct app *a);
+int act_storage_end(struct app *a);
+int act_storage_switch(struct app *a); /* Tab: pools <-> volumes */
+int act_pool_new(struct app *a);
+int act_pool_start(struct app *a);
+int act_pool_stop(struct app *a);
+int act_pool_refresh(struct app *a);
+int act_pool_autostart(struct app *a);
+int act_pool_delete(struct app *a);
+int act_vol_new(struct app *a);
+int act_vol_delete(struct app *a);
+int act_vol_resize(struct app *a);
+int act_vol_wipe(struct app *a);
+int keys_storage_menu(struct app *a);
 
 /* handover.c: actions that give the terminal to something else */
 int act_edit(struct app *a);         /* $EDITOR through core's edit loop */

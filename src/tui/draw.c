@@ -219,12 +219,53 @@ static void draw_console(struct app *a, struct rect r)
     }
 }
 
+/* " wiping web.img [######    ] 60% 6 GiB of 10 GiB": long work on the command worker. */
+static bool draw_progress(struct app *a, char *buf, size_t len)
+{
+    struct job_progress *p = &a->progress;
+    pthread_mutex_lock(&p->mu);
+    bool active = p->active;
+    char what[sizeof(p->what)];
+    memcpy(what, p->what, sizeof(what));
+    uint64_t done = p->done, total = p->total;
+    unsigned pct = p->pct;
+    pthread_mutex_unlock(&p->mu);
+    if (!active)
+        return false;
+    enum { CELLS = 20 };
+    char bar[CELLS * 3 + 1], d[32], t[32];
+    size_t o = 0;
+    for (unsigned i = 0; i < CELLS; i++)
+        o += (size_t)snprintf(bar + o, sizeof(bar) - o, "%s",
+                              i < pct * CELLS / 100 ? (a->utf8 ? "\u2588" : "#") : " ");
+    fmt_kib(d, sizeof(d), done / 1024);
+    fmt_kib(t, sizeof(t), total / 1024);
+    snprintf(buf, len, " %s [%s] %u%%  %s of %s", what, bar, pct, d, t);
+    return true;
+}
+
+static const char *list_hint(const struct app *a)
+{
+    if (a->focus == FOCUS_CONSOLE)
+        return " keys go to the guest  Ctrl-] back to list  PgUp/PgDn scroll  Ctrl-T graphical";
+    if (a->focus == FOCUS_GRAPHICS)
+        return " keys and pastes go to the guest  Ctrl-] back to list  Ctrl-G menu "
+               "(Ctrl-Alt-Del, Ctrl-Alt-Fn)  Ctrl-T serial";
+    if (a->view == VIEW_STORAGE)
+        return " ? help  S back  Tab pools/volumes  N new pool  s start  x stop  D delete pool  "
+               "n new vol  d delete  z resize  w wipe";
+    return " ? help  Enter menu  s start  h shutdown  D destroy  c console  e edit  "
+           "u undefine  / filter  < > sort  S storage  : command";
+}
+
 static void draw_message(struct app *a)
 {
     const char *text = a->message;
     enum role role = a->message_error ? ROLE_STATUS_ERROR : ROLE_STATUS;
     char hint[512];
-    if (!*text && a->nbusy > 0) {
+    if (!*text && a->nbusy > 0 && draw_progress(a, hint, sizeof(hint))) {
+        text = hint;
+    } else if (!*text && a->nbusy > 0) {
         /* What is running, until its result replaces it. */
         if (a->nbusy > 1)
             snprintf(hint, sizeof(hint), " %s (%d more queued)", a->busy[0], a->nbusy - 1);
@@ -232,15 +273,8 @@ static void draw_message(struct app *a)
             snprintf(hint, sizeof(hint), " %s", a->busy[0]);
         text = hint;
     } else if (!*text) {
-        const char *keys =
-            a->focus == FOCUS_CONSOLE
-                ? " keys go to the guest  Ctrl-] back to list  PgUp/PgDn scroll  Ctrl-T graphical"
-            : a->focus == FOCUS_GRAPHICS
-                ? " keys and pastes go to the guest  Ctrl-] back to list  Ctrl-G menu "
-                  "(Ctrl-Alt-Del, Ctrl-Alt-Fn)  Ctrl-T serial"
-                : " ? help  Enter menu  s start  h shutdown  D destroy  c console  e edit  "
-                  "u undefine  / filter  < > sort  : command";
-        if (a->list.filter[0] && a->focus == FOCUS_LIST)
+        const char *keys = list_hint(a);
+        if (a->list.filter[0] && a->focus == FOCUS_LIST && a->view == VIEW_DOMAINS)
             snprintf(hint, sizeof(hint), " filter '%s' (Esc clears) %s", a->list.filter, keys);
         else
             snprintf(hint, sizeof(hint), "%s", keys);
@@ -252,10 +286,18 @@ static void draw_message(struct app *a)
 
 static void draw_fkeys(struct app *a)
 {
-    static const char *const labels[] = {"Help",   "Start", "Shutdn", "Filter", "Consol",
-                                         "SortBy", "Edit",  "Destry", "Undef",  "Quit"};
+    static const char *const domain_labels[] = {"Help",   "Start", "Shutdn", "Filter", "Consol",
+                                                "SortBy", "Edit",  "Destry", "Undef",  "Quit"};
+    /* The storage pane binds F1 and F10 only. */
+    static const char *const storage_labels[] = {"Help", NULL, NULL, NULL, NULL,
+                                                 NULL,   NULL, NULL, NULL, "Quit"};
+    const char *const *labels = a->view == VIEW_STORAGE && a->focus == FOCUS_LIST
+                                    ? storage_labels
+                                    : domain_labels;
     int x = 0, y = a->lay.keys.y;
     for (int i = 0; i < 10 && x < COLS; i++) {
+        if (!labels[i])
+            continue;
         char key[8];
         snprintf(key, sizeof(key), "F%d", i + 1);
         int kw = (int)strlen(key);
@@ -275,7 +317,9 @@ void draw_all(struct app *a)
     draw_layout(a);
     erase();
     draw_title(a);
-    draw_list(a);
+    bool storage = a->view == VIEW_STORAGE && a->focus == FOCUS_LIST;
+    if (!storage)
+        draw_list(a);
     struct rect d = a->lay.details;
     if (a->lay.side_by_side) {
         /* A rule between the list and the pane beside it. */
@@ -289,6 +333,8 @@ void draw_all(struct app *a)
         draw_console(a, d);
     else if (a->focus == FOCUS_GRAPHICS)
         graphics_draw_pane(a, d);
+    else if (storage)
+        storage_draw(a, d);
     else
         details_draw(a, d);
     draw_message(a);

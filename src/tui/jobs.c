@@ -13,15 +13,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FULL_RELOAD_MS 10000
 #define SLOW_RECONCILE_MS 100
 #define SLOW_RECONCILE_EVERY_MS 5000
 
+/* A command line, or a few run in order that stop at the first failure
+ * (a new pool is defined, built and started). */
+#define JOB_MAX_STEPS 4
+
 struct cmd_job {
     struct job job; /* first: the worker hands back this pointer */
-    int argc;
-    char **argv;
+    int nsteps;
+    int argc[JOB_MAX_STEPS];
+    char **argv[JOB_MAX_STEPS];
     bool show_output;
     enum cmd_result rc;
     char *output;
@@ -35,6 +41,14 @@ struct refresh_job {
     struct inv_domain *rows;
     size_t n;
     char err[ERR_MSG_MAX];
+    /* the storage pane's rows, asked for while it shows */
+    bool storage;
+    int storage_listed; /* -1 failed (storage_err), 1 rows */
+    struct inv_pool *pools;
+    size_t npools;
+    struct inv_volume *vols;
+    size_t nvols;
+    char storage_err[ERR_MSG_MAX];
 };
 
 /* ---- on the command worker ---- */
@@ -46,11 +60,36 @@ static void run_command(struct cmd_ctx *ctx, struct job *job)
     FILE *mem = open_memstream(&j->output, &len);
     FILE *saved = ctx->out;
     ctx->out = mem ? mem : saved;
-    j->rc = cmd_run_argv(ctx, j->argc, j->argv);
+    j->rc = CMD_OK;
+    for (int i = 0; i < j->nsteps && j->rc == CMD_OK; i++)
+        j->rc = cmd_run_argv(ctx, j->argc[i], j->argv[i]);
     snprintf(j->err, sizeof(j->err), "%s", j->rc == CMD_OK ? "" : err_msg());
     ctx->out = saved;
     if (mem)
         fclose(mem);
+}
+
+/* The command worker's progress hook (cmd_progress): figures for the
+ * status line, and a wake-up of the UI when the percentage moved. */
+static void on_progress(void *opaque, const char *what, uint64_t done, uint64_t total)
+{
+    struct app *a = opaque;
+    struct job_progress *p = &a->progress;
+    unsigned pct = total ? (unsigned)(done >= total ? 100 : done * 100 / total) : 0;
+    pthread_mutex_lock(&p->mu);
+    bool wake = !what || !p->active || pct != p->pct;
+    p->active = what != NULL;
+    snprintf(p->what, sizeof(p->what), "%s", what ? what : "");
+    p->done = done;
+    p->total = total;
+    p->pct = pct;
+    p->changed |= wake;
+    pthread_mutex_unlock(&p->mu);
+    if (wake) {
+        /* A full pipe already wakes the loop. */
+        ssize_t n = write(a->done.pipe[1], "", 1);
+        (void)n;
+    }
 }
 
 /* ---- on the refresh worker (its state is its thread's) ---- */
@@ -87,9 +126,23 @@ static bool db_stamp(const char *db, char *buf, size_t len)
     return age_ms > STAMP_SETTLE_MS;
 }
 
+static void list_storage(struct cmd_ctx *ctx, struct refresh_job *j)
+{
+    if (inventory_pools(ctx, &j->pools, &j->npools) < 0 ||
+        inventory_volumes(ctx, &j->vols, &j->nvols) < 0) {
+        j->storage_listed = -1;
+        snprintf(j->storage_err, sizeof(j->storage_err), "%s", err_msg());
+        err_clear();
+        return;
+    }
+    j->storage_listed = 1;
+}
+
 static void run_refresh(struct cmd_ctx *ctx, struct job *job)
 {
     struct refresh_job *j = (struct refresh_job *)job;
+    if (j->storage)
+        list_storage(ctx, j);
     /* Guests started, stopped or crashed elsewhere: make the store right
      * first. When asking every guest gets slow (hung guests), ask less
      * often, so other tvm processes are not held up either. */
@@ -125,11 +178,15 @@ int jobs_start(struct app *a)
 {
     if (done_list_init(&a->done) < 0)
         return -1;
+    pthread_mutex_init(&a->progress.mu, NULL);
     if (worker_start(&a->cmd_worker, a->ctx->db_path, &a->done) < 0 ||
         worker_start(&a->refresh_worker, a->ctx->db_path, &a->done) < 0) {
         worker_stop(&a->cmd_worker);
         return -1;
     }
+    /* Read by the worker only inside a job, which worker_submit's lock orders after this. */
+    a->cmd_worker.ctx.progress = on_progress;
+    a->cmd_worker.ctx.progress_opaque = a;
     return 0;
 }
 
@@ -142,11 +199,15 @@ static void job_free(struct job *j)
 {
     if (is_cmd_job(j)) {
         struct cmd_job *c = (struct cmd_job *)j;
-        cmd_free_words(c->argc, c->argv);
+        for (int i = 0; i < c->nsteps; i++)
+            cmd_free_words(c->argc[i], c->argv[i]);
         free(c->output);
         free(c);
     } else {
-        free(((struct refresh_job *)j)->rows);
+        struct refresh_job *r = (struct refresh_job *)j;
+        free(r->rows);
+        free(r->pools);
+        free(r->vols);
         free(j);
     }
 }
@@ -162,6 +223,7 @@ void jobs_stop(struct app *a)
     free(a->pending_pager);
     a->pending_pager = NULL;
     done_list_free(&a->done);
+    pthread_mutex_destroy(&a->progress.mu);
 }
 
 void jobs_submit_refresh(struct app *a, bool force)
@@ -176,6 +238,7 @@ void jobs_submit_refresh(struct app *a, bool force)
         return; /* the next timer tick tries again */
     j->job.run = run_refresh;
     j->force = force;
+    j->storage = a->view == VIEW_STORAGE;
     a->refresh_inflight = true;
     worker_submit(&a->refresh_worker, &j->job);
 }
@@ -206,36 +269,89 @@ static bool verb_available(const char *verb)
     return e && !strcmp(e->name, verb);
 }
 
-int actions_run(struct app *a, bool show_output, int argc, const char **argv)
+/* The verb exists here, or the message says why not. */
+static bool verb_runnable(struct app *a, const char *verb)
 {
-    const struct cmd_entry *e = cmd_find(argv[0]);
+    const struct cmd_entry *e = cmd_find(verb);
     if (!e) {
         app_message(a, true, "%s", err_msg());
-        return R_REDRAW;
+        return false;
     }
     if (!verb_available(e->name)) {
-        app_message(a, true, "'%s' is not available yet", argv[0]);
-        return R_REDRAW;
+        app_message(a, true, "'%s' is not available yet", verb);
+        return false;
     }
-    struct cmd_job *j = calloc(1, sizeof(*j));
+    return true;
+}
+
+static char **copy_words(int argc, const char *const *argv)
+{
     char **copy = calloc((size_t)argc + 1, sizeof(*copy));
-    if (!j || !copy) {
-        free(j);
-        free(copy);
+    for (int i = 0; copy && i < argc; i++)
+        if (!(copy[i] = strdup(argv[i]))) {
+            cmd_free_words(i, copy);
+            return NULL;
+        }
+    return copy;
+}
+
+int actions_run_steps(struct app *a, const char *label, bool show_output,
+                      const char *const *words)
+{
+    struct cmd_job *j = calloc(1, sizeof(*j));
+    if (!j) {
         app_message(a, true, "out of memory");
         return R_REDRAW;
     }
-    for (int i = 0; i < argc; i++)
-        copy[i] = strdup(argv[i]);
+    for (const char *const *w = words; *w; j->nsteps++) {
+        int argc = 0;
+        while (w[argc])
+            argc++;
+        char **copy = j->nsteps < JOB_MAX_STEPS && verb_runnable(a, w[0])
+                          ? copy_words(argc, w)
+                          : NULL;
+        if (!copy) {
+            if (j->nsteps >= JOB_MAX_STEPS || !a->message[0])
+                app_message(a, true, "cannot queue '%s'", w[0]);
+            job_free(&j->job);
+            return R_REDRAW;
+        }
+        j->argc[j->nsteps] = argc;
+        j->argv[j->nsteps] = copy;
+        w += argc + 1;
+    }
+    if (!j->nsteps) {
+        free(j);
+        return R_REDRAW;
+    }
     j->job.run = run_command;
-    j->argc = argc;
-    j->argv = copy;
     j->show_output = show_output;
-    if (a->nbusy < APP_BUSY_MAX)
-        busy_label(a, argc, argv, a->busy[a->nbusy], sizeof(a->busy[0]));
+    if (a->nbusy < APP_BUSY_MAX) {
+        if (label)
+            snprintf(a->busy[a->nbusy], sizeof(a->busy[0]), "%s%s", label,
+                     a->utf8 ? "\u2026" : "...");
+        else
+            busy_label(a, j->argc[0], (const char **)j->argv[0], a->busy[a->nbusy],
+                       sizeof(a->busy[0]));
+    }
     a->nbusy++;
     worker_submit(&a->cmd_worker, &j->job);
     return R_REDRAW;
+}
+
+int actions_run(struct app *a, bool show_output, int argc, const char **argv)
+{
+    enum { MAX_WORDS = 64 };
+    const char *words[MAX_WORDS + 2];
+    if (argc > MAX_WORDS) {
+        app_message(a, true, "too many words");
+        return R_REDRAW;
+    }
+    for (int i = 0; i < argc; i++)
+        words[i] = argv[i];
+    words[argc] = NULL;
+    words[argc + 1] = NULL;
+    return actions_run_steps(a, NULL, show_output, words);
 }
 
 static void trim_end(char *s)
@@ -277,14 +393,29 @@ static void command_done(struct app *a, struct cmd_job *j)
     else if (!(multi && j->show_output))
         app_message(a, false, "%s", out && *out ? out : "done");
     if (multi && j->show_output)
-        pager_later(a, j->argv[0], out);
+        pager_later(a, j->argv[0][0], out);
     free(out);
     jobs_submit_refresh(a, true);
+}
+
+static void storage_done(struct app *a, struct refresh_job *j)
+{
+    if (j->storage_listed < 0) {
+        app_message(a, true, "cannot list the storage pools: %s", j->storage_err);
+        return;
+    }
+    storage_apply(&a->storage, j->pools, j->npools, j->vols, j->nvols);
+    j->pools = NULL;
+    j->vols = NULL;
+    if (a->view == VIEW_STORAGE)
+        a->redraw = true;
 }
 
 static void refresh_done(struct app *a, struct refresh_job *j)
 {
     a->refresh_inflight = false;
+    if (j->storage)
+        storage_done(a, j);
     if (j->listed < 0) {
         app_message(a, true, "cannot read the inventory: %s", j->err);
     } else if (j->listed > 0) {
@@ -305,6 +436,11 @@ static void refresh_done(struct app *a, struct refresh_job *j)
 
 void jobs_collect(struct app *a)
 {
+    pthread_mutex_lock(&a->progress.mu);
+    if (a->progress.changed)
+        a->redraw = true;
+    a->progress.changed = false;
+    pthread_mutex_unlock(&a->progress.mu);
     for (struct job *j = worker_take_done(&a->done), *next; j; j = next) {
         next = j->next;
         if (is_cmd_job(j)) {

@@ -58,6 +58,8 @@ const struct key_binding keys_list[] = {
     ALSO(KEY_F(7), act_edit),
     {'u', "u, F9", "undefine (asks first)", act_undefine, "Undefine..."},
     ALSO(KEY_F(9), act_undefine),
+    {'S', "S", "storage pane: pools and their volumes (S or Esc back)", act_storage,
+     "Storage pools and volumes"},
     {'a', "a", "define a domain from an XML file", act_define, "Define from file..."},
     {':', ":", "command line: any batch verb (list, dominfo, net-list ...)", act_command,
      "Command line..."},
@@ -77,6 +79,49 @@ const struct key_binding keys_list[] = {
     ALSO(KEY_F(10), act_quit),
     ALSO(KEY_RESIZE, act_resize),
     {KEY_MOUSE, "mouse", "click a row to select it, click a tab, wheel scrolls", act_mouse, NULL},
+    {0, NULL, NULL, NULL, NULL},
+};
+
+const struct key_binding keys_storage[] = {
+    {KEY_UP, "Up/Down, j/k", "move the selection (pools, or volumes after Tab)", act_storage_up,
+     NULL},
+    ALSO('k', act_storage_up),
+    ALSO(KEY_DOWN, act_storage_down),
+    ALSO('j', act_storage_down),
+    {KEY_HOME, "Home/End", "first/last row", act_storage_home, NULL},
+    ALSO(KEY_END, act_storage_end),
+    {'\t', "Tab", "move between the pools and the selected pool's volumes (also Right/Left)",
+     act_storage_switch, NULL},
+    ALSO(KEY_BTAB, act_storage_switch),
+    ALSO(KEY_RIGHT, act_storage_switch),
+    ALSO(KEY_LEFT, act_storage_switch),
+    {'\r', "Enter", "menu of the storage actions", keys_storage_menu, NULL},
+    ALSO(KEY_ENTER, keys_storage_menu),
+    {'N', "N", "new directory pool (asks its name and directory; built and started)",
+     act_pool_new, "New directory pool..."},
+    {'s', "s", "start the pool", act_pool_start, "Start pool"},
+    {'x', "x", "stop the pool (pool-destroy: its volumes stay on disk)", act_pool_stop,
+     "Stop pool"},
+    {'r', "r", "refresh the pool: find volumes made by others", act_pool_refresh, "Refresh pool"},
+    {'A', "A", "autostart the pool on/off", act_pool_autostart, "Toggle autostart"},
+    {'D', "D", "delete the pool: stop it, remove its empty directory, undefine it (asks first)",
+     act_pool_delete, "Delete pool..."},
+    {'n', "n", "new volume in the pool (asks name, capacity, raw or qcow2; sparse)", act_vol_new,
+     "New volume..."},
+    {'d', "d", "delete the volume (asks first)", act_vol_delete, "Delete volume..."},
+    {'z', "z", "resize the volume (20G sets, +5G grows)", act_vol_resize, "Resize volume..."},
+    {'w', "w", "wipe the volume: zeros over all of it (asks first; progress below)",
+     act_vol_wipe, "Wipe volume..."},
+    {':', ":", "command line: any batch verb (pool-info, vol-info ...)", act_command,
+     "Command line..."},
+    {'S', "S, Esc", "back to the domain list", act_storage, NULL},
+    ALSO(KEY_ESC, act_storage),
+    {'?', "?, F1", "this help", act_help, NULL},
+    ALSO(KEY_F(1), act_help),
+    {KEY_CTRL('l'), "Ctrl-L", "redraw and reload", act_redraw, NULL},
+    {'q', "q, F10", "quit", act_quit, NULL},
+    ALSO(KEY_F(10), act_quit),
+    ALSO(KEY_RESIZE, act_resize),
     {0, NULL, NULL, NULL, NULL},
 };
 
@@ -134,38 +179,52 @@ int keys_dispatch(struct app *a, int key)
     if (key != KEY_RESIZE && key != KEY_MOUSE)
         a->message[0] = '\0';
     int r = R_NONE;
-    const struct key_binding *b = lookup(keys_list, key);
+    bool storage = a->view == VIEW_STORAGE;
+    const struct key_binding *b = lookup(storage ? keys_storage : keys_list, key);
     if (b)
         r = b->fn(a);
-    else if (key >= '1' && key < '1' + TAB_COUNT)
+    else if (!storage && key >= '1' && key < '1' + TAB_COUNT)
         r = act_tab_n(a, key);
     if (had_message && !a->message[0])
         r |= R_REDRAW;
     return r;
 }
 
-/* Enter: every row with a menu label, as "KEY  Label"; an entry runs as
- * its key would. */
-int keys_menu(struct app *a)
+/* Enter: every row of TABLE with a menu label, as "KEY  Label"; an entry
+ * runs as its key would. */
+static int menu_of(struct app *a, const struct key_binding *table, const char *title)
 {
     enum { MAX = 32 };
     char labels[MAX][64];
     const char *items[MAX];
     int keys[MAX], n = 0;
-    for (const struct key_binding *b = keys_list; !row_end(b) && n < MAX; b++) {
+    for (const struct key_binding *b = table; !row_end(b) && n < MAX; b++) {
         if (!b->menu)
             continue;
         snprintf(labels[n], sizeof(labels[n]), "%c  %s", b->key, b->menu);
         items[n] = labels[n];
         keys[n++] = b->key;
     }
-    struct dom_item *it = domlist_selected(&a->list);
-    char title[300];
-    snprintf(title, sizeof(title), "%s", it ? it->name : "actions");
     int choice = widget_menu(a, title, items, n);
     if (choice < 0)
         return R_REDRAW;
     return keys_dispatch(a, keys[choice]) | R_REDRAW;
+}
+
+int keys_menu(struct app *a)
+{
+    struct dom_item *it = domlist_selected(&a->list);
+    char title[300];
+    snprintf(title, sizeof(title), "%s", it ? it->name : "actions");
+    return menu_of(a, keys_list, title);
+}
+
+int keys_storage_menu(struct app *a)
+{
+    const struct inv_pool *p = storage_pool(&a->storage);
+    char title[300];
+    snprintf(title, sizeof(title), "pool %s", p ? p->name : "-");
+    return menu_of(a, keys_storage, title);
 }
 
 static void help_section(FILE *f, const char *title, const struct key_binding *table)
@@ -185,6 +244,7 @@ char *keys_help_text(void)
     if (!f)
         return NULL;
     help_section(f, "Domain list", keys_list);
+    help_section(f, "Storage pane (S): pools above, the selected pool's volumes below", keys_storage);
     help_section(f, "Console pane", keys_console);
     help_section(f, "Graphical console pane (and the full-screen view, G)", keys_graphics);
     fprintf(f, "Command line (':'): the same verbs as 'tvm VERB' and batch scripts\n");

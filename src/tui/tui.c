@@ -13,6 +13,7 @@
  * console and graphical console), graphics.c (the graphical console pane,
  * on src/viewer), jobs.c + worker.c (commands and refreshes off the UI thread),
  * domlist.c, details.c, draw.c, widgets.c, console.c (the console pane),
+ * storage.c + storage-actions.c (the storage pane: pools and volumes),
  * host.c (title-bar facts, /proc samples), theme.c, format.c.
  *
  * The loop: poll() over the terminal, the console socket, the workers'
@@ -464,6 +465,7 @@ int tui_main(struct cmd_ctx *ctx, const char *theme_name)
     graphics_close(a);
     free(a->con.lines);
     details_free(&a->det);
+    storage_free(&a->storage);
     domlist_free(&a->list);
     if (quit_signal == SIGHUP || quit_signal == SIGTERM)
         return 1;

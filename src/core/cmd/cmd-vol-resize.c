@@ -71,8 +71,11 @@ static enum cmd_result vol_resize_exec(struct cmd_ctx *ctx, struct cmd_args *arg
 }
 
 /* Zeros over the whole disk: holes in a file, zero clusters in qcow2,
- * zeroed blocks on a logical volume. */
-static int wipe(const struct volume *v)
+ * zeroed blocks on a logical volume. In chunks small enough for the
+ * progress shown to move on a slow device. */
+#define WIPE_CHUNK (64ull << 20)
+
+static int wipe(struct cmd_ctx *ctx, const struct volume *v)
 {
     enum image_format f = IMAGE_FORMAT_RAW;
     if (v->format && image_format_parse(v->format, &f) < 0)
@@ -80,13 +83,17 @@ static int wipe(const struct volume *v)
     struct image *img = image_open(vol_path(v), f, 0);
     if (!img)
         return -1;
+    char what[300];
+    snprintf(what, sizeof(what), "wiping %s", v->name);
     uint64_t size = image_get_size(img), off = 0;
     int rc = 0;
     while (rc == 0 && off < size) {
-        uint64_t n = size - off < (1ull << 30) ? size - off : (1ull << 30);
+        uint64_t n = size - off < WIPE_CHUNK ? size - off : WIPE_CHUNK;
         rc = image_write_zeroes(img, off, n);
         off += n;
+        cmd_progress(ctx, what, off, size);
     }
+    cmd_progress_end(ctx);
     if (image_close(img) < 0)
         rc = -1;
     return rc;
@@ -107,7 +114,7 @@ static enum cmd_result vol_wipe_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     struct volume *v = NULL;
     int rc = cmd_vol_lookup(ctx, args->argv[0], pool, &p, &v);
     if (rc == 0)
-        rc = wipe(v);
+        rc = wipe(ctx, v);
     if (rc == 0)
         rc = cmd_pool_record_volume(ctx, &p, vol_path(v));
     if (rc == 0)

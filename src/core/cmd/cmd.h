@@ -12,6 +12,7 @@
 #define TVM_CORE_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct store;
@@ -51,7 +52,16 @@ struct cmd_ctx {
     bool interactive; /* a terminal user is present (may prompt, run $EDITOR) */
     bool in_tui; /* running inside the TUI: commands that take over the terminal refuse or adapt */
     bool stdin_busy; /* stdin carries the batch script: `define -` must not read it */
+    /* Long work (a wipe, an upload) says how far it got through
+     * cmd_progress(). NULL: a bar on stderr when stderr is a terminal. The
+     * TUI sets its own, called on the worker's thread. */
+    void (*progress)(void *opaque, const char *what, uint64_t done, uint64_t total);
+    void *progress_opaque;
 };
+/* DONE of TOTAL bytes of WHAT ("wiping web.img"); cheap enough per chunk.
+ * cmd_progress_end() after the last call, whether the work finished or not. */
+void cmd_progress(struct cmd_ctx *ctx, const char *what, uint64_t done, uint64_t total);
+void cmd_progress_end(struct cmd_ctx *ctx);
 /* The store, opened on first use. NULL with err_msg() set on failure. */
 struct store *cmd_store(struct cmd_ctx *ctx);
 

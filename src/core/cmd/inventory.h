@@ -33,6 +33,31 @@ int inventory_domain_details(struct cmd_ctx *ctx, const char *dom, char **xml, s
 /* vm_reconcile() on ctx's store: the store's states made true before they
  * are listed. Asks every live guest over QMP, so it can take a while. */
 int inventory_reconcile(struct cmd_ctx *ctx);
+/* One storage pool, as `tvm pool-list --all --details` sees it. */
+struct inv_pool {
+    char name[256];
+    char uuid[UUID_STR_LEN];
+    char type[64];    /* dir, fs, logical, ... */
+    char target[512]; /* the directory its volumes live in */
+    bool active, autostart;
+    uint64_t capacity, allocation, available; /* measured now when active, else as recorded */
+};
+
+/* One volume of a pool, as `tvm vol-list POOL --details` sees it. */
+struct inv_volume {
+    char pool[256];
+    char name[256];
+    char path[512];
+    char format[64]; /* raw, qcow2 */
+    uint64_t capacity, allocation;
+};
+
+/* Every pool, ordered by name, with the sizes measured for the active ones
+ * (statvfs, or vgs for a logical pool: may take a moment). *rows malloc'd. */
+int inventory_pools(struct cmd_ctx *ctx, struct inv_pool **rows, size_t *n);
+/* Every volume of every active pool, as last recorded, ordered by pool,
+ * then by name. *rows malloc'd. */
+int inventory_volumes(struct cmd_ctx *ctx, struct inv_volume **rows, size_t *n);
 /* Close the store connection cmd_store(ctx) opened, if any. */
 void inventory_ctx_close(struct cmd_ctx *ctx);
 
