@@ -45,6 +45,7 @@ struct board {
     struct pci_bus *pci;
     struct virtio_dev *virtio[BOARD_MAX_VIRTIO];
     unsigned nvirtio;
+    struct virtio_dev *input[3]; /* by enum virtio_input_kind: the first of each */
 
     struct fw_cfg *fw_cfg; /* firmware boot only */
 
@@ -464,6 +465,42 @@ static int add_nics(struct board *b)
     return used && b->o.rundir ? write_nics(b, taps) : 0;
 }
 
+/* <input bus='virtio'>: a tablet, mouse or keyboard; the display feeds
+ * the first of each kind. Other buses are the i8042's (ps2) or not
+ * emulated. */
+static int board_input_kind(const struct domain_device *d)
+{
+    if (!is(d->element, "input") || !is(d->bus, "virtio"))
+        return -1;
+    if (is(d->type, "tablet"))
+        return VIRTIO_INPUT_TABLET;
+    if (is(d->type, "mouse"))
+        return VIRTIO_INPUT_MOUSE;
+    if (is(d->type, "keyboard"))
+        return VIRTIO_INPUT_KEYBOARD;
+    return -1;
+}
+
+static int add_inputs(struct board *b)
+{
+    for (size_t i = 0; i < b->dom->ndevices; i++) {
+        const struct domain_device *d = &b->dom->devices[i];
+        int kind = board_input_kind(d);
+        if (kind < 0) {
+            if (is(d->element, "input") && is(d->bus, "virtio"))
+                fprintf(stderr, "tvm-vmm: warning: input type '%s' on bus virtio is not "
+                                "emulated; ignored\n", d->type ? d->type : "");
+            continue;
+        }
+        struct virtio_input_config_in c = {.kind = (enum virtio_input_kind)kind};
+        if (plug(b, virtio_input_new(b->vm, &c), d->pci.slot) < 0)
+            return -1;
+        if (!b->input[kind])
+            b->input[kind] = b->virtio[b->nvirtio - 1];
+    }
+    return 0;
+}
+
 static int add_rngs(struct board *b)
 {
     for (size_t i = 0; i < b->dom->ndevices; i++) {
@@ -546,10 +583,12 @@ static const struct {
 } virtio_kinds[] = {
     {"disks", add_disks}, {"SCSI controllers", add_scsi}, {"network interfaces", add_nics},
     {"rng", add_rngs},    {"consoles", add_consoles},     {"memballoon", add_balloon},
+    {"input devices", add_inputs},
 };
 
 static void virtio_down(struct board *b)
 {
+    memset(b->input, 0, sizeof b->input);
     while (b->nvirtio > 0)
         virtio_dev_free(b->virtio[--b->nvirtio]);
 }
@@ -610,6 +649,9 @@ static int display_up(struct board *b)
     c.rundir = b->o.rundir;
     c.name = b->dom->name;
     c.kbd = b->kbd;
+    c.tablet = b->input[VIRTIO_INPUT_TABLET];
+    c.mouse = b->input[VIRTIO_INPUT_MOUSE];
+    c.keyboard = b->input[VIRTIO_INPUT_KEYBOARD];
     c.pci = video ? b->pci : NULL;
     b->display = display_new(b->vm, &c);
     if (!b->display)

@@ -19,6 +19,7 @@
 #include "core/proto/vmm-protocol.h"
 #include "dev/legacy.h"
 #include "sandbox.h"
+#include "virtio/virtio.h"
 #include "vnc/vnc.h"
 
 #define TEXT_W (VGA_TEXT_COLS * VNC_TEXT_CELL_W)
@@ -30,6 +31,7 @@ struct display {
     struct vm *vm;
     struct loop *loop;
     struct i8042 *kbd;
+    struct virtio_dev *pointer, *keyboard; /* virtio-input, NULL if none */
     struct vga *vga;
     bool text;
     struct vnc_server *vnc;
@@ -99,11 +101,29 @@ static void vnc_refresh(void *opaque, struct vnc_server *s)
 static void vnc_key(void *opaque, unsigned qnum, bool down)
 {
     struct display *d = opaque;
+    const struct keymap_key *k = d->keyboard ? keymap_by_qnum(qnum) : NULL;
+    if (k && virtio_input_key(d->keyboard, k->linux_code, down))
+        return;
     if (i8042_key(d->kbd, qnum, down) < 0)
         err_clear(); /* the guest's keyboard is off or full: the key is lost, as on hardware */
 }
 
-static const struct vnc_ops vnc_ops = {.refresh = vnc_refresh, .key = vnc_key};
+static void vnc_pointer(void *opaque, unsigned x, unsigned y, unsigned buttons)
+{
+    struct display *d = opaque;
+    if (!d->pointer)
+        return;
+    unsigned w = 0, h = 0, stride;
+    if (d->text)
+        w = TEXT_W, h = TEXT_H;
+    else
+        vga_framebuffer(d->vga, &w, &h, &stride);
+    struct virtio_input_pointer p = {.x = x, .y = y, .width = w, .height = h, .buttons = buttons};
+    virtio_input_pointer(d->pointer, &p);
+}
+
+static const struct vnc_ops vnc_ops = {
+    .refresh = vnc_refresh, .key = vnc_key, .pointer = vnc_pointer};
 
 /* ---- QMP ---- */
 
@@ -380,6 +400,8 @@ struct display *display_new(struct vm *vm, const struct display_config *c)
     d->vm = vm;
     d->loop = c->loop;
     d->kbd = c->kbd;
+    d->pointer = c->tablet ? c->tablet : c->mouse;
+    d->keyboard = c->keyboard;
     d->timer_fd = -1;
     pthread_mutex_init(&d->lock, NULL);
     snprintf(d->rundir, sizeof d->rundir, "%s", c->rundir ? c->rundir : ".");

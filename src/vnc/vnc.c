@@ -170,6 +170,18 @@ static void kbd_event(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
     }
 }
 
+/* ---- pointer ---- */
+
+static void ptr_event(int mask, int x, int y, rfbClientPtr cl)
+{
+    struct vnc_server *s = cl->screen->screenData;
+    /* A client's coordinates are 16-bit and may lie outside the screen. */
+    x = x < 0 ? 0 : x >= (int)s->c.width ? (int)s->c.width - 1 : x;
+    y = y < 0 ? 0 : y >= (int)s->c.height ? (int)s->c.height - 1 : y;
+    if (s->c.ops->pointer)
+        s->c.ops->pointer(s->c.opaque, (unsigned)x, (unsigned)y, (unsigned)mask & 0x7F);
+}
+
 /* ---- the thread ---- */
 
 static void accept_all(struct vnc_server *s, int lfd)
@@ -274,6 +286,7 @@ struct vnc_server *vnc_new(const struct vnc_config *c)
     sc->desktopName = c->name ? c->name : "tvm";
     sc->alwaysShared = TRUE; /* several clients watch together */
     sc->kbdAddEvent = kbd_event;
+    sc->ptrAddEvent = ptr_event;
     sc->screenData = s;
     sc->deferUpdateTime = 0;
     if (c->password && *c->password) {

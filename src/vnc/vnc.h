@@ -29,6 +29,10 @@ struct vnc_ops {
     void (*refresh)(void *opaque, struct vnc_server *s);
     /* A key as a qnum (core/proto/keymap.h), pressed or released. */
     void (*key)(void *opaque, unsigned qnum, bool down);
+    /* The pointer at pixel X, Y (within the framebuffer) with BUTTONS
+     * held, as RFB's PointerEvent mask: 1 left, 2 middle, 4 right, 8/16
+     * wheel up/down, 32/64 wheel left/right. Optional. */
+    void (*pointer)(void *opaque, unsigned x, unsigned y, unsigned buttons);
 };
 
 struct vnc_config {

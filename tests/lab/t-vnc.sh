@@ -6,12 +6,18 @@
 # a real VNC client, sees that picture at 800x600 only with the password,
 # and `tvm screenshot` gives the same. A second guest in VGA text mode
 # (model 'vga', autoport) prints a line on tty0 that the VNC picture and
-# the screen's text show, and reads a line that `tvm send-key` types.
+# the screen's text show, and reads a line that `tvm send-key` types (on
+# its virtio keyboard: <input type='keyboard' bus='virtio'>); then a VNC
+# client (tests/lab/vnc-probe.c) moves, clicks and scrolls, and the guest
+# reads those events from its virtio tablet's /dev/input/eventN with the
+# expected coordinates (0..32767 over the screen) and buttons.
 set -euo pipefail
 . "$(dirname "$0")/lifecycle-lib.sh"
 command -v vncsnapshot >/dev/null || fail "vncsnapshot is missing (scripts/install-deps.sh)"
 PROBE=${TVM_BUILD:?}/tests/jpeg-probe
 [ -x "$PROBE" ] || fail "$PROBE is not built"
+VNC_PROBE=$TVM_BUILD/tests/vnc-probe
+[ -x "$VNC_PROBE" ] || fail "$VNC_PROBE is not built"
 
 esc() { echo "$1" | sed 's/ /%20/g; s/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g'; }
 qmp_to() { # NAME JSON: one QMP command on NAME's control socket
@@ -89,12 +95,17 @@ expect_out "with type of image/png" tvm screenshot fb "$T/shot.png"
 tvm destroy fb >/dev/null
 
 step "VGA text mode: a line on tty0 shows in the screen's text and its picture"
-text='echo TEXT-LINE-42 >/dev/tty0;read -r l </dev/tty0;echo KEYS:$l;sleep 600'
+text='echo TEXT-LINE-42 >/dev/tty0;read -r l </dev/tty0;echo KEYS:$l'
+# the tablet's events, read from its evdev node until a line is typed, then dumped in hex
+text+=';for e in /sys/class/input/event*;do grep -q tablet $e/device/name && d=/dev/input/${e##*/};done'
+text+=';cat $d >/tmp/ev & sleep 1;echo TABLET:$d;read -r l </dev/tty0;kill $!;od -An -tx1 -v /tmp/ev|sed s/^/EV:/;echo EV-END;sleep 600'
 guest_xml txt 1 256 "console=tty0 console=ttyS0 quiet panic=-1 tvm.run=$(esc "$text")" restart \
     "    <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
     <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
-    <video><model type='vga'/></video>" >"$T/txt.xml"
+    <video><model type='vga'/></video>
+    <input type='tablet' bus='virtio'/>
+    <input type='keyboard' bus='virtio'/>" >"$T/txt.xml"
 tvm define "$T/txt.xml" >/dev/null || fail "define txt"
 expect_out "Domain 'txt' started" tvm start txt
 wait_count txt TVM-GUEST-UP 1
@@ -118,12 +129,32 @@ lit=$(od -An -tu1 -v -j $((15 + row * 16 * 640 * 3)) -N $((16 * 640 * 3)) "$T/tx
 timeout 60 vncsnapshot -quiet "$disp" "$T/txt.jpg" </dev/null >"$T/snap.out" 2>&1 || fail "vncsnapshot txt: $(cat "$T/snap.out")"
 [ "$("$PROBE" "$T/txt.jpg" | head -1)" = "640 400" ] || fail "text VNC picture is $("$PROBE" "$T/txt.jpg" | head -1)"
 
-step "tvm send-key types into the shell reading tty0 (linux names, xt, atset1)"
+step "tvm send-key types into the shell reading tty0 (linux names, xt, atset1) on the virtio keyboard"
 tvm send-key txt KEY_T >/dev/null || fail "send-key KEY_T"
 tvm send-key txt --codeset xt 0x17 >/dev/null || fail "send-key xt 0x17"
 tvm send-key txt --holdtime 50 --codeset atset1 0x1c >/dev/null || fail "send-key atset1 0x1c"
 wait_count txt "^KEYS:ti" 1 60
 expect_err "invalid keycode: 'KEY_NOPE'" tvm send-key txt KEY_NOPE
 expect_err "unknown codeset: 'bogus'" tvm send-key txt --codeset bogus 1
+
+step "a VNC client's pointer reaches the guest's virtio tablet"
+wait_count txt "^TABLET:/dev/input/event" 1 60
+# 640x400 text screen: the middle, a left click, the far corner with a
+# right click, one wheel notch down (VNC button 5)
+"$VNC_PROBE" "$disp" pointer 320,200,0 320,200,1 320,200,0 639,399,4 639,399,0 639,399,16 639,399,0 ||
+    fail "vnc-probe could not send the pointer events"
+tvm send-key txt KEY_ENTER >/dev/null || fail "send-key KEY_ENTER"
+wait_count txt "^EV-END" 1 60
+# struct input_event on x86-64: 16 bytes of time, u16 type, u16 code, s32 value
+got=$(tr -d '\r' <"$LOGDIR/txt.console.log" | sed -n 's/^EV://p' | python3 -c '
+import struct, sys
+raw = bytes.fromhex("".join(sys.stdin.read().split()))
+for i in range(0, len(raw) - 23, 24):
+    t, c, v = struct.unpack_from("<HHi", raw, i + 16)
+    if (t, c) in ((3, 0), (3, 1), (1, 0x110), (1, 0x111), (2, 8)):
+        print(t, c, v, end=";")')
+# ABS_X/ABS_Y of pixel (320,200): 320*32767/639, 200*32767/399
+want="3 0 16409;3 1 16424;1 272 1;1 272 0;3 0 32767;3 1 32767;1 273 1;1 273 0;2 8 -1;"
+[ "$got" = "$want" ] || fail "the tablet's events are '$got', wanted '$want'"
 tvm destroy txt >/dev/null
 echo "ok"

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -76,6 +77,38 @@ static void test_video(void **state)
     domain_free(d);
 }
 
+/* virtio input devices take PCI slots (the document keeps them, so the
+ * guest sees the same slots at the next start); ps2 and usb ones do not. */
+static void test_input_slots(void **state)
+{
+    (void)state;
+    struct domain *d = parse("<input type='tablet' bus='virtio'/><input type='keyboard' "
+                             "bus='ps2'/><input type='mouse' bus='virtio'/><input "
+                             "type='keyboard' bus='virtio'/><input type='tablet' bus='usb'/>"
+                             "<input type='passthrough' bus='virtio'/>");
+    bool want[] = {true, false, true, true, false, false};
+    assert_int_equal(d->ndevices, 6);
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(domain_device_on_pci(&d->devices[i]), want[i]);
+    assert_int_equal(domain_assign_pci(d), 3);
+    char *xml = domain_format(d);
+    assert_non_null(xml);
+    const char *t = strstr(xml, "<input type=\"tablet\" bus=\"virtio\">");
+    if (!t)
+        t = strstr(xml, "<input type='tablet' bus='virtio'>");
+    if (!t)
+        fail_msg("no tablet with an address in:\n%s", xml);
+    assert_non_null(strstr(t, "<address type="));
+    const char *ps2 = strstr(xml, "bus=\"ps2\"/>");
+    if (!ps2)
+        ps2 = strstr(xml, "bus='ps2'/>");
+    assert_non_null(ps2); /* still empty: no address */
+    free(xml);
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(d->devices[i].pci.set, want[i]);
+    domain_free(d);
+}
+
 static void test_messages(void **state)
 {
     (void)state;
@@ -98,6 +131,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_graphics),
         cmocka_unit_test(test_video),
+        cmocka_unit_test(test_input_slots),
         cmocka_unit_test(test_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

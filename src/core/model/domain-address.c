@@ -47,6 +47,9 @@ bool domain_device_on_pci(const struct domain_device *dev)
     /* tvm-vmm's display function (src/vmm/dev/vga.c) takes any model but none */
     if (is(dev->element, "video"))
         return !is(dev->type, "none");
+    /* virtio-input (src/vmm/virtio/input.c) */
+    if (is(dev->element, "input") && is(dev->bus, "virtio"))
+        return is(dev->type, "tablet") || is(dev->type, "mouse") || is(dev->type, "keyboard");
     if (is(dev->element, "controller") && is(dev->type, "scsi"))
         return is(dev->model, "virtio-scsi");
     return is(dev->element, "controller") && is(dev->type, "virtio-serial");

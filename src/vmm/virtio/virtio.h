@@ -1,7 +1,8 @@
 /* src/vmm/virtio: the virtio devices of tvm-vmm. The transport-independent
  * core (core.c) and split virtqueues (queue.c), the virtio-pci modern
  * transport (pci.c), and one file per device: blk.c, net.c, rng.c,
- * balloon.c, console.c (vconsole.h), scsi.c (its CD-ROMs in ../scsi/). The board (src/vmm/board.c) creates
+ * balloon.c, console.c (vconsole.h), scsi.c (its CD-ROMs in ../scsi/),
+ * input.c. The board (src/vmm/board.c) creates
  * them, each from a typed config (struct virtio_*_config_in) it builds from
  * the domain; a device never sees the domain or its XML.
  *
@@ -62,6 +63,7 @@ struct pci_bus;
 #define VIRTIO_ID_RNG 4
 #define VIRTIO_ID_BALLOON 5
 #define VIRTIO_ID_SCSI 8
+#define VIRTIO_ID_INPUT 18
 
 #define VIRTIO_MAX_QUEUES 8
 /* Chains one kick (or one io_fd wake-up) may pop. */
@@ -239,5 +241,36 @@ struct virtio_dev *virtio_net_new(struct vm *vm, const struct virtio_net_config_
 /* The tap a virtio-net device uses (the kernel's vnetN when the XML named
  * none); NULL when it was handed a packet fd instead. */
 const char *virtio_net_tap_name(const struct virtio_dev *dev);
+
+/* input.c: virtio-input, a tablet, a mouse or a keyboard (<input
+ * bus='virtio'>). The display (display.c) feeds it from VNC clients. */
+enum virtio_input_kind { VIRTIO_INPUT_TABLET, VIRTIO_INPUT_MOUSE, VIRTIO_INPUT_KEYBOARD };
+struct virtio_input_config_in {
+    enum virtio_input_kind kind;
+};
+struct virtio_dev *virtio_input_new(struct vm *vm, const struct virtio_input_config_in *c);
+/* The tablet's axes run 0..VIRTIO_INPUT_ABS_MAX over the screen, as QEMU's. */
+#define VIRTIO_INPUT_ABS_MAX 32767
+/* Buttons as VNC's PointerEvent mask has them (RFC 6143, 7.5.5). */
+#define VIRTIO_INPUT_LEFT 1u
+#define VIRTIO_INPUT_MIDDLE 2u
+#define VIRTIO_INPUT_RIGHT 4u
+#define VIRTIO_INPUT_WHEEL_UP 8u
+#define VIRTIO_INPUT_WHEEL_DOWN 16u
+#define VIRTIO_INPUT_WHEEL_LEFT 32u
+#define VIRTIO_INPUT_WHEEL_RIGHT 64u
+struct virtio_input_pointer {
+    unsigned x, y;          /* pixels on a WIDTH x HEIGHT screen */
+    unsigned width, height;
+    unsigned buttons;       /* VIRTIO_INPUT_* held now */
+};
+/* Any thread. A tablet reports where the pointer is, a mouse how far it
+ * moved since the last call; both report button changes and wheel notches.
+ * Dropped while the driver is not up; a keyboard ignores it. */
+void virtio_input_pointer(struct virtio_dev *dev, const struct virtio_input_pointer *p);
+/* Any thread: a key (Linux code) to a keyboard. False when the device is
+ * no keyboard or its driver is not up: the caller uses the i8042 then, as
+ * QEMU moves keys to virtio-keyboard only while its driver runs. */
+bool virtio_input_key(struct virtio_dev *dev, unsigned linux_code, bool down);
 
 #endif
