@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ struct viewer {
     char sock_path[PATH_MAX], qmp_path[PATH_MAX];
     char password[64];
     bool has_password;
+    bool handed; /* the connection came by add_client, not vnc.sock */
     pthread_t thread;
     bool thread_started;
     int wake[2];   /* caller -> client thread: keys queued, or stop */
@@ -319,6 +321,29 @@ static bool vmm_in_text_mode(struct viewer *v)
     return text;
 }
 
+/* A connection without a listener, as QEMU's clients get one: one end of
+ * a socketpair goes to the VMM by getfd and becomes its VNC client by
+ * add_client; the other end is returned. -1 (err_msg() set) when the VMM
+ * does not take it: the caller uses vnc.sock then. skipauth: tvm already
+ * holds the control socket, which can do more than the screen can. */
+static int handed_socket(struct viewer *v)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return err_errno("viewer: socketpair");
+    if ((!v->qmp && qmp_open(v->qmp_path, QMP_TIMEOUT_MS, &v->qmp) < 0) ||
+        qmp_getfd(v->qmp, "tvm-viewer", sv[1]) < 0 ||
+        qmp_execute(v->qmp, "add_client",
+                    "{\"protocol\": \"vnc\", \"fdname\": \"tvm-viewer\", \"skipauth\": true}",
+                    NULL) < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    close(sv[1]);
+    return sv[0];
+}
+
 static void send_keys(struct viewer *v, rfbClient *cl)
 {
     for (;;) {
@@ -354,8 +379,18 @@ static void *client_main(void *arg)
         return NULL;
     }
     rfbClientSetClientData(cl, &client_tag, v);
-    free(cl->serverHost);                  /* rfbGetClient's "" */
-    cl->serverHost = strdup(v->sock_path); /* a path: libvncclient connects to the unix socket */
+    int handed = handed_socket(v);
+    if (handed >= 0) {
+        /* connected already: libvncclient skips its own connect, as after -listen */
+        cl->sock = handed;
+        cl->listenSpecified = TRUE;
+        SetNonBlocking(handed);
+    } else {
+        err_clear();
+        free(cl->serverHost);                  /* rfbGetClient's "" */
+        cl->serverHost = strdup(v->sock_path); /* a path: libvncclient connects to the unix socket */
+    }
+    v->handed = handed >= 0;
     cl->GetPassword = get_password;
     cl->MallocFrameBuffer = alloc_framebuffer;
     cl->GotFrameBufferUpdate = got_update;
@@ -371,7 +406,8 @@ static void *client_main(void *arg)
     pthread_mutex_unlock(&v->lock);
     if (!rfbInitClient(cl, NULL, NULL)) { /* it freed cl */
         char why[PATH_MAX + 320];
-        snprintf(why, sizeof why, "cannot open the guest's screen (%s): %s", v->sock_path,
+        snprintf(why, sizeof why, "cannot open the guest's screen (%s): %s",
+                 v->handed ? "a socket handed over by QMP add_client" : v->sock_path,
                  client_error[0] ? client_error : "connection refused");
         end(v, why);
         return NULL;

@@ -330,6 +330,42 @@ static int qmp_query_vnc(struct json_object *args, struct json_object **ret)
     return 0;
 }
 
+/* add_client {"protocol": "vnc", "fdname": NAME, "skipauth": BOOL, "tls":
+ * BOOL}, as QEMU has it: the socket a getfd named becomes a VNC client. */
+static int qmp_add_client(struct json_object *args, struct json_object **ret)
+{
+    struct display *d = qmp_display;
+    (void)ret;
+    struct json_object *protocol, *fdname, *skipauth = NULL, *tls = NULL;
+    if (!json_object_object_get_ex(args, "protocol", &protocol) ||
+        !json_object_is_type(protocol, json_type_string))
+        return err_set("Parameter 'protocol' is missing");
+    if (!json_object_object_get_ex(args, "fdname", &fdname) ||
+        !json_object_is_type(fdname, json_type_string))
+        return err_set("Parameter 'fdname' is missing");
+    json_object_object_foreach(args, key, val) {
+        (void)val;
+        if (strcmp(key, "protocol") && strcmp(key, "fdname") && strcmp(key, "skipauth") &&
+            strcmp(key, "tls"))
+            return err_set("Parameter '%s' is unexpected", key);
+    }
+    if ((json_object_object_get_ex(args, "skipauth", &skipauth) &&
+         !json_object_is_type(skipauth, json_type_boolean)) ||
+        (json_object_object_get_ex(args, "tls", &tls) &&
+         !json_object_is_type(tls, json_type_boolean)))
+        return err_set("Parameters 'skipauth' and 'tls' are booleans");
+    if (strcmp(json_object_get_string(protocol), "vnc"))
+        return err_set("protocol '%s' is invalid", json_object_get_string(protocol));
+    if (tls && json_object_get_boolean(tls))
+        return err_set("add_client: tvm-vmm's VNC server has no TLS");
+    if (!d || !d->vnc)
+        return err_set("add_client: no VNC server (the domain has no <video>)");
+    int fd = control_take_fd(json_object_get_string(fdname));
+    if (fd < 0)
+        return -1;
+    return vnc_add_client(d->vnc, fd, skipauth && json_object_get_boolean(skipauth));
+}
+
 /* Text mode as text, for viewers that draw it as characters (the TUI):
  * code page 437's printable ASCII as is, line drawing as + - |, the rest
  * as spaces. */
@@ -382,6 +418,7 @@ static int register_qmp(void)
     if (control_register("send-key", qmp_send_key) < 0 ||
         control_register("screendump", qmp_screendump) < 0 ||
         control_register("query-vnc", qmp_query_vnc) < 0 ||
+        control_register("add_client", qmp_add_client) < 0 ||
         control_register("x-tvm-query-screen", qmp_query_screen) < 0)
         return err_prefix("display: ");
     done = true;

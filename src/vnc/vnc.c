@@ -25,6 +25,7 @@
 
 #define ROUND_US 33000 /* one update round: about 30 a second */
 #define SHIFT_QNUM 0x2A
+#define HANDED_MAX 8 /* add_client sockets waiting for the VNC thread */
 
 struct vnc_server {
     struct vnc_config c;
@@ -40,7 +41,17 @@ struct vnc_server {
     bool shift_held[2]; /* left, right: what the clients hold */
     bool shift_faked;   /* we pressed Shift for a keysym that needed it */
     bool shift_lifted;  /* we released the held Shift for one that did not */
+    /* add_client's sockets until the VNC thread takes them */
+    pthread_mutex_t handed_lock;
+    struct {
+        int fd;
+        bool skipauth;
+    } handed[HANDED_MAX];
+    unsigned nhanded;
 };
+
+/* The mark of a client that add_client let in without a password. */
+static char skipauth_tag;
 
 /* libvncserver's messages go to vmm.log with our prefix; they name
  * clients and never a password. */
@@ -184,6 +195,30 @@ static void ptr_event(int mask, int x, int y, rfbClientPtr cl)
 
 /* ---- the thread ---- */
 
+/* libvncserver keeps one security-type list for all its clients, so a
+ * client let in without a password still sees VNC authentication; its
+ * answer is not checked. */
+static rfbBool check_password(rfbClientPtr cl, const char *response, int len)
+{
+    if (cl->clientData == &skipauth_tag)
+        return TRUE;
+    return rfbCheckPasswordByList(cl, response, len);
+}
+
+static void take_handed(struct vnc_server *s)
+{
+    pthread_mutex_lock(&s->handed_lock);
+    for (unsigned i = 0; i < s->nhanded; i++) {
+        vnc_log("a client handed over by QMP add_client%s",
+                s->handed[i].skipauth ? " (skipauth)" : "");
+        rfbClientPtr cl = rfbNewClient(s->screen, s->handed[i].fd);
+        if (cl && s->handed[i].skipauth)
+            cl->clientData = &skipauth_tag;
+    }
+    s->nhanded = 0;
+    pthread_mutex_unlock(&s->handed_lock);
+}
+
 static void accept_all(struct vnc_server *s, int lfd)
 {
     for (;;) {
@@ -207,6 +242,12 @@ static void *run(void *opaque)
         bool clients = vnc_clients(s) > 0;
         if (poll(p, (nfds_t)n, clients ? 0 : ROUND_US / 1000) < 0 && errno != EINTR)
             break;
+        if (p[0].revents & POLLIN) {
+            uint64_t v;
+            if (read(s->wake_fd, &v, sizeof v) < 0)
+                (void)0; /* another round reads it */
+        }
+        take_handed(s);
         for (int i = 1; i < n; i++)
             if (p[i].revents & POLLIN)
                 accept_all(s, p[i].fd);
@@ -231,6 +272,7 @@ struct vnc_server *vnc_new(const struct vnc_config *c)
         return NULL;
     }
     s->c = *c;
+    pthread_mutex_init(&s->handed_lock, NULL);
     s->unix_fd = s->tcp_fd = s->wake_fd = -1;
     s->port = -1;
     s->unix_path = strdup(c->unix_path);
@@ -296,7 +338,7 @@ struct vnc_server *vnc_new(const struct vnc_config *c)
             goto fail;
         }
         sc->authPasswdData = s->passwords;
-        sc->passwordCheck = rfbCheckPasswordByList;
+        sc->passwordCheck = check_password;
     }
     rfbInitServer(sc);
     return s;
@@ -332,6 +374,31 @@ const char *vnc_listen(const struct vnc_server *s)
     return s->listen_addr;
 }
 
+int vnc_add_client(struct vnc_server *s, int fd, bool skipauth)
+{
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
+        close(fd);
+        return err_set("add_client: the descriptor is not a stream socket");
+    }
+    pthread_mutex_lock(&s->handed_lock);
+    bool full = s->nhanded == HANDED_MAX;
+    if (!full) {
+        s->handed[s->nhanded].fd = fd;
+        s->handed[s->nhanded++].skipauth = skipauth;
+    }
+    pthread_mutex_unlock(&s->handed_lock);
+    if (full) {
+        close(fd);
+        return err_set("add_client: %d clients are already waiting to be served", HANDED_MAX);
+    }
+    uint64_t one = 1;
+    if (write(s->wake_fd, &one, sizeof one) < 0)
+        (void)0; /* the thread takes it at its next round all the same */
+    return 0;
+}
+
 unsigned vnc_clients(struct vnc_server *s)
 {
     unsigned n = 0;
@@ -353,6 +420,9 @@ void vnc_free(struct vnc_server *s)
             (void)0; /* the thread still sees stop within a round */
         pthread_join(s->thread, NULL);
     }
+    for (unsigned i = 0; i < s->nhanded; i++)
+        close(s->handed[i].fd);
+    pthread_mutex_destroy(&s->handed_lock);
     if (s->screen) {
         rfbShutdownServer(s->screen, TRUE);
         rfbScreenCleanup(s->screen);

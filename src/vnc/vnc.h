@@ -8,7 +8,8 @@
  * the file mode is the real protection), TCP only when the domain's
  * <graphics> asks (a port, or autoport from 5900 as libvirt). Both are
  * opened by vnc_new(), before the VMM drops its privileges; vnc_start()
- * runs the server on a thread of its own. Several clients may watch: they
+ * runs the server on a thread of its own; vnc_add_client() serves a socket
+ * handed over by QMP add_client. Several clients may watch: they
  * all read the one framebuffer the VMM hands over (the guest's BAR, or the
  * rendered text screen), never a copy per client.
  */
@@ -56,6 +57,11 @@ void vnc_damage(struct vnc_server *s, unsigned y0, unsigned y1);
 int vnc_port(const struct vnc_server *s);
 const char *vnc_listen(const struct vnc_server *s);
 unsigned vnc_clients(struct vnc_server *s);
+/* Serves a client on FD, a connected stream socket (QMP add_client), which
+ * it takes over whatever happens. SKIPAUTH: with a password set, the client
+ * still goes through VNC authentication's exchange, and any answer passes.
+ * Any thread; the VNC thread takes the client at its next round. */
+int vnc_add_client(struct vnc_server *s, int fd, bool skipauth);
 /* Stops the thread, closes every client and socket, unlinks the unix socket. */
 void vnc_free(struct vnc_server *s);
 

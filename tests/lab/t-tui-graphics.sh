@@ -150,6 +150,9 @@ step "txt: the graphical console pane shows tty0's text as text"
 keys j
 keys g
 wait_for "graphics: txt (text 80x25)" 30
+# the view's connection came from tvm by QMP getfd + add_client, not by vnc.sock
+grep -qs "vnc: a client handed over by QMP add_client (skipauth)" "$TVM_RUNDIR"/*/vmm.log ||
+    fail "the pane's VNC connection was not handed over by add_client"
 wait_for "TEXT-LINE-42" 30
 n=$(screen | grep -nF "TEXT-LINE-42" | head -1 | cut -d: -f1)
 line=$(tmux -L "$SOCK" capture-pane -p -e -t tvm | sed -n "${n}p")
