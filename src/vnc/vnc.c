@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/base/err.h"
@@ -54,7 +55,55 @@ struct vnc_server {
 static char skipauth_tag;
 
 /* libvncserver's messages go to vmm.log with our prefix; they name
- * clients and never a password. */
+ * clients and never a password. It writes some fifteen lines for every
+ * client (protocol version, each extension enabled, pixel format, a table
+ * of statistics when it leaves): those are left out, and anyone who can
+ * connect could fill the log, so at most LOG_BURST lines go out per
+ * LOG_WINDOW_S seconds; the next one says how many were dropped. */
+#define LOG_BURST 30
+#define LOG_WINDOW_S 10
+
+static const char *const chatter[] = {
+    "Statistics", "other clients", "Normal socket connection",
+    "setsockopt failed: can't set TCP_NODELAY", "Protocol version sent", "Client Protocol Version",
+    "rfbProcessClientSecurityType:", "encoding for client", "Sending rfbEncodingExtDesktopSize",
+    "Pixel format for client", "true colour:", "bpp, depth", "Enabling ",
+    "rfbProcessClientNormalMessage: ignoring unsupported encoding", "rfbClientSendString(",
+    "rfbProcessClientProtocolVersion: client gone",
+};
+
+static bool is_chatter(const char *line)
+{
+    for (size_t i = 0; i < sizeof chatter / sizeof chatter[0]; i++)
+        if (strstr(line, chatter[i]))
+            return true;
+    /* a row of the statistics table: "  NAME   :  N |  N/  N ( N.N%)" */
+    return strstr(line, " : ") && strstr(line, " | ") && strchr(line, '%');
+}
+
+static void log_line(const char *line)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static time_t window;
+    static unsigned used, dropped;
+    pthread_mutex_lock(&mu);
+    time_t now = time(NULL);
+    if (now - window >= LOG_WINDOW_S) {
+        window = now;
+        used = 0;
+    }
+    if (used < LOG_BURST) {
+        used++;
+        if (dropped)
+            fprintf(stderr, "tvm-vmm: vnc: (%u messages left out)\n", dropped);
+        dropped = 0;
+        fprintf(stderr, "tvm-vmm: vnc: %s\n", line);
+    } else {
+        dropped++;
+    }
+    pthread_mutex_unlock(&mu);
+}
+
 static void vnc_log(const char *fmt, ...)
 {
     char buf[512];
@@ -65,7 +114,8 @@ static void vnc_log(const char *fmt, ...)
     size_t n = strlen(buf);
     while (n && buf[n - 1] == '\n')
         buf[--n] = '\0';
-    fprintf(stderr, "tvm-vmm: vnc: %s\n", buf);
+    if (!is_chatter(buf))
+        log_line(buf);
 }
 
 /* ---- sockets ---- */
@@ -191,6 +241,13 @@ static void ptr_event(int mask, int x, int y, rfbClientPtr cl)
     y = y < 0 ? 0 : y >= (int)s->c.height ? (int)s->c.height - 1 : y;
     if (s->c.ops->pointer)
         s->c.ops->pointer(s->c.opaque, (unsigned)x, (unsigned)y, (unsigned)mask & 0x7F);
+}
+
+/* The line that says who came ("Client X gone" says who left). */
+static enum rfbNewClientAction client_came(rfbClientPtr cl)
+{
+    vnc_log("client %s connected", cl->host ? cl->host : "?");
+    return RFB_CLIENT_ACCEPT;
 }
 
 /* ---- the thread ---- */
@@ -329,6 +386,7 @@ struct vnc_server *vnc_new(const struct vnc_config *c)
     sc->alwaysShared = TRUE; /* several clients watch together */
     sc->kbdAddEvent = kbd_event;
     sc->ptrAddEvent = ptr_event;
+    sc->newClientHook = client_came;
     sc->screenData = s;
     sc->deferUpdateTime = 0;
     if (c->password && *c->password) {

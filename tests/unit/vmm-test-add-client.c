@@ -5,7 +5,8 @@
  * size, 640x400 text mode); skipauth lets any answer to the password
  * challenge through and its absence does not; QEMU's errors for a wrong
  * protocol, TLS, an unknown fdname; and the tablet sits on its PCI slot
- * as virtio-input (device 0x1052, class input).
+ * as virtio-input (device 0x1052, class input); libvncserver's per-client
+ * chatter stays out of vmm.log, which a reconnecting client cannot flood.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -220,6 +221,56 @@ static void test_refusals(void **state)
     done(&h);
 }
 
+/* libvncserver's chatter per client stays out of vmm.log, and a client
+ * connecting over and over cannot flood it: 60 clients write at most the
+ * burst of lines, none of them the statistics tables or protocol steps. */
+static void test_log_bounded(void **state)
+{
+    (void)state;
+    struct h h = {0};
+    build(&h);
+    char log[] = "/tmp/vmm-test-add-client-log-XXXXXX";
+    int lfd = mkstemp(log);
+    assert_true(lfd >= 0);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(lfd, STDERR_FILENO);
+    for (int i = 0; i < 60; i++) {
+        int sv[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        assert_non_null(strstr(getfd(&h, "c", sv[1]), "\"return\""));
+        close(sv[1]);
+        assert_non_null(strstr(vmm_qmp_send(&h.q, "{\"execute\": \"add_client\", \"arguments\": "
+                                                  "{\"protocol\": \"vnc\", \"fdname\": \"c\"}}"),
+                               "\"return\""));
+        unsigned w, hgt;
+        assert_int_equal(handshake(sv[0], &w, &hgt), 1); /* a wrong password each time */
+        close(sv[0]);
+    }
+    usleep(300000); /* the VNC thread sees the last ones go */
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    FILE *f = fdopen(lfd, "r");
+    rewind(f);
+    char line[512];
+    unsigned vnc_lines = 0, connected = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strstr(line, "tvm-vmm: vnc: "))
+            continue;
+        vnc_lines++;
+        connected += strstr(line, "connected") != NULL;
+        if (strstr(line, "Statistics") || strstr(line, "Enabling") ||
+            strstr(line, "Protocol version"))
+            fail_msg("chatter in the log: %s", line);
+    }
+    fclose(f);
+    unlink(log);
+    if (vnc_lines > 30 || connected == 0)
+        fail_msg("%u VNC lines for 60 clients (%u saying who connected)", vnc_lines, connected);
+    done(&h);
+}
+
 /* The tablet on the slot its <address> names, as virtio-input. */
 static void test_tablet_on_pci(void **state)
 {
@@ -242,6 +293,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_client),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_log_bounded),
         cmocka_unit_test(test_tablet_on_pci),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
