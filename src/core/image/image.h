@@ -197,6 +197,18 @@ typedef void (*image_progress_fn)(uint64_t done, uint64_t total, void *opaque);
 int image_copy(struct image *src, struct image *dst, bool dst_zeroed, image_progress_fn progress,
                void *opaque);
 
+/* Copies the image file SRC, as the host holds it (its format's bytes),
+ * into a new file DST (refused when it exists; made with SRC's mode):
+ * the extents shared when REFLINK and the file system can (FICLONE), else
+ * only SRC's data extents written (SEEK_DATA/SEEK_HOLE), so DST is as
+ * sparse as SRC. NONSPARSE allocates all of DST afterwards. On a failure
+ * DST is removed. PROGRESS (may be NULL) hears of each extent. */
+#define IMAGE_CLONE_REFLINK 0x1u
+#define IMAGE_CLONE_REFLINK_ONLY 0x2u /* fail rather than copy when FICLONE cannot */
+#define IMAGE_CLONE_NONSPARSE 0x4u
+int image_clone_file(const char *src, const char *dst, unsigned flags, image_progress_fn progress,
+                     void *opaque);
+
 /* Internal snapshots (qcow2 only; raw has none). *out is an array of *count
  * entries, freed with image_snapshots_free(). */
 int image_list_snapshots(struct image *img, struct image_snapshot **out, size_t *count);
