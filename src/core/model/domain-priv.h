@@ -30,4 +30,7 @@ int domain_parse_pci_addr(xmlNodePtr dev, const char *origin, struct domain_pci_
 int domain_parse_drive_addr(xmlNodePtr dev, const char *origin, struct domain_drive_addr *a);
 int domain_scsi_compat(xmlNodePtr devices, const char *origin);
 
+/* domain-clone.c: whether <metadata> holds tvm's template mark. */
+bool domain_metadata_template(xmlNodePtr root);
+
 #endif

@@ -44,6 +44,7 @@ static int parse_identity(struct domain *d, xmlNodePtr root, const char *origin)
     if (d->title && strchr(d->title, '\n'))
         return xml_err(origin, title, NULL, "must not contain newlines");
     d->description = xml_child_text(root, "description");
+    d->is_template = domain_metadata_template(root);
     return 0;
 }
 

@@ -120,6 +120,9 @@ struct domain {
     char *title;
     char *description;
     char *type; /* kvm */
+    /* <metadata><tvm:template xmlns:tvm=DOMAIN_TVM_NS/></metadata>: a
+     * template is cloned, never started (domain-clone.c). */
+    bool is_template;
 
     uint64_t memory_kib;         /* <memory>: maximum at boot */
     uint64_t current_memory_kib; /* <currentMemory> */
@@ -231,6 +234,19 @@ int domain_set_disk_source(struct domain *d, size_t index, const char *path, boo
 /* The index-th <disk> element as text (virsh change-media --print-xml);
  * caller frees. */
 char *domain_disk_xml(struct domain *d, size_t index);
+
+/* domain-clone.c. tvm's own metadata lives in <metadata> under this
+ * namespace, so it survives dumpxml, edit and define like libvirt's. */
+#define DOMAIN_TVM_NS "urn:x-tvm:domain:1"
+/* Marks (or unmarks) the domain a template: <tvm:template/> in <metadata>. */
+int domain_set_template(struct domain *d, bool on);
+/* What virt-clone changes in a copy of a definition besides disks and
+ * MACs: the name and uuid (<sysinfo>'s system uuid too), no <title>, no
+ * template mark, automatic ports for graphics that had fixed ones, and
+ * no interface <target dev> (the host names a new tap). */
+int domain_prepare_clone(struct domain *d, const char *name, const char *uuid);
+/* <disk type='volume'>: the index-th disk's <source volume=VOLUME>. */
+int domain_set_disk_volume(struct domain *d, size_t index, const char *volume);
 
 /* domain-address.c: PCI slots. tvm-vmm has one PCI bus (0) whose slot 0 is
  * the host bridge; the devices it puts there are the ones the predicates
