@@ -1,6 +1,7 @@
 /* list: the domain table, or plain names/uuids, like virsh list. */
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
+#include "core/model/domain.h"
 #include "store/store.h"
 
 #include <inttypes.h>
@@ -64,12 +65,28 @@ static int list_order(const void *pa, const void *pb)
     return strcmp(a->name, b->name);
 }
 
+/* tvm's own filters, --template and --no-template: the mark is in the
+ * definition (tvm template), not in the listed columns. */
+static bool list_template_wanted(struct cmd_ctx *ctx, const struct cmd_args *args,
+                                 const struct store_domain_row *r)
+{
+    bool want = cmd_has(args, "template");
+    if (!want && !cmd_has(args, "no-template"))
+        return true;
+    struct domain *d = NULL;
+    bool is = cmd_domain_load(ctx, r->uuid, NULL, &d) == 0 && d->is_template;
+    err_clear();
+    domain_free(d);
+    return is == want;
+}
+
 /* Keeps the rows that pass the filters, in order; returns how many. */
-static size_t list_filter(const struct cmd_args *args, struct store_domain_row *rows, size_t n)
+static size_t list_filter(struct cmd_ctx *ctx, const struct cmd_args *args,
+                          struct store_domain_row *rows, size_t n)
 {
     size_t kept = 0;
     for (size_t i = 0; i < n; i++)
-        if (list_wanted(args, &rows[i])) {
+        if (list_wanted(args, &rows[i]) && list_template_wanted(ctx, args, &rows[i])) {
             if (kept != i)
                 rows[kept] = rows[i];
             kept++;
@@ -112,7 +129,7 @@ static enum cmd_result list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     cmd_reconcile(ctx);
     if (!st || store_domain_list(st, list_flags(args), &rows, &n) < 0)
         return CMD_ERROR;
-    n = list_filter(args, rows, n);
+    n = list_filter(ctx, args, rows, n);
     if (n > 1)
         qsort(rows, n, sizeof(*rows), list_order);
     bool name = cmd_has(args, "name"), uuid = cmd_has(args, "uuid");
@@ -128,10 +145,10 @@ const struct cmd_entry cmd_list_entry = {
     .name = "list",
     .usage = "list [--all] [--inactive] [--name] [--uuid] [--title] [--state-running] "
              "[--state-paused] [--state-shutoff] [--state-other] [--autostart] [--no-autostart] "
-             "[--persistent] [--transient]",
+             "[--persistent] [--transient] [--template] [--no-template]",
     .summary = "list domains (running ones unless --all or --inactive)",
     .opts = "all,inactive,name,uuid,title,table,state-running,state-paused,state-shutoff,"
-            "state-other,autostart,no-autostart,persistent,transient",
+            "state-other,autostart,no-autostart,persistent,transient,template,no-template",
     .min_args = 0,
     .max_args = 0,
     .exec = list_exec,

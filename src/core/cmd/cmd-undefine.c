@@ -3,6 +3,7 @@
  * pool only while it holds no volumes) through the kind table (cmd-kind.c). */
 #include "core/cmd/cmd-kind.h"
 #include "core/cmd/cmd-pool.h"
+#include "core/cmd/cmd-template.h"
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
 #include "core/virt/vm.h"
@@ -15,6 +16,23 @@ static enum cmd_result refuse_active(const struct store_domain_row *row)
     err_set("Requested operation is not valid: domain '%s' is %s; shut it down first", row->name,
             domain_state_name(row->state));
     return CMD_ERROR;
+}
+
+/* A template with linked clones stays (it is their base), and no domain's
+ * storage goes while other domains' disks are layered on it. */
+static int refuse_backing(struct cmd_ctx *ctx, const char *uuid, bool storage)
+{
+    struct domain *d = NULL;
+    char clones[1024];
+    if (cmd_domain_load(ctx, uuid, NULL, &d) < 0)
+        return -1;
+    int rc = 0;
+    if ((d->is_template || storage) && cmd_linked_clones(ctx, d, clones, sizeof clones) > 0)
+        rc = err_set("Requested operation is not valid: %s '%s' backs the disks of its linked "
+                     "clones (%s); undefine them first",
+                     d->is_template ? "template" : "domain", d->name, clones);
+    domain_free(d);
+    return rc;
 }
 
 /* The store part, under the claim: the domain is read again (a racing
@@ -62,6 +80,8 @@ static enum cmd_result undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     struct domain *d = NULL;
     const char *list = cmd_get(args, "storage");
     bool storage = list || cmd_has(args, "remove-all-storage");
+    if (refuse_backing(ctx, row.uuid, storage) < 0)
+        return CMD_ERROR;
     if (storage && (cmd_domain_load(ctx, row.uuid, NULL, &d) < 0 ||
                     (list && cmd_storage_check_list(d, list) < 0) ||
                     cmd_remove_domain_storage(ctx, d, list, false) < 0)) {

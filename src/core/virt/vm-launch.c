@@ -484,7 +484,13 @@ static int prepare(struct store *st, struct store_domain_row *row, char **xml, s
     if (domain_parse(*xml, strlen(*xml), origin, &d) < 0)
         return -1;
     bool changed = false;
-    int rc = vm_resolve_volumes(st, d, false, &changed);
+    /* a template's disks back its linked clones: it is cloned, not run */
+    int rc = d->is_template ? err_set("'%s' is a template: clone it (tvm clone --original %s "
+                                      "--name NEW --linked) or unmark it (tvm template %s --off)",
+                                      d->name, d->name, d->name)
+                            : 0;
+    if (rc == 0)
+        rc = vm_resolve_volumes(st, d, false, &changed);
     if (rc == 0)
         rc = check_host(d);
     if (rc == 0)
