@@ -18,10 +18,21 @@
 
 #define COPY_CHUNK (1u << 20)
 
-/* Copies [off, off+len) of IN into OUT at the same offset. */
-static int copy_range(int in, int out, uint8_t *buf, off_t off, off_t len, const char *src,
-                      const char *dst)
+struct copy_job {
+    int in, out;
+    uint8_t *buf;
+    off_t size;
+    const char *src, *dst;
+    image_progress_fn progress;
+    void *opaque;
+};
+
+/* Copies [off, off+len) of the source into the copy at the same offset. */
+static int copy_range(const struct copy_job *j, off_t off, off_t len)
 {
+    int in = j->in, out = j->out;
+    uint8_t *buf = j->buf;
+    const char *src = j->src, *dst = j->dst;
     while (len > 0) {
         size_t n = len > COPY_CHUNK ? COPY_CHUNK : (size_t)len;
         ssize_t r = pread(in, buf, n, off);
@@ -41,38 +52,37 @@ static int copy_range(int in, int out, uint8_t *buf, off_t off, off_t len, const
         }
         off += r;
         len -= r;
+        if (j->progress)
+            j->progress((uint64_t)off, (uint64_t)j->size, j->opaque);
     }
     return 0;
 }
 
-/* The data extents of IN, one after the other; a file system without
- * SEEK_DATA answers EINVAL and is copied whole. */
-static int copy_data_extents(int in, int out, off_t size, const char *src, const char *dst,
-                             image_progress_fn progress, void *opaque)
+/* The data extents of the source, one after the other; a file system
+ * without SEEK_DATA answers EINVAL and is copied whole. */
+static int copy_data_extents(struct copy_job *j)
 {
-    uint8_t *buf = malloc(COPY_CHUNK);
-    if (!buf)
+    j->buf = malloc(COPY_CHUNK);
+    if (!j->buf)
         return err_set("out of memory");
     int rc = 0;
-    for (off_t pos = 0; pos < size && rc == 0;) {
-        off_t data = lseek(in, pos, SEEK_DATA);
+    for (off_t pos = 0; pos < j->size && rc == 0;) {
+        off_t data = lseek(j->in, pos, SEEK_DATA);
         if (data < 0 && errno == ENXIO)
             break; /* only a hole is left */
-        off_t hole = data < 0 ? size : lseek(in, data, SEEK_HOLE);
+        off_t hole = data < 0 ? j->size : lseek(j->in, data, SEEK_HOLE);
         if (data < 0 && errno == EINVAL)
             data = pos;
         else if (data < 0 || hole < 0) {
-            rc = err_set("%s: looking for data: %s", src, strerror(errno));
+            rc = err_set("%s: looking for data: %s", j->src, strerror(errno));
             break;
         }
-        if (hole > size)
-            hole = size;
-        rc = copy_range(in, out, buf, data, hole - data, src, dst);
+        if (hole > j->size)
+            hole = j->size;
+        rc = copy_range(j, data, hole - data);
         pos = hole;
-        if (progress)
-            progress((uint64_t)pos, (uint64_t)size, opaque);
     }
-    free(buf);
+    free(j->buf);
     return rc;
 }
 
@@ -89,8 +99,11 @@ static int fill_file(int in, int out, off_t size, unsigned flags, const char *sr
         /* the holes are made by the length, the data is written into it */
         if (ftruncate(out, size) < 0)
             return err_set("%s: %s", dst, strerror(errno));
-        if (copy_data_extents(in, out, size, src, dst, progress, opaque) < 0)
+        struct copy_job j = {in, out, NULL, size, src, dst, progress, opaque};
+        if (copy_data_extents(&j) < 0)
             return -1;
+        if (progress)
+            progress((uint64_t)size, (uint64_t)size, opaque);
     }
     if ((flags & IMAGE_CLONE_NONSPARSE) && size > 0 && (errno = posix_fallocate(out, 0, size)))
         return err_set("%s: allocating %lld bytes: %s", dst, (long long)size, strerror(errno));
