@@ -58,7 +58,7 @@ struct control_config {
  * CONTROL_MAX_EXTRA commands; a name already served is refused. */
 struct json_object;
 typedef int (*control_cmd_fn)(struct json_object *args, struct json_object **ret);
-#define CONTROL_MAX_EXTRA 16
+#define CONTROL_MAX_EXTRA 32
 int control_register(const char *name, control_cmd_fn fn);
 
 /* Named descriptors (QMP getfd/closefd, as QEMU's): a client sends a

@@ -43,6 +43,7 @@
 #include "core/proto/vmm-protocol.h"
 #include "exit-note.h"
 #include "fdmap.h"
+#include "migrate.h"
 #include "sandbox.h"
 #include "vm.h"
 
@@ -63,6 +64,7 @@ struct opts {
 struct vmm {
     struct opts o;
     struct domain *dom;
+    char *xml; /* the domain XML as read: every saved state carries it */
     struct vm *vm;
     struct loop *loop;
     struct board *board;
@@ -168,7 +170,13 @@ static int load_domain(struct vmm *m)
         return err_set("%s: read error", m->o.domain);
     }
     int rc = domain_parse(buf, len, m->o.domain, &m->dom);
-    free(buf);
+    if (rc == 0 && len < cap)
+        buf[len] = '\0';
+    else
+        free(buf), buf = NULL;
+    m->xml = buf;
+    if (rc == 0 && !m->xml)
+        return err_set("out of memory");
     return rc < 0 ? rc : domain_check_runnable(m->dom, m->o.domain);
 }
 
@@ -418,6 +426,8 @@ static int setup(struct vmm *m)
     if (control_init(m->loop, m->vm, &cc, m->control_path) < 0)
         return err_prefix("control socket: ");
     m->control_up = true;
+    if (migrate_init(m->vm, m->xml) < 0)
+        return -1;
     vm_set_event_sink(m->vm, to_control, NULL);
     /* Everything is open: from here on no privilege, before the guest's
      * first instruction (vm_start makes the KVM VM on the open /dev/kvm). */
@@ -440,6 +450,8 @@ static void teardown(struct vmm *m)
     vm_free(m->vm);
     loop_free(m->loop);
     domain_free(m->dom);
+    free(m->xml);
+    migrate_close();
     fdmap_finish(false);
     if (m->kernel_fd >= 0)
         close(m->kernel_fd);

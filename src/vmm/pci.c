@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "pci.h"
 #include "vm.h"
 #include "x86/acpi.h"
@@ -459,6 +460,32 @@ int pci_vm_ioctl(struct pci_bus *bus, unsigned long req, void *arg)
     return vm_vm_ioctl(bus->vm, req, arg);
 }
 
+/* Saved state: the 0xCF8 latch and the host bridge's config space (the
+ * devices' own config spaces are in their sections). */
+static int pci_save(void *opaque, struct vsf_out *o)
+{
+    struct pci_bus *bus = opaque;
+    vsf_put_u32(o, latch_get(bus));
+    vsf_put_bytes(o, bus->host.cfg, sizeof bus->host.cfg);
+    return 0;
+}
+
+static int pci_load(void *opaque, struct vsf_in *in)
+{
+    struct pci_bus *bus = opaque;
+    uint32_t cf8;
+    uint8_t cfg[sizeof bus->host.cfg];
+    if (vsf_get_u32(in, "cf8", &cf8) < 0 || vsf_get_bytes(in, "host config", cfg, sizeof cfg) < 0)
+        return -1;
+    latch_set(bus, cf8);
+    for (size_t i = 0; i < sizeof cfg; i++)
+        bus->host.cfg[i] =
+            (uint8_t)((bus->host.cfg[i] & ~bus->host.wmask[i]) | (cfg[i] & bus->host.wmask[i]));
+    return 0;
+}
+
+static const struct vm_state_ops pci_state = {.save = pci_save, .load = pci_load};
+
 /* A VM reset built a fresh KVM VM: its routing is KVM's default again. */
 static void pci_reset(void *opaque)
 {
@@ -491,7 +518,7 @@ struct pci_bus *pci_init(struct vm *vm)
     if (claim_ports(vm, bus) < 0 ||
         vm_register_mmio(vm, PCI_MMIO_BASE, PCI_MMIO_SIZE, &window_ops, bus) < 0 ||
         vm_register_mmio(vm, PCI_ECAM_BASE, PCI_ECAM_SIZE, &ecam_ops, bus) < 0 ||
-        vm_add_reset_hook(vm, pci_reset, bus) < 0)
+        vm_add_reset_hook(vm, pci_reset, bus) < 0 || vm_add_state(vm, "pci", &pci_state, bus) < 0)
         return NULL;
     return bus;
 }

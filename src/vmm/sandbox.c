@@ -442,6 +442,12 @@ static const unsigned long ioctls[] = {
     KVM_SET_CPUID2, TUNSETOFFLOAD, TCGETS, TIOCGWINSZ,
     /* the framebuffer's dirty pages (src/vmm/dev/vga.c) */
     KVM_GET_DIRTY_LOG,
+    /* saved state (vmstate.c, x86/vcpu-state.c): QMP migrate and
+     * migrate-incoming read and put back what KVM keeps of the guest */
+    KVM_GET_MSR_INDEX_LIST, KVM_GET_MSRS, KVM_GET_MP_STATE, KVM_SET_MP_STATE, KVM_GET_XSAVE,
+    KVM_SET_XSAVE, KVM_GET_XCRS, KVM_SET_XCRS, KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS,
+    KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_GET_IRQCHIP, KVM_SET_IRQCHIP, KVM_GET_PIT2,
+    KVM_SET_PIT2, KVM_GET_CLOCK, KVM_SET_CLOCK, KVM_KVMCLOCK_CTRL,
 };
 
 /* One argument comparison with every field set (libseccomp's SCMP_A*_64
@@ -490,6 +496,13 @@ static const unsigned long vm_setup_ioctls[] = {
     KVM_GET_API_VERSION, KVM_GET_SUPPORTED_CPUID, KVM_CREATE_VM, KVM_SET_IDENTITY_MAP_ADDR,
     KVM_SET_TSS_ADDR, KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2, KVM_CREATE_VCPU,
 };
+/* Saving and loading the guest's state: the main loop's QMP commands only. */
+static const unsigned long state_ioctls[] = {
+    KVM_GET_MSR_INDEX_LIST, KVM_GET_MSRS, KVM_GET_MP_STATE, KVM_SET_MP_STATE, KVM_GET_XSAVE,
+    KVM_SET_XSAVE, KVM_GET_XCRS, KVM_SET_XCRS, KVM_GET_DEBUGREGS, KVM_SET_DEBUGREGS,
+    KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_GET_IRQCHIP, KVM_SET_IRQCHIP, KVM_GET_PIT2,
+    KVM_SET_PIT2, KVM_GET_CLOCK, KVM_SET_CLOCK, KVM_KVMCLOCK_CTRL,
+};
 /* Running a vCPU and its registers: vCPU threads (and the main thread
  * that sets them up). */
 static const unsigned long vcpu_ioctls[] = {
@@ -528,6 +541,7 @@ static bool ioctl_denied(enum sandbox_thread cls, unsigned long req)
     if (cls == SANDBOX_THREAD_MAIN)
         return false;
     return in_ioctls(req, vm_setup_ioctls, N(vm_setup_ioctls)) ||
+           in_ioctls(req, state_ioctls, N(state_ioctls)) ||
            (cls == SANDBOX_THREAD_WORKER && in_ioctls(req, vcpu_ioctls, N(vcpu_ioctls))) ||
            (cls == SANDBOX_THREAD_VCPU && (req == TCGETS || req == TIOCGWINSZ));
 }

@@ -169,6 +169,7 @@ int vm_start(struct vm *vm, bool paused)
     pthread_mutex_lock(&vm->lock);
     vm->state = paused ? VM_PAUSED : VM_RUNNING;
     vm->pause_req = paused;
+    vm->ran = !paused;
     pthread_mutex_unlock(&vm->lock);
     return vcpu_start_all(vm);
 }
@@ -201,6 +202,30 @@ int vm_add_reset_hook(struct vm *vm, void (*fn)(void *opaque), void *opaque)
     vm->reset_hooks[vm->nreset_hooks].opaque = opaque;
     vm->nreset_hooks++;
     return 0;
+}
+
+int vm_add_state(struct vm *vm, const char *name, const struct vm_state_ops *ops, void *opaque)
+{
+    if (vm->nstates >= VM_MAX_STATES)
+        return err_set("too many saved-state sections");
+    if (strlen(name) >= sizeof vm->states[0].name)
+        return err_set("saved-state section name '%s' is too long", name);
+    for (unsigned i = 0; i < vm->nstates; i++)
+        if (strcmp(vm->states[i].name, name) == 0)
+            return err_set("saved-state section '%s' is registered twice", name);
+    snprintf(vm->states[vm->nstates].name, sizeof vm->states[0].name, "%s", name);
+    vm->states[vm->nstates].ops = ops;
+    vm->states[vm->nstates].opaque = opaque;
+    vm->nstates++;
+    return 0;
+}
+
+bool vm_has_run(struct vm *vm)
+{
+    pthread_mutex_lock(&vm->lock);
+    bool ran = vm->ran;
+    pthread_mutex_unlock(&vm->lock);
+    return ran;
 }
 
 /* ---- pausing ---- */
@@ -254,6 +279,7 @@ int vm_resume(struct vm *vm)
         return running ? 0 : err_set("the guest is not paused");
     }
     vm->state = VM_RUNNING;
+    vm->ran = true;
     /* A guest request still pending keeps the vCPUs parked. */
     if (vm->req == VM_REQ_NONE)
         vm->pause_req = false;

@@ -25,6 +25,7 @@
 #define VM_MAX_IO 64
 #define VM_MAX_RESET_HOOKS 16
 #define VM_MAX_DEVMEM 2
+#define VM_MAX_STATES 64
 /* KVM memory slots: RAM takes 0 and 1, device memory (vm_devmem_add) the
  * next, the firmware ROM the one after. */
 #define VM_DEVMEM_SLOT0 2
@@ -173,6 +174,17 @@ struct vm {
 
     struct boot_entry entry;
 
+    /* Saved-state sections (vm_add_state), in the order they were added. */
+    struct {
+        char name[24];
+        const struct vm_state_ops *ops;
+        void *opaque;
+    } states[VM_MAX_STATES];
+    unsigned nstates;
+    /* The guest has run (vm_start without paused, or vm_resume): a saved
+     * state may be loaded only into a machine that never ran. */
+    bool ran;
+
     /* Set before vm_start(), read from any thread after. */
     vm_event_fn event_sink;
     void *event_opaque;
@@ -228,6 +240,29 @@ unsigned vcpu_apic_id(const struct vm_config *cfg, unsigned index);
 /* x86/cpuid.c */
 int cpuid_init(struct vm *vm);
 int cpuid_setup_vcpu(struct vm *vm, struct vcpu *v);
+
+/* vmstate.c: the saved state of the whole machine (file format in
+ * core/proto/vmstate-file.h). Main thread, every vCPU parked. */
+/* Writes the machine to FD: DOMAIN_XML first (what restore starts from),
+ * WAS_RUNNING (the state restore brings back by default), then every
+ * vCPU, the in-kernel irqchip, PIT and clock, every vm_add_state section,
+ * and guest RAM without its zero pages. *BYTES: the file's size. */
+int vm_state_save(struct vm *vm, int fd, const char *domain_xml, bool was_running, uint64_t *bytes);
+/* Loads a saved state from FD (WHAT names it in messages) into a machine
+ * built from the same domain that has not run. Nothing of KVM's or the
+ * devices' state is touched until the whole file has been read and its
+ * checksum matched; guest RAM is written as it is read. */
+int vm_state_load(struct vm *vm, int fd, const char *what);
+bool vm_has_run(struct vm *vm);
+
+/* x86/vcpu-state.c: one vCPU's registers, MSRs, LAPIC and events. */
+struct vsf_out;
+struct vsf_in;
+int vcpu_state_save(struct vm *vm, struct vcpu *v, struct vsf_out *o);
+int vcpu_state_load(struct vm *vm, struct vcpu *v, struct vsf_in *in);
+/* After the clock is set: tell the guest's kvm-clock it was stopped, so
+ * its watchdogs do not take the gap for a lockup. */
+void vcpu_state_clock_stopped(struct vcpu *v);
 
 /* x86/msr.c */
 int msr_setup_vcpu(struct vm *vm, struct vcpu *v);

@@ -6,6 +6,8 @@
  *   pci.c       the PCI host bridge; dev/ legacy PC devices and ACPI PM;
  *               virtio/ the virtio devices; x86/ boot (direct, or a BIOS
  *               with fw_cfg), ACPI tables, CPUID
+ *   vmstate.c x86/vcpu-state.c   the guest's saved state (every device's
+ *               section through vm_add_state); migrate.c its QMP commands
  *   control.c   the QMP control socket; console.c sockserv.c the console
  *               sockets; tap.c taps for virtio-net
  * May use: core/base, core/model (board.c and main.c only: nothing else
@@ -134,6 +136,26 @@ struct guest_log_site {
 /* FMT without the "tvm-vmm: " prefix or a newline. */
 void guest_log(struct guest_log_site *site, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* ---- saved state (vmstate.c; the file format is core/proto/vmstate-file.h) ----
+ * Every part of the machine with state of its own registers one section
+ * with a save/load pair, from its own file. A section whose save is NULL
+ * makes a save fail, naming it, rather than write a file that would not
+ * bring the guest back. Both run on the main thread while no vCPU runs;
+ * load runs on a freshly built machine that has not run yet and must
+ * check every value it reads (the file is hostile input). freeze/thaw
+ * (optional) bracket a whole save or load: a device whose own threads
+ * touch guest RAM or its state keeps them out meanwhile. */
+struct vsf_out;
+struct vsf_in;
+struct vm_state_ops {
+    int (*save)(void *opaque, struct vsf_out *out);
+    int (*load)(void *opaque, struct vsf_in *in);
+    void (*freeze)(void *opaque);
+    void (*thaw)(void *opaque);
+};
+/* NAME: the section's name (unique, at most 23 characters). */
+int vm_add_state(struct vm *vm, const char *name, const struct vm_state_ops *ops, void *opaque);
 
 /* ---- who the VM tells: hooks set before vm_start(), none in unit tests ---- */
 /* QMP events out. vm.c emits STOP/RESUME from vm_pause/vm_resume, POWERDOWN

@@ -61,7 +61,8 @@ static enum cmd_result dominfo_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     fprintf(o, "%-15s %" PRIu64 " KiB\n", "Used memory:", used);
     fprintf(o, "%-15s %s\n", "Persistent:", row.persistent ? "yes" : "no");
     fprintf(o, "%-15s %s\n", "Autostart:", row.autostart ? "enable" : "disable");
-    fprintf(o, "%-15s %s\n", "Managed save:", "no");
+    fprintf(o, "%-15s %s\n",
+            "Managed save:", vm_has_managed_save(ctx->db_path, row.uuid) ? "yes" : "no");
     fprintf(o, "%-15s %s\n", "Security model:", "none");
     fprintf(o, "%-15s %s\n\n", "Security DOI:", "0");
     domain_free(d);

@@ -98,7 +98,8 @@ static int stop_vmm(const struct store_domain_row *row, int pidfd, pid_t pid, co
     return 0;
 }
 
-int vm_destroy(struct store *st, const char *dom)
+/* Stops the VMM and records shut off with REASON, and EVENT unless NULL. */
+static int stop_and_record(struct store *st, const char *dom, int reason, const char *event)
 {
     struct store_domain_row row;
     if (vm_lookup(st, dom, &row) < 0 || vm_reconcile_row(st, &row) < 0)
@@ -125,8 +126,8 @@ int vm_destroy(struct store *st, const char *dom)
     int rc = stop_vmm(&row, pidfd, pid, &how);
     close(pidfd);
     if (rc == 0 && store_begin(st) == 0) {
-        if (store_domain_set_state(st, row.uuid, DOMAIN_SHUTOFF, VM_SHUTOFF_DESTROYED, -1) < 0 ||
-            store_event_add(st, "domain", row.name, "destroyed", how) < 0) {
+        if (store_domain_set_state(st, row.uuid, DOMAIN_SHUTOFF, reason, -1) < 0 ||
+            (event && store_event_add(st, "domain", row.name, event, how) < 0)) {
             store_rollback(st);
             rc = -1;
         } else {
@@ -141,6 +142,16 @@ int vm_destroy(struct store *st, const char *dom)
         rc = vm_remove_rundir(row.uuid);
     vm_dir_unlock(lock);
     return rc;
+}
+
+int vm_destroy(struct store *st, const char *dom)
+{
+    return stop_and_record(st, dom, VM_SHUTOFF_DESTROYED, "destroyed");
+}
+
+int vm_stop_saved(struct store *st, const char *dom)
+{
+    return stop_and_record(st, dom, VM_SHUTOFF_SAVED, NULL);
 }
 
 int vm_live_domain(const char *uuid, struct domain **out)

@@ -13,6 +13,7 @@
 #include "core/virt/vm-fds.h"
 #include "core/base/paths.h"
 #include "core/proto/vmm-protocol.h"
+#include "core/proto/vmstate-file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -412,7 +413,7 @@ static void launch_cleanup(const struct store_domain_row *row, int pidfd)
 }
 
 static int record_started(struct store *st, const struct store_domain_row *row, pid_t pid,
-                          bool paused)
+                          bool paused, bool restored)
 {
     int64_t id = next_run_id();
     char path[PATH_MAX], num[32], detail[128];
@@ -425,9 +426,13 @@ static int record_started(struct store *st, const struct store_domain_row *row, 
     if (store_begin(st) < 0)
         return -1;
     if (store_domain_set_state(st, row->uuid, paused ? DOMAIN_PAUSED : DOMAIN_RUNNING,
-                               paused ? VM_PAUSED_USER : VM_RUNNING_BOOTED, id) < 0 ||
+                               paused     ? VM_PAUSED_USER
+                               : restored ? VM_RUNNING_RESTORED
+                                          : VM_RUNNING_BOOTED,
+                               id) < 0 ||
         store_event_add(st, "domain", row->name, "started", detail) < 0 ||
-        (paused && store_event_add(st, "domain", row->name, "suspended", "start --paused") < 0)) {
+        (paused && !restored &&
+         store_event_add(st, "domain", row->name, "suspended", "start --paused") < 0)) {
         store_rollback(st);
         return -1;
     }
@@ -516,6 +521,55 @@ static int prepare(struct store *st, struct store_domain_row *row, char **xml, s
     return rc;
 }
 
+/* A restore starts from the definition the saved state carries (the live
+ * XML it ran with: same PCI slots, bridges and volume paths), which must
+ * be this domain's. *running: what the file says the guest was doing. */
+static int prepare_restore(struct store *st, struct store_domain_row *row, const char *path,
+                           char **xml, struct vm_fds *fds, bool *running)
+{
+    char uuid[sizeof row->uuid];
+    memcpy(uuid, row->uuid, sizeof uuid);
+    if (vm_lookup(st, uuid, row) < 0 || vsf_file_info(path, xml, running) < 0)
+        return -1;
+    struct domain *d;
+    if (domain_parse(*xml, strlen(*xml), path, &d) < 0)
+        return -1;
+    int rc =
+        strcmp(d->uuid, row->uuid) == 0
+            ? 0
+            : err_set("saved state %s belongs to domain %s, not to '%s'", path, d->uuid, row->name);
+    if (rc == 0)
+        rc = check_host(d);
+    if (rc == 0)
+        rc = vm_fds_open(d, fds);
+    domain_free(d);
+    return rc;
+}
+
+/* The fresh, paused tvm-vmm loads the file (it opens no path: tvm sends
+ * the descriptor) and runs it if RUN. */
+static int load_saved(const struct store_domain_row *row, const char *path, bool run)
+{
+    char sock[PATH_MAX];
+    if (vm_run_path(row->uuid, VMM_SOCK_CONTROL, sock, sizeof sock) < 0)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_errno("%s", path);
+    struct qmp *q = NULL;
+    int rc = qmp_open(sock, VM_SAVE_TIMEOUT_MS, &q);
+    if (rc == 0)
+        rc = qmp_getfd(q, "tvm-restore", fd);
+    if (rc == 0)
+        rc = qmp_execute(q, "migrate-incoming", "{\"uri\": \"fd:tvm-restore\"}", NULL);
+    if (rc == 0 && run)
+        rc = qmp_execute(q, "cont", NULL, NULL);
+    if (q)
+        qmp_close(q);
+    close(fd);
+    return rc;
+}
+
 int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
 {
     struct store_domain_row row;
@@ -532,9 +586,18 @@ int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
     pid_t pid = -1;
     int pidfd = -1;
     struct vm_fds *fds = calloc(1, sizeof *fds);
-    int rc = fds ? prepare(st, &row, &xml, fds) : err_set("out of memory");
+    const char *restore = o ? o->restore : NULL;
+    bool running = false;
+    struct vm_start_opts lo = o ? *o : (struct vm_start_opts){0};
+    int rc = !fds      ? err_set("out of memory")
+             : restore ? prepare_restore(st, &row, restore, &xml, fds, &running)
+                       : prepare(st, &row, &xml, fds);
+    if (restore) {
+        running = lo.restore_run ? lo.restore_run > 0 : running;
+        lo.paused = true; /* the saved state goes in before any instruction runs */
+    }
     if (rc == 0) {
-        rc = launch(&row, xml, fds, o, &pid, &pidfd);
+        rc = launch(&row, xml, fds, &lo, &pid, &pidfd);
         /* The VMM has its own copies now (or is gone): the disks' locks and
          * new taps live as long as it does. */
         if (rc == 0)
@@ -544,6 +607,8 @@ int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
     }
     free(fds);
     free(xml);
+    if (rc == 0 && restore)
+        rc = load_saved(&row, restore, running);
     if (rc < 0) {
         launch_cleanup(&row, pidfd);
         if (pidfd >= 0)
@@ -552,7 +617,9 @@ int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
         return -1;
     }
     close(pidfd);
-    rc = record_started(st, &row, pid, o && o->paused);
+    rc = record_started(st, &row, pid, restore ? !running : o && o->paused, restore != NULL);
+    if (rc == 0 && restore)
+        rc = store_event_add(st, "domain", row.name, "restored", restore);
     vm_dir_unlock(lock);
     return rc;
 }

@@ -14,6 +14,7 @@
 enum {
     VM_RUNNING_UNKNOWN = 0,
     VM_RUNNING_BOOTED = 1,
+    VM_RUNNING_RESTORED = 3,
     VM_RUNNING_UNPAUSED = 5,
     VM_PAUSED_UNKNOWN = 0,
     VM_PAUSED_USER = 1,
@@ -21,6 +22,7 @@ enum {
     VM_SHUTOFF_SHUTDOWN = 1,
     VM_SHUTOFF_DESTROYED = 2,
     VM_SHUTOFF_CRASHED = 3,
+    VM_SHUTOFF_SAVED = 5,
     VM_SHUTOFF_FAILED = 6,
     VM_CRASHED_UNKNOWN = 0,
     /* tvm's own (libvirt stops at 1, panicked): tvm-vmm's seccomp filter
@@ -29,6 +31,9 @@ enum {
 };
 
 #define VM_QMP_POLL_MS 500      /* state queries while reconciling */
+/* migrate / migrate-incoming write or read all of guest RAM: minutes for
+ * a big guest on a slow disk. */
+#define VM_SAVE_TIMEOUT_MS (30 * 60 * 1000)
 
 /* tvm's own files in the run directory. */
 #define VM_FILE_RUN_ID "run.id"
@@ -55,6 +60,8 @@ bool vm_wait_gone(pid_t pid, const char *uuid, int timeout_ms);
 int vm_remove_rundir(const char *uuid);
 /* Brings one domain's store row in line with its run directory. */
 int vm_reconcile_row(struct store *st, const struct store_domain_row *row);
+/* vm_destroy, recorded as shut off (saved), for vm_save. */
+int vm_stop_saved(struct store *st, const char *dom);
 /* The row, reconciled, and an error unless the guest is alive. */
 int vm_lookup_active(struct store *st, const char *dom, struct store_domain_row *row);
 

@@ -38,6 +38,12 @@ struct vm_start_opts {
     bool paused;         /* vCPUs parked before the first instruction (virsh start --paused) */
     const char *db_path; /* the store's file, to put logs beside it; NULL: store_default_path() */
     int timeout_ms;      /* wait for the control socket; 0: $TVM_START_TIMEOUT or 15000 */
+    /* Resume from this saved state (vm_save) instead of booting: tvm-vmm
+     * starts paused from the definition the file carries, loads it (QMP
+     * migrate-incoming) and runs it if it ran when saved. restore_run
+     * overrides that: 1 running, -1 paused, 0 as saved. */
+    const char *restore;
+    int restore_run;
 };
 /* Checks (not already active, kernel/initrd readable, /dev/kvm usable,
  * memory available), assigns PCI slots (stored), launches tvm-vmm detached
@@ -71,6 +77,29 @@ const char *vm_state_reason_name(enum domain_state state, int reason);
  * run directory become shut off. Only touches domains present in `st`.
  * Call it before listing states (list, dominfo, the TUI's refresh). */
 int vm_reconcile(struct store *st);
+
+/* ---- saved state: save, restore, managed save ----
+ * The entry point for whoever saves a running guest (snapshots too):
+ * vm_save() writes the guest's whole state (RAM, vCPUs, devices; the
+ * format is core/proto/vmstate-file.h) to PATH through a descriptor tvm
+ * opens and hands to tvm-vmm (QMP getfd + migrate "fd:NAME"), into a
+ * temporary file beside PATH that is renamed over it once complete and
+ * synced, so a kill at any moment leaves either the old PATH or the new
+ * one. If the save fails the guest runs on (or stays paused) as before.
+ * Then, unless keep_running, the guest stops (as virsh save does). */
+struct vm_save_opts {
+    int run;           /* the state a restore brings back: 1 running, -1 paused, 0 as now */
+    bool bypass_cache; /* drop the file's pages from the host's cache afterwards */
+    bool keep_running; /* leave the guest running (or paused) after the save */
+    const char *event; /* the event log's word for it: "saved" if NULL */
+};
+int vm_save(struct store *st, const char *dom, const char *path, const struct vm_save_opts *o);
+/* Starts the domain the saved state PATH belongs to (by its UUID, which
+ * must be defined) from that state: vm_start with opts->restore. */
+int vm_restore(struct store *st, const char *path, const struct vm_start_opts *o);
+/* Where a domain's managed save lives: <dir of the store>/save/<uuid>.save. */
+int vm_managed_save_path(const char *db_path, const char *uuid, char *buf, size_t len);
+bool vm_has_managed_save(const char *db_path, const char *uuid);
 
 /* ---- helpers for other parts (TUI stats, cmd checks) ---- */
 

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/proto/vmstate-file.h"
+
 struct acpi_pm {
     pthread_mutex_t lock;
     const struct acpi_pm_ops *ops;
@@ -225,3 +227,53 @@ const struct io_ops acpi_pm_io_ops = {
     .read = acpi_pm_read,
     .write = acpi_pm_write,
 };
+
+/* ---- saved state: the registers; the PM timer goes on from its value ---- */
+
+static int pm_save(void *opaque, struct vsf_out *o)
+{
+    (void)opaque;
+    pthread_mutex_lock(&pm.lock);
+    vsf_put_u16(o, pm.pm1_sts);
+    vsf_put_u16(o, pm.pm1_en);
+    vsf_put_u16(o, pm.pm1_cnt);
+    vsf_put_u16(o, pm.gpe_sts);
+    vsf_put_u16(o, pm.gpe_en);
+    vsf_put_u32(o, pm_timer_now());
+    pthread_mutex_unlock(&pm.lock);
+    return 0;
+}
+
+static int pm_load(void *opaque, struct vsf_in *in)
+{
+    (void)opaque;
+    uint16_t r[5];
+    uint32_t ticks;
+    for (int i = 0; i < 5; i++)
+        if (vsf_get_u16(in, "registers", &r[i]) < 0)
+            return -1;
+    if (vsf_get_u32(in, "pm timer", &ticks) < 0)
+        return -1;
+    pthread_mutex_lock(&pm.lock);
+    pm.pm1_sts = r[0];
+    pm.pm1_en = r[1] & ACPI_PM1_EN_BITS;
+    pm.pm1_cnt = r[2] & (uint16_t)~ACPI_PM1_CNT_SLP_EN;
+    pm.gpe_sts = r[3];
+    pm.gpe_en = r[4];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ns = (int64_t)((uint64_t)ticks * 1000000000ULL / ACPI_PM_TIMER_HZ);
+    int64_t zero = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - ns;
+    pm.zero = (struct timespec){.tv_sec = zero / 1000000000, .tv_nsec = zero % 1000000000};
+    if (pm.zero.tv_nsec < 0) {
+        pm.zero.tv_nsec += 1000000000;
+        pm.zero.tv_sec--;
+    }
+    /* Drive the line as loaded, whatever was driven before. */
+    pm.sci = !((pm.pm1_sts & pm.pm1_en & PM1_SCI_BITS) || (pm.gpe_sts & pm.gpe_en));
+    pm_update_sci();
+    pthread_mutex_unlock(&pm.lock);
+    return 0;
+}
+
+const struct vm_state_ops acpi_pm_state_ops = {.save = pm_save, .load = pm_load};

@@ -64,6 +64,8 @@ struct acpi_pm_ops {
 int acpi_pm_setup(const struct acpi_pm_ops *ops, void *opaque);
 /* The PM block's port handlers (register at ACPI_PM_BASE, ACPI_PM_LEN). */
 extern const struct io_ops acpi_pm_io_ops;
+/* Its saved-state section ("acpi-pm"). */
+extern const struct vm_state_ops acpi_pm_state_ops;
 void *acpi_pm_opaque(void);
 
 /* Safe from any thread. No-op before setup. */
@@ -95,7 +97,7 @@ static inline int acpi_pm_init(struct vm *vm)
         .poweroff = acpi_pm_vm_poweroff,
         .reboot = acpi_pm_vm_reboot,
     };
-    if (acpi_pm_setup(&ops, vm) < 0)
+    if (acpi_pm_setup(&ops, vm) < 0 || vm_add_state(vm, "acpi-pm", &acpi_pm_state_ops, NULL) < 0)
         return -1;
     return vm_register_pio(vm, ACPI_PM_BASE, ACPI_PM_LEN, &acpi_pm_io_ops, acpi_pm_opaque());
 }

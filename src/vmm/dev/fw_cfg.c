@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "dev/fw_cfg.h"
 #include "vm.h"
 
@@ -39,6 +40,40 @@ struct fw_cfg {
     uint32_t offset; /* into the selected item */
     uint32_t dma_hi; /* the high half of the DMA address, written first */
 };
+
+/* ---- saved state: where the firmware is in the item it reads ---- */
+
+static int fw_cfg_save(void *opaque, struct vsf_out *o)
+{
+    struct fw_cfg *f = opaque;
+    pthread_mutex_lock(&f->lock);
+    vsf_put_u16(o, f->key);
+    vsf_put_u32(o, f->offset);
+    vsf_put_u32(o, f->dma_hi);
+    pthread_mutex_unlock(&f->lock);
+    return 0;
+}
+
+static int fw_cfg_load(void *opaque, struct vsf_in *in)
+{
+    struct fw_cfg *f = opaque;
+    uint16_t key;
+    uint32_t offset, dma_hi;
+    if (vsf_get_u16(in, "key", &key) < 0 || vsf_get_u32(in, "offset", &offset) < 0 ||
+        vsf_get_u32(in, "dma_hi", &dma_hi) < 0)
+        return -1;
+    if (key > NKEYS)
+        return vsf_bad(in, "key", key, "a fw_cfg key or none");
+    pthread_mutex_lock(&f->lock);
+    f->key = key;
+    /* Past the item's end reads as zeros, as a real read past it does. */
+    f->offset = offset;
+    f->dma_hi = dma_hi;
+    pthread_mutex_unlock(&f->lock);
+    return 0;
+}
+
+static const struct vm_state_ops fw_cfg_state = {.save = fw_cfg_save, .load = fw_cfg_load};
 
 static void free_fw_cfg(void *p)
 {
@@ -272,7 +307,8 @@ struct fw_cfg *fw_cfg_new(struct vm *vm, bool dma)
     }
     uint32_t id = FW_CFG_VERSION | (dma ? FW_CFG_VERSION_DMA : 0);
     if (fw_cfg_add(f, FW_CFG_SIGNATURE, "QEMU", 4) < 0 || fw_cfg_add_int(f, FW_CFG_ID, id, 4) < 0 ||
-        rebuild_dir(f) < 0 || vm_register_pio(vm, FW_CFG_PORT_SEL, 2, &sel_ops, f) < 0 ||
+        rebuild_dir(f) < 0 || vm_add_state(vm, "fw_cfg", &fw_cfg_state, f) < 0 ||
+        vm_register_pio(vm, FW_CFG_PORT_SEL, 2, &sel_ops, f) < 0 ||
         (dma && vm_register_pio(vm, FW_CFG_PORT_DMA, 8, &dma_ops, f) < 0) ||
         vm_add_reset_hook(vm, fw_cfg_reset, f) < 0)
         return NULL;

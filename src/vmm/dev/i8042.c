@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "core/proto/keymap.h"
 #include "dev/legacy.h"
 #include "vm.h"
@@ -291,6 +292,61 @@ static void cmd_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t 
 static const struct io_ops data_ops = {.read = data_read, .write = data_write_io};
 static const struct io_ops cmd_ops = {.read = cmd_read, .write = cmd_write};
 
+/* ---- saved state: command byte, half-done commands, the output queue ---- */
+
+static int i8042_save(void *opaque, struct vsf_out *o)
+{
+    struct i8042 *k = opaque;
+    pthread_mutex_lock(&k->lock);
+    vsf_put_u8(o, k->cmdbyte);
+    vsf_put_u8(o, k->pending_cmd);
+    vsf_put_u8(o, k->status_cmd);
+    vsf_put_u8(o, k->kbd_pending);
+    vsf_put_u8(o, k->kbd_disabled);
+    vsf_put_u32(o, k->qlen);
+    for (unsigned i = 0; i < k->qlen; i++) {
+        vsf_put_u8(o, k->q[(k->qhead + i) % QUEUE_LEN].byte);
+        vsf_put_u8(o, k->q[(k->qhead + i) % QUEUE_LEN].aux);
+    }
+    pthread_mutex_unlock(&k->lock);
+    return 0;
+}
+
+static int i8042_load(void *opaque, struct vsf_in *in)
+{
+    struct i8042 *k = opaque;
+    uint8_t b[4];
+    bool disabled;
+    uint32_t n;
+    if (vsf_get_bytes(in, "commands", b, sizeof b) < 0 ||
+        vsf_get_bool(in, "kbd_disabled", &disabled) < 0 || vsf_get_u32(in, "queue", &n) < 0)
+        return -1;
+    if (n > QUEUE_LEN)
+        return vsf_bad(in, "queue", n, "at most the output queue");
+    pthread_mutex_lock(&k->lock);
+    int rc = 0;
+    for (unsigned i = 0; i < n && rc == 0; i++) {
+        rc = vsf_get_u8(in, "queue byte", &k->q[i].byte);
+        if (rc == 0)
+            rc = vsf_get_bool(in, "queue aux", &k->q[i].aux);
+    }
+    if (rc == 0) {
+        k->cmdbyte = b[0];
+        k->pending_cmd = b[1];
+        k->status_cmd = b[2];
+        k->kbd_pending = b[3];
+        k->kbd_disabled = disabled;
+        k->qhead = 0;
+        k->qlen = n;
+    } else {
+        k->qlen = 0;
+    }
+    pthread_mutex_unlock(&k->lock);
+    return rc;
+}
+
+static const struct vm_state_ops i8042_state = {.save = i8042_save, .load = i8042_load};
+
 struct i8042 *i8042_init(struct vm *vm)
 {
     struct i8042 *k = calloc(1, sizeof *k);
@@ -308,7 +364,8 @@ struct i8042 *i8042_init(struct vm *vm)
     }
     /* On failure the VM still owns k and frees it. */
     if (vm_register_pio(vm, I8042_DATA, 1, &data_ops, k) < 0 ||
-        vm_register_pio(vm, I8042_CMD, 1, &cmd_ops, k) < 0)
+        vm_register_pio(vm, I8042_CMD, 1, &cmd_ops, k) < 0 ||
+        vm_add_state(vm, "i8042", &i8042_state, k) < 0)
         return NULL;
     return k;
 }

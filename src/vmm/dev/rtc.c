@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "dev/legacy.h"
 #include "vm.h"
 
@@ -137,6 +138,37 @@ static void rtc_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t 
 
 static const struct io_ops rtc_ops = {.read = rtc_read, .write = rtc_write};
 
+/* ---- saved state: the index and CMOS; the time stays the host's ---- */
+
+static int rtc_save(void *opaque, struct vsf_out *o)
+{
+    struct rtc *r = opaque;
+    pthread_mutex_lock(&r->lock);
+    vsf_put_u8(o, r->index);
+    vsf_put_bytes(o, r->ram, sizeof r->ram);
+    pthread_mutex_unlock(&r->lock);
+    return 0;
+}
+
+static int rtc_load(void *opaque, struct vsf_in *in)
+{
+    struct rtc *r = opaque;
+    uint8_t index, ram[sizeof r->ram];
+    if (vsf_get_u8(in, "index", &index) < 0 || vsf_get_bytes(in, "cmos", ram, sizeof ram) < 0)
+        return -1;
+    pthread_mutex_lock(&r->lock);
+    r->index = index & 0x7F;
+    r->ram[RTC_REG_A] = ram[RTC_REG_A] & 0x7F;
+    r->ram[RTC_REG_B] = ram[RTC_REG_B];
+    for (unsigned i = RTC_REG_D + 1; i < sizeof r->ram; i++)
+        if (i != RTC_CENTURY)
+            r->ram[i] = ram[i];
+    pthread_mutex_unlock(&r->lock);
+    return 0;
+}
+
+static const struct vm_state_ops rtc_state = {.save = rtc_save, .load = rtc_load};
+
 int rtc_init(struct vm *vm, bool localtime)
 {
     return rtc_init_nvram(vm, localtime, NULL);
@@ -159,5 +191,7 @@ int rtc_init_nvram(struct vm *vm, bool localtime, const uint8_t *nvram)
         free(r);
         return -1;
     }
+    if (vm_add_state(vm, "rtc", &rtc_state, r) < 0)
+        return -1;
     return vm_register_pio(vm, 0x70, 2, &rtc_ops, r);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "dev/legacy.h"
 
 /* register offsets */
@@ -233,6 +234,57 @@ static void serial_io_write(void *opaque, uint64_t off, const uint8_t *data, uin
 
 static const struct io_ops serial_ops = {.read = serial_io_read, .write = serial_io_write};
 
+/* ---- saved state: the registers and the bytes still to be read ---- */
+
+static int serial_save(void *opaque, struct vsf_out *o)
+{
+    struct serial *s = opaque;
+    pthread_mutex_lock(&s->lock);
+    uint8_t regs[7] = {s->ier, s->lcr, s->mcr, s->scr, s->dll, s->dlm, s->fcr};
+    vsf_put_bytes(o, regs, sizeof regs);
+    vsf_put_u8(o, s->thri_pending);
+    vsf_put_u32(o, (uint32_t)s->rx_len);
+    for (size_t i = 0; i < s->rx_len; i++)
+        vsf_put_u8(o, s->rx[(s->rx_head + i) % SERIAL_RX_BUF]);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+static int serial_load(void *opaque, struct vsf_in *in)
+{
+    struct serial *s = opaque;
+    uint8_t regs[7];
+    bool thri;
+    uint32_t n;
+    if (vsf_get_bytes(in, "registers", regs, sizeof regs) < 0 ||
+        vsf_get_bool(in, "thri_pending", &thri) < 0 || vsf_get_u32(in, "rx bytes", &n) < 0)
+        return -1;
+    if (n > SERIAL_RX_BUF)
+        return vsf_bad(in, "rx bytes", n, "at most the receive buffer");
+    pthread_mutex_lock(&s->lock);
+    int rc = vsf_get_bytes(in, "rx", s->rx, n);
+    if (rc == 0) {
+        s->ier = regs[0] & 0x0F;
+        s->lcr = regs[1];
+        s->mcr = regs[2] & 0x1F;
+        s->scr = regs[3];
+        s->dll = regs[4];
+        s->dlm = regs[5];
+        s->fcr = regs[6];
+        s->thri_pending = thri;
+        s->rx_head = 0;
+        s->rx_len = n;
+        /* The irqchip was loaded with the line as it was: KVM's own
+         * record of this source follows it. */
+        s->irq_level = !(iir(s) & IIR_NONE) && (s->mcr & MCR_OUT2);
+        vm_irq_line(s->vm, s->irq, s->irq_level);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static const struct vm_state_ops serial_state = {.save = serial_save, .load = serial_load};
+
 struct serial *serial_init(struct vm *vm, uint16_t base, unsigned irq, serial_out_fn out,
                            void *opaque)
 {
@@ -247,7 +299,8 @@ struct serial *serial_init(struct vm *vm, uint16_t base, unsigned irq, serial_ou
     s->out_opaque = opaque;
     pthread_mutex_init(&s->lock, NULL);
     reset_regs(s);
-    if (vm && vm_register_pio(vm, base, 8, &serial_ops, s) < 0) {
+    if (vm && (vm_register_pio(vm, base, 8, &serial_ops, s) < 0 ||
+               vm_add_state(vm, "serial", &serial_state, s) < 0)) {
         serial_free(s);
         return NULL;
     }

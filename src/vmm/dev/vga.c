@@ -434,7 +434,11 @@ struct vga *vga_new(struct vm *vm, struct pci_bus *bus, const struct vga_config 
     v->pci.cfg[PCI_COMMAND] |= PCI_COMMAND_MEMORY;
     pci_device_decode(&v->pci);
     follow_bar(v);
-    if (vm_register_pio(vm, VGA_PORT_BASE, VGA_PORTS, &port_ops, v) < 0 ||
+    /* Registers, VRAM and the BAR are not saved yet: a save refuses,
+     * naming the adapter, rather than bring back a blank screen. */
+    static const struct vm_state_ops no_state = {0};
+    if (vm_add_state(vm, "vga", &no_state, v) < 0 ||
+        vm_register_pio(vm, VGA_PORT_BASE, VGA_PORTS, &port_ops, v) < 0 ||
         vm_add_reset_hook(vm, vga_reset, v) < 0)
         return NULL;
     return v;

@@ -270,6 +270,8 @@ static const struct virtio_dev_ops blk_ops = {
     .pci_class = 0x0100, /* mass storage, SCSI, as QEMU presents it */
     .queue_notify = blk_queue_notify,
     .destroy = blk_destroy,
+    .save = virtio_state_none_save,
+    .load = virtio_state_none_load,
 };
 
 static void put32(uint8_t *p, uint32_t v)

@@ -16,6 +16,7 @@
 
 #include "console.h"
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "virtio/vconsole.h"
 
 #define RXQ 0
@@ -109,6 +110,29 @@ static void vcon_config_written(struct virtio_dev *dev, uint32_t off, uint32_t l
         emit(v, &v->config[CFG_EMERG_WR], 1);
 }
 
+/* Saved state: the input the guest has not taken yet. */
+static int vcon_save(struct virtio_dev *dev, struct vsf_out *o)
+{
+    struct vcon *v = vcon_of(dev);
+    vsf_put_u32(o, (uint32_t)v->input_len);
+    vsf_put_bytes(o, v->input, v->input_len);
+    return 0;
+}
+
+static int vcon_load(struct virtio_dev *dev, struct vsf_in *in)
+{
+    struct vcon *v = vcon_of(dev);
+    uint32_t n;
+    if (vsf_get_u32(in, "input bytes", &n) < 0)
+        return -1;
+    if (n > VCON_INPUT_MAX)
+        return vsf_bad(in, "input bytes", n, "at most the input buffer");
+    if (vsf_get_bytes(in, "input", v->input, n) < 0)
+        return -1;
+    v->input_len = n;
+    return 0;
+}
+
 static void vcon_destroy(struct virtio_dev *dev)
 {
     struct vcon *v = vcon_of(dev);
@@ -123,6 +147,8 @@ static const struct virtio_dev_ops vcon_ops = {
     .queue_notify = vcon_queue_notify,
     .config_written = vcon_config_written,
     .destroy = vcon_destroy,
+    .save = vcon_save,
+    .load = vcon_load,
 };
 
 struct virtio_dev *virtio_console_new(struct vm *vm, const struct virtio_console_config_in *c)

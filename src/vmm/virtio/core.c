@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "sandbox.h"
 #include "virtio/virtio.h"
 #include "vmm.h"
@@ -219,6 +220,66 @@ void virtio_dev_io_process(struct virtio_dev *dev)
      * stops polling its tap): its queues' kicks set that right. */
     for (unsigned q = 0; again && q < dev->num_queues; q++)
         virtio_dev_kick(dev, q);
+}
+
+/* ---- saved state ---- */
+
+int virtio_state_none_save(struct virtio_dev *dev, struct vsf_out *o)
+{
+    (void)dev;
+    (void)o;
+    return 0;
+}
+
+int virtio_state_none_load(struct virtio_dev *dev, struct vsf_in *in)
+{
+    (void)dev;
+    (void)in;
+    return 0;
+}
+
+int virtio_dev_save(struct virtio_dev *dev, struct vsf_out *o)
+{
+    if (!dev->ops->save)
+        return err_set("%s: saving its state is not supported", dev->id);
+    vsf_put_u16(o, dev->ops->device_id);
+    vsf_put_u32(o, dev->num_queues);
+    vsf_put_u64(o, dev->guest_features);
+    vsf_put_u8(o, dev->status);
+    vsf_put_u8(o, dev->config_generation);
+    vsf_put_u8(o, dev->broken);
+    for (unsigned i = 0; i < dev->num_queues; i++)
+        virtq_save(&dev->vq[i], o);
+    return dev->ops->save(dev, o);
+}
+
+int virtio_dev_load(struct virtio_dev *dev, struct vsf_in *in)
+{
+    if (!dev->ops->load)
+        return err_set("%s: loading its state is not supported", dev->id);
+    uint16_t id;
+    uint32_t nq;
+    uint64_t features;
+    uint8_t status, gen;
+    bool broken;
+    if (vsf_get_u16(in, "device id", &id) < 0 || vsf_get_u32(in, "queues", &nq) < 0 ||
+        vsf_get_u64(in, "features", &features) < 0 || vsf_get_u8(in, "status", &status) < 0 ||
+        vsf_get_u8(in, "config generation", &gen) < 0 || vsf_get_bool(in, "broken", &broken) < 0)
+        return -1;
+    if (id != dev->ops->device_id)
+        return vsf_bad(in, "device id", id, "this slot's virtio device");
+    if (nq != dev->num_queues)
+        return vsf_bad(in, "queues", nq, "this device's queue count");
+    if (features & ~dev->host_features)
+        return vsf_bad(in, "features", features, "only features this device offers");
+    for (unsigned i = 0; i < dev->num_queues; i++)
+        if (virtq_load(&dev->vq[i], in) < 0)
+            return -1;
+    dev->guest_features = features;
+    dev->status = status;
+    dev->config_generation = gen;
+    dev->broken = broken;
+    return dev->ops->load(dev, in);
 }
 
 /* ---- worker thread ---- */

@@ -40,6 +40,7 @@
 #include "control.h"
 #include "core/base/err.h"
 #include "core/base/tap.h"
+#include "core/proto/vmstate-file.h"
 #include "virtio/virtio.h"
 
 /* feature bits */
@@ -442,6 +443,33 @@ static void net_destroy(struct virtio_dev *d)
     free(n);
 }
 
+/* Saved state: the link, and whether a receive buffer was held. A held
+ * buffer is handed back to the ring (the device's place in it goes back
+ * one), so the restored device pops it again, as QEMU's virtio does with
+ * requests in flight. The tap's offloads follow the features at the
+ * first kick. */
+static int net_save(struct virtio_dev *d, struct vsf_out *o)
+{
+    struct net *n = to_net(d);
+    vsf_put_u8(o, n->link_up);
+    vsf_put_u8(o, n->rx_held);
+    return 0;
+}
+
+static int net_load(struct virtio_dev *d, struct vsf_in *in)
+{
+    struct net *n = to_net(d);
+    bool up, held;
+    if (vsf_get_bool(in, "link", &up) < 0 || vsf_get_bool(in, "rx held", &held) < 0)
+        return -1;
+    n->link_up = up;
+    put16(n->config + CFG_STATUS, up ? NET_S_LINK_UP : 0);
+    n->rx_held = false;
+    if (held)
+        d->vq[RXQ].last_avail--;
+    return 0;
+}
+
 static const struct virtio_dev_ops net_ops = {
     .name = "virtio-net",
     .device_id = VIRTIO_ID_NET,
@@ -450,6 +478,8 @@ static const struct virtio_dev_ops net_ops = {
     .reset = net_reset,
     .destroy = net_destroy,
     .io_ready = net_io_ready,
+    .save = net_save,
+    .load = net_load,
 };
 
 static int fill_config(struct net *n, const char *mac)

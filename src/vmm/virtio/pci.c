@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "pci.h"
 #include "virtio/virtio.h"
 #include "vm.h"
@@ -628,6 +629,133 @@ static void vpci_vm_reset(void *opaque)
     virtio_dev_unlock(p->dev);
 }
 
+/* ---- saved state: config space, transport registers, MSI-X table,
+ * then the core's and the device's (virtio_dev_save) ---- */
+
+static void vpci_freeze(void *opaque)
+{
+    struct vpci *p = opaque;
+    virtio_dev_lock(p->dev);
+}
+
+static void vpci_thaw(void *opaque)
+{
+    struct vpci *p = opaque;
+    virtio_dev_unlock(p->dev);
+}
+
+static int vpci_save(void *opaque, struct vsf_out *o)
+{
+    struct vpci *p = opaque;
+    vsf_put_bytes(o, p->pci.cfg, sizeof p->pci.cfg);
+    vsf_put_u32(o, p->dfselect);
+    vsf_put_u32(o, p->gfselect);
+    vsf_put_u16(o, p->queue_select);
+    vsf_put_u16(o, p->config_vector);
+    for (unsigned q = 0; q < p->dev->num_queues; q++)
+        vsf_put_u16(o, p->queue_vector[q]);
+    vsf_put_u8(o, p->isr);
+    vsf_put_u32(o, p->nvec);
+    for (unsigned i = 0; i < p->nvec; i++) {
+        const struct msix_vec *v = &p->vec[i];
+        vsf_put_u32(o, v->addr_lo);
+        vsf_put_u32(o, v->addr_hi);
+        vsf_put_u32(o, v->data);
+        vsf_put_u32(o, v->ctrl);
+        vsf_put_u8(o, v->pending);
+    }
+    return virtio_dev_save(p->dev, o);
+}
+
+static int load_vector(struct vsf_in *in, struct msix_vec *v)
+{
+    uint32_t ctrl;
+    if (vsf_get_u32(in, "msix addr_lo", &v->addr_lo) < 0 ||
+        vsf_get_u32(in, "msix addr_hi", &v->addr_hi) < 0 ||
+        vsf_get_u32(in, "msix data", &v->data) < 0 || vsf_get_u32(in, "msix ctrl", &ctrl) < 0 ||
+        vsf_get_bool(in, "msix pending", &v->pending) < 0)
+        return -1;
+    v->ctrl = ctrl & MSIX_ENTRY_MASKED;
+    v->gsi = -1; /* routes and irqfds are made again at the first interrupt */
+    v->routed = v->irqfd = false;
+    return 0;
+}
+
+/* Only what the guest may write is taken from the file: ids, capability
+ * layout and BAR sizes stay this build's. */
+static void load_cfg(struct vpci *p, const uint8_t *cfg)
+{
+    for (size_t i = 0; i < sizeof p->pci.cfg; i++)
+        p->pci.cfg[i] = (uint8_t)((p->pci.cfg[i] & ~p->pci.wmask[i]) | (cfg[i] & p->pci.wmask[i]));
+    pci_device_decode(&p->pci);
+}
+
+/* After a load: notifications and interrupts as the driver left them. */
+static void vpci_rewire(struct vpci *p)
+{
+    struct virtio_dev *d = p->dev;
+    for (unsigned q = 0; q < d->num_queues; q++) {
+        p->ioeventfd[q] = false;
+        if ((d->status & VIRTIO_CONFIG_S_DRIVER_OK) && d->vq[q].ready)
+            ioeventfd_set(p, q, true);
+    }
+    if (msix_enabled(p))
+        deliver_pending(p);
+    else if (p->isr)
+        vm_irq_line(pci_vm(p->bus), p->intx, true);
+    /* Requests the driver posted before the save: the worker looks. */
+    for (unsigned q = 0; q < d->num_queues; q++)
+        if (d->vq[q].ready)
+            virtio_dev_kick(d, q);
+}
+
+static int vpci_load(void *opaque, struct vsf_in *in)
+{
+    struct vpci *p = opaque;
+    uint8_t cfg[sizeof p->pci.cfg];
+    uint32_t dfsel, gfsel, nvec;
+    uint16_t qsel, cvec, qvec[VIRTIO_MAX_QUEUES];
+    uint8_t isr;
+    if (vsf_get_bytes(in, "pci config", cfg, sizeof cfg) < 0 ||
+        vsf_get_u32(in, "device_feature_select", &dfsel) < 0 ||
+        vsf_get_u32(in, "driver_feature_select", &gfsel) < 0 ||
+        vsf_get_u16(in, "queue_select", &qsel) < 0 ||
+        vsf_get_u16(in, "config_msix_vector", &cvec) < 0)
+        return -1;
+    for (unsigned q = 0; q < p->dev->num_queues; q++)
+        if (vsf_get_u16(in, "queue_msix_vector", &qvec[q]) < 0)
+            return -1;
+    if (vsf_get_u8(in, "isr", &isr) < 0 || vsf_get_u32(in, "msix vectors", &nvec) < 0)
+        return -1;
+    if (nvec != p->nvec)
+        return vsf_bad(in, "msix vectors", nvec, "this device's vector count");
+    if (isr > 3)
+        return vsf_bad(in, "isr", isr, "queue and config bits only");
+    struct msix_vec vecs[MAX_VECTORS];
+    for (unsigned i = 0; i < nvec; i++) {
+        vecs[i] = p->vec[i];
+        if (load_vector(in, &vecs[i]) < 0)
+            return -1;
+    }
+    if (virtio_dev_load(p->dev, in) < 0)
+        return -1;
+    load_cfg(p, cfg);
+    p->dfselect = dfsel;
+    p->gfselect = gfsel;
+    p->queue_select = qsel;
+    p->config_vector = valid_vector(p, cvec);
+    for (unsigned q = 0; q < p->dev->num_queues; q++)
+        p->queue_vector[q] = valid_vector(p, qvec[q]);
+    p->isr = isr;
+    for (unsigned i = 0; i < nvec; i++)
+        p->vec[i] = vecs[i];
+    vpci_rewire(p);
+    return 0;
+}
+
+static const struct vm_state_ops vpci_state = {
+    .save = vpci_save, .load = vpci_load, .freeze = vpci_freeze, .thaw = vpci_thaw};
+
 /* The VM frees the transport with the VM: its vector eventfds too. */
 static void close_vectors(struct vpci *p)
 {
@@ -696,5 +824,9 @@ int virtio_pci_add(struct pci_bus *bus, struct virtio_dev *dev, int slot)
     transport_reset(p);
     dev->transport = (struct virtio_transport){
         .signal_queue = signal_queue, .signal_config = signal_config, .opaque = p};
+    char name[24];
+    snprintf(name, sizeof name, "virtio@%02x", p->pci.slot);
+    if (vm_add_state(vm, name, &vpci_state, p) < 0)
+        return -1;
     return vm_add_reset_hook(vm, vpci_vm_reset, p);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "virtio/queue.h"
 #include "vmm.h"
 
@@ -284,4 +285,50 @@ unsigned iov_slice(const struct iovec *src, unsigned n, size_t off, size_t len, 
         off = 0;
     }
     return out;
+}
+
+/* ---- saved state ---- */
+
+void virtq_save(const struct virtq *q, struct vsf_out *o)
+{
+    vsf_put_u16(o, q->size);
+    vsf_put_u8(o, q->ready);
+    vsf_put_u8(o, q->indirect);
+    vsf_put_u8(o, q->event_idx);
+    vsf_put_u64(o, q->desc_gpa);
+    vsf_put_u64(o, q->avail_gpa);
+    vsf_put_u64(o, q->used_gpa);
+    vsf_put_u16(o, q->last_avail);
+    vsf_put_u16(o, q->used_idx);
+    vsf_put_u16(o, q->signalled);
+    vsf_put_u8(o, q->signalled_valid);
+}
+
+int virtq_load(struct virtq *q, struct vsf_in *in)
+{
+    struct virtq n = {.vm = q->vm};
+    if (vsf_get_u16(in, "queue size", &n.size) < 0 ||
+        vsf_get_bool(in, "queue ready", &n.ready) < 0 ||
+        vsf_get_bool(in, "queue indirect", &n.indirect) < 0 ||
+        vsf_get_bool(in, "queue event_idx", &n.event_idx) < 0 ||
+        vsf_get_u64(in, "queue desc", &n.desc_gpa) < 0 ||
+        vsf_get_u64(in, "queue avail", &n.avail_gpa) < 0 ||
+        vsf_get_u64(in, "queue used", &n.used_gpa) < 0 ||
+        vsf_get_u16(in, "queue last_avail", &n.last_avail) < 0 ||
+        vsf_get_u16(in, "queue used_idx", &n.used_idx) < 0 ||
+        vsf_get_u16(in, "queue signalled", &n.signalled) < 0 ||
+        vsf_get_bool(in, "queue signalled_valid", &n.signalled_valid) < 0)
+        return -1;
+    if (n.size == 0 || (n.size & (n.size - 1)) || n.size > VIRTQ_MAX_SIZE)
+        return vsf_bad(in, "queue size", n.size, "a power of two up to 256");
+    if (n.ready) {
+        /* The same checks as the driver's queue_enable: aligned rings in guest RAM. */
+        uint16_t last_avail = n.last_avail, used_idx = n.used_idx;
+        if (virtq_enable(&n) < 0)
+            return err_prefix("section '%s': ", in->section);
+        n.last_avail = last_avail;
+        n.used_idx = used_idx;
+    }
+    *q = n;
+    return 0;
 }

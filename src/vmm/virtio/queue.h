@@ -66,6 +66,14 @@ void virtq_push(struct virtq *q, const struct virtq_elem *e, uint32_t written);
  * it got one (event index accounting). */
 bool virtq_should_signal(struct virtq *q);
 
+/* Saved state: the queue's registers and where the device is in its
+ * rings. virtq_load checks a ready queue's rings as virtq_enable does
+ * (hostile file); -1 with a message naming the section. */
+struct vsf_out;
+struct vsf_in;
+void virtq_save(const struct virtq *q, struct vsf_out *o);
+int virtq_load(struct virtq *q, struct vsf_in *in);
+
 /* Scatter/gather helpers over an element's buffers. */
 /* Copies up to LEN bytes starting at byte OFF of IOV into BUF; returns bytes copied. */
 size_t iov_copy_from(const struct iovec *iov, unsigned n, size_t off, void *buf, size_t len);

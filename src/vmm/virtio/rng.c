@@ -50,6 +50,8 @@ static const struct virtio_dev_ops rng_ops = {
     .pci_class = 0xFF00, /* unclassified */
     .queue_notify = rng_queue_notify,
     .destroy = rng_destroy,
+    .save = virtio_state_none_save,
+    .load = virtio_state_none_load,
 };
 
 struct virtio_dev *virtio_rng_new(struct vm *vm)

@@ -88,6 +88,13 @@ struct virtio_dev_ops {
     void (*destroy)(struct virtio_dev *dev);
     /* Optional: dev->io_fd is readable (or hung up); worker thread, dev->lock held. */
     void (*io_ready)(struct virtio_dev *dev);
+    /* Saved state of the device's own, besides what the core and the
+     * transport save (status, features, queues); dev->lock held, on the
+     * main thread. A device without save cannot be saved: a save fails
+     * naming it. virtio_state_none: a device with nothing of its own (its
+     * config space comes from its host-side config, not from the guest). */
+    int (*save)(struct virtio_dev *dev, struct vsf_out *o);
+    int (*load)(struct virtio_dev *dev, struct vsf_in *in);
 };
 
 /* What a transport does for the core. */
@@ -157,6 +164,15 @@ void virtio_dev_kick(struct virtio_dev *dev, unsigned q);
 void virtio_dev_process(struct virtio_dev *dev, unsigned q);
 /* What the worker does when io_fd is readable, callable directly: takes the lock. */
 void virtio_dev_io_process(struct virtio_dev *dev);
+
+/* Saved state of the core (features, status, queues) and the device's
+ * own (ops->save/load); the transport calls them with dev->lock held. */
+struct vsf_out;
+struct vsf_in;
+int virtio_dev_save(struct virtio_dev *dev, struct vsf_out *o);
+int virtio_dev_load(struct virtio_dev *dev, struct vsf_in *in);
+int virtio_state_none_save(struct virtio_dev *dev, struct vsf_out *o);
+int virtio_state_none_load(struct virtio_dev *dev, struct vsf_in *in);
 
 /* Used by device handlers (lock held). */
 /* virtq_pop(), marking the device broken on a malformed ring; 0 (as if

@@ -1,0 +1,147 @@
+/* Saved state on the tvm side (vm.h, "saved state"): save through QMP
+ * migrate on a descriptor tvm opened, restore through vm_start with a
+ * saved state, and the managed save's place beside the store.
+ */
+#include "core/virt/vm-priv.h"
+#include "core/base/err.h"
+#include "core/base/paths.h"
+#include "core/proto/qmp-client.h"
+#include "core/proto/vmm-protocol.h"
+#include "core/proto/vmstate-file.h"
+
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A temporary file beside PATH (same file system: rename is atomic). */
+static int open_temp(const char *path, char *tmp, size_t len)
+{
+    if ((size_t)snprintf(tmp, len, "%s.tvm-XXXXXX", path) >= len)
+        return err_set("%s: path too long", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0)
+        return err_errno("cannot create a file beside '%s'", path);
+    fchmod(fd, 0600);
+    return fd;
+}
+
+static void sync_dir_of(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+static int migrate_to(const struct store_domain_row *row, int fd, int run)
+{
+    char sock[PATH_MAX];
+    if (vm_run_path(row->uuid, VMM_SOCK_CONTROL, sock, sizeof sock) < 0)
+        return -1;
+    struct json_object *args = json_object_new_object();
+    json_object_object_add(args, "uri", json_object_new_string("fd:tvm-save"));
+    if (run)
+        json_object_object_add(args, "x-tvm-running", json_object_new_boolean(run > 0));
+    struct qmp *q = NULL;
+    int rc = qmp_open(sock, VM_SAVE_TIMEOUT_MS, &q);
+    if (rc == 0)
+        rc = qmp_getfd(q, "tvm-save", fd);
+    if (rc == 0)
+        rc = qmp_execute(q, "migrate", json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN),
+                         NULL);
+    if (q)
+        qmp_close(q);
+    json_object_put(args);
+    return rc < 0 ? err_prefix("guest '%s': ", row->name) : 0;
+}
+
+int vm_save(struct store *st, const char *dom, const char *path, const struct vm_save_opts *o)
+{
+    struct vm_save_opts none = {0};
+    if (!o)
+        o = &none;
+    struct store_domain_row row;
+    if (vm_lookup_active(st, dom, &row) < 0)
+        return -1;
+    char tmp[PATH_MAX];
+    int fd = open_temp(path, tmp, sizeof tmp);
+    if (fd < 0)
+        return -1;
+    int rc = migrate_to(&row, fd, o->run);
+    if (rc == 0 && fsync(fd) < 0)
+        rc = err_errno("%s", tmp);
+    if (rc == 0 && o->bypass_cache)
+        posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    if (close(fd) < 0 && rc == 0)
+        rc = err_errno("%s", tmp);
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = err_errno("cannot rename '%s' to '%s'", tmp, path);
+    if (rc < 0) {
+        unlink(tmp);
+        return -1;
+    }
+    sync_dir_of(path);
+    if (store_event_add(st, "domain", row.name, o->event ? o->event : "saved", path) < 0)
+        return -1;
+    if (o->keep_running)
+        return 0;
+    return vm_stop_saved(st, row.uuid);
+}
+
+int vm_restore(struct store *st, const char *path, const struct vm_start_opts *o)
+{
+    char *xml;
+    if (vsf_file_domain_xml(path, &xml) < 0)
+        return -1;
+    struct domain *d;
+    int rc = domain_parse(xml, strlen(xml), path, &d);
+    free(xml);
+    if (rc < 0)
+        return -1;
+    char uuid[sizeof d->uuid];
+    memcpy(uuid, d->uuid, sizeof uuid);
+    domain_free(d);
+    struct store_domain_row row;
+    if (vm_lookup(st, uuid, &row) < 0)
+        return err_prefix("saved state %s: ", path);
+    struct vm_start_opts so = o ? *o : (struct vm_start_opts){0};
+    so.restore = path;
+    return vm_start(st, row.uuid, &so);
+}
+
+int vm_managed_save_path(const char *db_path, const char *uuid, char *buf, size_t len)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", db_path ? db_path : store_default_path());
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    if ((size_t)snprintf(buf, len, "%s/save", dir) >= len)
+        return err_set("managed save directory path too long");
+    if (paths_mkdir_p(buf, 0700) < 0)
+        return -1;
+    if ((size_t)snprintf(buf, len, "%s/save/%s.save", dir, uuid) >= len)
+        return err_set("managed save path too long");
+    return 0;
+}
+
+bool vm_has_managed_save(const char *db_path, const char *uuid)
+{
+    char path[PATH_MAX];
+    if (vm_managed_save_path(db_path, uuid, path, sizeof path) < 0) {
+        err_clear();
+        return false;
+    }
+    return access(path, F_OK) == 0;
+}
