@@ -24,7 +24,11 @@
 
 #include "core/base/err.h"
 
-#define ROUND_US 33000 /* one update round: about 30 a second */
+#define ROUND_US 33000 /* how long an idle server (no client) sleeps */
+/* The screen is looked at (and changes sent) at most this often: a guest
+ * that redraws faster is shown at 60 frames a second, and the VNC thread
+ * does not spend a frame's work on every change. Input is taken at once. */
+#define FRAME_US 16667
 #define SHIFT_QNUM 0x2A
 #define HANDED_MAX 8 /* add_client sockets waiting for the VNC thread */
 
@@ -286,9 +290,17 @@ static void accept_all(struct vnc_server *s, int lfd)
     }
 }
 
+static int64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 static void *run(void *opaque)
 {
     struct vnc_server *s = opaque;
+    int64_t last_refresh = 0;
     while (!s->stop) {
         struct pollfd p[3];
         int n = 0;
@@ -312,8 +324,14 @@ static void *run(void *opaque)
             break;
         /* The screen is looked at only while someone watches. */
         if (vnc_clients(s) > 0) {
-            s->c.ops->refresh(s->c.opaque, s);
-            rfbProcessEvents(s->screen, ROUND_US);
+            int64_t now = now_us(), wait = FRAME_US - (now - last_refresh);
+            if (wait <= 0) {
+                s->c.ops->refresh(s->c.opaque, s);
+                last_refresh = now;
+                wait = FRAME_US;
+            }
+            /* clients' messages, then the updates they asked for */
+            rfbProcessEvents(s->screen, (long)(wait < 1000 ? 1000 : wait));
         }
     }
     return NULL;

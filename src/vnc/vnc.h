@@ -25,8 +25,8 @@
 struct vnc_server;
 
 struct vnc_ops {
-    /* On the VNC thread before every round (about 30 a second): find what
-     * changed and report it with vnc_damage(). */
+    /* On the VNC thread while clients watch, at most 60 times a second:
+     * find what changed and report it with vnc_damage(). */
     void (*refresh)(void *opaque, struct vnc_server *s);
     /* A key as a qnum (core/proto/keymap.h), pressed or released. */
     void (*key)(void *opaque, unsigned qnum, bool down);
