@@ -7,7 +7,9 @@
  *                                           that arrive in SECONDS, asking
  *                                           for the next one (incremental)
  *                                           as each arrives; prints
- *                                           "updates N seconds S fps F rects R"
+ *                                           "updates N seconds S fps F rects R
+ *                                           mpixels P" (P: million pixels the
+ *                                           rects covered)
  *
  * SERVER is HOST:DISPLAY, HOST::PORT or a unix socket path. No password.
  */
@@ -19,11 +21,13 @@
 #include <unistd.h>
 
 static unsigned long updates, rects;
+static unsigned long long pixels;
 
 static void got_update(rfbClient *cl, int x, int y, int w, int h)
 {
-    (void)cl, (void)x, (void)y, (void)w, (void)h;
+    (void)cl, (void)x, (void)y;
     rects++;
+    pixels += (unsigned long long)w * (unsigned long long)h;
 }
 
 static void finished(rfbClient *cl)
@@ -89,6 +93,7 @@ static int fps(rfbClient *cl, double seconds)
 {
     double start = now(), end = start + seconds;
     updates = rects = 0;
+    pixels = 0;
     while (now() < end) {
         int n = WaitForMessage(cl, 100000);
         if (n < 0 || (n > 0 && !HandleRFBServerMessage(cl))) {
@@ -97,8 +102,8 @@ static int fps(rfbClient *cl, double seconds)
         }
     }
     double took = now() - start;
-    printf("updates %lu seconds %.2f fps %.1f rects %lu\n", updates, took, (double)updates / took,
-           rects);
+    printf("updates %lu seconds %.2f fps %.1f rects %lu mpixels %.1f\n", updates, took,
+           (double)updates / took, rects, (double)pixels / 1e6);
     return 0;
 }
 
