@@ -23,6 +23,7 @@ TEST_PKGS+=(seabios grub-pc-bin mtools) # firmware boot: the BIOS a domain witho
 # boots (tvm ships none), and what lab/fw-lib.sh makes GRUB disks with
 TEST_PKGS+=(xorriso) # ISO 9660 images for the CD-ROM lab tests (tests/lab/t-scsi-*.sh)
 TEST_PKGS+=(debian-installer-12-netboot-amd64) # a real installer: lab/t-fw-installer.sh boots it from an ISO
+TEST_PKGS+=(strace) # cli/img-snapshot.sh kills tvm before chosen system calls (syscall fault injection)
 
 want=("${BUILD_PKGS[@]}")
 [ "${1:-}" = "--build-only" ] || want+=("${TEST_PKGS[@]}")

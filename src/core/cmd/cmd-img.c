@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* qemu-img's short options, taken from the positional words. */
 struct img_opts {
@@ -310,10 +311,97 @@ static int img_convert(const struct img_opts *o)
     return rc;
 }
 
+/* qemu-img's snapshot table (block/qapi.c bdrv_snapshot_dump's columns). */
+static void snapshot_table(FILE *f, const struct image_snapshot *s, size_t n)
+{
+    fputs("Snapshot list:\n", f);
+    fprintf(f, "%-10s%-17s%8s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK", "ICOUNT");
+    for (size_t i = 0; i < n; i++) {
+        char size[32], date[32], clock[48], icount[24] = "";
+        time_t t = (time_t)s[i].date_sec;
+        struct tm tm;
+        strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+        uint64_t secs = s[i].vm_clock_nsec / 1000000000ull;
+        snprintf(clock, sizeof(clock), "%02d:%02d:%02d.%03d", (int)(secs / 3600),
+                 (int)((secs / 60) % 60), (int)(secs % 60),
+                 (int)((s[i].vm_clock_nsec / 1000000) % 1000));
+        if (s[i].icount != UINT64_MAX)
+            snprintf(icount, sizeof(icount), "%llu", (unsigned long long)s[i].icount);
+        fprintf(f, "%-9s %-16s %8s%20s%13s%11s\n", s[i].id, s[i].name,
+                human(s[i].vm_state_size, size, sizeof(size)), date, clock, icount);
+    }
+}
+
+/* img snapshot [-f FMT] -l|-c SNAP|-a SNAP|-d SNAP FILE */
+static int img_snapshot(struct cmd_ctx *ctx, const struct cmd_args *a)
+{
+    const char *usage = "usage: img snapshot [-f qcow2] -l|-c SNAP|-a SNAP|-d SNAP FILE";
+    const char *fmt = NULL, *file = NULL, *snap = NULL;
+    char action = 0;
+    for (int i = 1; i < a->argc; i++) {
+        const char *w = a->argv[i];
+        bool takes = !strcmp(w, "-c") || !strcmp(w, "-a") || !strcmp(w, "-d");
+        if (takes || !strcmp(w, "-l")) {
+            if (action)
+                return err_set("img snapshot: cannot mix '-l', '-a', '-c', '-d'");
+            action = w[1];
+            if (takes && i + 1 >= a->argc)
+                return err_set("img snapshot: option %s needs a snapshot name", w);
+            if (takes)
+                snap = a->argv[++i];
+        } else if (!strcmp(w, "-f") && i + 1 < a->argc) {
+            fmt = a->argv[++i];
+        } else if (w[0] == '-' && w[1]) {
+            return err_set("img snapshot: unknown option '%s'", w);
+        } else if (!file) {
+            file = w;
+        } else {
+            return err_set("%s", usage);
+        }
+    }
+    enum image_format f;
+    if (!file)
+        return err_set("%s", usage);
+    if (fmt_of(fmt, &f) < 0)
+        return -1;
+    if (!action)
+        action = 'l';
+    struct image *img = image_open(file, f, action == 'l' ? IMAGE_OPEN_RDONLY : 0);
+    if (!img)
+        return -1;
+    int rc = 0;
+    if (action == 'l') {
+        struct image_snapshot *s;
+        size_t n;
+        rc = image_list_snapshots(img, &s, &n);
+        if (rc == 0 && n)
+            snapshot_table(ctx->out, s, n);
+        if (rc == 0)
+            image_snapshots_free(s, n);
+    } else if (action == 'c') {
+        rc = image_snapshot_create(img, snap, 0);
+        if (rc < 0)
+            err_prefix("Could not create snapshot '%s': ", snap);
+    } else if (action == 'a') {
+        rc = image_snapshot_apply(img, snap);
+        if (rc < 0)
+            err_prefix("Could not apply snapshot '%s': ", snap);
+    } else {
+        rc = image_snapshot_delete(img, snap);
+        if (rc < 0)
+            err_prefix("Could not delete snapshot '%s': ", snap);
+    }
+    if (image_close(img) < 0)
+        rc = -1;
+    return rc;
+}
+
 static enum cmd_result img_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     struct img_opts o;
     const char *sub = args->argv[0];
+    if (!strcmp(sub, "snapshot"))
+        return img_snapshot(ctx, args) == 0 ? CMD_OK : CMD_ERROR;
     if (img_parse(args, &o) < 0)
         return CMD_USAGE;
     int rc;
@@ -329,7 +417,7 @@ static enum cmd_result img_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         if (rc < 0)
             return r;
     } else {
-        err_set("img: unknown subcommand '%s' (create, info, check, convert)", sub);
+        err_set("img: unknown subcommand '%s' (create, info, check, convert, snapshot)", sub);
         return CMD_USAGE;
     }
     return rc == 0 ? CMD_OK : CMD_ERROR;
@@ -337,9 +425,10 @@ static enum cmd_result img_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 
 const struct cmd_entry cmd_img_entry = {
     .name = "img",
-    .usage = "img create [-f raw|qcow2] [-b BACKING -F FMT] FILE [SIZE] | img info [-f FMT] "
-             "[--output json] FILE | img check [-f FMT] [--output json] FILE | img convert [-f "
-             "FMT] [-O raw|qcow2] SRC DST",
+    .usage =
+        "img create [-f raw|qcow2] [-b BACKING -F FMT] FILE [SIZE] | img info [-f FMT] "
+        "[--output json] FILE | img check [-f FMT] [--output json] FILE | img convert [-f "
+        "FMT] [-O raw|qcow2] SRC DST | img snapshot [-f qcow2] -l|-c SNAP|-a SNAP|-d SNAP FILE",
     .summary = "offline work on raw and qcow2 images, as qemu-img spells it (tvm's own image "
                "layer; convert writes sparsely)",
     .opts = "output=",

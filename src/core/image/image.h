@@ -71,6 +71,7 @@ struct image_snapshot {
     uint32_t date_sec;
     uint32_t date_nsec;
     uint64_t vm_clock_nsec;
+    uint64_t icount; /* UINT64_MAX when the entry has none */
     uint64_t l1_table_offset;
     uint32_t l1_size;
 };
@@ -213,6 +214,16 @@ int image_clone_file(const char *src, const char *dst, unsigned flags, image_pro
  * entries, freed with image_snapshots_free(). */
 int image_list_snapshots(struct image *img, struct image_snapshot **out, size_t *count);
 void image_snapshots_free(struct image_snapshot *snaps, size_t count);
+/* Internal snapshots of a writable qcow2 image, as `qemu-img snapshot
+ * -c|-a|-d` makes them: create NAME of the current state (VM_CLOCK_NSEC
+ * is the guest's running time, 0 for a disk-only snapshot), apply (the
+ * disk reads as it did then; later writes copy shared clusters) or delete
+ * the snapshot whose ID or, failing that, name is ID_OR_NAME. No data
+ * cluster is copied. Each switches the image in one header write, so a
+ * crash leaves either the old or the new state (see qcow2-snapshot-write.c). */
+int image_snapshot_create(struct image *img, const char *name, uint64_t vm_clock_nsec);
+int image_snapshot_apply(struct image *img, const char *id_or_name);
+int image_snapshot_delete(struct image *img, const char *id_or_name);
 
 /* Reads the first bytes of PATH: qcow2 magic → QCOW2, else RAW. */
 int image_probe(const char *path, enum image_format *format);

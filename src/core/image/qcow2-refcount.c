@@ -109,6 +109,17 @@ static void rb_set(const struct qcow2 *q, uint8_t *rb, uint64_t idx, uint64_t va
     }
 }
 
+uint64_t qcow2_rb_get(const struct qcow2 *q, const uint8_t *rb, uint64_t idx)
+{
+    return rb_get(q, rb, idx);
+}
+
+void qcow2_rb_set(const struct qcow2 *q, uint8_t *rb, uint64_t idx, uint64_t value)
+{
+    uint32_t lo, hi;
+    rb_set(q, rb, idx, value, &lo, &hi);
+}
+
 static int check_refblock_offset(struct qcow2 *q, uint64_t i, uint64_t off)
 {
     if (off & (q->cluster_size - 1))

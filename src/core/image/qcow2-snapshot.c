@@ -1,6 +1,7 @@
 /* The internal snapshot table: read, checked against the file, and listed.
- * Creating/applying snapshots is left to qemu-img for now; writes to an
- * image with snapshots copy shared clusters (see qcow2.c) so they stay intact. */
+ * Creating, applying and deleting snapshots is qcow2-snapshot-write.c;
+ * writes to an image with snapshots copy shared clusters (see qcow2.c) so
+ * they stay intact. */
 #include "core/image/qcow2.h"
 #include "core/base/err.h"
 
@@ -47,6 +48,7 @@ static int load_one(struct qcow2 *q, uint32_t i, uint64_t *off, struct image_sna
         s->vm_state_size = be64_get(rest);
     if (extra >= 16)
         s->disk_size = be64_get(rest + 8);
+    s->icount = extra >= 24 ? be64_get(rest + 16) : UINT64_MAX;
     s->id = strndup((char *)rest + extra, id_len);
     s->name = strndup((char *)rest + extra + id_len, name_len);
     free(rest);
@@ -81,7 +83,14 @@ int qcow2_snapshots_load(struct qcow2 *q)
     for (uint32_t i = 0; i < q->nb_snapshots; i++)
         if (load_one(q, i, &off, &q->snapshots[i]) < 0)
             return -1;
+    q->snapshots_size = off - q->snapshots_offset;
     return qcow2_meta_add(q, q->snapshots_offset, off - q->snapshots_offset, QCOW2_META_SNAPSHOTS);
+}
+
+uint64_t qcow2_snapshot_entry_len(const uint8_t *p)
+{
+    uint64_t len = SNAP_FIXED + (uint64_t)be32_get(p + 36) + be16_get(p + 12) + be16_get(p + 14);
+    return (len + 7) & ~7ull;
 }
 
 void qcow2_snapshots_free(struct qcow2 *q)

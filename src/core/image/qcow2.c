@@ -360,6 +360,24 @@ static int qcow2_flush_locked(struct qcow2 *q)
     return qcow2_free_pending(q);
 }
 
+int qcow2_quiesce(struct qcow2 *q)
+{
+    if (q->img->read_only)
+        return errno = EROFS, err_set("%s: image is open read-only", q->img->path);
+    if (qcow2_flush_locked(q) < 0 || qcow2_release_reservations(q) < 0)
+        return -1;
+    return qcow2_sync(q);
+}
+
+int qcow2_reload(struct image *img)
+{
+    qcow2_free_state(qcow2_of(img));
+    img->priv = NULL;
+    free(img->backing_name);
+    img->backing_name = NULL;
+    return qcow2_open(img);
+}
+
 static int qcow2_close(struct image *img)
 {
     struct qcow2 *q = qcow2_of(img);

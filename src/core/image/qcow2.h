@@ -107,6 +107,7 @@ struct qcow2 {
 
     uint64_t snapshots_offset;
     uint32_t nb_snapshots;
+    uint64_t snapshots_size; /* bytes of the snapshot table in use */
     struct image_snapshot *snapshots;
 
     struct qcow2_meta *meta; /* sorted by cluster */
@@ -187,6 +188,12 @@ static inline void be16_put(void *p, uint16_t v)
 int qcow2_signal_corruption(struct qcow2 *q, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int qcow2_sync(struct qcow2 *q);
+/* Flushes, gives back reservations, and checks the image may be written:
+ * afterwards the refcounts on disk are exactly what the tables use. */
+int qcow2_quiesce(struct qcow2 *q);
+/* Drops the in-memory state and reads the header and tables again (after
+ * a snapshot operation switched the header to new tables). */
+int qcow2_reload(struct image *img);
 
 /* qcow2-cache.c */
 /* A cluster-sized buffer aligned for O_DIRECT (see direct.c), freed with free(). */
@@ -220,12 +227,17 @@ int qcow2_free_later(struct qcow2 *q, uint64_t offset, uint64_t len);
 int qcow2_free_pending(struct qcow2 *q);
 /* Gives back unused reservations and trims free clusters at the end of file. */
 int qcow2_release_reservations(struct qcow2 *q);
+/* Entry IDX of a refcount block held as on disk. */
+uint64_t qcow2_rb_get(const struct qcow2 *q, const uint8_t *rb, uint64_t idx);
+void qcow2_rb_set(const struct qcow2 *q, uint8_t *rb, uint64_t idx, uint64_t value);
 /* Max refcount for this image's refcount_order. */
 uint64_t qcow2_refcount_max(const struct qcow2 *q);
 
 /* qcow2-snapshot.c */
 int qcow2_snapshots_load(struct qcow2 *q);
 void qcow2_snapshots_free(struct qcow2 *q);
+/* Bytes of the table entry at P (already validated by qcow2_snapshots_load). */
+uint64_t qcow2_snapshot_entry_len(const uint8_t *p);
 
 /* qcow2-create.c */
 
