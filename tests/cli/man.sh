@@ -26,7 +26,8 @@ for verb in define undefine list dominfo dumpxml edit domrename desc domuuid dom
     pool-define-as pool-create pool-create-as pool-build pool-start pool-destroy pool-delete \
     pool-refresh vol-create vol-list vol-dumpxml vol-delete vol-create-as vol-create-from \
     vol-clone vol-resize vol-wipe vol-upload vol-download vol-info vol-path vol-key vol-name vol-pool img clone template \
-    snapshot-create snapshot-list snapshot-dumpxml snapshot-current snapshot-delete \
+    snapshot-create snapshot-create-as snapshot-revert snapshot-info snapshot-parent \
+    snapshot-list snapshot-dumpxml snapshot-current snapshot-delete \
     events help version; do
     grep -qE "^    $verb " "$tmp/help" || fail "'$verb' is documented but not in the table"
     grep -qE "(^|[ ,])$verb( |,|$)" "$tmp/tvm.txt" || fail "tvm.1 lacks '$verb'"

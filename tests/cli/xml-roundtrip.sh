@@ -210,6 +210,11 @@ grep -q '"virtual-size": 21474836480' "$tmp/qi.json" || fail "qemu-img sees anot
 # ---- snapshots of the test driver's own domain ----
 for f in "$DATA"/snapshot/*.xml; do
     name=$(xp "$f" /domainsnapshot/name)
+    if ! grep -q '<creationTime>' "$f"; then # libvirt refuses to redefine it too
+        run 1 tvm snapshot-create test "$f" --redefine
+        err_has "missing creationTime from existing snapshot"
+        continue
+    fi
     ok tvm snapshot-create test "$f" --redefine
     tvm snapshot-dumpxml test "$name" >"$tmp/snap.xml"
     valid "$tmp/snap.xml" domainsnapshot

@@ -1,34 +1,20 @@
-/* snapshot-create DOMAIN FILE --redefine: record snapshot metadata, as
- * virsh does when restoring it elsewhere. Taking a real snapshot needs
- * qcow2 snapshot writing, which the image layer does not have yet (it lists
- * internal snapshots, image_list_snapshots, but cannot create them). */
-#include "core/cmd/cmd-util.h"
+/* snapshot-create DOMAIN [XMLFILE]: take a snapshot described by
+ * <domainsnapshot> XML (cmd-snapshot-disk.c), or with --redefine record
+ * existing snapshot metadata, as virsh does when restoring it elsewhere. */
+#include "core/cmd/cmd-snapshot.h"
 #include "core/base/err.h"
-#include "core/model/snapshot.h"
-#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static enum cmd_result snapshot_create_exec(struct cmd_ctx *ctx, struct cmd_args *args)
+static enum cmd_result redefine(struct cmd_ctx *ctx, struct cmd_args *args, struct snapshot *s,
+                                const char *path)
 {
-    const char *path = args->argv[1];
-    if (!cmd_has(args, "redefine")) {
-        err_set("taking a snapshot is not implemented: the image layer reads qcow2 internal "
-                "snapshots but cannot write one yet; use --redefine to record existing "
-                "snapshot metadata");
-        return CMD_ERROR;
-    }
     struct store *st = cmd_store(ctx);
     struct store_domain_row dom;
-    struct snapshot *s = NULL;
-    char *xml;
-    size_t len;
-    if (!st || cmd_domain_load(ctx, args->argv[0], &dom, NULL) < 0 ||
-        cmd_read_input(ctx, path, &xml, &len) < 0)
+    if (!st || cmd_domain_load(ctx, args->argv[0], &dom, NULL) < 0)
         return CMD_ERROR;
-    int rc = snapshot_parse(xml, len, cmd_input_origin(path), &s);
-    free(xml);
+    int rc = snapshot_check_redefine(s, cmd_input_origin(path));
     if (rc == 0 && s->domain_uuid && *s->domain_uuid && strcmp(s->domain_uuid, dom.uuid) != 0)
         rc = err_set("%s: snapshot '%s' belongs to domain uuid %s, not '%s' (%s)",
                      cmd_input_origin(path), s->name, s->domain_uuid, dom.name, dom.uuid);
@@ -41,16 +27,56 @@ static enum cmd_result snapshot_create_exec(struct cmd_ctx *ctx, struct cmd_args
     }
     if (rc == 0)
         fprintf(ctx->out, "Domain snapshot %s created from '%s'\n", s->name, path);
-    snapshot_free(s);
     return rc == 0 ? CMD_OK : CMD_ERROR;
+}
+
+static enum cmd_result snapshot_create_exec(struct cmd_ctx *ctx, struct cmd_args *args)
+{
+    const char *path = args->argc > 1 ? args->argv[1] : NULL;
+    if (cmd_has(args, "current") && !cmd_has(args, "redefine")) {
+        err_set("--current requires --redefine");
+        return CMD_USAGE;
+    }
+    if (cmd_has(args, "disk-only")) {
+        err_set("snapshot-create --disk-only: external snapshots are not supported by tvm yet");
+        return CMD_ERROR;
+    }
+    char *xml = NULL;
+    size_t len = 0;
+    if (path && cmd_read_input(ctx, path, &xml, &len) < 0)
+        return CMD_ERROR;
+    if (!path) {
+        if (cmd_has(args, "redefine")) {
+            err_set("--redefine needs the snapshot's XML file");
+            return CMD_USAGE;
+        }
+        xml = strdup("<domainsnapshot/>");
+        len = xml ? strlen(xml) : 0;
+        if (!xml) {
+            err_set("out of memory");
+            return CMD_ERROR;
+        }
+    }
+    struct snapshot *s = NULL;
+    int rc = snapshot_parse(xml, len, path ? cmd_input_origin(path) : "snapshot-create", &s);
+    free(xml);
+    if (rc < 0)
+        return CMD_ERROR;
+    enum cmd_result r = cmd_has(args, "redefine")
+                            ? redefine(ctx, args, s, path)
+                            : snap_take(ctx, args->argv[0], s, cmd_has(args, "no-metadata"), path);
+    snapshot_free(s);
+    return r;
 }
 
 const struct cmd_entry cmd_snapshot_create_entry = {
     .name = "snapshot-create",
-    .usage = "snapshot-create DOMAIN XMLFILE --redefine [--current]",
-    .summary = "record a snapshot's metadata from XML (--redefine only, for now)",
-    .opts = "redefine,current,validate",
-    .min_args = 2,
+    .usage = "snapshot-create DOMAIN [XMLFILE] [--redefine [--current]] [--no-metadata] "
+             "[--atomic]",
+    .summary = "take a snapshot from XML (internal qcow2 snapshots of a shut-off domain), or "
+               "record one's metadata (--redefine)",
+    .opts = "redefine,current,validate,no-metadata,atomic,disk-only",
+    .min_args = 1,
     .max_args = 2,
     .exec = snapshot_create_exec,
     .flags = CMD_F_WRITES,

@@ -1,5 +1,5 @@
 /* snapshot-list DOMAIN: a domain's snapshots as a table, names, or virsh's tree. */
-#include "core/cmd/cmd-util.h"
+#include "core/cmd/cmd-snapshot.h"
 #include "core/base/err.h"
 #include "store/store.h"
 
@@ -72,22 +72,98 @@ static void snap_print_table(FILE *out, const struct store_snapshot_row *rows, s
     cmd_tbl_free(t);
 }
 
+/* Whether rows[i] descends from rows[anc] (DEEP) or is its child. */
+static bool under(const struct store_snapshot_row *rows, size_t n, size_t i, size_t anc, bool deep)
+{
+    for (int hops = 0; rows[i].parent[0] && hops < 4096; hops++) {
+        if (!strcmp(rows[i].parent, rows[anc].name))
+            return true;
+        if (!deep)
+            return false;
+        size_t p = n;
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp(rows[k].name, rows[i].parent))
+                p = k;
+        if (p == n)
+            return false;
+        i = p;
+    }
+    return false;
+}
+
+/* Keeps the rows the filters select (virsh's --roots, --leaves, --current,
+ * --from/--current with --descendants); returns how many. */
+static size_t snap_filter(struct store_snapshot_row *rows, size_t n, const struct cmd_args *args,
+                          ssize_t from)
+{
+    bool roots = cmd_has(args, "roots"), leaves = cmd_has(args, "leaves");
+    bool no_leaves = cmd_has(args, "no-leaves"), deep = cmd_has(args, "descendants");
+    bool *keep = calloc(n ? n : 1, sizeof(bool));
+    if (!keep)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        bool leaf = snap_children(rows, n, i) == 0;
+        keep[i] = (!roots || !rows[i].parent[0]) && (!leaves || leaf) && (!no_leaves || !leaf) &&
+                  (from < 0 || under(rows, n, i, (size_t)from, deep));
+    }
+    size_t out = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keep[i])
+            rows[out++] = rows[i];
+    free(keep);
+    return out;
+}
+
 static enum cmd_result snapshot_list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
-    struct store *st = cmd_store(ctx);
     struct store_domain_row dom;
     struct store_snapshot_row *rows;
     size_t n;
-    if (!st || cmd_domain_load(ctx, args->argv[0], &dom, NULL) < 0 ||
-        store_snapshot_list(st, dom.uuid, &rows, &n) < 0)
-        return CMD_ERROR;
-    if (cmd_has(args, "tree") && cmd_has(args, "parent")) {
-        free(rows);
-        err_set("snapshot-list: --tree and --parent cannot be combined; usage: %s",
-                "snapshot-list DOMAIN [--tree | --parent] [--name]");
+    ssize_t from = -1;
+    const char *from_name = cmd_get(args, "from");
+    bool tree = cmd_has(args, "tree");
+    const char *clash = tree && cmd_has(args, "parent")       ? "--tree and --parent"
+                        : tree && cmd_has(args, "leaves")     ? "--leaves and --tree"
+                        : tree && cmd_has(args, "roots")      ? "--roots and --tree"
+                        : from_name && cmd_has(args, "roots") ? "--roots and --from"
+                                                              : NULL;
+    if (clash) {
+        err_set("snapshot-list: %s are mutually exclusive", clash);
         return CMD_USAGE;
     }
-    if (cmd_has(args, "tree")) {
+    if (snap_rows(ctx, args->argv[0], &dom, &rows, &n, from_name, &from) < 0)
+        return CMD_ERROR;
+    if (cmd_has(args, "current") && !from_name) {
+        from = -1;
+        for (size_t i = 0; i < n; i++)
+            if (rows[i].current)
+                from = (ssize_t)i;
+        if (from < 0) {
+            free(rows);
+            err_set("Domain snapshot not found: the domain does not have a current snapshot");
+            return CMD_ERROR;
+        }
+        if (!cmd_has(args, "descendants") && !tree) {
+            /* --current alone: that one snapshot */
+            rows[0] = rows[from];
+            n = 1;
+            from = -1;
+        }
+    }
+    struct store_snapshot_row self = from >= 0 ? rows[from] : (struct store_snapshot_row){0};
+    n = snap_filter(rows, n, args, from);
+    if (tree) {
+        if (from >= 0) {
+            /* the tree below --from, with it as the root */
+            self.parent[0] = '\0';
+            struct store_snapshot_row *all = realloc(rows, (n + 1) * sizeof(*rows));
+            if (all) {
+                rows = all;
+                memmove(rows + 1, rows, n * sizeof(*rows));
+                rows[0] = self;
+                n++;
+            }
+        }
         snap_print_tree(ctx->out, rows, n);
         fputc('\n', ctx->out);
     } else if (cmd_has(args, "name")) {
@@ -103,9 +179,11 @@ static enum cmd_result snapshot_list_exec(struct cmd_ctx *ctx, struct cmd_args *
 
 const struct cmd_entry cmd_snapshot_list_entry = {
     .name = "snapshot-list",
-    .usage = "snapshot-list DOMAIN [--tree | --parent] [--name]",
+    .usage = "snapshot-list DOMAIN [--tree | --parent] [--name] [--roots | --from SNAP] "
+             "[--current] [--descendants] [--leaves] [--no-leaves]",
     .summary = "list a domain's snapshots",
-    .opts = "tree,name,parent",
+    .opts = "tree,name,parent,roots,leaves,no-leaves,current,descendants,from=,metadata,"
+            "no-metadata,inactive,active,disk-only,internal,external,topological",
     .min_args = 1,
     .max_args = 1,
     .exec = snapshot_list_exec,

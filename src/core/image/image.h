@@ -224,6 +224,11 @@ void image_snapshots_free(struct image_snapshot *snaps, size_t count);
 int image_snapshot_create(struct image *img, const char *name, uint64_t vm_clock_nsec);
 int image_snapshot_apply(struct image *img, const char *id_or_name);
 int image_snapshot_delete(struct image *img, const char *id_or_name);
+bool image_has_snapshot(struct image *img, const char *id_or_name);
+/* *DIFFERS: the disk may read differently from snapshot ID_OR_NAME — its
+ * mapping (L2 entries, size) is not the snapshot's, or there is no such
+ * snapshot. Cheap: compares metadata, never data. */
+int image_snapshot_differs(struct image *img, const char *id_or_name, bool *differs);
 
 /* Reads the first bytes of PATH: qcow2 magic → QCOW2, else RAW. */
 int image_probe(const char *path, enum image_format *format);

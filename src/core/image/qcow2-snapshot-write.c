@@ -819,3 +819,69 @@ int image_snapshot_delete(struct image *img, const char *id_or_name)
 {
     return by_name(img, id_or_name, "delete snapshot", do_delete);
 }
+
+/* Compares the mapping of the active L1 table with snapshot SN's: the same
+ * L2 entries (COPIED aside) mean no write reached the disk since. Reads
+ * only metadata: at most two L2 tables per L1 entry. */
+static int mapping_differs(struct qcow2 *q, const struct image_snapshot *sn, bool *differs)
+{
+    uint64_t *snl1 = NULL, *l1 = NULL;
+    uint8_t *a = qcow2_alloc_cluster_buf(q->cluster_size),
+            *b = qcow2_alloc_cluster_buf(q->cluster_size);
+    uint32_t n = sn->l1_size > q->l1_size ? sn->l1_size : q->l1_size;
+    int rc = a && b ? 0 : err_set("out of memory");
+    *differs = sn->disk_size && sn->disk_size != q->size;
+    if (rc == 0)
+        rc = read_l1(q, sn->l1_table_offset, sn->l1_size, n, &snl1);
+    if (rc == 0)
+        rc = read_l1(q, q->l1_offset, q->l1_size, n, &l1);
+    for (uint32_t i = 0; rc == 0 && !*differs && i < n; i++) {
+        uint64_t x = snl1[i] & QCOW2_OFFSET_MASK, y = l1[i] & QCOW2_OFFSET_MASK;
+        if (x == y)
+            continue;
+        if (!x || !y) {
+            *differs = true;
+            break;
+        }
+        if (check_cluster(q, "L2 table", x) < 0 || check_cluster(q, "L2 table", y) < 0 ||
+            read_cluster(q, x, a) < 0 || read_cluster(q, y, b) < 0) {
+            rc = -1;
+            break;
+        }
+        for (uint64_t j = 0; j < q->cluster_size / 8; j++)
+            if ((be64_get(a + 8 * j) & ~QCOW2_COPIED) != (be64_get(b + 8 * j) & ~QCOW2_COPIED)) {
+                *differs = true;
+                break;
+            }
+    }
+    free(snl1);
+    free(l1);
+    free(a);
+    free(b);
+    return rc;
+}
+
+int image_snapshot_differs(struct image *img, const char *id_or_name, bool *differs)
+{
+    *differs = true;
+    if (img->format != IMAGE_FORMAT_QCOW2)
+        return 0;
+    struct qcow2 *q = qcow2_of(img);
+    pthread_mutex_lock(&img->lock);
+    int i = find_snapshot(q, id_or_name);
+    int rc = 0;
+    if (i >= 0 && !qcow2_cache_dirty(&q->l2_cache))
+        rc = mapping_differs(q, &q->snapshots[i], differs);
+    pthread_mutex_unlock(&img->lock);
+    return rc;
+}
+
+bool image_has_snapshot(struct image *img, const char *id_or_name)
+{
+    if (img->format != IMAGE_FORMAT_QCOW2)
+        return false;
+    pthread_mutex_lock(&img->lock);
+    bool found = find_snapshot(qcow2_of(img), id_or_name) >= 0;
+    pthread_mutex_unlock(&img->lock);
+    return found;
+}

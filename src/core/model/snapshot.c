@@ -132,6 +132,18 @@ int snapshot_parse(const char *xml, size_t len, const char *origin, struct snaps
     return 0;
 }
 
+int snapshot_check_redefine(const struct snapshot *s, const char *origin)
+{
+    xmlNodePtr root = xmlDocGetRootElement(s->doc);
+    if (!xml_child(root, "creationTime"))
+        return err_set("%s: internal error: missing creationTime from existing snapshot", origin);
+    if (!xml_child(root, "state"))
+        return err_set("%s: XML error: missing state from existing snapshot", origin);
+    if (!xml_child(root, "domain"))
+        return err_set("%s: internal error: missing domain in snapshot", origin);
+    return 0;
+}
+
 char *snapshot_format(const struct snapshot *s)
 {
     return xml_format_doc(s->doc);

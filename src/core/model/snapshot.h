@@ -25,6 +25,10 @@ struct snapshot {
 };
 
 int snapshot_parse(const char *xml, size_t len, const char *origin, struct snapshot **out);
+/* What libvirt asks of a snapshot being redefined (its record restored):
+ * a creation time, a state and the domain's definition, refused with
+ * libvirt's messages. */
+int snapshot_check_redefine(const struct snapshot *s, const char *origin);
 char *snapshot_format(const struct snapshot *s);
 void snapshot_free(struct snapshot *s);
 

@@ -65,10 +65,5 @@ int vm_stop_saved(struct store *st, const char *dom);
 /* The row, reconciled, and an error unless the guest is alive. */
 int vm_lookup_active(struct store *st, const char *dom, struct store_domain_row *row);
 
-/* vm-volumes.c: each <disk type='volume'> is checked (refused, naming the
- * disk, when its pool is not running or has no such volume) and, with
- * APPLY, given its volume's path in the live XML (*changed then). Apply
- * only after the stored definition was last written from D. */
-int vm_resolve_volumes(struct store *st, struct domain *d, bool apply, bool *changed);
 
 #endif

@@ -53,6 +53,11 @@ struct vm_start_opts {
 int vm_start(struct store *st, const char *dom, const struct vm_start_opts *opts);
 /* ACPI power button (system_powerdown); returns at once, as virsh does. */
 int vm_shutdown(struct store *st, const char *dom);
+/* vm-volumes.c: each <disk type='volume'> is checked (refused, naming the
+ * disk, when its pool is not running or has no such volume) and, with
+ * APPLY, given its volume's path in the live XML (*changed then). Apply
+ * only after the stored definition was last written from D. */
+int vm_resolve_volumes(struct store *st, struct domain *d, bool apply, bool *changed);
 /* QMP quit, SIGKILL if the VMM has not gone within a few seconds; then
  * records shut off (destroyed) and removes the run directory. */
 int vm_destroy(struct store *st, const char *dom);

@@ -1,0 +1,277 @@
+/* Taking a shut-off domain's snapshot: an internal qcow2 snapshot on every
+ * writable disk (tvm's image layer, src/core/image/qcow2-snapshot-write.c)
+ * and the <domainsnapshot> record libvirt would keep for it. Also the
+ * snapshot-tree lookups the snapshot verbs share. */
+#include "core/cmd/cmd-snapshot.h"
+#include "core/base/err.h"
+#include "core/image/image.h"
+#include "core/model/domain.h"
+#include "core/virt/vm.h"
+#include "core/xml/xml-util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int snap_rows(struct cmd_ctx *ctx, const char *dom, struct store_domain_row *row,
+              struct store_snapshot_row **rows, size_t *n, const char *name, ssize_t *idx)
+{
+    struct store *st = cmd_store(ctx);
+    *rows = NULL;
+    *n = 0;
+    if (!st || cmd_domain_load(ctx, dom, row, NULL) < 0 ||
+        store_snapshot_list(st, row->uuid, rows, n) < 0)
+        return -1;
+    if (!name)
+        return 0;
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*rows)[i].name, name)) {
+            *idx = (ssize_t)i;
+            return 0;
+        }
+    free(*rows);
+    *rows = NULL;
+    return err_set("Domain snapshot not found: no domain snapshot with matching name '%s'", name);
+}
+
+size_t snap_children(const struct store_snapshot_row *rows, size_t n, size_t i)
+{
+    size_t c = 0;
+    for (size_t k = 0; k < n; k++)
+        c += !strcmp(rows[k].parent, rows[i].name);
+    return c;
+}
+
+size_t snap_descendants(const struct store_snapshot_row *rows, size_t n, size_t i)
+{
+    size_t c = 0;
+    for (size_t k = 0; k < n; k++)
+        if (!strcmp(rows[k].parent, rows[i].name))
+            c += 1 + snap_descendants(rows, n, k);
+    return c;
+}
+
+/* What the user's <disks> says for disk DEV: NULL when it does not name it. */
+static const char *disk_choice(const struct snapshot *tmpl, const char *dev)
+{
+    for (size_t i = 0; i < tmpl->ndisks; i++)
+        if (dev && !strcmp(tmpl->disks[i].name, dev))
+            return tmpl->disks[i].snapshot ? tmpl->disks[i].snapshot : "internal";
+    return NULL;
+}
+
+/* Whether disk K takes part, as libvirt decides by default: CD-ROMs and
+ * read-only disks do not. */
+static bool disk_included(const struct domain_disk *k, const struct snapshot *tmpl)
+{
+    const char *c = disk_choice(tmpl, k->target_dev);
+    if (c)
+        return strcmp(c, "no") != 0;
+    return !k->readonly && (!k->device || !strcmp(k->device, "disk"));
+}
+
+/* Refuses what a shut-off internal snapshot cannot cover, before any disk
+ * is touched (libvirt's messages). */
+static int check_disks(const struct domain *d, const struct snapshot *tmpl)
+{
+    for (size_t i = 0; i < tmpl->ndisks; i++) {
+        bool found = false;
+        for (size_t k = 0; k < d->ndisks; k++)
+            found = found || (d->disks[k].target_dev &&
+                              !strcmp(d->disks[k].target_dev, tmpl->disks[i].name));
+        if (!found)
+            return err_set("no disk named '%s'", tmpl->disks[i].name);
+        const char *c = tmpl->disks[i].snapshot;
+        if (c && (!strcmp(c, "external") || !strcmp(c, "manual")))
+            return err_set("unsupported configuration: %s snapshot of disk '%s' is not supported "
+                           "by tvm (only internal snapshots)",
+                           c, tmpl->disks[i].name);
+    }
+    size_t taken = 0;
+    for (size_t k = 0; k < d->ndisks; k++) {
+        const struct domain_disk *disk = &d->disks[k];
+        if (!disk_included(disk, tmpl))
+            continue;
+        taken++;
+        if (!disk->source)
+            return err_set("disk '%s' has no source", disk->target_dev ? disk->target_dev : "?");
+        const char *fmt = disk->driver_type ? disk->driver_type : "raw";
+        if (strcmp(fmt, "qcow2") != 0)
+            return err_set("unsupported configuration: internal snapshot for disk %s unsupported "
+                           "for storage type %s",
+                           disk->source, fmt);
+    }
+    if (taken == 0)
+        return err_set("unsupported configuration: domain has no disk to snapshot");
+    return 0;
+}
+
+/* Removes snapshot NAME from the included disks [0, upto) of D; best
+ * effort (the error that led here is the one to report). */
+static void remove_from_disks(const struct domain *d, const struct snapshot *tmpl, const char *name,
+                              size_t upto)
+{
+    char *keep = strdup(err_msg());
+    for (size_t k = 0; k < upto; k++) {
+        if (!disk_included(&d->disks[k], tmpl))
+            continue;
+        struct image *img = image_open(d->disks[k].source, IMAGE_FORMAT_QCOW2, 0);
+        if (img)
+            image_snapshot_delete(img, name);
+        image_close(img);
+    }
+    if (keep)
+        err_set("%s", keep);
+    free(keep);
+}
+
+/* Takes NAME on every included disk of D: on all or, failing, on none. */
+static int snapshot_disks(const struct domain *d, const struct snapshot *tmpl, const char *name)
+{
+    size_t k;
+    for (k = 0; k < d->ndisks; k++) {
+        const struct domain_disk *disk = &d->disks[k];
+        if (!disk_included(disk, tmpl))
+            continue;
+        struct image *img = image_open(disk->source, IMAGE_FORMAT_QCOW2, 0);
+        int rc = img ? 0 : -1;
+        if (rc == 0 && image_has_snapshot(img, name))
+            rc = err_set("%s: the image already has an internal snapshot '%s'", disk->source, name);
+        if (rc == 0)
+            rc = image_snapshot_create(img, name, 0);
+        if (img && image_close(img) < 0)
+            rc = -1;
+        if (rc < 0)
+            break;
+    }
+    if (k == d->ndisks)
+        return 0;
+    err_prefix("disk %s: ", d->disks[k].target_dev ? d->disks[k].target_dev : "?");
+    remove_from_disks(d, tmpl, name, k); /* all or none, as --atomic asks */
+    return -1;
+}
+
+/* The record libvirt keeps for a shut-off internal snapshot. */
+static char *snapshot_xml(const struct domain *d, const struct snapshot *tmpl, const char *parent,
+                          int64_t when)
+{
+    char *buf = NULL, *dom = domain_format_public(d);
+    size_t len = 0;
+    FILE *f = dom ? open_memstream(&buf, &len) : NULL;
+    if (!f) {
+        free(dom);
+        return NULL;
+    }
+    fputs("<domainsnapshot>\n  <name>", f);
+    xml_put_escaped(f, tmpl->name, false);
+    fputs("</name>\n", f);
+    if (tmpl->description) {
+        fputs("  <description>", f);
+        xml_put_escaped(f, tmpl->description, false);
+        fputs("</description>\n", f);
+    }
+    fputs("  <state>shutoff</state>\n", f);
+    if (parent) {
+        fputs("  <parent>\n    <name>", f);
+        xml_put_escaped(f, parent, false);
+        fputs("</name>\n  </parent>\n", f);
+    }
+    fprintf(f, "  <creationTime>%lld</creationTime>\n  <memory snapshot='no'/>\n  <disks>\n",
+            (long long)when);
+    for (size_t k = 0; k < d->ndisks; k++) {
+        const struct domain_disk *disk = &d->disks[k];
+        if (!disk->target_dev)
+            continue;
+        fputs("    <disk name='", f);
+        xml_put_escaped(f, disk->target_dev, true);
+        fprintf(f, "' snapshot='%s'/>\n", disk_included(disk, tmpl) ? "internal" : "no");
+    }
+    fprintf(f, "  </disks>\n%s</domainsnapshot>\n", dom);
+    fclose(f);
+    free(dom);
+    return buf;
+}
+
+static const char *current_name(const struct store_snapshot_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].current)
+            return rows[i].name;
+    return NULL;
+}
+
+static enum cmd_result take_claimed(struct cmd_ctx *ctx, struct store *st,
+                                    const struct store_domain_row *row, const struct domain *d,
+                                    struct snapshot *tmpl, bool no_metadata, const char *from)
+{
+    struct store_snapshot_row *rows = NULL;
+    size_t n = 0;
+    if (store_snapshot_list(st, row->uuid, &rows, &n) < 0)
+        return CMD_ERROR;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (!strcmp(rows[i].name, tmpl->name))
+            rc = err_set("operation failed: domain snapshot '%s' already exists", tmpl->name);
+    int64_t when = (int64_t)time(NULL);
+    char *xml = rc == 0 ? snapshot_xml(d, tmpl, current_name(rows, n), when) : NULL;
+    struct snapshot *s = NULL;
+    if (rc == 0 && !xml)
+        rc = err_set("out of memory");
+    if (rc == 0)
+        rc = snapshot_parse(xml, strlen(xml), "<domainsnapshot>", &s);
+    free(rows);
+    free(xml);
+    if (rc == 0)
+        rc = snapshot_disks(d, tmpl, tmpl->name);
+    if (rc == 0 && !no_metadata) {
+        rc = store_snapshot_insert(st, row->uuid, s, true);
+        if (rc < 0) /* the disks must not keep a snapshot nobody can name */
+            remove_from_disks(d, tmpl, tmpl->name, d->ndisks);
+    }
+    if (rc == 0) {
+        char detail[600];
+        snprintf(detail, sizeof(detail), "%s: created", row->name);
+        store_event_add(st, "snapshot", tmpl->name, "defined", detail);
+        if (from)
+            fprintf(ctx->out, "Domain snapshot %s created from '%s'\n", tmpl->name, from);
+        else
+            fprintf(ctx->out, "Domain snapshot %s created\n", tmpl->name);
+    }
+    snapshot_free(s);
+    return rc == 0 ? CMD_OK : CMD_ERROR;
+}
+
+enum cmd_result snap_take(struct cmd_ctx *ctx, const char *dom, struct snapshot *tmpl,
+                          bool no_metadata, const char *from)
+{
+    struct store *st = cmd_store(ctx);
+    struct store_domain_row row;
+    struct domain *d = NULL;
+    if (!st || cmd_domain_load(ctx, dom, &row, &d) < 0)
+        return CMD_ERROR;
+    if (cmd_domain_is_active(&row)) {
+        domain_free(d);
+        err_set("domain '%s' is running: a snapshot of a running guest needs its memory saved, "
+                "which tvm cannot do yet; shut it down first",
+                row.name);
+        return CMD_ERROR;
+    }
+    bool changed = false;
+    if (vm_resolve_volumes(st, d, true, &changed) < 0 || check_disks(d, tmpl) < 0) {
+        domain_free(d);
+        return CMD_ERROR;
+    }
+    /* Claimed as a start claims it: no guest starts on these disks meanwhile. */
+    bool active;
+    int claim = vm_dir_claim(st, &row, VM_CLAIM_WAIT_MS, &active);
+    enum cmd_result r = CMD_ERROR;
+    if (claim >= 0) {
+        r = take_claimed(ctx, st, &row, d, tmpl, no_metadata, from);
+        vm_dir_release(row.uuid, claim);
+    } else if (active) {
+        err_set("domain '%s' is running: shut it down first", row.name);
+    }
+    domain_free(d);
+    return r;
+}
