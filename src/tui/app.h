@@ -266,6 +266,9 @@ int act_vol_resize(struct app *a);
 int act_vol_wipe(struct app *a);
 int keys_storage_menu(struct app *a);
 
+/* snapshots.c: the selected domain's snapshot tree, take/revert/delete */
+int act_snapshots(struct app *a);
+
 /* handover.c: actions that give the terminal to something else */
 int act_edit(struct app *a);         /* $EDITOR through core's edit loop */
 int act_console_full(struct app *a); /* `tvm console` on the whole terminal */

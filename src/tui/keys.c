@@ -56,6 +56,8 @@ const struct key_binding keys_list[] = {
      act_graphics_full, "Full-screen graphical console"},
     {'e', "e, F7", "edit the XML in $EDITOR, as 'tvm edit'", act_edit, "Edit XML"},
     ALSO(KEY_F(7), act_edit),
+    {'T', "T", "snapshots: the tree; take, revert, delete (asks first)", act_snapshots,
+     "Snapshots..."},
     {'u', "u, F9", "undefine (asks first)", act_undefine, "Undefine..."},
     ALSO(KEY_F(9), act_undefine),
     {'S', "S", "storage pane: pools and their volumes (S or Esc back)", act_storage,

@@ -246,7 +246,7 @@ int widget_menu(struct app *a, const char *title, const char *const *items, int 
             return -1;
         draw_all(a);
         a->redraw = false;
-        int w = 0;
+        int w = (int)strlen(title); /* the title shows whole where the screen allows */
         for (int i = 0; i < n; i++)
             if ((int)strlen(items[i]) > w)
                 w = (int)strlen(items[i]);
