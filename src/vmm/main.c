@@ -429,6 +429,9 @@ static int setup(struct vmm *m)
     if (migrate_init(m->vm, m->xml) < 0)
         return -1;
     vm_set_event_sink(m->vm, to_control, NULL);
+    /* A saved state (migrate) holds at most RAM, its bitmap and the
+     * small sections. */
+    sandbox_allow_file_size(cfg.ram_bytes + cfg.ram_bytes / 32768 + (64ULL << 20));
     /* Everything is open: from here on no privilege, before the guest's
      * first instruction (vm_start makes the KVM VM on the open /dev/kvm). */
     if (sandbox_enter() < 0 || setup_probe(m) < 0)

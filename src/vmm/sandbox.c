@@ -250,6 +250,15 @@ static uint64_t be64(const uint8_t *p)
     return v;
 }
 
+/* The largest file tvm-vmm writes that is not open yet: a saved state
+ * (QMP migrate), at most guest RAM and its bitmap plus the small sections. */
+static uint64_t file_to_write;
+
+void sandbox_allow_file_size(uint64_t bytes)
+{
+    file_to_write = bytes;
+}
+
 /* The most any open regular file may grow to: an image grows by at most
  * its virtual size (qcow2: every cluster once more, for clusters shared
  * with internal snapshots) plus metadata; the console log and exit.json
@@ -260,6 +269,8 @@ static int open_files_bound(int *max_fd, rlim_t *fsize)
     if (!d)
         return err_errno("sandbox: /proc/self/fd");
     uint64_t most = 64ULL << 20;
+    if (file_to_write > most)
+        most = file_to_write;
     *max_fd = 2;
     struct dirent *e;
     while ((e = readdir(d))) {

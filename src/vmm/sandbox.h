@@ -12,7 +12,8 @@
  *
  * What sandbox_enter() does, in this order:
  *   - RLIMIT_CORE 0, RLIMIT_NOFILE just above the descriptors in use,
- *     RLIMIT_FSIZE just above what the open images can grow to;
+ *     RLIMIT_FSIZE just above what the open images can grow to, or a
+ *     saved state of the guest's RAM (sandbox_allow_file_size);
  *   - started by root: the run directory is given to the sandbox user (tvm,
  *     else nobody/nogroup), the capability bounding set emptied, then
  *     uid/gid/groups switched (glibc applies it to every thread);
@@ -34,6 +35,7 @@
 #define TVM_VMM_SANDBOX_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 enum sandbox_mode {
     SANDBOX_ON,  /* the default */
@@ -53,6 +55,10 @@ struct sandbox_config {
 /* Early, before any file is opened: picks the user, opens the run
  * directory, installs the SIGSYS handler. Still privileged afterwards. */
 int sandbox_prepare(const struct sandbox_config *c);
+
+/* Before sandbox_enter(): RLIMIT_FSIZE lets a file of BYTES be written
+ * later too (a saved state on a descriptor tvm sends while it runs). */
+void sandbox_allow_file_size(uint64_t bytes);
 
 /* After everything is open, before the guest runs: see above. Errors say
  * which step failed; the caller must then not run the guest. */
