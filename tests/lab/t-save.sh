@@ -5,7 +5,8 @@
 # host end of its virtio NIC's tap (in a network namespace the test made;
 # every tvm command runs there) each time: a tick counts only with the
 # disk's answer and the ping's.
-#   save: the guest stops, the file carries its domain XML
+#   save: domjobinfo shows it while it writes; the guest stops, the file
+#         carries its domain XML
 #         (save-image-dumpxml); restore: the count goes on from where it
 #         was (the console log, begun afresh at each start, shows no boot
 #         banner and no tick below the last one saved) and the disk still
@@ -65,8 +66,18 @@ expect_out "Domain 'g1' started" tvm start g1
 wait_count g1 TVM-GUEST-UP 1
 ticks_past 2 120
 
-step "save: the guest stops, the file carries its XML"
-expect_out "Domain 'g1' saved to $T/g1.save" tvm save g1 "$T/g1.save"
+step "save: domjobinfo follows it, the guest stops, the file carries its XML"
+expect_out "Job type:         None" tvm domjobinfo g1
+tvm save g1 "$T/g1.save" >"$T/save.out" 2>&1 &
+saver=$!
+seen=
+while kill -0 "$saver" 2>/dev/null; do
+    "$TVM" --db "$DB" domjobinfo g1 >"$T/job.out" 2>&1 || true
+    grep -q "^Operation: *Save" "$T/job.out" && grep -q "^Data processed:" "$T/job.out" && seen=1
+done
+wait "$saver" || fail "save: $(cat "$T/save.out")"
+grep -qF "Domain 'g1' saved to $T/g1.save" "$T/save.out" || fail "save said: $(cat "$T/save.out")"
+[ -n "$seen" ] || fail "domjobinfo never showed the save: $(cat "$T/job.out")"
 [ "$(state g1)" = "shut off (saved)" ] || fail "after save: $(state g1)"
 n=$(last_tick)
 ls "$T"/g1.save.tvm-* 2>/dev/null && fail "temporary file left beside the save"

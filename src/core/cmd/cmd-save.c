@@ -7,7 +7,9 @@
  * save writes the running guest's whole state to FILE and stops it;
  * restore starts it again from there (vm.h, "saved state"). A managed
  * save is kept beside the inventory, and the next `start` resumes from it
- * (then removes it).
+ * (then removes it). Like start and destroy, these run outside the
+ * runner's transaction: a save takes as long as writing the guest's RAM,
+ * and the store must stay open to others (domjobinfo) meanwhile.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +128,6 @@ const struct cmd_entry cmd_save_entry = {
     .min_args = 2,
     .max_args = 2,
     .exec = save_exec,
-    .flags = CMD_F_WRITES,
 };
 
 const struct cmd_entry cmd_restore_entry = {
@@ -137,7 +138,6 @@ const struct cmd_entry cmd_restore_entry = {
     .min_args = 1,
     .max_args = 1,
     .exec = restore_exec,
-    .flags = CMD_F_WRITES,
 };
 
 const struct cmd_entry cmd_save_image_dumpxml_entry = {
@@ -157,7 +157,6 @@ const struct cmd_entry cmd_managedsave_entry = {
     .min_args = 1,
     .max_args = 1,
     .exec = managedsave_exec,
-    .flags = CMD_F_WRITES,
 };
 
 const struct cmd_entry cmd_managedsave_remove_entry = {

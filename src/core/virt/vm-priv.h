@@ -37,6 +37,7 @@ enum {
 
 /* tvm's own files in the run directory. */
 #define VM_FILE_RUN_ID "run.id"
+#define VM_FILE_JOB "job"
 
 bool vm_state_is_active(enum domain_state s);
 

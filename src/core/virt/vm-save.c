@@ -4,6 +4,7 @@
  */
 #include "core/virt/vm-priv.h"
 #include "core/base/err.h"
+#include "core/base/host.h"
 #include "core/base/paths.h"
 #include "core/proto/qmp-client.h"
 #include "core/proto/vmm-protocol.h"
@@ -64,6 +65,55 @@ static int migrate_to(const struct store_domain_row *row, int fd, int run)
     return rc < 0 ? err_prefix("guest '%s': ", row->name) : 0;
 }
 
+/* VM_FILE_JOB: "save START_MS TOTAL_BYTES FILE", for vm_job_info. */
+static void job_begin(const struct store_domain_row *row, const char *tmp)
+{
+    char path[PATH_MAX];
+    if (vm_run_path(row->uuid, VM_FILE_JOB, path, sizeof path) < 0) {
+        err_clear();
+        return;
+    }
+    FILE *f = fopen(path, "we");
+    if (!f)
+        return;
+    fprintf(f, "save %lld %llu %s\n", (long long)host_now_ms(),
+            (unsigned long long)row->memory_kib * 1024, tmp);
+    fclose(f);
+}
+
+static void job_end(const struct store_domain_row *row)
+{
+    char path[PATH_MAX];
+    if (vm_run_path(row->uuid, VM_FILE_JOB, path, sizeof path) == 0)
+        unlink(path);
+    else
+        err_clear();
+}
+
+int vm_job_info(const char *uuid, struct vm_job_info *out)
+{
+    *out = (struct vm_job_info){0};
+    char path[PATH_MAX], file[PATH_MAX];
+    if (vm_run_path(uuid, VM_FILE_JOB, path, sizeof path) < 0)
+        return -1;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0; /* no job */
+    long long start;
+    unsigned long long total;
+    int n = fscanf(f, "save %lld %llu %4095[^\n]", &start, &total, file);
+    fclose(f);
+    if (n != 3)
+        return 0; /* being written, or gone: no job to show */
+    struct stat sb;
+    out->active = true;
+    snprintf(out->operation, sizeof out->operation, "Save");
+    out->elapsed_ms = host_now_ms() - start;
+    out->total = total;
+    out->processed = stat(file, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    return 0;
+}
+
 int vm_save(struct store *st, const char *dom, const char *path, const struct vm_save_opts *o)
 {
     struct vm_save_opts none = {0};
@@ -76,7 +126,9 @@ int vm_save(struct store *st, const char *dom, const char *path, const struct vm
     int fd = open_temp(path, tmp, sizeof tmp);
     if (fd < 0)
         return -1;
+    job_begin(&row, tmp);
     int rc = migrate_to(&row, fd, o->run);
+    job_end(&row);
     if (rc == 0 && fsync(fd) < 0)
         rc = err_errno("%s", tmp);
     if (rc == 0 && o->bypass_cache)

@@ -102,6 +102,19 @@ int vm_save(struct store *st, const char *dom, const char *path, const struct vm
 /* Starts the domain the saved state PATH belongs to (by its UUID, which
  * must be defined) from that state: vm_start with opts->restore. */
 int vm_restore(struct store *st, const char *path, const struct vm_start_opts *o);
+/* The job a guest is in (virsh domjobinfo): while vm_save writes, the
+ * run directory holds VM_FILE_JOB (operation, start, RAM size, the file
+ * being written), so any tvm process can tell how far it is: data
+ * processed is what the file holds so far, data total the guest's RAM
+ * (the file is at most that, zero pages left out). */
+struct vm_job_info {
+    bool active;
+    char operation[16]; /* "Save" */
+    int64_t elapsed_ms;
+    uint64_t processed, total;
+};
+int vm_job_info(const char *uuid, struct vm_job_info *out);
+
 /* Where a domain's managed save lives: <dir of the store>/save/<uuid>.save. */
 int vm_managed_save_path(const char *db_path, const char *uuid, char *buf, size_t len);
 bool vm_has_managed_save(const char *db_path, const char *uuid);
