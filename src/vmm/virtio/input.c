@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "core/proto/keymap.h"
 #include "virtio/virtio.h"
 #include "vmm.h"
@@ -324,6 +325,63 @@ static void input_destroy(struct virtio_dev *dev)
     free(dev);
 }
 
+/* ---- saved state: the config space's question, the events the guest
+ * has not taken yet, and the pointer as last reported ---- */
+
+static int input_save(struct virtio_dev *dev, struct vsf_out *o)
+{
+    struct input *in = (struct input *)dev;
+    vsf_put_u8(o, in->config[0]);
+    vsf_put_u8(o, in->config[1]);
+    vsf_put_u32(o, in->count);
+    for (unsigned i = 0; i < in->count; i++) {
+        const struct event *e = &in->pending[(in->head + i) % PENDING_MAX];
+        vsf_put_u16(o, e->type);
+        vsf_put_u16(o, e->code);
+        vsf_put_u32(o, (uint32_t)e->value);
+    }
+    vsf_put_u32(o, in->buttons);
+    vsf_put_u32(o, in->last_x);
+    vsf_put_u32(o, in->last_y);
+    vsf_put_u8(o, in->have_last);
+    return 0;
+}
+
+static int input_load(struct virtio_dev *dev, struct vsf_in *vin)
+{
+    struct input *in = (struct input *)dev;
+    uint8_t select, subsel;
+    uint32_t n;
+    if (vsf_get_u8(vin, "select", &select) < 0 || vsf_get_u8(vin, "subsel", &subsel) < 0 ||
+        vsf_get_u32(vin, "pending events", &n) < 0)
+        return -1;
+    if (n > PENDING_MAX)
+        return vsf_bad(vin, "pending events", n, "at most the event queue");
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t value;
+        if (vsf_get_u16(vin, "event type", &in->pending[i].type) < 0 ||
+            vsf_get_u16(vin, "event code", &in->pending[i].code) < 0 ||
+            vsf_get_u32(vin, "event value", &value) < 0)
+            return -1;
+        in->pending[i].value = (int32_t)value;
+    }
+    uint32_t buttons, x, y;
+    bool have;
+    if (vsf_get_u32(vin, "buttons", &buttons) < 0 || vsf_get_u32(vin, "last x", &x) < 0 ||
+        vsf_get_u32(vin, "last y", &y) < 0 || vsf_get_bool(vin, "have last", &have) < 0)
+        return -1;
+    in->head = 0;
+    in->count = n;
+    in->buttons = buttons;
+    in->last_x = x;
+    in->last_y = y;
+    in->have_last = have;
+    in->config[0] = select;
+    in->config[1] = subsel;
+    config_written(dev, 0, 2);
+    return 0;
+}
+
 static const struct virtio_dev_ops input_ops = {
     .name = "virtio-input",
     .device_id = VIRTIO_ID_INPUT,
@@ -332,6 +390,8 @@ static const struct virtio_dev_ops input_ops = {
     .reset = input_reset,
     .config_written = config_written,
     .destroy = input_destroy,
+    .save = input_save,
+    .load = input_load,
 };
 
 struct virtio_dev *virtio_input_new(struct vm *vm, const struct virtio_input_config_in *c)
