@@ -46,6 +46,13 @@ run 2 tvm dominfo --domain
 err_has "option --domain needs a value"
 run 2 tvm undefine m2 extra
 err_has "unexpected argument 'extra'"
+run 2 tvm list --table --name
+err_has "Options --table and --name are mutually exclusive"
 ok tvm list --all --name
 out_is "m2"
+# --id alone lists only domains that have an id; beside --name, "-" for the rest
+ok tvm list --all --id
+out_is ""
+ok tvm list --all --id --name
+out_is "- m2"
 echo "virsh-grammar: ok ($checked verbs' argument names match virsh's)"

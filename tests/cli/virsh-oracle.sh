@@ -8,6 +8,7 @@ command -v virsh >/dev/null || fail "virsh (package libvirt-clients) is missing:
 
 cat >"$tmp/script.tvm" <<TVM
 define $DATA/domain/minimal.xml
+list --all --with-snapshot --name
 desc minimal x
 desc minimal
 desc minimal --title
@@ -58,6 +59,8 @@ snapshot-list test --tree
 snapshot-list test --name
 snapshot-current test --name
 snapshot-current --domain test --name
+list --all --with-snapshot --uuid
+list --all --without-snapshot --name
 snapshot-list --domain=test --name
 domuuid --domain test
 desc --domain test

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 static bool list_has_state_filter(const struct cmd_args *args)
 {
@@ -47,6 +48,21 @@ static bool list_wanted(const struct cmd_args *args, const struct store_domain_r
     return true;
 }
 
+/* --with-snapshot / --without-snapshot: 1 keep, 0 drop, -1 error. */
+static int list_snapshot_wanted(struct store *st, const struct cmd_args *args,
+                                const struct store_domain_row *r)
+{
+    bool with = cmd_has(args, "with-snapshot"), without = cmd_has(args, "without-snapshot");
+    if (!with && !without)
+        return 1;
+    struct store_snapshot_row *snaps;
+    size_t n;
+    if (store_snapshot_list(st, r->uuid, &snaps, &n) < 0)
+        return -1;
+    free(snaps);
+    return (with && n > 0) || (without && n == 0);
+}
+
 static bool list_row_active(const struct store_domain_row *r)
 {
     return r->state != DOMAIN_SHUTOFF && r->state != DOMAIN_CRASHED &&
@@ -80,31 +96,62 @@ static bool list_template_wanted(struct cmd_ctx *ctx, const struct cmd_args *arg
     return is == want;
 }
 
-/* Keeps the rows that pass the filters, in order; returns how many. */
-static size_t list_filter(struct cmd_ctx *ctx, const struct cmd_args *args,
-                          struct store_domain_row *rows, size_t n)
+/* Keeps the rows that pass the filters, in order; returns how many, or -1. */
+static ssize_t list_filter(struct cmd_ctx *ctx, const struct cmd_args *args,
+                           struct store_domain_row *rows, size_t n)
 {
     size_t kept = 0;
-    for (size_t i = 0; i < n; i++)
-        if (list_wanted(args, &rows[i]) && list_template_wanted(ctx, args, &rows[i])) {
+    for (size_t i = 0; i < n; i++) {
+        int snap = list_snapshot_wanted(ctx->store, args, &rows[i]);
+        if (snap < 0)
+            return -1;
+        if (snap && list_wanted(args, &rows[i]) && list_template_wanted(ctx, args, &rows[i])) {
             if (kept != i)
                 rows[kept] = rows[i];
             kept++;
         }
-    return kept;
+    }
+    return (ssize_t)kept;
 }
 
-/* --name, --uuid or both ("UUID NAME"): one domain per line. */
+/* --uuid, --id, --name in any mix: "UUID ID NAME" per line, each field
+ * only if asked, as virsh. --id alone lists only domains that have one. */
 static void list_plain(FILE *out, const struct store_domain_row *rows, size_t n, bool name,
-                       bool uuid)
+                       bool uuid, bool id)
 {
     for (size_t i = 0; i < n; i++) {
-        if (uuid && name)
-            fprintf(out, "%s %s\n", rows[i].uuid, rows[i].name);
-        else
-            fprintf(out, "%s\n", uuid ? rows[i].uuid : rows[i].name);
+        if (id && !name && !uuid && rows[i].id < 0)
+            continue;
+        const char *sep = "";
+        if (uuid) {
+            fprintf(out, "%s", rows[i].uuid);
+            sep = " ";
+        }
+        if (id && rows[i].id >= 0)
+            fprintf(out, "%s%" PRId64, sep, rows[i].id);
+        else if (id)
+            fprintf(out, "%s-", sep);
+        if (id)
+            sep = " ";
+        if (name)
+            fprintf(out, "%s%s", sep, rows[i].name);
+        fputc('\n', out);
     }
     fputc('\n', out);
+}
+
+/* virsh refuses --table beside the plain forms. */
+static enum cmd_result list_check_table(const struct cmd_args *args)
+{
+    if (!cmd_has(args, "table"))
+        return CMD_OK;
+    const char *plain[] = {"name", "uuid", "id"};
+    for (size_t i = 0; i < 3; i++)
+        if (cmd_has(args, plain[i])) {
+            err_set("Options --table and --%s are mutually exclusive", plain[i]);
+            return CMD_USAGE;
+        }
+    return CMD_OK;
 }
 
 static void list_table(FILE *out, const struct store_domain_row *rows, size_t n, bool title)
@@ -123,18 +170,25 @@ static void list_table(FILE *out, const struct store_domain_row *rows, size_t n,
 
 static enum cmd_result list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
+    if (list_check_table(args) != CMD_OK)
+        return CMD_USAGE;
     struct store *st = cmd_store(ctx);
     struct store_domain_row *rows;
     size_t n;
     cmd_reconcile(ctx);
     if (!st || store_domain_list(st, list_flags(args), &rows, &n) < 0)
         return CMD_ERROR;
-    n = list_filter(ctx, args, rows, n);
+    ssize_t kept = list_filter(ctx, args, rows, n);
+    if (kept < 0) {
+        free(rows);
+        return CMD_ERROR;
+    }
+    n = (size_t)kept;
     if (n > 1)
         qsort(rows, n, sizeof(*rows), list_order);
-    bool name = cmd_has(args, "name"), uuid = cmd_has(args, "uuid");
-    if (name || uuid)
-        list_plain(ctx->out, rows, n, name, uuid);
+    bool name = cmd_has(args, "name"), uuid = cmd_has(args, "uuid"), id = cmd_has(args, "id");
+    if (name || uuid || id)
+        list_plain(ctx->out, rows, n, name, uuid, id);
     else
         list_table(ctx->out, rows, n, cmd_has(args, "title"));
     free(rows);
@@ -143,12 +197,14 @@ static enum cmd_result list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 
 const struct cmd_entry cmd_list_entry = {
     .name = "list",
-    .usage = "list [--all] [--inactive] [--name] [--uuid] [--title] [--state-running] "
-             "[--state-paused] [--state-shutoff] [--state-other] [--autostart] [--no-autostart] "
-             "[--persistent] [--transient] [--template] [--no-template]",
+    .usage = "list [--all] [--inactive] [--name] [--uuid] [--id] [--table] [--title] "
+             "[--state-running] [--state-paused] [--state-shutoff] [--state-other] [--autostart] "
+             "[--no-autostart] [--persistent] [--transient] [--with-snapshot] "
+             "[--without-snapshot] [--template] [--no-template]",
     .summary = "list domains (running ones unless --all or --inactive)",
-    .opts = "all,inactive,name,uuid,title,table,state-running,state-paused,state-shutoff,"
-            "state-other,autostart,no-autostart,persistent,transient,template,no-template",
+    .opts = "all,inactive,name,uuid,id,title,table,state-running,state-paused,state-shutoff,"
+            "state-other,autostart,no-autostart,persistent,transient,with-snapshot,"
+            "without-snapshot,template,no-template",
     .min_args = 0,
     .max_args = 0,
     .exec = list_exec,
