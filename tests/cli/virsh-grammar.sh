@@ -55,4 +55,13 @@ ok tvm list --all --id
 out_is ""
 ok tvm list --all --id --name
 out_is "- m2"
+# --xpath that selects no nodes, or does not parse, is an error
+ok tvm dumpxml m2 --xpath //name --wrap
+out_is "<nodes>
+  <name>m2</name>
+</nodes>"
+run 1 tvm dumpxml m2 --xpath "string(//name)"
+err_has "Incorrect xpath 'string(//name)'"
+run 1 tvm dumpxml m2 --xpath "///"
+err_has "invalid XPath expression '///'"
 echo "virsh-grammar: ok ($checked verbs' argument names match virsh's)"

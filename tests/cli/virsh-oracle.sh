@@ -67,6 +67,14 @@ desc --domain test
 snapshot-create test $tmp/wide.xml --redefine
 snapshot-list test
 domuuid test
+dumpxml test --inactive --xpath //disk/target
+dumpxml test --inactive --xpath "//disk|//interface/mac" --wrap
+dumpxml test --inactive --xpath //os/type/@arch --wrap
+dumpxml --domain test --inactive --xpath=//name/text()
+dumpxml test --inactive --xpath //nosuch
+dumpxml test --inactive --xpath //nosuch --wrap
+net-dumpxml default --xpath //ip
+pool-dumpxml default-pool --xpath //target/permissions --wrap
 TVM
 # A name of wide characters (two columns each): tables align by display
 # width, as virsh's do.

@@ -52,18 +52,18 @@ static enum cmd_result dumpxml_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         if (!xml)
             return CMD_ERROR;
     }
-    cmd_print_xml(ctx->out, xml);
+    int rc = cmd_print_xml_selected(ctx->out, args, xml);
     free(xml);
-    return CMD_OK;
+    return rc == 0 ? CMD_OK : CMD_ERROR;
 }
 
 /* --update-cpu and --migratable are accepted as virsh scripts pass them:
  * tvm's definitions have nothing they would change. */
 const struct cmd_entry cmd_dumpxml_entry = {
     .name = "dumpxml",
-    .usage = "dumpxml DOMAIN [--inactive] [--security-info] [--migratable]",
+    .usage = "dumpxml DOMAIN [--inactive] [--security-info] [--migratable] [--xpath EXPR] [--wrap]",
     .summary = "print the domain's XML definition",
-    .opts = "inactive,security-info,update-cpu,migratable",
+    .opts = "inactive,security-info,update-cpu,migratable,xpath=,wrap",
     .min_args = 1,
     .max_args = 1,
     .exec = dumpxml_exec,
@@ -72,9 +72,9 @@ const struct cmd_entry cmd_dumpxml_entry = {
 
 const struct cmd_entry cmd_net_dumpxml_entry = {
     .name = "net-dumpxml",
-    .usage = "net-dumpxml NETWORK [--inactive]",
+    .usage = "net-dumpxml NETWORK [--inactive] [--xpath EXPR] [--wrap]",
     .summary = "print a network's XML definition",
-    .opts = "inactive",
+    .opts = "inactive,xpath=,wrap",
     .min_args = 1,
     .max_args = 1,
     .exec = cmd_kind_dumpxml_exec,
@@ -83,9 +83,9 @@ const struct cmd_entry cmd_net_dumpxml_entry = {
 
 const struct cmd_entry cmd_pool_dumpxml_entry = {
     .name = "pool-dumpxml",
-    .usage = "pool-dumpxml POOL [--inactive]",
+    .usage = "pool-dumpxml POOL [--inactive] [--xpath EXPR] [--wrap]",
     .summary = "print a storage pool's XML definition",
-    .opts = "inactive",
+    .opts = "inactive,xpath=,wrap",
     .min_args = 1,
     .max_args = 1,
     .exec = cmd_kind_dumpxml_exec,

@@ -260,9 +260,9 @@ enum cmd_result cmd_kind_dumpxml_exec(struct cmd_ctx *ctx, struct cmd_args *args
     char *xml;
     if (!cmd_store(ctx) || k->get_xml(ctx, args->argv[0], &xml) < 0)
         return CMD_ERROR;
-    cmd_print_xml(ctx->out, xml);
+    int rc = cmd_print_xml_selected(ctx->out, args, xml);
     free(xml);
-    return CMD_OK;
+    return rc == 0 ? CMD_OK : CMD_ERROR;
 }
 
 enum cmd_result cmd_kind_undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)

@@ -2,6 +2,7 @@
 #include "core/cmd/cmd-util.h"
 #include "core/model/domain.h"
 #include "core/base/err.h"
+#include "core/xml/xml-util.h"
 #include "core/virt/vm.h"
 #include "store/store.h"
 
@@ -204,6 +205,21 @@ void cmd_print_xml(FILE *out, const char *xml)
 {
     size_t n = strlen(xml);
     fprintf(out, "%s%s\n", xml, n > 0 && xml[n - 1] == '\n' ? "" : "\n");
+}
+
+int cmd_print_xml_selected(FILE *out, const struct cmd_args *args, const char *xml)
+{
+    const char *expr = cmd_get(args, "xpath");
+    if (!expr) {
+        cmd_print_xml(out, xml);
+        return 0;
+    }
+    char *nodes = xml_xpath_dump(xml, expr, cmd_has(args, "wrap"));
+    if (!nodes)
+        return -1;
+    fprintf(out, "%s\n", nodes);
+    free(nodes);
+    return 0;
 }
 
 const char *cmd_format_size(uint64_t bytes, char *buf, size_t len)

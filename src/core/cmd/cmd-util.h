@@ -26,6 +26,10 @@ void cmd_tbl_free(struct cmd_tbl *t);
 
 /* An XML document followed by one blank line, as virsh's *dumpxml print it. */
 void cmd_print_xml(FILE *out, const char *xml);
+/* As cmd_print_xml(), or with virsh's `--xpath EXPR [--wrap]` (options
+ * "xpath=,wrap" in the entry's spec) only the nodes selected. -1 with
+ * err_msg() for an expression that selects no nodes. */
+int cmd_print_xml_selected(FILE *out, const struct cmd_args *args, const char *xml);
 
 /* "100.00 GiB", "0.00 B": virsh's vshPrettyCapacity. buf >= 32 bytes. */
 const char *cmd_format_size(uint64_t bytes, char *buf, size_t len);

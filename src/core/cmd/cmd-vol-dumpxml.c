@@ -19,7 +19,7 @@ static enum cmd_result vol_dumpxml_exec(struct cmd_ctx *ctx, struct cmd_args *ar
     if (rc == 0 && !xml)
         rc = -1;
     if (rc == 0)
-        cmd_print_xml(ctx->out, xml);
+        rc = cmd_print_xml_selected(ctx->out, args, xml);
     free(xml);
     volume_free(v);
     cmd_pool_clear(&p);
@@ -28,9 +28,9 @@ static enum cmd_result vol_dumpxml_exec(struct cmd_ctx *ctx, struct cmd_args *ar
 
 const struct cmd_entry cmd_vol_dumpxml_entry = {
     .name = "vol-dumpxml",
-    .usage = "vol-dumpxml VOL [POOL | --pool POOL]",
+    .usage = "vol-dumpxml VOL [POOL | --pool POOL] [--xpath EXPR] [--wrap]",
     .summary = "print a volume's XML definition",
-    .opts = "pool=",
+    .opts = "pool=,xpath=,wrap",
     .min_args = 1,
     .max_args = 2,
     .exec = vol_dumpxml_exec,

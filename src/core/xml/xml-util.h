@@ -24,6 +24,11 @@ xmlDocPtr xml_read(const char *xml, size_t len, const char *origin, const char *
 /* The document as virsh prints it: root element only, 2-space indent,
  * no XML declaration, trailing newline. Caller frees. NULL on failure. */
 char *xml_format_doc(xmlDocPtr doc);
+/* virsh's `--xpath EXPR [--wrap]`: the nodes EXPR selects in the document
+ * `xml`, one per line as they stand in it, or copied under one <nodes>
+ * element with `wrap`. An expression that selects no nodes (a string, a
+ * number) or does not parse is an error. Caller frees; NULL with err_msg(). */
+char *xml_xpath_dump(const char *xml, const char *expr, bool wrap);
 /* TEXT with the five XML entities escaped, as xml_format_doc() writes
  * attribute values (ATTR: newlines and tabs as references too) and text. */
 void xml_put_escaped(FILE *f, const char *text, bool attr);
