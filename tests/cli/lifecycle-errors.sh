@@ -82,6 +82,11 @@ done
 expect_fail "Unknown mode bogus value, expecting 'acpi'" "$TVM" --db "$DB" reboot nokernel --mode bogus
 expect_fail "reboot mode 'agent' is not supported" "$TVM" --db "$DB" reboot nokernel --mode agent
 expect_fail "domain is not running" "$TVM" --db "$DB" reboot nokernel --mode agent,acpi
+# shutdown takes the same modes; destroy --graceful still needs a running guest
+expect_fail "shutdown mode 'signal' is not supported" "$TVM" --db "$DB" shutdown nokernel --mode signal
+expect_fail "Unknown mode bogus value" "$TVM" --db "$DB" shutdown nokernel --mode bogus
+expect_fail "domain is not running" "$TVM" --db "$DB" shutdown nokernel --mode acpi
+expect_fail "domain is not running" "$TVM" --db "$DB" destroy nokernel --graceful
 
 # Usage errors exit 2.
 rc=0

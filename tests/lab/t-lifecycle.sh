@@ -27,13 +27,16 @@ id=$(tvm list | awk '$2 == "g1" {print $1}')
 [ "$(ps -o ppid= -p "$pid" | tr -d ' ')" != "$$" ] || fail "tvm-vmm is a child of the test shell"
 "$TVM" --db "$DB" list | awk -v id="$id" '$1 == id && $2 == "g1" && $3 == "running" {ok=1} END {exit !ok}' ||
     fail "a new tvm does not see g1 running with id $id"
+# virsh's lookup by id, and list --id
+"$TVM" --db "$DB" dominfo "$id" | grep -qE '^Name: +g1$' || fail "dominfo $id does not show g1"
+tvm list --id | grep -qx "$id" || fail "list --id lacks $id: $(tvm list --id)"
 
 step "the guests see their vCPUs and memory"
 for g in g1 g2 g4; do wait_count "$g" TVM-GUEST-UP 1; done
 check_guest g1 1 256
 check_guest g2 2 512
 check_guest g4 4 1024
-expect_out "Domain 'g2' destroyed" tvm destroy g2
+expect_out "Domain 'g2' destroyed" tvm destroy --domain g2 --graceful
 expect_out "Domain 'g4' destroyed" tvm destroy g4
 
 step "console through a pipe: banner, backlog, and input reaching the guest"
@@ -64,7 +67,7 @@ echo "   $n ticks before suspend, none in 8 s suspended, $(($(count g1 '^TICK-[0
 
 step "shutdown: ACPI power button, the guest powers off"
 u=$(uuid_of g1)
-expect_out "Domain 'g1' is being shutdown" tvm shutdown g1
+expect_out "Domain 'g1' is being shutdown" tvm shutdown g1 --mode acpi
 wait_count g1 TVM-GUEST-POWERBUTTON 1 120
 wait_state g1 "shut off (shutdown)"
 [ ! -e "$TVM_RUNDIR/$u" ] || fail "run directory left after shutdown"

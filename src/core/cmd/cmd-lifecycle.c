@@ -22,6 +22,9 @@ struct vm_verb {
     int (*fn)(struct store *st, const char *uuid);
     /* Refuses the verb's options before anything runs; NULL when it has none. */
     int (*check)(const struct cmd_args *args);
+    /* The service when this option is given (destroy --graceful); may be NULL. */
+    const char *variant_opt;
+    int (*variant_fn)(struct store *st, const char *uuid);
 };
 
 static enum cmd_result vm_verb_exec(struct cmd_ctx *ctx, struct cmd_args *args)
@@ -33,7 +36,9 @@ static enum cmd_result vm_verb_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     struct store_domain_row row;
     if (!st || vm_lookup(st, args->argv[0], &row) < 0)
         return CMD_ERROR;
-    if (v->fn(st, row.uuid) < 0) {
+    int (*fn)(struct store *, const char *) =
+        v->variant_opt && cmd_has(args, v->variant_opt) ? v->variant_fn : v->fn;
+    if (fn(st, row.uuid) < 0) {
         err_prefix("Failed to %s domain '%s': ", v->verb, row.name);
         return CMD_ERROR;
     }
@@ -46,14 +51,14 @@ static const char *const reboot_modes[] = {"acpi", "agent", "initctl", "signal",
 
 /* --mode is "acpi" or a comma list of virsh's modes: each must be known,
  * and acpi among them. */
-static int reboot_check(const struct cmd_args *args)
+static int mode_check(const struct cmd_args *args, const char *verb)
 {
     const char *list = cmd_get(args, "mode");
     if (!list)
         return 0;
     char buf[128];
     if (strlen(list) >= sizeof(buf))
-        return err_set("invalid argument: reboot mode list too long");
+        return err_set("invalid argument: %s mode list too long", verb);
     strcpy(buf, list);
     bool acpi = false;
     for (char *save, *m = strtok_r(buf, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
@@ -67,10 +72,21 @@ static int reboot_check(const struct cmd_args *args)
         acpi |= strcmp(m, "acpi") == 0;
     }
     if (!acpi)
-        return err_set("argument unsupported: reboot mode '%s' is not supported by tvm-vmm; "
-                       "use --mode acpi (or 'tvm reset' for a hard reset)",
-                       list);
+        return err_set("argument unsupported: %s mode '%s' is not supported by tvm-vmm; "
+                       "use --mode acpi%s",
+                       verb, list,
+                       strcmp(verb, "reboot") == 0 ? " (or 'tvm reset' for a hard reset)" : "");
     return 0;
+}
+
+static int reboot_check(const struct cmd_args *args)
+{
+    return mode_check(args, "reboot");
+}
+
+static int shutdown_check(const struct cmd_args *args)
+{
+    return mode_check(args, "shutdown");
 }
 
 /* An entry for a verb with no options: "VERB DOMAIN". */
@@ -87,12 +103,6 @@ static int reboot_check(const struct cmd_args *args)
             &(const struct vm_verb){.verb = verb_name, .done_fmt = verb_done_fmt, .fn = verb_fn},  \
     }
 
-VM_VERB_ENTRY(cmd_shutdown_entry, "shutdown",
-              "ask a guest to power off (ACPI power button); returns at once",
-              "Domain '%s' is being shutdown", vm_shutdown);
-VM_VERB_ENTRY(cmd_destroy_entry, "destroy",
-              "stop a guest at once (QMP quit, then SIGKILL), like pulling the plug",
-              "Domain '%s' destroyed", vm_destroy);
 VM_VERB_ENTRY(cmd_reset_entry, "reset", "reset a guest as the reset button does",
               "Domain '%s' was reset", vm_reset);
 VM_VERB_ENTRY(cmd_suspend_entry, "suspend", "pause a guest's vCPUs", "Domain '%s' suspended",
@@ -114,4 +124,34 @@ const struct cmd_entry cmd_reboot_entry = {
                                     .done_fmt = "Domain '%s' is being rebooted",
                                     .fn = vm_reboot,
                                     .check = reboot_check},
+};
+
+const struct cmd_entry cmd_shutdown_entry = {
+    .name = "shutdown",
+    .usage = "shutdown DOMAIN [--mode acpi]",
+    .summary = "ask a guest to power off (ACPI power button); returns at once",
+    .opts = "mode=",
+    .min_args = 1,
+    .max_args = 1,
+    .exec = vm_verb_exec,
+    .data = &(const struct vm_verb){.verb = "shutdown",
+                                    .done_fmt = "Domain '%s' is being shutdown",
+                                    .fn = vm_shutdown,
+                                    .check = shutdown_check},
+};
+
+/* --graceful: asked to quit, never killed (virsh's "terminate gracefully"). */
+const struct cmd_entry cmd_destroy_entry = {
+    .name = "destroy",
+    .usage = "destroy DOMAIN [--graceful]",
+    .summary = "stop a guest at once (QMP quit, then SIGKILL), like pulling the plug",
+    .opts = "graceful",
+    .min_args = 1,
+    .max_args = 1,
+    .exec = vm_verb_exec,
+    .data = &(const struct vm_verb){.verb = "destroy",
+                                    .done_fmt = "Domain '%s' destroyed",
+                                    .fn = vm_destroy,
+                                    .variant_opt = "graceful",
+                                    .variant_fn = vm_destroy_graceful},
 };

@@ -84,12 +84,17 @@ int vm_resume(struct store *st, const char *dom)
 
 /* Stops the VMM: politely (quit), then SIGKILL. Waits and signals through
  * its pidfd: once it has exited, its pid may belong to anyone. */
-static int stop_vmm(const struct store_domain_row *row, int pidfd, pid_t pid, const char **how)
+static int stop_vmm(const struct store_domain_row *row, int pidfd, pid_t pid, bool graceful,
+                    const char **how)
 {
     *how = "quit";
     if (vm_qmp(row, VM_DESTROY_GRACE_MS, "quit", NULL, NULL) == 0 &&
         proc_wait_exit(pidfd, VM_DESTROY_GRACE_MS))
         return 0;
+    if (graceful)
+        return err_set("tvm-vmm (pid %d) did not quit within %d ms; with --graceful it is not "
+                       "killed",
+                       (int)pid, VM_DESTROY_GRACE_MS);
     *how = "SIGKILL (tvm-vmm did not quit)";
     if (proc_signal(pidfd, SIGKILL) < 0 && errno != ESRCH)
         return err_errno("cannot kill tvm-vmm (pid %d)", (int)pid);
@@ -98,8 +103,10 @@ static int stop_vmm(const struct store_domain_row *row, int pidfd, pid_t pid, co
     return 0;
 }
 
-/* Stops the VMM and records shut off with REASON, and EVENT unless NULL. */
-static int stop_and_record(struct store *st, const char *dom, int reason, const char *event)
+/* Stops the VMM (never killed when GRACEFUL) and records shut off with
+ * REASON, and EVENT unless NULL. */
+static int stop_and_record(struct store *st, const char *dom, bool graceful, int reason,
+                           const char *event)
 {
     struct store_domain_row row;
     if (vm_lookup(st, dom, &row) < 0 || vm_reconcile_row(st, &row) < 0)
@@ -123,7 +130,7 @@ static int stop_and_record(struct store *st, const char *dom, int reason, const 
         return err_set(VM_ERR_NOT_RUNNING);
     }
     const char *how;
-    int rc = stop_vmm(&row, pidfd, pid, &how);
+    int rc = stop_vmm(&row, pidfd, pid, graceful, &how);
     close(pidfd);
     if (rc == 0 && store_begin(st) == 0) {
         if (store_domain_set_state(st, row.uuid, DOMAIN_SHUTOFF, reason, -1) < 0 ||
@@ -146,12 +153,17 @@ static int stop_and_record(struct store *st, const char *dom, int reason, const 
 
 int vm_destroy(struct store *st, const char *dom)
 {
-    return stop_and_record(st, dom, VM_SHUTOFF_DESTROYED, "destroyed");
+    return stop_and_record(st, dom, false, VM_SHUTOFF_DESTROYED, "destroyed");
+}
+
+int vm_destroy_graceful(struct store *st, const char *dom)
+{
+    return stop_and_record(st, dom, true, VM_SHUTOFF_DESTROYED, "destroyed");
 }
 
 int vm_stop_saved(struct store *st, const char *dom)
 {
-    return stop_and_record(st, dom, VM_SHUTOFF_SAVED, NULL);
+    return stop_and_record(st, dom, false, VM_SHUTOFF_SAVED, NULL);
 }
 
 int vm_live_domain(const char *uuid, struct domain **out)

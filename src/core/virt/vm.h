@@ -61,6 +61,9 @@ int vm_resolve_volumes(struct store *st, struct domain *d, bool apply, bool *cha
 /* QMP quit, SIGKILL if the VMM has not gone within a few seconds; then
  * records shut off (destroyed) and removes the run directory. */
 int vm_destroy(struct store *st, const char *dom);
+/* As vm_destroy(), but never SIGKILL: a tvm-vmm that does not quit when
+ * asked is left running and the call fails (virsh's destroy --graceful). */
+int vm_destroy_graceful(struct store *st, const char *dom);
 /* ACPI reboot: the power button, and tvm-vmm boots the guest again once it
  * has powered off (QMP x-system-reboot); returns at once, as virsh does. */
 int vm_reboot(struct store *st, const char *dom);
