@@ -7,6 +7,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lifecycle-lib.sh"
 
+step "host-validate in L1: KVM is there and usable"
+tvm host-validate >"$T/validate" || true
+for c in 'for hardware virtualization' 'if device /dev/kvm exists' 'if device /dev/kvm is accessible'; do
+    grep -qE "^ +TVM: Checking $c +: PASS$" "$T/validate" || fail "host-validate: $c: $(grep -F "$c" "$T/validate")"
+done
+
 define g1 1 256 tvm.shell
 define g2 2 512 tvm.shell
 define g4 4 1024 tvm.shell

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <linux/kvm.h>
 
 #define HOST_KVM_DEVICE "/dev/kvm"
 
@@ -88,4 +91,18 @@ int64_t host_now_ms(void)
 int64_t host_wall_ms(void)
 {
     return clock_ms(CLOCK_REALTIME);
+}
+
+int host_kvm_max_vcpus(void)
+{
+    int fd = host_kvm_open();
+    if (fd < 0)
+        return -1;
+    int n = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+    if (n <= 0) /* older kernels: the recommended count is the limit */
+        n = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+    close(fd);
+    if (n <= 0)
+        return err_set("KVM does not say how many vCPUs a VM may have");
+    return n;
 }

@@ -18,6 +18,9 @@ int host_meminfo_kib(const char *field, uint64_t *kib);
 int host_kvm_open(void);
 /* Whether /dev/kvm opens; on false, err_msg() and errno as host_kvm_open(). */
 bool host_kvm_usable(void);
+/* KVM's limit on vCPUs per VM (KVM_CAP_MAX_VCPUS); -1 with err_msg() when
+ * /dev/kvm cannot be asked. */
+int host_kvm_max_vcpus(void);
 /* The CPU flags list vmx or svm (true when /proc/cpuinfo cannot be read:
  * do not blame the CPU for what cannot be seen). */
 bool host_cpu_has_virt(void);

@@ -12,11 +12,9 @@ struct help_group {
 };
 
 static const struct help_group help_groups[] = {
-    {"domain", "Domain Management"},
-    {"network", "Networking"},
-    {"storage", "Storage Pools and Volumes"},
-    {"snapshot", "Snapshots"},
-    {"other", "Other"},
+    {"domain", "Domain Management"},          {"network", "Networking"},
+    {"storage", "Storage Pools and Volumes"}, {"snapshot", "Snapshots"},
+    {"host", "Host and Hypervisor"},          {"other", "Other"},
 };
 #define HELP_NGROUPS (sizeof(help_groups) / sizeof(help_groups[0]))
 
@@ -24,15 +22,21 @@ static const struct help_group help_groups[] = {
 static size_t help_group_of(const struct cmd_entry *e)
 {
     static const char *const other[] = {"help", "version", "events", "quit", "exit"};
+    static const char *const host[] = {
+        "nodeinfo", "capabilities", "domcapabilities", "freecell", "nodememstats", "nodecpustats",
+        "hostname", "uri",          "maxvcpus",        "sysinfo",  "host-validate"};
     if (strncmp(e->name, "net-", 4) == 0)
         return 1;
     if (strncmp(e->name, "pool-", 5) == 0 || strncmp(e->name, "vol-", 4) == 0)
         return 2;
     if (strncmp(e->name, "snapshot-", 9) == 0)
         return 3;
+    for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++)
+        if (strcmp(e->name, host[i]) == 0)
+            return 4;
     for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
         if (strcmp(e->name, other[i]) == 0)
-            return 4;
+            return 5;
     return 0;
 }
 

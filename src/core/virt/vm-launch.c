@@ -86,8 +86,7 @@ static int check_host(const struct domain *d)
     return host_kvm_usable() ? 0 : -1;
 }
 
-/* tvm-vmm: $TVM_VMM, else beside the tvm binary. */
-static int find_vmm(char *buf, size_t len)
+int vm_vmm_path(char *buf, size_t len)
 {
     const char *env = getenv("TVM_VMM");
     if (env && *env) {
@@ -382,7 +381,7 @@ static int launch(const struct store_domain_row *row, const char *xml, const str
         vm_run_path(row->uuid, VM_FILE_RUN_ID, id_path, sizeof(id_path)) < 0 ||
         vm_run_path(row->uuid, VMM_FILE_FDS, fds_path, sizeof(fds_path)) < 0)
         return -1;
-    if (find_vmm(vmm, sizeof(vmm)) < 0 ||
+    if (vm_vmm_path(vmm, sizeof(vmm)) < 0 ||
         console_log_path(o ? o->db_path : NULL, row->name, console_log, sizeof(console_log)) < 0 ||
         write_file(xml_path, xml, 0600) < 0 || vm_fds_write_map(fds, fds_path) < 0)
         return -1;

@@ -51,6 +51,9 @@ struct vm_start_opts {
  * running, or paused with --paused). On failure nothing is left behind and
  * the state stays shut off. */
 int vm_start(struct store *st, const char *dom, const struct vm_start_opts *opts);
+/* The tvm-vmm binary guests run on: $TVM_VMM, else beside the tvm binary.
+ * -1 with err_msg() when it cannot be run. */
+int vm_vmm_path(char *buf, size_t len);
 /* ACPI power button (system_powerdown); returns at once, as virsh does. */
 int vm_shutdown(struct store *st, const char *dom);
 /* vm-volumes.c: each <disk type='volume'> is checked (refused, naming the
