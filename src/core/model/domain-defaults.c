@@ -189,3 +189,36 @@ int domain_console_compat(struct domain *d, xmlNodePtr devices)
     }
     return 0;
 }
+
+static bool any_boot_order(const struct domain *d)
+{
+    for (size_t i = 0; i < d->ndisks; i++)
+        if (d->disks[i].boot_order)
+            return true;
+    for (size_t i = 0; i < d->nnics; i++)
+        if (d->nics[i].boot_order)
+            return true;
+    return false;
+}
+
+/* libvirt boots an hvm guest from its disk when neither <os><boot> nor a
+ * device's <boot order> says otherwise, and writes that down as
+ * <boot dev='hd'/> after the kernel lines, as tvm-vmm assumes too. */
+int domain_boot_default(struct domain *d, xmlNodePtr root)
+{
+    if (!d->os_type || strcmp(d->os_type, "hvm") != 0 || d->os_nboot || any_boot_order(d))
+        return 0;
+    xmlNodePtr os = xml_child(root, "os");
+    static const char *const before[] = {"cmdline", "initrd", "kernel", "nvram", "loader", "type"};
+    xmlNodePtr after = NULL;
+    for (size_t i = 0; os && !after && i < sizeof(before) / sizeof(before[0]); i++)
+        after = xml_child(os, before[i]);
+    xmlNodePtr boot = os ? xmlNewDocNode(root->doc, NULL, BAD_CAST "boot", NULL) : NULL;
+    if (!boot)
+        return os ? err_set("out of memory") : 0;
+    if (!(after ? xmlAddNextSibling(after, boot) : xmlAddChild(os, boot)) ||
+        xml_set_prop(boot, "dev", "hd") < 0 || !(d->os_boot[0] = strdup("hd")))
+        return err_set("out of memory");
+    d->os_nboot = 1;
+    return 0;
+}

@@ -346,7 +346,8 @@ int domain_parse(const char *xml, size_t len, const char *origin, struct domain 
         parse_memory(d, root, origin) < 0 || parse_vcpu(d, root, origin) < 0 ||
         parse_cpu(d, root, origin) < 0 || parse_os(d, root, origin) < 0 ||
         parse_misc(d, root, origin) < 0 ||
-        domain_parse_devices(d, xml_child(root, "devices"), origin) < 0) {
+        domain_parse_devices(d, xml_child(root, "devices"), origin) < 0 ||
+        domain_boot_default(d, root) < 0) {
         domain_free(d);
         return -1;
     }
