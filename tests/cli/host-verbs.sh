@@ -45,9 +45,9 @@ err_has "mutually exclusive"
 
 # CPU time: between two reads of /proc/stat taken around the command
 hz=$(getconf CLK_TCK)
-before=$(awk '$1 == "cpu" {print ($2 + $3) * 1000000000 / '"$hz"'}' /proc/stat)
+before=$(awk '$1 == "cpu" {printf "%.0f\n", ($2 + $3) * 1000000000 / '"$hz"'}' /proc/stat)
 ok tvm nodecpustats
-after=$(awk '$1 == "cpu" {print ($2 + $3) * 1000000000 / '"$hz"'}' /proc/stat)
+after=$(awk '$1 == "cpu" {printf "%.0f\n", ($2 + $3) * 1000000000 / '"$hz"'}' /proc/stat)
 user=$(sed -n 's/^user: *//p' "$tmp/out")
 awk -v b="$before" -v a="$after" -v u="$user" 'BEGIN {exit !(u >= b && u <= a)}' ||
     fail "nodecpustats user $user ns is not between $before and $after"

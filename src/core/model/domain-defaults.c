@@ -54,6 +54,13 @@ int domain_graphics_defaults(const struct domain_graphics *g, xmlNodePtr n)
     if (xml_set_prop_after(n, "autoport", g->autoport ? "yes" : "no",
                            xmlHasProp(n, BAD_CAST "port") ? "port" : "type") < 0)
         return -1;
+    /* no listen address at all: libvirt still writes an address listen */
+    if (!g->listen && !xml_child(n, "listen")) {
+        xmlNodePtr l =
+            xml_insert_after(n, NULL, xmlNewDocNode(n->doc, NULL, BAD_CAST "listen", NULL));
+        if (!l || xml_set_prop(l, "type", "address") < 0)
+            return err_set("out of memory");
+    }
     if (g->listen && !xml_child(n, "listen")) {
         xmlNodePtr l =
             xml_insert_after(n, NULL, xmlNewDocNode(n->doc, NULL, BAD_CAST "listen", NULL));
@@ -220,5 +227,25 @@ int domain_boot_default(struct domain *d, xmlNodePtr root)
         xml_set_prop(boot, "dev", "hd") < 0 || !(d->os_boot[0] = strdup("hd")))
         return err_set("out of memory");
     d->os_nboot = 1;
+    return 0;
+}
+
+/* A custom CPU model must match exactly and falls back to one the host can
+ * run unless told otherwise: libvirt writes match='exact' and
+ * fallback='allow' out. */
+int domain_cpu_fallback_default(xmlNodePtr cpu)
+{
+    xmlNodePtr model = cpu ? xml_child(cpu, "model") : NULL;
+    char *mode = cpu ? xml_prop(cpu, "mode") : NULL;
+    bool custom = !mode || strcmp(mode, "custom") == 0;
+    bool has_mode = mode != NULL;
+    free(mode);
+    if (!model || !custom)
+        return 0;
+    if (!xmlHasProp(cpu, BAD_CAST "match") &&
+        xml_set_prop_after(cpu, "match", "exact", has_mode ? "mode" : NULL) < 0)
+        return err_set("out of memory");
+    if (!xmlHasProp(model, BAD_CAST "fallback") && xml_set_prop(model, "fallback", "allow") < 0)
+        return err_set("out of memory");
     return 0;
 }

@@ -20,6 +20,7 @@ int domain_serial_port(struct domain *d, xmlNodePtr n);
 int domain_controller_index(struct domain_device *dev, xmlNodePtr n);
 int domain_console_compat(struct domain *d, xmlNodePtr devices);
 int domain_boot_default(struct domain *d, xmlNodePtr root);
+int domain_cpu_fallback_default(xmlNodePtr cpu);
 
 /* domain-address.c: the <address type='pci'> child of DEV into *A (a->set
  * false without one), range-checked and rewritten in libvirt's form. */

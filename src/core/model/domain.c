@@ -176,6 +176,8 @@ static int parse_cpu(struct domain *d, xmlNodePtr root, const char *origin)
     if (d->cpu_mode && !xml_in_list(d->cpu_mode, modes))
         return xml_err(origin, cpu, "cpu mode", "invalid value '%s'", d->cpu_mode);
     d->cpu_model = xml_child_text(cpu, "model");
+    if (domain_cpu_fallback_default(cpu) < 0)
+        return -1;
     xmlNodePtr topo = xml_child(cpu, "topology");
     if (!topo)
         return 0;
