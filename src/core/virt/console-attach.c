@@ -109,6 +109,20 @@ static int pump_output(int sock, int out_fd)
     return 0;
 }
 
+/* After the escape key: what the guest has already sent (the backlog
+ * tvm-vmm queues on connect, the echo of the last typed line) still
+ * reaches the screen. Waits while output keeps coming, at most a second. */
+#define DRAIN_IDLE_MS 100
+#define DRAIN_MAX_ROUNDS 10
+static void drain_output(int sock, int out_fd)
+{
+    struct pollfd p = {.fd = sock, .events = POLLIN};
+    for (int i = 0; i < DRAIN_MAX_ROUNDS && poll(&p, 1, DRAIN_IDLE_MS) > 0; i++)
+        if (!(p.revents & POLLIN) || pump_output(sock, out_fd) != 0)
+            break;
+    err_clear();
+}
+
 int vm_console_relay(int sock, int in_fd, int out_fd)
 {
     struct relay_saved saved;
@@ -124,19 +138,22 @@ int vm_console_relay(int sock, int in_fd, int out_fd)
             rc = err_errno("poll");
             break;
         }
-        if (p[1].revents) {
-            int in = pump_input(in_fd, sock);
-            if (in == 1)
-                break;
-            if (in < 0)
-                input_open = false; /* keep showing output until the guest's console ends */
-        }
+        /* output first: what arrived is shown before the input that may detach */
         if (p[0].revents) {
             int out = pump_output(sock, out_fd);
             if (out != 0) {
                 rc = out < 0 ? -1 : 0;
                 break;
             }
+        }
+        if (p[1].revents) {
+            int in = pump_input(in_fd, sock);
+            if (in == 1) {
+                drain_output(sock, out_fd);
+                break;
+            }
+            if (in < 0)
+                input_open = false; /* keep showing output until the guest's console ends */
         }
     }
     relay_restore(in_fd, &saved);
