@@ -206,6 +206,36 @@ int act_define(struct app *a)
     return actions_run(a, false, 2, argv);
 }
 
+/* Clone, as `tvm clone`: the new name (NAME-clone offered), full or
+ * linked; the rest (MACs, uuid, disk paths beside the original's) is
+ * clone's own, and the copy runs on the command worker with its progress
+ * on the status line. */
+int act_clone(struct app *a)
+{
+    struct dom_item *it = need_selection(a);
+    if (!it)
+        return R_REDRAW;
+    char orig[256], label[300], name[256];
+    snprintf(orig, sizeof(orig), "%s", it->name); /* the list may reload while we ask */
+    snprintf(name, sizeof(name), "%.249s-clone", orig);
+    snprintf(label, sizeof(label), "Clone '%s' as: ", orig);
+    if (!widget_prompt(a, label, name, sizeof(name), NULL) || !name[0]) {
+        app_message(a, false, "clone of '%s' cancelled", orig);
+        return R_REDRAW;
+    }
+    static const char *const kinds[] = {
+        "Full copy: disks copied, independent of the original",
+        "Linked: qcow2 overlays on the original's disks (instant)",
+    };
+    int kind = widget_menu(a, "Clone", kinds, 2);
+    if (kind < 0) {
+        app_message(a, false, "clone of '%s' cancelled", orig);
+        return R_REDRAW;
+    }
+    const char *argv[] = {"clone", "--original", orig, "--name", name, "--linked"};
+    return actions_run(a, false, kind == 1 ? 6 : 5, argv);
+}
+
 /* ---- console ---- */
 
 int act_console(struct app *a)

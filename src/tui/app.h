@@ -232,6 +232,7 @@ int act_reset(struct app *a);
 int act_undefine(struct app *a);
 int act_pause(struct app *a);
 int act_define(struct app *a);
+int act_clone(struct app *a);
 int act_console(struct app *a);
 int act_console_leave(struct app *a);
 int act_console_scroll_up(struct app *a);

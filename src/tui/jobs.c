@@ -250,14 +250,19 @@ static void busy_label(struct app *a, int argc, const char **argv, char *buf, si
         {"start", "starting"},  {"shutdown", "shutting down"}, {"reboot", "rebooting"},
         {"reset", "resetting"}, {"destroy", "destroying"},     {"suspend", "suspending"},
         {"resume", "resuming"}, {"undefine", "undefining"},    {"define", "defining from"},
+        {"clone", "cloning"},
     };
     const char *ing = NULL;
     for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
         if (!strcmp(argv[0], verbs[i][0]))
             ing = verbs[i][1];
     const char *dots = a->utf8 ? "\u2026" : "...";
-    if (ing && argc >= 2)
-        snprintf(buf, len, "%s %s%s", ing, argv[1], dots);
+    /* clone names its domain with --original */
+    const char *what = argc >= 3 && !strcmp(argv[1], "--original") ? argv[2]
+                       : argc >= 2                                 ? argv[1]
+                                                                   : NULL;
+    if (ing && what)
+        snprintf(buf, len, "%s %s%s", ing, what, dots);
     else
         snprintf(buf, len, "running '%s'%s", argv[0], dots);
 }

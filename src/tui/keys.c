@@ -63,6 +63,8 @@ const struct key_binding keys_list[] = {
     {'S', "S", "storage pane: pools and their volumes (S or Esc back)", act_storage,
      "Storage pools and volumes"},
     {'a', "a", "define a domain from an XML file", act_define, "Define from file..."},
+    {'y', "y", "clone the domain: asks the new name, then a full or linked copy", act_clone,
+     "Clone..."},
     {':', ":", "command line: any batch verb (list, dominfo, net-list ...)", act_command,
      "Command line..."},
     {'/', "/, F4", "filter by name (Enter keeps, Esc clears)", act_filter, NULL},
