@@ -5,7 +5,11 @@
 #      lookup, record) against `qemu-img create -f qcow2`, COUNT times each;
 #   2. a full copy of a sparse 10 GiB qcow2 with 1 GiB written: vol-clone
 #      and `tvm img convert -O qcow2` against `qemu-img convert -O qcow2`,
-#      and `cp --sparse=always` of the same file (a byte copy, no format).
+#      and `cp --sparse=always` of the same file (a byte copy, no format);
+#   3. tvm clone (a domain whose disk is that qcow2: a full clone) against
+#      the same two peers;
+#   4. tvm clone --linked of a template whose disk is 1, 10 and 100 GiB
+#      (must stay flat), against `qemu-img create -b BASE -F qcow2`.
 # Each figure is the best of REPEAT runs (shared machines are noisy); the
 # page cache is dropped before each copy when we may (root), else warm for
 # all. Every copy is timed up to a sync: tvm makes its copy durable
@@ -80,3 +84,36 @@ printf '%-52s %9s %9s %7s\n' "copy $disk qcow2, $written written: qemu-img conve
 printf '%-52s %9s %9s %7s\n' "  same: qemu-img convert / tvm img convert" "$qc" "$ti" "$(ratio "$ti" "$qc")"
 printf '%-52s %9s %9s %7s\n' "  same: cp --sparse=always / vol-clone" "$cp" "$tc" "$(ratio "$tc" "$cp")"
 echo "on disk: source $(size "$dir/pool/src.qcow2"), qemu-img $(size "$dir/qc.qcow2"), vol-clone $(size "$dir/pool/clone.qcow2"), cp $(size "$dir/cp.qcow2")"
+
+# ---- 3: a full clone of a domain with that disk ----
+cat >"$dir/src.xml" <<XML
+<domain type='kvm'><name>src</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type></os><devices>
+<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$dir/pool/src.qcow2'/><target dev='vda' bus='virtio'/></disk>
+</devices></domain>
+XML
+tvm define "$dir/src.xml"
+fc=
+for r in $(seq "$repeat"); do
+    "$TVM" --db "$dir/tvm.db" undefine src-clone --remove-all-storage >/dev/null 2>&1 || true
+    drop; s=$(now); tvm clone --original src --auto-clone; sync; fc=$(best "$fc" "$(elapsed "$s")")
+done
+qemu-img compare -q "$dir/pool/src.qcow2" "$dir/pool/src-clone.qcow2" || { echo "storage.sh: the domain clone differs" >&2; exit 1; }
+printf '%-52s %9s %9s %7s\n' "clone (full) of that domain: qemu-img convert / tvm clone" "$qc" "$fc" "$(ratio "$fc" "$qc")"
+printf '%-52s %9s %9s %7s\n' "  same: cp --sparse=always / tvm clone" "$cp" "$fc" "$(ratio "$fc" "$cp")"
+
+# ---- 4: linked clones of templates of growing size ----
+for gb in 1 10 100; do
+    qemu-img create -q -f qcow2 "$dir/pool/t$gb.qcow2" "${gb}G"
+    qemu-io -f qcow2 -c "write -P 7 0 64M" "$dir/pool/t$gb.qcow2" >/dev/null
+    sed "s|<name>src</name>|<name>t$gb</name>|; s|src.qcow2|t$gb.qcow2|" "$dir/src.xml" >"$dir/t$gb.xml"
+    tvm define "$dir/t$gb.xml"
+    tvm template "t$gb"
+    ql=; tl=
+    for r in $(seq "$repeat"); do
+        s=$(now); qemu-img create -q -f qcow2 -b "$dir/pool/t$gb.qcow2" -F qcow2 "$dir/q$gb-$r.qcow2"; ql=$(best "$ql" "$(elapsed "$s")")
+        s=$(now); tvm clone --original "t$gb" --name "l$gb-$r" --linked; tl=$(best "$tl" "$(elapsed "$s")")
+    done
+    qemu-img compare -q "$dir/pool/t$gb.qcow2" "$dir/pool/l$gb-1.qcow2" || { echo "storage.sh: the linked clone differs" >&2; exit 1; }
+    printf '%-52s %9s %9s %7s\n' "linked clone, ${gb} GiB template: qemu-img create -b / tvm clone --linked" "$ql" "$tl" "$(ratio "$tl" "$ql")"
+done
