@@ -71,6 +71,10 @@ virsh -q -c test:///default snapshot-create-as test --name p1 --description "a<b
 ok tvm snapshot-create-as web --name p1 --description "a<b" --print-xml
 cmp -s virsh.out "$tmp/out" || { diff virsh.out "$tmp/out" >&2; fail "--print-xml differs from virsh's"; }
 [ "$(disk_snaps vda.qcow2)" = "s1 " ] || fail "--print-xml took a snapshot"
+# name and description by position, as virsh fills them
+virsh -q -c test:///default snapshot-create-as test p2 "by position" --print-xml >virsh.out
+ok tvm snapshot-create-as web p2 "by position" --print-xml
+cmp -s virsh.out "$tmp/out" || { diff virsh.out "$tmp/out" >&2; fail "positional name/description differ from virsh's"; }
 
 # refusals change nothing: a raw disk (libvirt's message), a taken name
 run 1 tvm snapshot-create-as rawdom --name r1

@@ -4,19 +4,29 @@
 source "$(dirname "$0")/lib.sh"
 command -v virsh >/dev/null || fail "virsh (package libvirt-clients) is missing: run scripts/install-deps.sh"
 
-# The names, verb by verb, against `virsh help VERB`: virsh's bracketed
-# [--name] arguments come first and in the same order; any further name
-# tvm accepts is one of virsh's options for that verb.
+# The names, verb by verb, against `virsh help VERB`. virsh fills its
+# options from positional arguments in the order it lists them (every one
+# that takes a value): tvm's positional names are some of those, in the same
+# order, and include each one virsh requires by position ([--name]) up to
+# tvm's last.
 checked=0
 for v in $("$TVM" help | awk '/^    [a-z]/{print $1}'); do
     virsh help "$v" >"$tmp/virsh-help" 2>/dev/null || continue
-    sed -n '/OPTIONS/,$p' "$tmp/virsh-help" | grep -oE '^ +\[--[a-z-]+\]' | tr -d ' []' >"$tmp/vn" || true
-    "$TVM" help "$v" | grep -oE '^ +\[--[a-z-]+\]' | tr -d ' []' >"$tmp/tn" || true
-    head -n "$(wc -l <"$tmp/vn")" "$tmp/tn" | cmp -s - "$tmp/vn" ||
-        fail "$v: positional names differ: virsh [$(tr '\n' ' ' <"$tmp/vn")] tvm [$(tr '\n' ' ' <"$tmp/tn")]"
-    tail -n +"$(($(wc -l <"$tmp/vn") + 1))" "$tmp/tn" | while read -r extra; do
-        grep -qE "^ +\[?$extra\]? <" "$tmp/virsh-help" || fail "$v: tvm names an argument $extra that virsh lacks"
-    done
+    sed -n '/OPTIONS/,$p' "$tmp/virsh-help" | grep -oE '^ +(\[--[a-z-]+\]|--[a-z-]+) <' |
+        sed -E 's/^ +\[?--([a-z-]+)\]? <$/\1/' >"$tmp/vn" || true
+    sed -n '/OPTIONS/,$p' "$tmp/virsh-help" | grep -oE '^ +\[--[a-z-]+\]' |
+        sed -E 's/^ +\[--([a-z-]+)\]$/\1/' >"$tmp/vreq" || true
+    "$TVM" help "$v" | grep -oE '^ +\[--[a-z-]+\]' | sed -E 's/^ +\[--([a-z-]+)\]$/\1/' >"$tmp/tn" || true
+    # tvm's names, each found in virsh's list after the previous one; and
+    # virsh's positional ones that come before tvm's last name all there
+    awk 'FILENAME == ARGV[1] {order[$0] = FNR; next}
+         FILENAME == ARGV[2] {
+            if (!($0 in order)) {print "tvm names --" $0 ", which virsh lacks"; exit}
+            if (order[$0] <= last) {print "--" $0 " comes earlier in virsh"; exit}
+            last = order[$0]; has[$0] = 1; next}
+         order[$0] < last && !($0 in has) {print "tvm lacks virsh'"'"'s positional --" $0; exit}' \
+        "$tmp/vn" "$tmp/tn" "$tmp/vreq" >"$tmp/bad"
+    [ ! -s "$tmp/bad" ] || fail "$v: $(cat "$tmp/bad"): virsh [$(tr '\n' ' ' <"$tmp/vn")] tvm [$(tr '\n' ' ' <"$tmp/tn")]"
     checked=$((checked + 1))
 done
 [ "$checked" -ge 40 ] || fail "only $checked verbs compared with virsh's help"

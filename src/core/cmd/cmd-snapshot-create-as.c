@@ -1,5 +1,6 @@
-/* snapshot-create-as DOMAIN [--name NAME] [--description TEXT]: a snapshot
- * described by its arguments, as virsh builds the XML from them. */
+/* snapshot-create-as DOMAIN [NAME] [DESCRIPTION]: a snapshot described by
+ * its arguments, as virsh builds the XML from them. As in virsh, name and
+ * description may be given by position or as --name/--description. */
 #include "core/cmd/cmd-snapshot.h"
 #include "core/base/err.h"
 #include "core/xml/xml-util.h"
@@ -33,10 +34,9 @@ static char *create_as_xml(const char *name, const char *desc)
 
 static enum cmd_result snapshot_create_as_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
-    /* virsh's synopsis: the second positional argument is a --diskspec */
-    const char *name = cmd_get(args, "name");
-    const char *desc = cmd_get(args, "description");
-    if (cmd_has(args, "disk-only") || args->argc > 1 || cmd_get(args, "memspec")) {
+    const char *name = args->argc > 1 && args->argv[1][0] ? args->argv[1] : NULL;
+    const char *desc = args->argc > 2 ? args->argv[2] : NULL;
+    if (cmd_has(args, "disk-only") || cmd_get(args, "memspec") || cmd_get(args, "diskspec")) {
         err_set("snapshot-create-as: external snapshots (--disk-only, --diskspec, --memspec) are "
                 "not supported by tvm yet; internal snapshots are");
         return CMD_ERROR;
@@ -63,14 +63,14 @@ static enum cmd_result snapshot_create_as_exec(struct cmd_ctx *ctx, struct cmd_a
 
 const struct cmd_entry cmd_snapshot_create_as_entry = {
     .name = "snapshot-create-as",
-    .usage = "snapshot-create-as DOMAIN [--name NAME] [--description TEXT] [--print-xml] "
-             "[--no-metadata] [--atomic] [DISKSPEC]",
+    .usage = "snapshot-create-as DOMAIN [NAME] [DESCRIPTION] [--print-xml] [--no-metadata] "
+             "[--atomic]",
     .summary = "take a snapshot named on the command line (internal qcow2 snapshots of a "
                "shut-off domain's disks)",
-    .opts = "name=,description=,print-xml,no-metadata,atomic,disk-only,memspec=,live,"
-            "quiesce,reuse-external,halt,validate",
+    .opts = "print-xml,no-metadata,atomic,disk-only,memspec=,diskspec=,live,quiesce,"
+            "reuse-external,halt,validate",
     .min_args = 1,
-    .max_args = 2,
+    .max_args = 3,
     .exec = snapshot_create_as_exec,
     .flags = CMD_F_WRITES,
 };
