@@ -195,21 +195,29 @@ static bool is_cmd_job(const struct job *j)
     return j->run == run_command;
 }
 
+static void cmd_job_free(struct cmd_job *c)
+{
+    for (int i = 0; i < c->nsteps; i++)
+        cmd_free_words(c->argc[i], c->argv[i]);
+    free(c->output);
+    free(c);
+}
+
+static void refresh_job_free(struct refresh_job *r)
+{
+    free(r->rows);
+    free(r->pools);
+    free(r->vols);
+    free(r);
+}
+
+/* A job back from a worker: its run function says which kind it is. */
 static void job_free(struct job *j)
 {
-    if (is_cmd_job(j)) {
-        struct cmd_job *c = (struct cmd_job *)j;
-        for (int i = 0; i < c->nsteps; i++)
-            cmd_free_words(c->argc[i], c->argv[i]);
-        free(c->output);
-        free(c);
-    } else {
-        struct refresh_job *r = (struct refresh_job *)j;
-        free(r->rows);
-        free(r->pools);
-        free(r->vols);
-        free(j);
-    }
+    if (is_cmd_job(j))
+        cmd_job_free((struct cmd_job *)j);
+    else
+        refresh_job_free((struct refresh_job *)j);
 }
 
 void jobs_stop(struct app *a)
@@ -300,8 +308,7 @@ static char **copy_words(int argc, const char *const *argv)
     return copy;
 }
 
-int actions_run_steps(struct app *a, const char *label, bool show_output,
-                      const char *const *words)
+int actions_run_steps(struct app *a, const char *label, bool show_output, const char *const *words)
 {
     struct cmd_job *j = calloc(1, sizeof(*j));
     if (!j) {
@@ -312,13 +319,13 @@ int actions_run_steps(struct app *a, const char *label, bool show_output,
         int argc = 0;
         while (w[argc])
             argc++;
-        char **copy = j->nsteps < JOB_MAX_STEPS && verb_runnable(a, w[0])
-                          ? copy_words(argc, w)
-                          : NULL;
+        char **copy =
+            j->nsteps < JOB_MAX_STEPS && verb_runnable(a, w[0]) ? copy_words(argc, w) : NULL;
         if (!copy) {
             if (j->nsteps >= JOB_MAX_STEPS || !a->message[0])
                 app_message(a, true, "cannot queue '%s'", w[0]);
-            job_free(&j->job);
+            /* not job_free(): its run function is not set yet */
+            cmd_job_free(j);
             return R_REDRAW;
         }
         j->argc[j->nsteps] = argc;
