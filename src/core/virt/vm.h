@@ -97,11 +97,13 @@ int vm_reconcile(struct store *st);
  * temporary file beside PATH that is renamed over it once complete and
  * synced, so a kill at any moment leaves either the old PATH or the new
  * one. If the save fails the guest runs on (or stays paused) as before.
- * Then, unless keep_running, the guest stops (as virsh save does). */
+ * Then, unless keep_running, the guest stops (as virsh save does); with
+ * keep_running its tvm-vmm stays, the guest paused by the save (tvm-vmm
+ * leaves it so after QMP migrate): resume it with vm_resume(). */
 struct vm_save_opts {
     int run;           /* the state a restore brings back: 1 running, -1 paused, 0 as now */
     bool bypass_cache; /* drop the file's pages from the host's cache afterwards */
-    bool keep_running; /* leave the guest running (or paused) after the save */
+    bool keep_running; /* keep its tvm-vmm after the save, the guest paused */
     const char *event; /* the event log's word for it: "saved" if NULL */
 };
 int vm_save(struct store *st, const char *dom, const char *path, const struct vm_save_opts *o);
