@@ -68,13 +68,20 @@ ticks_past 2 120
 
 step "save: domjobinfo follows it, the guest stops, the file carries its XML"
 expect_out "Job type:         None" tvm domjobinfo g1
+# tvm-vmm is held stopped while the save begins, so the job is there to be
+# seen however fast the save itself would be; then it goes on.
+vmm=$(vmm_pid g1)
+kill -STOP "$vmm"
 tvm save g1 "$T/g1.save" >"$T/save.out" 2>&1 &
 saver=$!
 seen=
-while kill -0 "$saver" 2>/dev/null; do
+for _ in $(seq 100); do
     "$TVM" --db "$DB" domjobinfo g1 >"$T/job.out" 2>&1 || true
     grep -q "^Operation: *Save" "$T/job.out" && grep -q "^Data processed:" "$T/job.out" && seen=1
+    [ -z "$seen" ] && kill -0 "$saver" 2>/dev/null || break
+    sleep 0.2
 done
+kill -CONT "$vmm"
 wait "$saver" || fail "save: $(cat "$T/save.out")"
 grep -qF "Domain 'g1' saved to $T/g1.save" "$T/save.out" || fail "save said: $(cat "$T/save.out")"
 [ -n "$seen" ] || fail "domjobinfo never showed the save: $(cat "$T/job.out")"
