@@ -20,7 +20,7 @@ LC_ALL=C.UTF-8 groff -man -Tascii -P-c -P-b -P-u "$man1" 2>/dev/null >"$tmp/tvm.
 # SIGPIPE at the first match, and pipefail would call that a failure.
 tvm help >"$tmp/help"
 for verb in define undefine list dominfo dumpxml edit domrename desc domuuid domname domid \
-    autostart domblklist domiflist net-define net-undefine net-list net-dumpxml net-info net-edit net-autostart \
+    autostart domblklist domblkinfo blockresize domiflist net-define net-undefine net-list net-dumpxml net-info net-edit net-autostart \
     net-start net-destroy \
     pool-define pool-undefine pool-list pool-dumpxml pool-info pool-edit pool-autostart \
     pool-define-as pool-create pool-create-as pool-build pool-start pool-destroy pool-delete \

@@ -117,7 +117,11 @@
  * the descriptor sent with getfd as NAME (read as raw; PATH only names it
  * in messages), the tray closes on it. Both fail while the guest has
  * locked the tray (PREVENT ALLOW MEDIUM REMOVAL) unless force is true; the
- * guest then sees an eject request. Several clients may connect at once.
+ * guest then sees an eject request. A guest with a virtio-blk disk adds
+ * block_resize {"device": DEV, "size": BYTES} (DEV: the disk's <target
+ * dev>; BYTES a multiple of 512, never smaller): the image grows and the
+ * guest is told through the virtio config-change interrupt. Several
+ * clients may connect at once.
  *
  * Named descriptors (QEMU's getfd/closefd): a client sends a descriptor by
  * SCM_RIGHTS on the control socket together with the bytes of

@@ -320,3 +320,24 @@ int vm_change_medium(const struct store_domain_row *row, const char *dev, const 
         close(fd);
     return rc < 0 ? err_prefix("guest '%s' ", row->name) : 0;
 }
+
+int vm_block_resize(const struct store_domain_row *row, const char *dev, uint64_t size)
+{
+    char sock[PATH_MAX];
+    if (vm_run_path(row->uuid, VMM_SOCK_CONTROL, sock, sizeof sock) < 0)
+        return -1;
+    if (size > (uint64_t)INT64_MAX)
+        return err_set("size %llu is too large", (unsigned long long)size);
+    struct json_object *args = json_object_new_object();
+    json_object_object_add(args, "device", json_object_new_string(dev));
+    json_object_object_add(args, "size", json_object_new_int64((int64_t)size));
+    struct qmp *q = NULL;
+    int rc = qmp_open(sock, VM_QMP_TIMEOUT_MS, &q);
+    if (rc == 0)
+        rc = qmp_execute(q, "block_resize",
+                         json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN), NULL);
+    if (q)
+        qmp_close(q);
+    json_object_put(args);
+    return rc < 0 ? err_prefix("guest '%s' ", row->name) : 0;
+}

@@ -176,6 +176,10 @@ int vm_live_domain_save(const char *uuid, const struct domain *d);
  * on the tray. */
 int vm_change_medium(const struct store_domain_row *row, const char *dev, const char *path,
                      bool force);
+/* A running guest's disk DEV (its <target dev>) grows to SIZE bytes (a
+ * multiple of 512): tvm-vmm resizes the image and tells the guest (QMP
+ * block_resize). */
+int vm_block_resize(const struct store_domain_row *row, const char *dev, uint64_t size);
 /* The running guest's live XML as virsh dumpxml (without --inactive)
  * shows it: vm_live_domain() plus what exists only while it runs, the run
  * id as <domain id='N'> and, on each NIC, the tap its VMM really uses as

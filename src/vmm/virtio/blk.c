@@ -1,17 +1,24 @@
 /* virtio-blk (virtio 1.2, 5.2) over the disk-image layer (raw, qcow2 with
  * backing chains). One request queue, handled on the device's worker:
  * IN, OUT, FLUSH, GET_ID, DISCARD and WRITE_ZEROES. A read-only disk
- * offers VIRTIO_BLK_F_RO and still answers any write with IOERR.
+ * offers VIRTIO_BLK_F_RO and still answers any write with IOERR. QMP
+ * block_resize grows a disk while the guest runs: the image grows, the
+ * config's capacity changes, and the config-change interrupt tells the
+ * driver (virtio 1.2, 2.5.1; 4.1.4.5), which reads the new size.
  *
  * Request layout (5.2.6): {le32 type, le32 reserved, le64 sector} in
  * device-readable buffers, then the data (readable for writes, writable for
  * reads), then one device-writable status byte at the very end.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
+#include "control.h"
 #include "core/base/err.h"
 #include "core/image/image.h"
 #include "exit-note.h"
@@ -60,6 +67,7 @@
 struct blk {
     struct virtio_dev vdev; /* first: the core hands us this pointer */
     struct image *img;
+    char target[32]; /* <target dev>: how QMP names the disk */
     bool readonly;
     uint64_t sectors;
     char serial[BLK_ID_BYTES];
@@ -255,9 +263,109 @@ static void blk_queue_notify(struct virtio_dev *dev, unsigned q)
     }
 }
 
+/* ---- QMP block_resize ---- */
+
+/* Every disk of this VMM, by target, for block_resize. */
+#define MAX_DISKS 64
+static struct blk *disks[MAX_DISKS];
+static bool qmp_registered;
+
+static struct blk *find_disk(const char *target)
+{
+    for (unsigned i = 0; i < MAX_DISKS; i++)
+        if (disks[i] && strcmp(disks[i]->target, target) == 0)
+            return disks[i];
+    err_set("no disk '%s'", target);
+    return NULL;
+}
+
+/* Grows the image, then the capacity the guest reads. Under the device
+ * lock: the worker checks requests against b->sectors. */
+static int blk_grow(struct blk *b, uint64_t size)
+{
+    uint64_t now = b->sectors * SECTOR;
+    if (size < now)
+        return err_set("disk '%s' has %" PRIu64 " bytes: shrinking it is not supported", b->target,
+                       now);
+    if (size == now)
+        return 0;
+    if (image_resize(b->img, size, false) < 0) {
+        /* tvm-vmm's sandbox bounds how large its files may grow (RLIMIT_FSIZE, set at start). */
+        if (errno == EFBIG)
+            return err_set("disk '%s': %" PRIu64 " bytes is past what this tvm-vmm may write "
+                           "(its sandbox's file size limit, set at start): resize the disk "
+                           "while the domain is stopped",
+                           b->target, size);
+        return -1;
+    }
+    b->sectors = size / SECTOR;
+    memcpy(b->config + CFG_CAPACITY, &b->sectors, 8);
+    b->vdev.config_generation++;
+    if ((b->vdev.status & VIRTIO_CONFIG_S_DRIVER_OK) && b->vdev.transport.signal_config)
+        b->vdev.transport.signal_config(b->vdev.transport.opaque);
+    return 0;
+}
+
+int virtio_blk_resize(const char *target, uint64_t size)
+{
+    struct blk *b = find_disk(target);
+    if (!b)
+        return -1;
+    if (size % SECTOR)
+        return err_set("size %" PRIu64 " is not a multiple of 512", size);
+    if (b->readonly)
+        return err_set("disk '%s' is read-only", target);
+    virtio_dev_lock(&b->vdev);
+    int rc = blk_grow(b, size);
+    virtio_dev_unlock(&b->vdev);
+    return rc;
+}
+
+/* block_resize {"device": TARGET-DEV, "size": BYTES}, as QEMU's (which
+ * also takes "node-name"; here the disk's target names it). */
+static int qmp_block_resize(struct json_object *args, struct json_object **ret)
+{
+    (void)ret;
+    struct json_object *dev, *size;
+    if (!json_object_object_get_ex(args, "device", &dev) ||
+        !json_object_is_type(dev, json_type_string))
+        return err_set("Parameter 'device' (the disk's target dev, e.g. vdb) is missing");
+    if (!json_object_object_get_ex(args, "size", &size) ||
+        !json_object_is_type(size, json_type_int))
+        return err_set("Parameter 'size' (bytes, an integer) is missing");
+    int64_t bytes = json_object_get_int64(size);
+    if (bytes < 0)
+        return err_set("Parameter 'size' must be non-negative");
+    return virtio_blk_resize(json_object_get_string(dev), (uint64_t)bytes);
+}
+
+static int register_disk(struct blk *b)
+{
+    if (!b->target[0])
+        return 0; /* no name QMP could give */
+    unsigned i = 0;
+    while (i < MAX_DISKS && disks[i])
+        i++;
+    if (i == MAX_DISKS)
+        return err_set("more than %d virtio-blk disks", MAX_DISKS);
+    if (!qmp_registered && control_register("block_resize", qmp_block_resize) < 0)
+        return -1;
+    qmp_registered = true;
+    disks[i] = b;
+    return 0;
+}
+
+static void unregister_disk(struct blk *b)
+{
+    for (unsigned i = 0; i < MAX_DISKS; i++)
+        if (disks[i] == b)
+            disks[i] = NULL;
+}
+
 static void blk_destroy(struct virtio_dev *dev)
 {
     struct blk *b = to_blk(dev);
+    unregister_disk(b);
     if (image_close(b->img) < 0) /* flushes: a failure ends the run in error */
         vmm_exit_note("%s", err_msg());
     free(b->bounce);
@@ -324,6 +432,7 @@ struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_
         return NULL;
     }
     snprintf(b->vdev.id, sizeof b->vdev.id, "virtio-blk %s", c->target ? c->target : "?");
+    snprintf(b->target, sizeof b->target, "%s", c->target ? c->target : "");
     b->readonly = c->readonly;
     if (c->serial) {
         /* GET_ID: up to 20 bytes, NUL-padded, no terminator when 20 long */
@@ -334,7 +443,7 @@ struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_
                         (1ULL << BLK_F_DISCARD) | (1ULL << BLK_F_WRITE_ZEROES) |
                         (c->readonly ? 1ULL << BLK_F_RO : 0);
     if (virtio_dev_init(&b->vdev, vm, &blk_ops, 1, features, b->config, CFG_SIZE) < 0 ||
-        open_image(b, c) < 0) {
+        open_image(b, c) < 0 || register_disk(b) < 0) {
         err_prefix("disk %s (%s): ", c->target ? c->target : "?", c->path);
         virtio_dev_free(&b->vdev);
         return NULL;

@@ -202,6 +202,9 @@ struct virtio_blk_config_in {
     const struct image_opener *opener;
 };
 struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_in *c);
+/* Grows the disk named TARGET to SIZE bytes (a multiple of 512) while the
+ * guest runs, and tells its driver (QMP block_resize). */
+int virtio_blk_resize(const char *target, uint64_t size);
 
 /* scsi.c: a virtio-scsi host adapter and its CD-ROM drives; also serves
  * the QMP commands eject and x-tvm-change-medium (by the drive's target
