@@ -8,8 +8,6 @@
 #include "core/proto/vmm-protocol.h"
 #include "core/virt/vm.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,7 +25,7 @@ struct check {
     enum verdict (*run)(char *why, size_t len);
 };
 
-/* Whether the first line of a file contains `word`; false when unreadable. */
+/* Whether any line of a file contains `word`; false when unreadable. */
 static bool file_has(const char *path, const char *word)
 {
     char line[1024];
@@ -43,7 +41,7 @@ static bool file_has(const char *path, const char *word)
 
 static enum verdict check_cpu_virt(char *why, size_t len)
 {
-    if (file_has("/proc/cpuinfo", " vmx") || file_has("/proc/cpuinfo", " svm"))
+    if (host_cpu_has_virt())
         return PASS;
     snprintf(why, len,
              "the CPU shows no vmx/svm flag: no VT-x/AMD-V, or it is off in the firmware");
@@ -66,10 +64,10 @@ static enum verdict check_kvm_device(char *why, size_t len)
 
 static enum verdict check_kvm_access(char *why, size_t len)
 {
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    int fd = host_kvm_open();
     if (fd < 0) {
-        snprintf(why, len, "cannot open /dev/kvm read-write: %s (join the kvm group)",
-                 strerror(errno));
+        snprintf(why, len, "%s", err_msg());
+        err_clear();
         return FAIL;
     }
     int version = ioctl(fd, KVM_GET_API_VERSION, 0);
