@@ -1,4 +1,4 @@
-/* tvm img create|info|convert: offline work on raw and qcow2 images on
+/* tvm img create|info|check|convert|snapshot|resize: offline work on raw and qcow2 images on
  * tvm's own image layer, in qemu-img's spelling (-f, -F, -b, -O, and
  * --output json with qemu-img's field names), so scripts written for
  * qemu-img need only the command's name changed. */
@@ -34,7 +34,8 @@ static int img_parse(const struct cmd_args *a, struct img_opts *o)
             if (i + 1 >= a->argc)
                 return err_set("img %s: option %s needs a value", a->argv[0], w);
             *slot = a->argv[++i];
-        } else if (w[0] == '-' && w[1]) {
+        } else if (w[0] == '-' && w[1] && !(w[1] >= '0' && w[1] <= '9')) {
+            /* "-1G" is resize's size, not an option */
             return err_set("img %s: unknown option '%s'", a->argv[0], w);
         } else if (o->nwords < 4) {
             o->words[o->nwords++] = w;
@@ -396,6 +397,43 @@ static int img_snapshot(struct cmd_ctx *ctx, const struct cmd_args *a)
     return rc;
 }
 
+/* img resize [--shrink] [-f FMT] FILE [+|-]SIZE: as qemu-img, a leading
+ * sign grows or shrinks by SIZE; shrinking needs --shrink (raw only). */
+static int img_resize(struct cmd_ctx *ctx, const struct img_opts *o, bool shrink)
+{
+    enum image_format f;
+    if (o->nwords != 2)
+        return err_set("usage: img resize [--shrink] [-f FMT] FILE [+|-]SIZE");
+    const char *text = o->words[1];
+    int sign = *text == '+' ? 1 : *text == '-' ? -1 : 0;
+    uint64_t n;
+    if (fmt_of(o->f, &f) < 0 || cmd_parse_size(text + (sign != 0), "size", &n) < 0)
+        return -1;
+    struct image *img = image_open(o->words[0], f, 0);
+    if (!img)
+        return -1;
+    uint64_t now = image_get_size(img), size = n;
+    int rc = 0;
+    if (sign < 0 && n > now)
+        rc = err_set("img resize: %s has %llu bytes, fewer than the %llu to take off", o->words[0],
+                     (unsigned long long)now, (unsigned long long)n);
+    else if (sign > 0 && n > UINT64_MAX - now)
+        rc = err_set("img resize: size too large");
+    else if (sign)
+        size = sign > 0 ? now + n : now - n;
+    if (rc == 0 && size < now && !shrink)
+        rc = err_set("img resize: use the --shrink option to perform a shrink operation "
+                     "(data past %llu bytes would be lost)",
+                     (unsigned long long)size);
+    if (rc == 0)
+        rc = image_resize(img, size, shrink);
+    if (image_close(img) < 0)
+        rc = -1;
+    if (rc == 0)
+        fprintf(ctx->out, "Image resized.\n");
+    return rc;
+}
+
 static enum cmd_result img_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     struct img_opts o;
@@ -411,13 +449,15 @@ static enum cmd_result img_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         rc = img_info(ctx, &o, cmd_get(args, "output"));
     else if (!strcmp(sub, "convert"))
         rc = img_convert(&o);
+    else if (!strcmp(sub, "resize"))
+        rc = img_resize(ctx, &o, cmd_has(args, "shrink"));
     else if (!strcmp(sub, "check")) {
         enum cmd_result r = CMD_ERROR;
         rc = img_check(ctx, &o, cmd_get(args, "output"), &r);
         if (rc < 0)
             return r;
     } else {
-        err_set("img: unknown subcommand '%s' (create, info, check, convert, snapshot)", sub);
+        err_set("img: unknown subcommand '%s' (create, info, check, convert, snapshot, resize)", sub);
         return CMD_USAGE;
     }
     return rc == 0 ? CMD_OK : CMD_ERROR;
@@ -428,10 +468,11 @@ const struct cmd_entry cmd_img_entry = {
     .usage =
         "img create [-f raw|qcow2] [-b BACKING -F FMT] FILE [SIZE] | img info [-f FMT] "
         "[--output json] FILE | img check [-f FMT] [--output json] FILE | img convert [-f "
-        "FMT] [-O raw|qcow2] SRC DST | img snapshot [-f qcow2] -l|-c SNAP|-a SNAP|-d SNAP FILE",
+        "FMT] [-O raw|qcow2] SRC DST | img snapshot [-f qcow2] -l|-c SNAP|-a SNAP|-d SNAP FILE | "
+        "img resize [--shrink] [-f FMT] FILE [+|-]SIZE",
     .summary = "offline work on raw and qcow2 images, as qemu-img spells it (tvm's own image "
                "layer; convert writes sparsely)",
-    .opts = "output=",
+    .opts = "output=,shrink",
     .min_args = 1,
     .max_args = -1,
     .exec = img_exec,
