@@ -1,7 +1,9 @@
-/* tvm img create|info|check|convert|snapshot|resize: offline work on raw and qcow2 images on
- * tvm's own image layer, in qemu-img's spelling (-f, -F, -b, -O, and
- * --output json with qemu-img's field names), so scripts written for
- * qemu-img need only the command's name changed. */
+/* tvm img create|info|check|convert|snapshot|resize|compare (compare in
+ * cmd-img-compare.c): offline work on raw and qcow2 images on tvm's own
+ * image layer, in qemu-img's spelling (-f, -F, -b, -O, -s, and --output
+ * json with qemu-img's field names), so scripts written for qemu-img need
+ * only the command's name changed. */
+#include "core/cmd/cmd-img.h"
 #include "core/cmd/cmd-pool.h"
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
@@ -16,6 +18,7 @@
 /* qemu-img's short options, taken from the positional words. */
 struct img_opts {
     const char *f, *F, *b, *O;
+    bool s; /* compare -s: strict about sizes */
     const char *words[4];
     int nwords;
 };
@@ -30,7 +33,9 @@ static int img_parse(const struct cmd_args *a, struct img_opts *o)
                             : !strcmp(w, "-b") ? &o->b
                             : !strcmp(w, "-O") ? &o->O
                                                : NULL;
-        if (slot) {
+        if (!strcmp(w, "-s")) {
+            o->s = true;
+        } else if (slot) {
             if (i + 1 >= a->argc)
                 return err_set("img %s: option %s needs a value", a->argv[0], w);
             *slot = a->argv[++i];
@@ -456,8 +461,23 @@ static enum cmd_result img_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         rc = img_check(ctx, &o, cmd_get(args, "output"), &r);
         if (rc < 0)
             return r;
+    } else if (!strcmp(sub, "compare")) {
+        bool same;
+        if (o.nwords != 2) {
+            err_set("usage: img compare [-f FMT] [-F FMT] [-s] A B");
+            return CMD_USAGE;
+        }
+        if (cmd_img_compare(ctx->out, o.f, o.F, o.words[0], o.words[1], o.s, &same) < 0)
+            return CMD_USAGE; /* exit 2, as qemu-img compare on an error */
+        if (!same) {
+            err_set("%s and %s differ", o.words[0], o.words[1]);
+            return CMD_ERROR;
+        }
+        rc = 0;
     } else {
-        err_set("img: unknown subcommand '%s' (create, info, check, convert, snapshot, resize)", sub);
+        err_set("img: unknown subcommand '%s' (create, info, check, convert, snapshot, resize, "
+                "compare)",
+                sub);
         return CMD_USAGE;
     }
     return rc == 0 ? CMD_OK : CMD_ERROR;
@@ -469,7 +489,7 @@ const struct cmd_entry cmd_img_entry = {
         "img create [-f raw|qcow2] [-b BACKING -F FMT] FILE [SIZE] | img info [-f FMT] "
         "[--output json] FILE | img check [-f FMT] [--output json] FILE | img convert [-f "
         "FMT] [-O raw|qcow2] SRC DST | img snapshot [-f qcow2] -l|-c SNAP|-a SNAP|-d SNAP FILE | "
-        "img resize [--shrink] [-f FMT] FILE [+|-]SIZE",
+        "img resize [--shrink] [-f FMT] FILE [+|-]SIZE | img compare [-f FMT] [-F FMT] [-s] A B",
     .summary = "offline work on raw and qcow2 images, as qemu-img spells it (tvm's own image "
                "layer; convert writes sparsely)",
     .opts = "output=,shrink",
