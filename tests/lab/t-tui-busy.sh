@@ -85,7 +85,8 @@ for ((i = 0; i < 200; i++)); do row labvm | grep -q running && break; sleep 0.1;
 row labvm | grep -q running || fail "row not running: $(row labvm)"
 "$TVM" --db "$DB" domstate labvm | grep -qx running || fail "domstate not running"
 # and it is a real guest: its banner reaches the console log
-for ((i = 0; i < BOOT * 5; i++)); do
+deadline=$((SECONDS + BOOT))
+while [ $SECONDS -lt $deadline ]; do
     grep -q TVM-GUEST-UP "$TMP/log/labvm.console.log" 2>/dev/null && break
     sleep 0.2
 done
