@@ -282,6 +282,13 @@ static int screen_start(struct app *a)
         return err_set("cannot start the screen: unknown terminal type '%s'",
                        getenv("TERM") ? getenv("TERM") : "");
     screen_active = 1;
+    /* A terminal that cannot move the cursor (TERM=dumb, emacs' shell)
+     * would get only the last line drawn: refuse it plainly. */
+    const char *cup = tigetstr("cup");
+    if (!cup || cup == (char *)-1)
+        return err_set("the TUI needs a terminal that can move the cursor, and TERM='%s' "
+                       "cannot (set TERM to your terminal's type, or use a verb or --batch)",
+                       getenv("TERM") ? getenv("TERM") : "");
     FILE *stray = tmpfile();
     a->stray_fd = stray ? fcntl(fileno(stray), F_DUPFD_CLOEXEC, 3) : -1;
     if (stray)
