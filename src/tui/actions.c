@@ -141,8 +141,8 @@ int act_filter(struct app *a)
     if (!widget_prompt(a, "Filter: ", buf, sizeof(buf), filter_changed))
         filter_changed(a, "");
     if (a->list.filter[0])
-        app_message(a, false, "filter '%s': %zu of %zu domains (Esc clears)", a->list.filter,
-                    a->list.nview, a->list.n);
+        app_message(a, false, "filter '%s': %zu of %zu domain%s (Esc clears)", a->list.filter,
+                    a->list.nview, a->list.n, a->list.n == 1 ? "" : "s");
     else
         a->message[0] = '\0';
     return R_REDRAW;

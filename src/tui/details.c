@@ -128,16 +128,23 @@ static void tab_overview(struct app *a, const struct dom_item *it, const struct 
     if (d->cpu_mode || d->cpu_model)
         add(t, "CPU", "%s%s%s", s_or(d->cpu_mode, ""), d->cpu_model ? " " : "",
             s_or(d->cpu_model, ""));
-    if (d->cpu_sockets)
-        add(t, "Topology", "%u sockets, %u cores, %u threads", d->cpu_sockets, d->cpu_cores,
-            d->cpu_threads);
+    if (d->cpu_sockets) {
+        char so[32], co[32], th[32];
+        fmt_count(so, sizeof(so), d->cpu_sockets, "socket", "sockets");
+        fmt_count(co, sizeof(co), d->cpu_cores, "core", "cores");
+        fmt_count(th, sizeof(th), d->cpu_threads, "thread", "threads");
+        add(t, "Topology", "%s, %s, %s", so, co, th);
+    }
     add(t, "OS", "%s %s %s", s_or(d->os_type, "hvm"), s_or(d->os_arch, ""),
         s_or(d->os_machine, ""));
     add(t, "Features", "%s%s%s", d->acpi ? "acpi " : "", d->apic ? "apic" : "",
         d->acpi || d->apic ? "" : "none");
     add(t, "On events", "poweroff %s, reboot %s, crash %s", s_or(d->on_poweroff, "destroy"),
         s_or(d->on_reboot, "restart"), s_or(d->on_crash, "destroy"));
-    add(t, "Devices", "%zu disks, %zu NICs, %zu graphics", d->ndisks, d->nnics, d->ngraphics);
+    char disks[32], nics[32];
+    fmt_count(disks, sizeof(disks), d->ndisks, "disk", "disks");
+    fmt_count(nics, sizeof(nics), d->nnics, "NIC", "NICs");
+    add(t, "Devices", "%s, %s, %zu graphics", disks, nics, d->ngraphics);
     if (it->pid) {
         char rss[32];
         fmt_kib(rss, sizeof(rss), it->rss_kib);
@@ -203,9 +210,11 @@ static void tab_graphics(const struct app *a, const struct dom_item *it, const s
         add(t, "Graphics", "none");
     for (size_t i = 0; i < d->nchardevs; i++) {
         const struct domain_chardev *c = &d->chardevs[i];
-        add(t, s_or(c->element, "chardev"), "%s, target %s port %d%s%s", s_or(c->type, "?"),
-            s_or(c->target_type, "-"), c->target_port, c->source_path ? ", " : "",
-            s_or(c->source_path, ""));
+        char port[32] = ""; /* none written: the XML leaves it to the device */
+        if (c->target_port >= 0)
+            snprintf(port, sizeof(port), " port %d", c->target_port);
+        add(t, s_or(c->element, "chardev"), "%s, target %s%s%s%s", s_or(c->type, "?"),
+            s_or(c->target_type, "-"), port, c->source_path ? ", " : "", s_or(c->source_path, ""));
     }
     if (it->pid)
         add(t, "Console", "%s/%s/%s  (c: pane, C: full screen)", paths_rundir(), it->uuid,

@@ -104,7 +104,7 @@ static const struct {
     enum sort_key sort;
 } columns[] = {
     {"STATE", 10, SORT_STATE}, {"VCPU", 5, SORT_VCPUS},  {"MEMORY", 9, SORT_MEMORY},
-    {"CPU%", 6, SORT_CPU},     {"MEM USE", 9, SORT_RSS}, {"A", 2, SORT_COUNT},
+    {"CPU%", 6, SORT_CPU},     {"MEM USE", 9, SORT_RSS}, {"AUTOSTART", 9, SORT_COUNT},
 };
 #define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
 
@@ -169,9 +169,9 @@ static void draw_row(struct app *a, struct rect r, int y, const struct dom_item 
              sel ? base : theme_attr(draw_state_role(it->state)));
     x += columns[0].width + 1;
     char rest[256];
-    snprintf(rest, sizeof(rest), " %*u %*s %*s %*s  %s", columns[1].width, it->vcpus,
+    snprintf(rest, sizeof(rest), " %*u %*s %*s %*s %*s", columns[1].width, it->vcpus,
              columns[2].width, mem, columns[3].width, cpu, columns[4].width, rss,
-             it->autostart ? "*" : " ");
+             columns[5].width, it->autostart ? "yes" : "no");
     draw_put(y, x, r.x + r.w - x, rest, base);
 }
 

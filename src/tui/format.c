@@ -62,3 +62,8 @@ void fmt_kib(char *buf, size_t len, uint64_t kib)
     else
         snprintf(buf, len, "%llu KiB", (unsigned long long)kib);
 }
+
+void fmt_count(char *buf, size_t len, unsigned long long n, const char *one, const char *many)
+{
+    snprintf(buf, len, "%llu %s", n, n == 1 ? one : many);
+}

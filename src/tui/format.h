@@ -9,6 +9,8 @@
 int fmt_fit(const char *s, int w);
 /* Bytes of that prefix. */
 size_t fmt_fit_bytes(const char *s, int w);
+/* "1 disk", "2 disks": N and the noun in the number N takes. */
+void fmt_count(char *buf, size_t len, unsigned long long n, const char *one, const char *many);
 /* "512 MiB", "1.5 GiB" from KiB. */
 void fmt_kib(char *buf, size_t len, uint64_t kib);
 
