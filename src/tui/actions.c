@@ -6,6 +6,7 @@
 #include "core/base/err.h"
 
 #include <curses.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,49 @@ int act_help(struct app *a)
     return R_REDRAW;
 }
 
+/* Load NAME, draw with it from now on and keep it in tvm.conf; a theme
+ * that does not load changes nothing. */
+static int use_theme(struct app *a, const char *name)
+{
+    struct theme t;
+    if (theme_load(&t, name) < 0) {
+        app_message(a, true, "%s", err_msg());
+        return R_REDRAW;
+    }
+    if (!t.name[0])
+        snprintf(t.name, sizeof(t.name), "%s", name);
+    a->theme = t;
+    theme_apply(&a->theme);
+    clearok(curscr, TRUE);
+    char conf[PATH_MAX];
+    if (theme_config_save(name, conf, sizeof(conf)) < 0)
+        app_message(a, true, "theme '%s' in use but not kept: %s", name, err_msg());
+    else
+        app_message(a, false, "theme '%s' (kept in %s)", name, conf);
+    return R_REDRAW;
+}
+
+/* t: the themes in the search path, the one in use first. */
+int act_theme(struct app *a)
+{
+    enum { MAX = 32 };
+    char names[MAX][64];
+    int n = theme_list(names, MAX);
+    if (n <= 0) {
+        app_message(a, true, "no themes found (see THE TERMINAL INTERFACE in tvm(1))");
+        return R_REDRAW;
+    }
+    const char *items[MAX];
+    for (int i = 0; i < n; i++)
+        items[i] = names[i];
+    char title[96];
+    snprintf(title, sizeof(title), "theme (now %s)", a->theme.name[0] ? a->theme.name : "default");
+    int choice = widget_menu(a, title, items, n);
+    if (choice < 0)
+        return R_REDRAW;
+    return use_theme(a, names[choice]);
+}
+
 int act_command(struct app *a)
 {
     char line[1024] = "";
@@ -331,7 +375,13 @@ int act_command(struct app *a)
         return R_REDRAW;
     }
     int r = R_REDRAW;
-    if (argc > 0) {
+    if (argc > 0 && !strcmp(argv[0], "theme")) {
+        /* A TUI setting, not a verb: `:theme NAME`, or the menu of them. */
+        if (argc > 2)
+            app_message(a, true, "usage: theme [NAME]");
+        else
+            r = argc == 2 ? use_theme(a, argv[1]) : act_theme(a);
+    } else if (argc > 0) {
         const struct cmd_entry *e = cmd_find_prefix(argv[0]);
         if (!e) {
             app_message(a, true, "%s", err_msg());

@@ -63,15 +63,30 @@ struct rect {
 struct app;
 typedef int (*action_fn)(struct app *a);
 
+/* Which domain states an action applies to: the menu offers it only then,
+ * and its key refuses at once otherwise (no question first). */
+enum key_when {
+    WHEN_ANY = 0,
+    WHEN_INACTIVE,   /* shut off or crashed: start */
+    WHEN_ACTIVE,     /* has a tvm-vmm: shutdown, reboot, reset, destroy */
+    WHEN_SUSPENDABLE /* running or paused: suspend / resume */
+};
+
 /* One row of the key table: the key, how help names it (NULL for the
- * second key of a pair, shown with the first), what it does, and its label
- * in the Enter menu (NULL: not in the menu). */
+ * second key of a pair, shown with the first), what it does, its label in
+ * the Enter menu (NULL: not in the menu), its short label on the hint line
+ * (or, for a function key, on the key bar) with that label's priority (1
+ * is kept longest when the line is too narrow; 0: not shown), and the
+ * domain states it applies to. */
 struct key_binding {
     int key;
     const char *key_name;
     const char *help;
     action_fn fn;
     const char *menu;
+    const char *label;
+    int prio;
+    enum key_when when;
 };
 
 struct details {
@@ -177,8 +192,12 @@ bool widget_confirm(struct app *a, const char *fmt, ...) __attribute__((format(p
 bool widget_prompt(struct app *a, const char *label, char *buf, size_t len,
                    void (*on_change)(struct app *a, const char *text));
 void widget_pager(struct app *a, const char *title, const char *text);
-/* A vertical menu; returns the chosen index or -1 (Esc). */
+/* A vertical menu; returns the chosen index or -1 (Esc). It scrolls to keep
+ * the selection visible. hotkeys (may be NULL) holds the key shown on each
+ * item (0: none); pressing it chooses that item at once. */
 int widget_menu(struct app *a, const char *title, const char *const *items, int n);
+int widget_menu_keys(struct app *a, const char *title, const char *const *items,
+                     const int *hotkeys, int n);
 
 /* keys.c: the key table and what it drives */
 extern const struct key_binding keys_list[];
@@ -187,6 +206,18 @@ extern const struct key_binding keys_graphics[];
 int keys_dispatch(struct app *a, int key);
 int keys_menu(struct app *a); /* Enter: the table's menu entries */
 char *keys_help_text(void);
+/* The table the keys go to now (focus and view). */
+const struct key_binding *keys_current(const struct app *a);
+/* Whether a row of keys_current() applies to the selected domain's state. */
+bool keys_applies(const struct app *a, const struct key_binding *b);
+/* The hint line and the function-key bar, built from keys_current()'s
+ * labels: as many entries as fit in WIDTH columns, the lower priorities
+ * dropped first, in table order. fkeys_fit: the F-key rows (F1 first)
+ * that fit, NULL-terminated, in OUT (room for 11). */
+void keys_hint_fit(const struct app *a, int width, char *buf, size_t len);
+int keys_fkeys_fit(const struct app *a, int width, const struct key_binding **out);
+/* The text of an F-key bar entry: "F2" for KEY_F(2). */
+void keys_fkey_name(const struct key_binding *b, char *buf, size_t len);
 
 /* jobs.c: commands and refreshes on the workers */
 int jobs_start(struct app *a);
@@ -239,6 +270,7 @@ int act_console_scroll_up(struct app *a);
 int act_console_scroll_down(struct app *a);
 int act_console_send_key(struct app *a, int key);
 int act_help(struct app *a);
+int act_theme(struct app *a); /* t, and :theme [NAME] */
 int act_command(struct app *a);
 int act_quit(struct app *a);
 int act_redraw(struct app *a);

@@ -244,20 +244,6 @@ static bool draw_progress(struct app *a, char *buf, size_t len)
     return true;
 }
 
-static const char *list_hint(const struct app *a)
-{
-    if (a->focus == FOCUS_CONSOLE)
-        return " keys go to the guest  Ctrl-] back to list  PgUp/PgDn scroll  Ctrl-T graphical";
-    if (a->focus == FOCUS_GRAPHICS)
-        return " keys and pastes go to the guest  Ctrl-] back to list  Ctrl-G menu "
-               "(Ctrl-Alt-Del, Ctrl-Alt-Fn)  Ctrl-T serial";
-    if (a->view == VIEW_STORAGE)
-        return " ? help  S back  Tab pools/volumes  N new pool  s start  x stop  D delete pool  "
-               "n new vol  d delete  z resize  w wipe";
-    return " ? help  Enter menu  s start  h shutdown  D destroy  c console  e edit  "
-           "u undefine  / filter  < > sort  S storage  : command";
-}
-
 static void draw_message(struct app *a)
 {
     const char *text = a->message;
@@ -273,40 +259,35 @@ static void draw_message(struct app *a)
             snprintf(hint, sizeof(hint), " %s", a->busy[0]);
         text = hint;
     } else if (!*text) {
-        const char *keys = list_hint(a);
+        /* The keys of the table in use, as many as fit: never cut mid-word. */
+        int off = 0;
+        hint[0] = '\0';
         if (a->list.filter[0] && a->focus == FOCUS_LIST && a->view == VIEW_DOMAINS)
-            snprintf(hint, sizeof(hint), " filter '%s' (Esc clears) %s", a->list.filter, keys);
-        else
-            snprintf(hint, sizeof(hint), "%s", keys);
+            off = snprintf(hint, sizeof(hint), " filter '%s' (Esc clears)", a->list.filter);
+        if (off < 0 || off >= (int)sizeof(hint))
+            off = 0;
+        keys_hint_fit(a, COLS - fmt_fit(hint, COLS), hint + off, sizeof(hint) - (size_t)off);
         text = hint;
         role = ROLE_STATUS;
     }
     draw_put(a->lay.message.y, 0, COLS, text, theme_attr(role));
 }
 
+/* The function keys the table in use binds, as many as fit whole. */
 static void draw_fkeys(struct app *a)
 {
-    static const char *const domain_labels[] = {"Help",   "Start", "Shutdn", "Filter", "Consol",
-                                                "SortBy", "Edit",  "Destry", "Undef",  "Quit"};
-    /* The storage pane binds F1 and F10 only. */
-    static const char *const storage_labels[] = {"Help", NULL, NULL, NULL, NULL,
-                                                 NULL,   NULL, NULL, NULL, "Quit"};
-    const char *const *labels = a->view == VIEW_STORAGE && a->focus == FOCUS_LIST
-                                    ? storage_labels
-                                    : domain_labels;
+    const struct key_binding *rows[11];
+    keys_fkeys_fit(a, COLS, rows);
     int x = 0, y = a->lay.keys.y;
-    for (int i = 0; i < 10 && x < COLS; i++) {
-        if (!labels[i])
-            continue;
+    for (int i = 0; rows[i]; i++) {
         char key[8];
-        snprintf(key, sizeof(key), "F%d", i + 1);
-        int kw = (int)strlen(key);
-        draw_put(y, x, kw < COLS - x ? kw : COLS - x, key, theme_attr(ROLE_HELP_KEY));
-        x += kw;
-        int lw = (int)strlen(labels[i]) + 1;
-        if (x < COLS)
-            draw_put(y, x, lw < COLS - x ? lw : COLS - x, labels[i], theme_attr(ROLE_HELP_TEXT));
-        x += lw;
+        keys_fkey_name(rows[i], key, sizeof(key));
+        int kw = (int)strlen(key), lw = (int)strlen(rows[i]->label) + 1;
+        draw_put(y, x, kw, key, theme_attr(ROLE_HELP_KEY));
+        /* Greyed where it does not apply to the selected domain now. */
+        unsigned dim = keys_applies(a, rows[i]) ? 0 : A_DIM;
+        draw_put(y, x + kw, lw, rows[i]->label, theme_attr(ROLE_HELP_TEXT) | dim);
+        x += kw + lw;
     }
     if (x < COLS)
         draw_put(y, x, COLS - x, "", theme_attr(ROLE_HELP_TEXT));

@@ -4,6 +4,8 @@
 #include "core/base/paths.h"
 
 #include <curses.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -284,6 +286,125 @@ int theme_config_name(char *buf, size_t len)
     }
     fclose(f);
     return rc;
+}
+
+static int name_cmp(const void *x, const void *y)
+{
+    return strcmp((const char *)x, (const char *)y);
+}
+
+int theme_list(char (*names)[64], int max)
+{
+    char dirs[4][PATH_MAX];
+    int ndirs = theme_dirs(dirs, 4), n = 0;
+    for (int d = 0; d < ndirs; d++) {
+        DIR *dir = opendir(dirs[d]);
+        if (!dir)
+            continue;
+        for (struct dirent *e; n < max && (e = readdir(dir));) {
+            size_t len = strlen(e->d_name);
+            if (e->d_name[0] == '.' || len <= 6 || len - 6 >= 64 ||
+                strcmp(e->d_name + len - 6, ".theme") != 0)
+                continue;
+            char name[64];
+            snprintf(name, sizeof(name), "%.*s", (int)(len - 6), e->d_name);
+            bool seen = false;
+            for (int i = 0; i < n && !seen; i++)
+                seen = !strcmp(names[i], name);
+            if (!seen)
+                memcpy(names[n++], name, sizeof(name));
+        }
+        closedir(dir);
+    }
+    qsort(names, (size_t)n, sizeof(names[0]), name_cmp);
+    return n;
+}
+
+/* A theme name is one word: it goes into tvm.conf as it is. */
+static bool theme_name_ok(const char *name)
+{
+    if (!*name || strlen(name) >= 64)
+        return false;
+    for (const char *p = name; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == '#' || *p == '=')
+            return false;
+    return true;
+}
+
+/* Is this tvm.conf line (comments aside) the theme setting? */
+static bool is_theme_line(const char *line)
+{
+    char copy[1024], *words[2];
+    snprintf(copy, sizeof(copy), "%s", line);
+    char *hash = strchr(copy, '#');
+    if (hash)
+        *hash = '\0';
+    char *eq = strchr(copy, '=');
+    if (!eq)
+        return false;
+    *eq = '\0';
+    return split_blanks(copy, words, 1) == 1 && !strcmp(words[0], "theme");
+}
+
+int theme_config_save(const char *name, char *path_out, size_t len)
+{
+    if (!theme_name_ok(name))
+        return err_set("theme name '%s' cannot be kept in tvm.conf (one word, no '#' or '=')",
+                       name);
+    char home[PATH_MAX], dir[PATH_MAX + 16], path[PATH_MAX + 32], tmp[PATH_MAX + 48];
+    config_home(home, sizeof(home));
+    snprintf(dir, sizeof(dir), "%s/tvm", home);
+    snprintf(path, sizeof(path), "%s/tvm.conf", dir);
+    snprintf(tmp, sizeof(tmp), "%s/.tvm.conf.new", dir);
+    if (path_out)
+        snprintf(path_out, len, "%s", path);
+    /* The other lines (comments too) stay as the user wrote them. */
+    if (mkdir(home, 0700) < 0 && errno != EEXIST)
+        return err_errno("cannot create %s", home);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return err_errno("cannot create %s", dir);
+    FILE *in = fopen(path, "r");
+    if (!in && errno != ENOENT)
+        return err_errno("cannot open %s", path);
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        int saved = errno;
+        if (in)
+            fclose(in);
+        errno = saved;
+        return err_errno("cannot write %s", tmp);
+    }
+    bool written = false;
+    char line[1024];
+    while (in && fgets(line, sizeof(line), in)) {
+        if (!is_theme_line(line)) {
+            fputs(line, out);
+            if (!strchr(line, '\n'))
+                fputc('\n', out);
+        } else if (!written) {
+            fprintf(out, "theme = %s\n", name);
+            written = true;
+        }
+    }
+    if (!written)
+        fprintf(out, "theme = %s\n", name);
+    if (in)
+        fclose(in);
+    if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
+        int saved = errno;
+        fclose(out);
+        unlink(tmp);
+        errno = saved;
+        return err_errno("cannot write %s", tmp);
+    }
+    fclose(out);
+    if (rename(tmp, path) < 0) {
+        int saved = errno;
+        unlink(tmp);
+        errno = saved;
+        return err_errno("cannot replace %s", path);
+    }
+    return 0;
 }
 
 /* A 256-colour index as the nearest of the 8 basic colours. */

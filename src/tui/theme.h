@@ -64,6 +64,11 @@ int theme_load(struct theme *t, const char *name);
 /* Name of the theme chosen in $XDG_CONFIG_HOME/tvm/tvm.conf (`theme = NAME`),
  * copied to buf ("" when unset). -1 with FILE:LINE on a malformed config. */
 int theme_config_name(char *buf, size_t len);
+/* The names of the themes in the search path (each once, sorted); how many. */
+int theme_list(char (*names)[64], int max);
+/* Keep NAME as the theme in tvm.conf: its theme line replaced (or one
+ * added), every other line as it was. The file's path goes to path_out. */
+int theme_config_save(const char *name, char *path_out, size_t len);
 const char *theme_role_name(enum role r);
 
 /* After initscr(): create colour pairs. */

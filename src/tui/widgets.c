@@ -240,18 +240,40 @@ void widget_pager(struct app *a, const char *title, const char *text)
 
 int widget_menu(struct app *a, const char *title, const char *const *items, int n)
 {
-    int sel = 0;
+    return widget_menu_keys(a, title, items, NULL, n);
+}
+
+/* The first item shown, so that SEL is among the ROWS shown from it. */
+static int menu_scroll(int top, int sel, int rows, int n)
+{
+    if (sel < top)
+        top = sel;
+    if (sel >= top + rows)
+        top = sel - rows + 1;
+    if (top > n - rows)
+        top = n - rows;
+    return top < 0 ? 0 : top;
+}
+
+int widget_menu_keys(struct app *a, const char *title, const char *const *items, const int *hotkeys,
+                     int n)
+{
+    int sel = 0, top = 0;
+    if (n <= 0)
+        return -1;
     for (;;) {
         if (a->quit)
             return -1;
         draw_all(a);
         a->redraw = false;
-        int w = (int)strlen(title); /* the title shows whole where the screen allows */
+        int w = (int)strlen(title) + 2; /* the title shows whole where the screen allows */
         for (int i = 0; i < n; i++)
             if ((int)strlen(items[i]) > w)
                 w = (int)strlen(items[i]);
         w = w + 6 < COLS ? w + 6 : COLS;
         int h = n + 2 < LINES ? n + 2 : LINES;
+        int rows = h - 2 > 0 ? h - 2 : 1;
+        top = menu_scroll(top, sel, rows, n);
         int y = (LINES - h) / 2, x = (COLS - w) / 2;
         unsigned attr = theme_attr(ROLE_DIALOG);
         for (int i = 0; i < h; i++)
@@ -260,16 +282,28 @@ int widget_menu(struct app *a, const char *title, const char *const *items, int 
         char head[128];
         snprintf(head, sizeof(head), " %s ", title);
         draw_put(y, x + 2, fmt_fit(head, w - 4), head, attr | A_BOLD);
-        for (int i = 0; i < n && i < h - 2; i++)
-            draw_put(y + 1 + i, x + 2, w - 4, items[i],
-                     i == sel ? theme_attr(ROLE_ROW_SELECTED) : attr);
+        /* Where entries are out of sight, the frame says so. */
+        if (top > 0)
+            draw_put(y, x + w - 5, 3, a->utf8 ? " \u25b2 " : " ^ ", attr | A_BOLD);
+        if (top + rows < n)
+            draw_put(y + h - 1, x + w - 5, 3, a->utf8 ? " \u25bc " : " v ", attr | A_BOLD);
+        for (int i = 0; i < rows && top + i < n; i++)
+            draw_put(y + 1 + i, x + 2, w - 4, items[top + i],
+                     top + i == sel ? theme_attr(ROLE_ROW_SELECTED) : attr);
         wnoutrefresh(stdscr);
         doupdate();
         int key = app_wait_key(a);
+        for (int i = 0; hotkeys && key > 0 && i < n; i++)
+            if (hotkeys[i] == key)
+                return i;
         if (key == KEY_UP || key == 'k')
             sel = (sel + n - 1) % n;
         else if (key == KEY_DOWN || key == 'j')
             sel = (sel + 1) % n;
+        else if (key == KEY_PPAGE)
+            sel = sel > rows ? sel - rows : 0;
+        else if (key == KEY_NPAGE)
+            sel = sel + rows < n ? sel + rows : n - 1;
         else if (key == KEY_HOME)
             sel = 0;
         else if (key == KEY_END)

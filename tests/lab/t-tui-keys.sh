@@ -11,6 +11,7 @@
 #     stops) and p resume (it goes on), R reset (asks; the guest boots
 #     again, no power button), r reboot (the guest sees the power button and
 #     boots again), h shutdown (power button, then shut off);
+#   - s on the running guest refuses at once and the menu offers no Start;
 #   - the Enter menu, picking each entry by its highlighted line: Start,
 #     Suspend / resume both ways, Reset..., Reboot, Shut down.
 # Env: TVM, TVM_SRC, LAB_KERNEL, LAB_INITRD.
@@ -188,6 +189,16 @@ wait_state running
 wait_row running
 wait_count 'TVM-GUEST-UP' 1
 [ "$(presses)" -eq 0 ] || fail "power button pressed at start"
+
+step "s on a running guest: refused at once; the menu offers no Start"
+keys s
+wait_for "Start does not apply: 'labvm' is running"
+keys Enter
+wait_for "Full-screen console"
+screen | grep -qF "│ s  Start " && fail "the menu offers Start for a running guest"
+screen | grep -qF "│ D  Destroy..." || fail "the menu does not offer Destroy for a running guest"
+keys Escape
+wait_gone "Full-screen console" 5
 
 step "console pane: scrollback"
 keys c

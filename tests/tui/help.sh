@@ -50,7 +50,7 @@ wait_for "<stdin>:1: parse error"
 domain_xml other 1 128 >"$TMP/other.xml"
 keys Enter
 wait_for "Full-screen console"
-keys End Up Enter
+keys End Up Up Enter
 wait_for "Define from XML file:"
 keys "$TMP/other.xml" Enter
 wait_for "Domain 'other' defined from $TMP/other.xml"
