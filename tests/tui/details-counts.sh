@@ -32,15 +32,15 @@ screen | sed -n 2p | grep -qE " AUTOSTART *$" || fail "the list's last column is
 row two | grep -qE " yes *$" || fail "two's autostart is not 'yes': $(row two)"
 row one | grep -qE " no *$" || fail "one's autostart is not 'no': $(row one)"
 wait_for "Devices"
-screen | grep -qE "Devices +1 disk, 1 NIC, 0 graphics" || fail "one's devices: $(screen | grep Devices)"
+grep -qE "Devices +1 disk, 1 NIC, 0 graphics" <<<"$(screen)" || fail "one's devices: $(screen | grep Devices)"
 keys Down
 wait_for "Topology"
-screen | grep -qE "Devices +2 disks, 2 NICs, 1 graphics" || fail "two's devices: $(screen | grep Devices)"
-screen | grep -qE "Topology +1 socket, 2 cores, 1 thread$" || fail "two's topology: $(screen | grep Topology)"
+grep -qE "Devices +2 disks, 2 NICs, 1 graphics" <<<"$(screen)" || fail "two's devices: $(screen | grep Devices)"
+grep -qE "Topology +1 socket, 2 cores, 1 thread$" <<<"$(screen)" || fail "two's topology: $(screen | grep Topology)"
 keys 4
 wait_for "Graphics"
-screen | grep -qE "Graphics +vnc, port auto" || fail "autoport display: $(screen | grep -E '^ Graphics')"
-screen | grep -qE "console +pty, target virtio" || fail "console line: $(screen | grep -E '^ console')"
+grep -qE "Graphics +vnc, port auto" <<<"$(screen)" || fail "autoport display: $(screen | grep -E '^ Graphics')"
+grep -qE "console +pty, target virtio" <<<"$(screen)" || fail "console line: $(screen | grep -E '^ console')"
 screen | grep -q "port -1" && fail "the graphics/console tab shows 'port -1'"
 keys /
 keys t w o Enter

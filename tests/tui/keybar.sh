@@ -22,11 +22,11 @@ check_lines() {
     [[ $hint == " ? help  "* ]] || fail "the hint line does not start with '? help': '$hint'"
     while IFS= read -r entry; do
         [ -n "$entry" ] || continue
-        tr '|' '\n' <<<"$hints" | grep -qxF -- "$entry" || fail "hint entry '$entry' is cut or unknown at $cols columns: '$hint'"
+        grep -qxF -- "$entry" <<<"${hints//|/$'\n'}" || fail "hint entry '$entry' is cut or unknown at $cols columns: '$hint'"
     done < <(printf '%s\n' "${hint# }" | sed 's/  /\n/g')
     [[ $bar == F1Help* && $bar == *F10Quit ]] || fail "the bar lacks F1Help or F10Quit at $cols columns: '$bar'"
     for entry in $bar; do
-        printf '%s\n' "$entry" | grep -qxE "F([1-9]|10)($BAR)" || fail "bar entry '$entry' is cut at $cols columns: '$bar'"
+        grep -qxE "F([1-9]|10)($BAR)" <<<"$entry" || fail "bar entry '$entry' is cut at $cols columns: '$bar'"
     done
 }
 
@@ -63,13 +63,18 @@ done
 # user needs to move around (the same table builds both)
 # (a tall window shows the whole help at once)
 tmux -L "$SOCK" resize-window -t tvm -x 160 -y 200
-sleep 0.3
+wait_for "Overview"
+sleep 0.5
 keys '?'
 wait_for "tvm keys"
+# the whole key part is drawn once the verbs' heading below it shows
+wait_for "Command line ("
+sleep 0.3
 help=$(screen | sed -n '/^Command line (/q;p')
 for k in "?, F1" "Enter" "s, F2" "h, F3" "/, F4" "c, F5" "> <, F6" "e, F7" "D, F8" "u, F9" "q, F10" \
     "Tab/Shift-Tab" "1..6" "[ ]" "Esc" "Ctrl-L" "Up/Down, j/k" "Home/End" "t " ": "; do
-    printf '%s\n' "$help" | grep -qF -- "  $k" || fail "the help lacks the key '$k'"
+    # (a here-string: grep -q stops reading early, a pipe would kill its writer)
+    grep -qF -- "  $k" <<<"$help" || fail "the help lacks the key '$k'"
 done
 # tvm(1) lists the same keys as the help: each key of the domain list and
 # the console panes is a tag there (single letters of the storage pane

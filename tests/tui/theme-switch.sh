@@ -56,7 +56,7 @@ wait_mine yes
 keys t
 wait_for "theme (now mine)"
 for t in broken dark default high-contrast light mine; do
-    screen | grep -qE "│ +$t +│" || fail "the theme menu lacks '$t'"
+    grep -qE "│ +$t +│" <<<"$(screen)" || fail "the theme menu lacks '$t'"
 done
 for ((i = 0; i < 8; i++)); do
     # the highlighted entry: its colours start right before its name
