@@ -119,8 +119,27 @@ static int store_snapshot_insert_row(struct store *st, int64_t dom, const struct
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static int store_snapshot_set_state_file(struct store *st, int64_t dom, const char *name,
+                                         const char *state_file)
+{
+    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_SET_STATE_FILE);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, dom);
+    store_bind_text(stmt, 2, name);
+    store_bind_text(stmt, 3, state_file);
+    return store_step_done(st, stmt, "cannot store the snapshot's saved state");
+}
+
 int store_snapshot_insert(struct store *st, const char *domain_uuid, const struct snapshot *s,
                           bool make_current)
+{
+    return store_snapshot_insert_with_state(st, domain_uuid, s, make_current, NULL);
+}
+
+int store_snapshot_insert_with_state(struct store *st, const char *domain_uuid,
+                                     const struct snapshot *s, bool make_current,
+                                     const char *state_file)
 {
     int64_t dom;
     if (store_check_name("snapshot", s->name) < 0)
@@ -139,6 +158,8 @@ int store_snapshot_insert(struct store *st, const char *domain_uuid, const struc
             rc = store_snapshot_make_current(st, dom, NULL);
         if (rc == 0)
             rc = store_snapshot_insert_row(st, dom, s, make_current, xml);
+        if (rc == 0 && state_file && *state_file)
+            rc = store_snapshot_set_state_file(st, dom, s->name, state_file);
         if (rc == 0)
             rc = store_commit(st);
         else
@@ -159,6 +180,24 @@ int store_snapshot_get_xml(struct store *st, const char *domain_uuid, const char
     sqlite3_bind_int64(stmt, 1, dom);
     store_bind_text(stmt, 2, name);
     int found = store_fetch_xml(st, stmt, xml);
+    if (found == 0)
+        return err_set("snapshot '%s' not found", name);
+    return found < 0 ? -1 : 0;
+}
+
+int store_snapshot_state_file(struct store *st, const char *domain_uuid, const char *name,
+                              char **path)
+{
+    int64_t dom;
+    *path = NULL;
+    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0)
+        return -1;
+    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_STATE_FILE);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, dom);
+    store_bind_text(stmt, 2, name);
+    int found = store_fetch_xml(st, stmt, path);
     if (found == 0)
         return err_set("snapshot '%s' not found", name);
     return found < 0 ? -1 : 0;

@@ -118,6 +118,9 @@
     X(SNAPSHOT_GET,                                                                                \
       "SELECT id, parent, is_current FROM snapshots WHERE domain_id = ?1 AND name = ?2")           \
     X(SNAPSHOT_XML, "SELECT xml FROM snapshots WHERE domain_id = ?1 AND name = ?2")                \
+    X(SNAPSHOT_STATE_FILE, "SELECT state_file FROM snapshots WHERE domain_id = ?1 AND name = ?2")  \
+    X(SNAPSHOT_SET_STATE_FILE,                                                                     \
+      "UPDATE snapshots SET state_file = ?3 WHERE domain_id = ?1 AND name = ?2")                   \
     X(SNAPSHOT_CHILDREN,                                                                           \
       "SELECT id, xml FROM snapshots WHERE domain_id = ?1 AND parent = ?2 ORDER BY id")            \
     X(SNAPSHOT_REPARENT, "UPDATE snapshots SET parent = ?2, xml = ?3 WHERE id = ?1")               \
@@ -238,5 +241,10 @@
     ");"                                                                                           \
     "CREATE INDEX events_by_name ON events (object_name, id);"                                     \
     "PRAGMA user_version = 1;"
+
+/* A checkpoint's saved state (RAM and devices): the file it owns, '' none. */
+#define STORE_SCHEMA_V2                                                                            \
+    "ALTER TABLE snapshots ADD COLUMN state_file TEXT NOT NULL DEFAULT '';"                        \
+    "PRAGMA user_version = 2;"
 
 #endif

@@ -24,6 +24,7 @@ struct store_migration {
 
 static const struct store_migration store_migrations[] = {
     {1, STORE_SCHEMA_V1},
+    {2, STORE_SCHEMA_V2},
 };
 #define STORE_SCHEMA_LATEST                                                                        \
     (store_migrations[sizeof(store_migrations) / sizeof(store_migrations[0]) - 1].version)

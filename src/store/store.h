@@ -141,7 +141,16 @@ struct store_snapshot_row {
 /* The parent named in s must exist for the same domain. */
 int store_snapshot_insert(struct store *st, const char *domain_uuid, const struct snapshot *s,
                           bool make_current);
+/* store_snapshot_insert() for a checkpoint: the row also names STATE_FILE,
+ * the saved state (RAM and devices) it owns, which must be complete and
+ * synced before: a row never names a file that is not whole. */
+int store_snapshot_insert_with_state(struct store *st, const char *domain_uuid,
+                                     const struct snapshot *s, bool make_current,
+                                     const char *state_file);
 int store_snapshot_get_xml(struct store *st, const char *domain_uuid, const char *name, char **xml);
+/* *PATH: the saved state snapshot NAME owns, "" when it has none (free it). */
+int store_snapshot_state_file(struct store *st, const char *domain_uuid, const char *name,
+                              char **path);
 /* Children of a deleted snapshot are re-parented to its parent (as virsh does). */
 int store_snapshot_delete(struct store *st, const char *domain_uuid, const char *name);
 int store_snapshot_set_current(struct store *st, const char *domain_uuid, const char *name);

@@ -159,7 +159,7 @@ static void test_open_creates_private_dir_and_file(void **state)
     snprintf(dir, sizeof(dir), "%s/a/tvm", f->dir);
     snprintf(path, sizeof(path), "%s/tvm.db", dir);
     struct store *st = open_store(path);
-    assert_int_equal(store_schema_version(st), 1);
+    assert_int_equal(store_schema_version(st), 2);
     store_close(st);
 
     struct stat sb;
@@ -326,6 +326,12 @@ static void test_opens_v1_database(void **state)
     assert_int_equal(n, 1);
     assert_true(snaps[0].current);
     free(snaps);
+    /* version 2: a snapshot from before owns no saved state */
+    assert_int_equal(store_schema_version(st), 2);
+    char *state_file;
+    assert_int_equal(store_snapshot_state_file(st, "old", "s1", &state_file), 0);
+    assert_string_equal(state_file, "");
+    free(state_file);
     /* and the upgraded file takes new rows */
     insert_domain(st, "web", UUID_WEB);
     assert_int_equal(domain_count(st), 2);
@@ -886,6 +892,40 @@ static void test_snapshot_of_other_domain_refused(void **state)
     store_close(st);
 }
 
+/* A checkpoint's row names its saved state; others name none. */
+static void test_snapshot_state_file(void **state)
+{
+    struct fixture *f = *state;
+    struct store *st = open_store(f->path);
+    insert_domain(st, "web", UUID_WEB);
+    insert_snapshot(st, "web", "disk", NULL, 1, true);
+    const char *xml = "<domainsnapshot><name>ckpt</name><state>running</state>"
+                      "<parent><name>disk</name></parent><creationTime>2</creationTime>"
+                      "<memory snapshot='internal'/></domainsnapshot>";
+    struct snapshot *s;
+    assert_int_equal(snapshot_parse(xml, strlen(xml), "ckpt.xml", &s), 0);
+    assert_int_equal(store_snapshot_insert_with_state(st, "web", s, true, "/d/ckpt.save"), 0);
+    snapshot_free(s);
+    char *path;
+    assert_int_equal(store_snapshot_state_file(st, "web", "ckpt", &path), 0);
+    assert_string_equal(path, "/d/ckpt.save");
+    free(path);
+    assert_int_equal(store_snapshot_state_file(st, "web", "disk", &path), 0);
+    assert_string_equal(path, "");
+    free(path);
+    expect_error(store_snapshot_state_file(st, "web", "nope", &path), "snapshot 'nope' not found");
+    /* a parent that is not there: no row, so no row names the file */
+    xml = "<domainsnapshot><name>orphan</name><parent><name>gone</name></parent>"
+          "<creationTime>3</creationTime></domainsnapshot>";
+    assert_int_equal(snapshot_parse(xml, strlen(xml), "orphan.xml", &s), 0);
+    expect_error(store_snapshot_insert_with_state(st, "web", s, true, "/d/orphan.save"),
+                 "parent snapshot 'gone' of 'orphan' not found");
+    snapshot_free(s);
+    expect_error(store_snapshot_state_file(st, "web", "orphan", &path),
+                 "snapshot 'orphan' not found");
+    store_close(st);
+}
+
 /* A chain deleted from the middle, with a deeper tree under it. */
 static void test_snapshot_delete_with_grandchildren(void **state)
 {
@@ -1133,7 +1173,7 @@ static void race_first_open(const char *path, int nproc)
         assert_int_equal(WEXITSTATUS(status), 0);
     }
     struct store *st = open_store(path);
-    assert_int_equal(store_schema_version(st), 1);
+    assert_int_equal(store_schema_version(st), 2);
     assert_int_equal(domain_count(st), (size_t)nproc);
     store_close(st);
 }
@@ -1181,6 +1221,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pool_and_volumes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_of_other_domain_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_state_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_delete_with_grandchildren, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_delete_failure_changes_nothing, setup,
                                         teardown),
