@@ -24,6 +24,7 @@
 #include "control.h"
 #include "core/model/domain.h"
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 #include "vmm-guest.h"
@@ -154,6 +155,94 @@ static void send_pfns(struct harness *h, unsigned q, const uint32_t *pfns, unsig
 {
     memcpy(gpa(h, BUF_GPA, 4 * n), pfns, 4 * n);
     submit(h, q, BUF_GPA, 4 * n + extra_bytes);
+}
+
+/* ---- saved state ---- */
+
+static int dev_save(struct harness *h, struct vsf_out *o, bool whole)
+{
+    pthread_mutex_lock(&h->dev->lock);
+    int rc = whole ? virtio_dev_save(h->dev, o) : h->dev->ops->save(h->dev, o);
+    pthread_mutex_unlock(&h->dev->lock);
+    return rc;
+}
+
+static int dev_load(struct harness *h, const uint8_t *data, size_t len, bool whole)
+{
+    struct vsf_in in = {.section = "virtio@05", .data = data, .len = len};
+    err_clear();
+    pthread_mutex_lock(&h->dev->lock);
+    int rc = whole ? virtio_dev_load(h->dev, &in) : h->dev->ops->load(h->dev, &in);
+    if (rc == 0)
+        rc = vsf_in_done(&in);
+    pthread_mutex_unlock(&h->dev->lock);
+    return rc;
+}
+
+/* The balloon's pages, target and period come back after a reset (what a
+ * fresh tvm-vmm is); every prefix of the file and every hostile value is
+ * refused, naming the field, and leaves the device as it was. */
+static void test_saved_state(void **state)
+{
+    struct harness *h = *state;
+    uint32_t pfns[5] = {DATA_GPA / PAGE, DATA_GPA / PAGE + 1, DATA_GPA / PAGE + 64,
+                        DATA_GPA / PAGE + 65, (uint32_t)(RAM / PAGE - 1)};
+    send_pfns(h, 0, pfns, 5, 0);
+    assert_int_equal(config_u32(h, 4), 5);
+    virtio_balloon_set_period(h->dev, 7);
+    struct vsf_out whole = {0}, own = {0};
+    assert_int_equal(dev_save(h, &whole, true), 0);
+    assert_int_equal(dev_save(h, &own, false), 0);
+    assert_false(whole.oom || own.oom);
+
+    /* A guest reset empties the balloon; the saved state fills it again. */
+    pthread_mutex_lock(&h->dev->lock);
+    virtio_dev_set_status(h->dev, 0);
+    pthread_mutex_unlock(&h->dev->lock);
+    virtio_balloon_set_period(h->dev, 0);
+    assert_int_equal(config_u32(h, 4), 0);
+    if (dev_load(h, whole.data, whole.len, true) < 0)
+        fail_msg("load: %s", err_msg());
+    assert_int_equal(config_u32(h, 4), 5);
+    assert_int_equal(config_u32(h, 0), (RAM - TARGET) / PAGE);
+    assert_int_equal(virtio_balloon_actual(h->dev), RAM - 5 * PAGE);
+    assert_int_equal(virtio_balloon_period(h->dev), 7);
+    /* The pages count once, as before: inflating one again adds nothing. */
+    send_pfns(h, 0, pfns, 1, 0);
+    assert_int_equal(config_u32(h, 4), 5);
+
+    /* Every prefix of the device's own part is refused by name. */
+    for (size_t n = 0; n < own.len; n++) {
+        assert_int_equal(dev_load(h, own.data, n, false), -1);
+        assert_non_null(strstr(err_msg(), "virtio@05"));
+        assert_int_equal(config_u32(h, 4), 5);
+    }
+    /* Layout: u32 target, u32 period, u8 held, u64 pages, u64 words, then
+     * {u32 index, u64 bits} per word. */
+    struct {
+        size_t off;
+        uint64_t value;
+        unsigned width;
+        const char *field;
+    } bad[] = {
+        {0, RAM / PAGE + 1, 4, "target pages"}, {8, 1, 1, "stats held"},
+        {9, RAM / PAGE * 2, 8, "pages"},        {17, RAM / PAGE, 8, "map words"},
+        {25, RAM / PAGE / 64, 4, "map index"},  {37, 0, 4, "map index"}, /* not rising */
+    };
+    uint8_t *copy = malloc(own.len);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memcpy(copy, own.data, own.len);
+        memcpy(copy + bad[i].off, &bad[i].value, bad[i].width);
+        if (i == 1) /* held without the stats queue's buffer taken */
+            h->dev->vq[STATS_Q].last_avail = 0;
+        assert_int_equal(dev_load(h, copy, own.len, false), -1);
+        if (!strstr(err_msg(), bad[i].field))
+            fail_msg("case %zu: '%s' does not name '%s'", i, err_msg(), bad[i].field);
+        assert_int_equal(config_u32(h, 4), 5);
+    }
+    free(copy);
+    vsf_out_free(&whole);
+    vsf_out_free(&own);
 }
 
 static void test_boot_target(void **state)
@@ -501,6 +590,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stats_protocol, setup, teardown),
         cmocka_unit_test_setup_teardown(test_target_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_empties_balloon, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_saved_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qmp, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

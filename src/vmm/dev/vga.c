@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "pci.h"
 #include "vm.h"
 
@@ -358,6 +359,172 @@ static uint64_t pow2_at_least(uint64_t n)
     return p;
 }
 
+/* ---- saved state ----
+ * The registers, the PCI config (the BAR's place), and the video memory
+ * as its pages that are not zero, each with its index: a text console or
+ * a desktop uses a few MiB of it, a section holds at most
+ * VSF_SECTION_MAX; a save that would not fit fails, naming the adapter.
+ * The text window is guest RAM and goes with it. */
+#define FB_PAGE 4096u
+#define FB_SAVE_MAX (VSF_SECTION_MAX - (1u << 16))
+
+static bool fb_page_zero(const uint8_t *p)
+{
+    static const uint8_t zero[FB_PAGE];
+    return memcmp(p, zero, FB_PAGE) == 0;
+}
+
+static void save_regs(const struct vga *v, struct vsf_out *o)
+{
+    vsf_put_bytes(o, v->crtc, sizeof v->crtc);
+    vsf_put_u8(o, v->crtc_index);
+    vsf_put_bytes(o, v->attr, sizeof v->attr);
+    vsf_put_u8(o, v->attr_index);
+    vsf_put_u8(o, v->attr_data);
+    vsf_put_bytes(o, v->seq, sizeof v->seq);
+    vsf_put_u8(o, v->seq_index);
+    vsf_put_bytes(o, v->gc, sizeof v->gc);
+    vsf_put_u8(o, v->gc_index);
+    vsf_put_u8(o, v->misc);
+    vsf_put_u8(o, v->status_toggle);
+    vsf_put_bytes(o, v->dac, sizeof v->dac);
+    vsf_put_u8(o, (uint8_t)v->dac_read);
+    vsf_put_u8(o, (uint8_t)v->dac_read_c);
+    vsf_put_u8(o, (uint8_t)v->dac_write);
+    vsf_put_u8(o, (uint8_t)v->dac_write_c);
+}
+
+static int vga_save(void *opaque, struct vsf_out *o)
+{
+    struct vga *v = opaque;
+    uint64_t pages = v->fb_bytes / FB_PAGE, used = 0;
+    for (uint64_t i = 0; i < pages; i++)
+        used += !fb_page_zero(v->fb + i * FB_PAGE);
+    if (used * (FB_PAGE + 4) > FB_SAVE_MAX)
+        return err_set("%llu MiB of video memory in use is more than a saved state holds (%u MiB)",
+                       (unsigned long long)(used * FB_PAGE >> 20), FB_SAVE_MAX >> 20);
+    pthread_mutex_lock(&v->lock);
+    save_regs(v, o);
+    vsf_put_bytes(o, v->pci.cfg, sizeof v->pci.cfg);
+    pthread_mutex_unlock(&v->lock);
+    vsf_put_u64(o, v->fb_bytes);
+    vsf_put_u64(o, used);
+    for (uint64_t i = 0; i < pages; i++)
+        if (!fb_page_zero(v->fb + i * FB_PAGE)) {
+            vsf_put_u32(o, (uint32_t)i);
+            vsf_put_bytes(o, v->fb + i * FB_PAGE, FB_PAGE);
+        }
+    return 0;
+}
+
+/* Into R, checked: only values the ports themselves could have left. */
+static int load_regs(struct vga *r, struct vsf_in *in)
+{
+    uint8_t attr_data, dac_read, dac_read_c, dac_write, dac_write_c;
+    if (vsf_get_bytes(in, "crtc", r->crtc, sizeof r->crtc) < 0 ||
+        vsf_get_u8(in, "crtc index", &r->crtc_index) < 0 ||
+        vsf_get_bytes(in, "attr", r->attr, sizeof r->attr) < 0 ||
+        vsf_get_u8(in, "attr index", &r->attr_index) < 0 ||
+        vsf_get_u8(in, "attr flip-flop", &attr_data) < 0 ||
+        vsf_get_bytes(in, "seq", r->seq, sizeof r->seq) < 0 ||
+        vsf_get_u8(in, "seq index", &r->seq_index) < 0 ||
+        vsf_get_bytes(in, "gc", r->gc, sizeof r->gc) < 0 ||
+        vsf_get_u8(in, "gc index", &r->gc_index) < 0 || vsf_get_u8(in, "misc", &r->misc) < 0 ||
+        vsf_get_u8(in, "status", &r->status_toggle) < 0 ||
+        vsf_get_bytes(in, "dac", r->dac, sizeof r->dac) < 0 ||
+        vsf_get_u8(in, "dac read", &dac_read) < 0 ||
+        vsf_get_u8(in, "dac read c", &dac_read_c) < 0 ||
+        vsf_get_u8(in, "dac write", &dac_write) < 0 ||
+        vsf_get_u8(in, "dac write c", &dac_write_c) < 0)
+        return -1;
+    if (r->attr_index > 0x3F)
+        return vsf_bad(in, "attr index", r->attr_index, "6 bits");
+    if (attr_data > 1)
+        return vsf_bad(in, "attr flip-flop", attr_data, "0 or 1");
+    if (dac_read_c > 2 || dac_write_c > 2)
+        return vsf_bad(in, "dac c", dac_read_c > 2 ? dac_read_c : dac_write_c, "0, 1 or 2");
+    for (unsigned i = 0; i < 256; i++)
+        for (unsigned c = 0; c < 3; c++)
+            if (r->dac[i][c] > 0x3F)
+                return vsf_bad(in, "dac", r->dac[i][c], "6 bits a component");
+    r->attr_data = attr_data;
+    r->dac_read = dac_read;
+    r->dac_read_c = dac_read_c;
+    r->dac_write = dac_write;
+    r->dac_write_c = dac_write_c;
+    return 0;
+}
+
+/* The video memory's saved pages, each checked before it is copied. */
+static int load_fb(struct vga *v, struct vsf_in *in)
+{
+    uint64_t bytes, used, pages = v->fb_bytes / FB_PAGE;
+    if (vsf_get_u64(in, "video memory", &bytes) < 0 || vsf_get_u64(in, "pages", &used) < 0)
+        return -1;
+    if (bytes != v->fb_bytes)
+        return vsf_bad(in, "video memory", bytes, "this adapter's (<model vram>)");
+    if (used > pages)
+        return vsf_bad(in, "pages", used, "at most the video memory's");
+    uint64_t next = 0; /* pages below it are in place */
+    for (uint64_t k = 0; k < used; k++) {
+        uint32_t i;
+        if (vsf_get_u32(in, "page", &i) < 0)
+            return -1;
+        if (i >= pages || i < next)
+            return vsf_bad(in, "page", i, "rising, inside the video memory");
+        memset(v->fb + next * FB_PAGE, 0, (size_t)(i - next) * FB_PAGE);
+        if (vsf_get_bytes(in, "page data", v->fb + (uint64_t)i * FB_PAGE, FB_PAGE) < 0)
+            return -1;
+        next = (uint64_t)i + 1;
+    }
+    memset(v->fb + next * FB_PAGE, 0, (size_t)(pages - next) * FB_PAGE);
+    return 0;
+}
+
+static int vga_load(void *opaque, struct vsf_in *in)
+{
+    struct vga *v = opaque;
+    struct vga *r = calloc(1, sizeof *r);
+    uint8_t cfg[sizeof v->pci.cfg];
+    if (!r)
+        return err_set("out of memory");
+    int rc = load_regs(r, in);
+    if (rc == 0)
+        rc = vsf_get_bytes(in, "pci config", cfg, sizeof cfg);
+    if (rc == 0)
+        rc = load_fb(v, in);
+    if (rc == 0) {
+        pthread_mutex_lock(&v->lock);
+        memcpy(v->crtc, r->crtc, sizeof v->crtc);
+        memcpy(v->attr, r->attr, sizeof v->attr);
+        memcpy(v->seq, r->seq, sizeof v->seq);
+        memcpy(v->gc, r->gc, sizeof v->gc);
+        memcpy(v->dac, r->dac, sizeof v->dac);
+        v->crtc_index = r->crtc_index;
+        v->attr_index = r->attr_index;
+        v->attr_data = r->attr_data;
+        v->seq_index = r->seq_index;
+        v->gc_index = r->gc_index;
+        v->misc = r->misc;
+        v->status_toggle = r->status_toggle;
+        v->dac_read = r->dac_read;
+        v->dac_read_c = r->dac_read_c;
+        v->dac_write = r->dac_write;
+        v->dac_write_c = r->dac_write_c;
+        for (size_t i = 0; i < sizeof cfg; i++)
+            v->pci.cfg[i] =
+                (uint8_t)((v->pci.cfg[i] & ~v->pci.wmask[i]) | (cfg[i] & v->pci.wmask[i]));
+        v->pci.cfg[PCI_INTERRUPT_PIN] = 0;
+        pci_device_decode(&v->pci);
+        follow_bar(v);
+        pthread_mutex_unlock(&v->lock);
+    }
+    free(r);
+    return rc;
+}
+
+static const struct vm_state_ops vga_state = {.save = vga_save, .load = vga_load};
+
 struct vga *vga_new(struct vm *vm, struct pci_bus *bus, const struct vga_config *c)
 {
     unsigned w = c->width ? c->width : VGA_DEFAULT_WIDTH;
@@ -434,10 +601,7 @@ struct vga *vga_new(struct vm *vm, struct pci_bus *bus, const struct vga_config 
     v->pci.cfg[PCI_COMMAND] |= PCI_COMMAND_MEMORY;
     pci_device_decode(&v->pci);
     follow_bar(v);
-    /* Registers, VRAM and the BAR are not saved yet: a save refuses,
-     * naming the adapter, rather than bring back a blank screen. */
-    static const struct vm_state_ops no_state = {0};
-    if (vm_add_state(vm, "vga", &no_state, v) < 0 ||
+    if (vm_add_state(vm, "vga", &vga_state, v) < 0 ||
         vm_register_pio(vm, VGA_PORT_BASE, VGA_PORTS, &port_ops, v) < 0 ||
         vm_add_reset_hook(vm, vga_reset, v) < 0)
         return NULL;

@@ -12,6 +12,7 @@
 
 #include "core/base/err.h"
 #include "core/image/image.h"
+#include "core/proto/vmstate-file.h"
 #include "scsi/cdrom.h"
 #include "virtio/queue.h"
 
@@ -76,6 +77,57 @@ struct scsi_cdrom *scsi_cdrom_new(const char *name, struct image *img)
 void scsi_cdrom_reset(struct scsi_cdrom *cd)
 {
     cd->locked = false;
+}
+
+/* ---- saved state ---- */
+
+void scsi_cdrom_save(const struct scsi_cdrom *cd, struct vsf_out *o)
+{
+    vsf_put_u8(o, cd->img != NULL);
+    vsf_put_u64(o, cd->blocks);
+    vsf_put_u8(o, cd->tray_open);
+    vsf_put_u8(o, cd->locked);
+    vsf_put_u16(o, cd->ua_asc);
+    vsf_put_u8(o, cd->media_event);
+}
+
+/* A unit attention the drive itself raises, or none. */
+static bool known_ua(uint16_t asc)
+{
+    return asc == 0 || asc == SCSI_ASC_NO_MEDIUM || asc == SCSI_ASC_MEDIUM_CHANGED;
+}
+
+int scsi_cdrom_load(struct scsi_cdrom *cd, struct vsf_in *in)
+{
+    bool medium, open, locked;
+    uint64_t blocks;
+    uint16_t ua;
+    uint8_t event;
+    if (vsf_get_bool(in, "medium", &medium) < 0 || vsf_get_u64(in, "blocks", &blocks) < 0 ||
+        vsf_get_bool(in, "tray open", &open) < 0 || vsf_get_bool(in, "locked", &locked) < 0 ||
+        vsf_get_u16(in, "unit attention", &ua) < 0 || vsf_get_u8(in, "media event", &event) < 0)
+        return -1;
+    if (!known_ua(ua))
+        return vsf_bad(in, "unit attention", ua, "none, no medium or medium changed");
+    if (event > MEC_MEDIA_REMOVAL)
+        return vsf_bad(in, "media event", event, "an MMC media event code up to 3");
+    /* The medium comes from the definition the state was saved with; one
+     * inserted later by QMP is not in it. */
+    if (medium && (!cd->img || blocks != cd->blocks))
+        return err_set("drive %s: the saved state has a medium of %llu blocks, this drive %s",
+                       cd->name, (unsigned long long)blocks, cd->img ? "another one" : "none");
+    if (!medium && blocks)
+        return vsf_bad(in, "blocks", blocks, "0 without a medium");
+    if (!medium && cd->img) { /* ejected after the start */
+        image_close(cd->img);
+        cd->img = NULL;
+        cd->blocks = 0;
+    }
+    cd->tray_open = open;
+    cd->locked = locked;
+    cd->ua_asc = ua;
+    cd->media_event = event;
+    return 0;
 }
 
 void scsi_cdrom_free(struct scsi_cdrom *cd)

@@ -25,6 +25,14 @@ struct scsi_cdrom;
 struct scsi_cdrom *scsi_cdrom_new(const char *name, struct image *img);
 /* Power-on state again (device or VM reset): the guest's lock is gone. */
 void scsi_cdrom_reset(struct scsi_cdrom *cd);
+/* Saved state: the tray, the guest's lock, the pending unit attention and
+ * media event, and which medium (by size) was in. Load checks every value
+ * first; a medium the saved state lacks is taken out, one it has must be
+ * the drive's (from the same definition). */
+struct vsf_out;
+struct vsf_in;
+void scsi_cdrom_save(const struct scsi_cdrom *cd, struct vsf_out *o);
+int scsi_cdrom_load(struct scsi_cdrom *cd, struct vsf_in *in);
 /* Closes the medium too. NULL is fine. */
 void scsi_cdrom_free(struct scsi_cdrom *cd);
 

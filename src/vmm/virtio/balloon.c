@@ -42,6 +42,7 @@
 
 #include "control.h"
 #include "core/base/err.h"
+#include "core/proto/vmstate-file.h"
 #include "sandbox.h"
 #include "virtio/virtio.h"
 
@@ -386,6 +387,105 @@ static void balloon_destroy(struct virtio_dev *dev)
     free(b);
 }
 
+/* Saved state: the host's target, the polling period, which pages the
+ * guest gave (the bitmap: the only record of them; their contents are
+ * zero pages the saved RAM leaves out), and whether the statistics
+ * buffer was held. A held buffer goes back to the ring (the device's
+ * place in it one back), so the restored device pops it again, as
+ * virtio-net does with its receive buffer. The figures themselves are
+ * asked afresh. */
+/* The bitmap goes as its words that are not zero, each with its index:
+ * a balloon holds a part of RAM, and a section has a bounded size. */
+#define MAP_ENTRY_BYTES 12u
+#define MAP_SAVE_MAX (VSF_SECTION_MAX / 2)
+
+static int balloon_save(struct virtio_dev *dev, struct vsf_out *o)
+{
+    struct balloon *b = to_balloon(dev);
+    size_t words = b->map_bytes / 8;
+    uint64_t used = 0;
+    for (size_t w = 0; w < words; w++)
+        used += b->inflated_map[w] != 0;
+    if (used * MAP_ENTRY_BYTES > MAP_SAVE_MAX)
+        return err_set("%s: %" PRIu64 " pages in the balloon are too many to save; deflate it "
+                       "first (setmem)",
+                       dev->id, b->inflated);
+    vsf_put_u32(o, le32toh(b->config.num_pages));
+    vsf_put_u32(o, atomic_load(&b->period));
+    vsf_put_u8(o, b->stats_held);
+    vsf_put_u64(o, b->npages);
+    vsf_put_u64(o, used);
+    for (size_t w = 0; w < words; w++)
+        if (b->inflated_map[w]) {
+            vsf_put_u32(o, (uint32_t)w);
+            vsf_put_u64(o, b->inflated_map[w]);
+        }
+    return 0;
+}
+
+/* MAP: the saved words put in place (it starts all zero); *COUNT the
+ * pages they hold. Each index inside the map, rising; no page past RAM. */
+static int load_map(struct balloon *b, struct vsf_in *in, uint64_t *map, uint64_t *count)
+{
+    uint64_t used, words = b->map_bytes / 8;
+    if (vsf_get_u64(in, "map words", &used) < 0)
+        return -1;
+    if (used > words)
+        return vsf_bad(in, "map words", used, "at most the map's size");
+    int64_t prev = -1;
+    *count = 0;
+    for (uint64_t i = 0; i < used; i++) {
+        uint32_t w;
+        uint64_t bits;
+        if (vsf_get_u32(in, "map index", &w) < 0 || vsf_get_u64(in, "map word", &bits) < 0)
+            return -1;
+        if (w >= words || (int64_t)w <= prev)
+            return vsf_bad(in, "map index", w, "rising, inside the map");
+        if (w == words - 1 && b->npages % 64 && bits >> (b->npages % 64))
+            return vsf_bad(in, "map word", bits, "pages inside the guest's RAM");
+        map[w] = bits;
+        prev = w;
+        *count += (uint64_t)__builtin_popcountll(bits);
+    }
+    return 0;
+}
+
+static int balloon_load(struct virtio_dev *dev, struct vsf_in *in)
+{
+    struct balloon *b = to_balloon(dev);
+    uint32_t target, period;
+    uint64_t npages;
+    bool held;
+    if (vsf_get_u32(in, "target pages", &target) < 0 || vsf_get_u32(in, "period", &period) < 0 ||
+        vsf_get_bool(in, "stats held", &held) < 0 || vsf_get_u64(in, "pages", &npages) < 0)
+        return -1;
+    if (npages != b->npages)
+        return vsf_bad(in, "pages", npages, "the guest's RAM in 4 KiB pages");
+    if (target > b->npages)
+        return vsf_bad(in, "target pages", target, "at most the guest's RAM");
+    if (held && !(dev->vq[Q_STATS].ready && dev->vq[Q_STATS].last_avail))
+        return vsf_bad(in, "stats held", 1, "a buffer the ready stats queue gave");
+    /* Read whole before anything changes: a bad file leaves the device as it was. */
+    uint64_t *map = calloc(1, b->map_bytes), count = 0;
+    if (!map)
+        return err_set("out of memory");
+    if (load_map(b, in, map, &count) < 0) {
+        free(map);
+        return -1;
+    }
+    memcpy(b->inflated_map, map, b->map_bytes);
+    free(map);
+    b->inflated = b->reported = count;
+    b->config.num_pages = htole32(target);
+    b->config.actual = htole32((uint32_t)count);
+    atomic_store(&b->period, period);
+    wake_timer(b);
+    b->stats_held = false;
+    if (held)
+        dev->vq[Q_STATS].last_avail--;
+    return 0;
+}
+
 static const struct virtio_dev_ops balloon_ops = {
     .name = "virtio-balloon",
     .device_id = VIRTIO_ID_BALLOON,
@@ -393,6 +493,8 @@ static const struct virtio_dev_ops balloon_ops = {
     .queue_notify = balloon_queue_notify,
     .reset = balloon_reset,
     .destroy = balloon_destroy,
+    .save = balloon_save,
+    .load = balloon_load,
 };
 
 /* ---- the API behind the QMP commands ---- */

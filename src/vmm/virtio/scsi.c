@@ -31,6 +31,7 @@
 #include "control.h"
 #include "core/base/err.h"
 #include "core/image/image.h"
+#include "core/proto/vmstate-file.h"
 #include "scsi/cdrom.h"
 #include "virtio/virtio.h"
 
@@ -319,6 +320,49 @@ static void scsi_destroy(struct virtio_dev *dev)
     free(s);
 }
 
+/* Saved state: the sizes the driver set, then each drive's, by its
+ * address (the requests themselves are in the queues: none is half done
+ * while the device is frozen). */
+static int scsi_save(struct virtio_dev *dev, struct vsf_out *o)
+{
+    struct vscsi *s = to_vscsi(dev);
+    vsf_put_u32(o, get32(s->config + CFG_SENSE_SIZE));
+    vsf_put_u32(o, get32(s->config + CFG_CDB_SIZE));
+    vsf_put_u32(o, s->nlus);
+    for (unsigned i = 0; i < s->nlus; i++) {
+        vsf_put_u32(o, s->lus[i].target);
+        vsf_put_u32(o, s->lus[i].lun);
+        scsi_cdrom_save(s->lus[i].cd, o);
+    }
+    return 0;
+}
+
+static int scsi_load(struct virtio_dev *dev, struct vsf_in *in)
+{
+    struct vscsi *s = to_vscsi(dev);
+    uint32_t sense, cdb, n;
+    if (vsf_get_u32(in, "sense_size", &sense) < 0 || vsf_get_u32(in, "cdb_size", &cdb) < 0 ||
+        vsf_get_u32(in, "drives", &n) < 0)
+        return -1;
+    if (sense > MAX_FIELD_SIZE)
+        return vsf_bad(in, "sense_size", sense, "at most 256");
+    if (cdb > MAX_FIELD_SIZE)
+        return vsf_bad(in, "cdb_size", cdb, "at most 256");
+    if (n != s->nlus)
+        return vsf_bad(in, "drives", n, "this adapter's drive count");
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t target, lun;
+        if (vsf_get_u32(in, "target", &target) < 0 || vsf_get_u32(in, "lun", &lun) < 0)
+            return -1;
+        if (target != s->lus[i].target || lun != s->lus[i].lun)
+            return vsf_bad(in, "target", target, "the drives' addresses, in order");
+        if (scsi_cdrom_load(s->lus[i].cd, in) < 0)
+            return -1;
+    }
+    fill_config(s, sense, cdb);
+    return 0;
+}
+
 static const struct virtio_dev_ops scsi_ops = {
     .name = "virtio-scsi",
     .device_id = VIRTIO_ID_SCSI,
@@ -327,6 +371,8 @@ static const struct virtio_dev_ops scsi_ops = {
     .reset = scsi_reset,
     .config_written = scsi_config_written,
     .destroy = scsi_destroy,
+    .save = scsi_save,
+    .load = scsi_load,
 };
 
 /* ---- media: at start and from QMP ---- */
