@@ -10,6 +10,10 @@
  * state into a guest started with --paused that never ran; `cont` then
  * runs it. Both run to completion on the main loop; query-migrate tells
  * how the last one ended, with its sizes and time.
+ *
+ * snapshot-save is a checkpoint: the same saved state, and at the same
+ * instant an internal qcow2 snapshot of each disk named, taken by this
+ * process because it has the images open.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -22,6 +26,7 @@
 #include "control.h"
 #include "core/base/err.h"
 #include "migrate.h"
+#include "virtio/virtio.h"
 #include "vm.h"
 
 static struct {
@@ -122,6 +127,123 @@ static int qmp_migrate_incoming(struct json_object *args, struct json_object **r
     return rc;
 }
 
+/* ---- snapshot-save: a checkpoint ---- */
+
+#define CHECKPOINT_MAX_DISKS 64
+
+struct checkpoint {
+    const char *tag;
+    const char *dev[CHECKPOINT_MAX_DISKS];
+    unsigned ndev, done; /* done: disks that have the tag so far */
+};
+
+/* vm_state_save_with's hook: the disks' snapshots at the instant the
+ * saved state describes. */
+static int take_disk_snapshots(void *opaque)
+{
+    struct checkpoint *c = opaque;
+    for (c->done = 0; c->done < c->ndev; c->done++)
+        if (virtio_blk_snapshot_create(c->dev[c->done], c->tag, 0) < 0)
+            return -1;
+    return 0;
+}
+
+/* A failed checkpoint leaves no tag behind; the error reported is the one
+ * that failed it. */
+static void drop_disk_snapshots(struct checkpoint *c)
+{
+    char why[256];
+    snprintf(why, sizeof why, "%s", err_msg());
+    for (unsigned i = 0; i < c->done; i++)
+        if (virtio_blk_snapshot_delete(c->dev[i], c->tag) < 0)
+            fprintf(stderr, "tvm-vmm: checkpoint '%s' failed and its snapshot stays: %s\n", c->tag,
+                    err_msg());
+    err_set("%s", why);
+}
+
+static int checkpoint_args(struct json_object *args, struct checkpoint *c, const char **vmstate)
+{
+    struct json_object *tag = NULL, *devs = NULL, *vms = NULL;
+    json_object_object_foreach(args, key, val)
+    {
+        (void)val;
+        if (strcmp(key, "job-id") != 0 && strcmp(key, "tag") != 0 && strcmp(key, "devices") != 0 &&
+            strcmp(key, "vmstate") != 0)
+            return err_set("Parameter '%s' is unexpected", key);
+    }
+    json_object_object_get_ex(args, "tag", &tag);
+    json_object_object_get_ex(args, "devices", &devs);
+    json_object_object_get_ex(args, "vmstate", &vms);
+    if (!tag || !json_object_is_type(tag, json_type_string) || !*json_object_get_string(tag))
+        return err_set("Parameter 'tag' (the internal snapshots' name) is missing");
+    if (!vms || !json_object_is_type(vms, json_type_string))
+        return err_set("Parameter 'vmstate' (\"fd:NAME\", a descriptor sent with getfd) is "
+                       "missing");
+    if (!devs || !json_object_is_type(devs, json_type_array))
+        return err_set("Parameter 'devices' (the disks' target devs) is missing");
+    size_t n = json_object_array_length(devs);
+    if (n > CHECKPOINT_MAX_DISKS)
+        return err_set("Parameter 'devices': more than %d disks", CHECKPOINT_MAX_DISKS);
+    c->tag = json_object_get_string(tag);
+    c->ndev = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *d = json_object_array_get_idx(devs, i);
+        if (!json_object_is_type(d, json_type_string))
+            return err_set("Parameter 'devices': expected strings");
+        c->dev[c->ndev++] = json_object_get_string(d);
+    }
+    *vmstate = json_object_get_string(vms);
+    return 0;
+}
+
+/* snapshot-save {"tag": T, "devices": [TARGET...], "vmstate": "fd:NAME"}:
+ * QEMU's name and arguments, run to completion here (QEMU makes it a job;
+ * "job-id" is taken and ignored) and with one difference: the machine's
+ * state goes to the descriptor "vmstate" names, not into a disk. The
+ * guest is paused once; with every device frozen each disk gets internal
+ * snapshot T and the saved state is written; then the guest runs again
+ * if it ran. All or nothing: a failure removes the tags it made. */
+static int qmp_snapshot_save(struct json_object *args, struct json_object **ret)
+{
+    struct checkpoint c = {0};
+    const char *vmstate;
+    if (checkpoint_args(args, &c, &vmstate) < 0)
+        return -1;
+    if (strncmp(vmstate, "fd:", 3) != 0)
+        return err_set("vmstate '%s': only 'fd:NAME' (a descriptor sent with getfd) is supported",
+                       vmstate);
+    enum vm_run_state s = vm_run_state(mig.vm);
+    if (s != VM_RUNNING && s != VM_PAUSED)
+        return err_set("the guest is not running");
+    int fd = control_take_fd(vmstate + 3);
+    if (fd < 0)
+        return -1;
+    bool was_running = s == VM_RUNNING;
+    int64_t started = now_ms();
+    uint64_t bytes = 0;
+    int rc = vm_pause(mig.vm);
+    if (rc == 0)
+        rc = vm_state_save_with(mig.vm, fd, mig.domain_xml, was_running, take_disk_snapshots, &c,
+                                &bytes);
+    if (rc == 0 && fsync(fd) < 0 && errno != EINVAL)
+        rc = err_errno("saved state: fsync");
+    if (close(fd) < 0 && rc == 0)
+        rc = err_errno("saved state: close");
+    if (rc < 0)
+        drop_disk_snapshots(&c);
+    int64_t paused = now_ms() - started;
+    finish(rc, started, bytes);
+    if (was_running && vm_resume(mig.vm) < 0 && rc == 0)
+        rc = err_prefix("checkpoint '%s' taken, but the guest does not resume: ", c.tag);
+    if (rc < 0)
+        return -1;
+    *ret = json_object_new_object();
+    json_object_object_add(*ret, "x-tvm-running", json_object_new_boolean(was_running));
+    json_object_object_add(*ret, "x-tvm-paused-ms", json_object_new_int64(paused));
+    json_object_object_add(*ret, "x-tvm-vmstate-bytes", json_object_new_uint64(bytes));
+    return 0;
+}
+
 static int qmp_query_migrate(struct json_object *args, struct json_object **ret)
 {
     if (json_object_object_length(args) > 0)
@@ -150,7 +272,8 @@ int migrate_init(struct vm *vm, const char *domain_xml)
         return err_set("out of memory");
     if (control_register("migrate", qmp_migrate) < 0 ||
         control_register("migrate-incoming", qmp_migrate_incoming) < 0 ||
-        control_register("query-migrate", qmp_query_migrate) < 0)
+        control_register("query-migrate", qmp_query_migrate) < 0 ||
+        control_register("snapshot-save", qmp_snapshot_save) < 0)
         return -1;
     return 0;
 }

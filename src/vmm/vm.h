@@ -248,6 +248,13 @@ int cpuid_setup_vcpu(struct vm *vm, struct vcpu *v);
  * vCPU, the in-kernel irqchip, PIT and clock, every vm_add_state section,
  * and guest RAM without its zero pages. *BYTES: the file's size. */
 int vm_state_save(struct vm *vm, int fd, const char *domain_xml, bool was_running, uint64_t *bytes);
+/* vm_state_save() that first runs FROZEN(OPAQUE) once every device is
+ * frozen (no device thread touches RAM, queues or disks), before a byte is
+ * written: what it does to the disks and what the file holds are one
+ * instant (a checkpoint's internal disk snapshots). Its failure fails the
+ * save. */
+int vm_state_save_with(struct vm *vm, int fd, const char *domain_xml, bool was_running,
+                       int (*frozen)(void *opaque), void *opaque, uint64_t *bytes);
 /* Loads a saved state from FD (WHAT names it in messages) into a machine
  * built from the same domain that has not run. Nothing of KVM's or the
  * devices' state is touched until the whole file has been read and its

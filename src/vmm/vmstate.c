@@ -302,6 +302,12 @@ static int save_sections(struct vm *vm, struct vsf_writer *w, bool was_running)
 
 int vm_state_save(struct vm *vm, int fd, const char *domain_xml, bool was_running, uint64_t *bytes)
 {
+    return vm_state_save_with(vm, fd, domain_xml, was_running, NULL, NULL, bytes);
+}
+
+int vm_state_save_with(struct vm *vm, int fd, const char *domain_xml, bool was_running,
+                       int (*frozen)(void *opaque), void *opaque, uint64_t *bytes)
+{
     for (unsigned i = 0; i < vm->nstates; i++)
         if (!vm->states[i].ops->save)
             return err_set("%s: saving its state is not supported", vm->states[i].name);
@@ -312,7 +318,9 @@ int vm_state_save(struct vm *vm, int fd, const char *domain_xml, bool was_runnin
     struct vsf_out dom = {0};
     vsf_put_bytes(&dom, domain_xml, strlen(domain_xml));
     freeze_all(vm);
-    int rc = vsf_write_header(&w);
+    int rc = frozen ? frozen(opaque) : 0;
+    if (rc == 0)
+        rc = vsf_write_header(&w);
     if (rc == 0)
         rc = write_small(&w, VSF_SECTION_DOMAIN, &dom);
     if (rc == 0)

@@ -265,7 +265,7 @@ static void blk_queue_notify(struct virtio_dev *dev, unsigned q)
 
 /* ---- QMP block_resize ---- */
 
-/* Every disk of this VMM, by target, for block_resize. */
+/* Every disk of this VMM, by target, for block_resize and snapshot-save. */
 #define MAX_DISKS 64
 static struct blk *disks[MAX_DISKS];
 static bool qmp_registered;
@@ -319,6 +319,27 @@ int virtio_blk_resize(const char *target, uint64_t size)
     int rc = blk_grow(b, size);
     virtio_dev_unlock(&b->vdev);
     return rc;
+}
+
+int virtio_blk_snapshot_create(const char *target, const char *tag, uint64_t vm_clock_nsec)
+{
+    struct blk *b = find_disk(target);
+    if (!b)
+        return -1;
+    if (b->readonly)
+        return err_set("disk '%s' is read-only", target);
+    if (image_has_snapshot(b->img, tag))
+        return err_set("disk '%s': the image already has an internal snapshot '%s'", target, tag);
+    return image_snapshot_create(b->img, tag, vm_clock_nsec) < 0 ? err_prefix("disk '%s': ", target)
+                                                                 : 0;
+}
+
+int virtio_blk_snapshot_delete(const char *target, const char *tag)
+{
+    struct blk *b = find_disk(target);
+    if (!b)
+        return -1;
+    return image_snapshot_delete(b->img, tag) < 0 ? err_prefix("disk '%s': ", target) : 0;
 }
 
 /* block_resize {"device": TARGET-DEV, "size": BYTES}, as QEMU's (which

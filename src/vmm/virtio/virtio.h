@@ -205,6 +205,12 @@ struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_
 /* Grows the disk named TARGET to SIZE bytes (a multiple of 512) while the
  * guest runs, and tells its driver (QMP block_resize). */
 int virtio_blk_resize(const char *target, uint64_t size);
+/* Internal qcow2 snapshot TAG of disk TARGET, taken or removed on the
+ * image this VMM has open (it caches the image's tables, so no other
+ * process may change them while it runs). The caller keeps the device
+ * frozen (vm_state_save_with's hook): no request is half done. */
+int virtio_blk_snapshot_create(const char *target, const char *tag, uint64_t vm_clock_nsec);
+int virtio_blk_snapshot_delete(const char *target, const char *tag);
 
 /* scsi.c: a virtio-scsi host adapter and its CD-ROM drives; also serves
  * the QMP commands eject and x-tvm-change-medium (by the drive's target
