@@ -60,9 +60,18 @@ clean "create s1"
 ok tvm snapshot-dumpxml web s1
 out_has "<description>before the upgrade</description>"
 out_has "<state>shutoff</state>"
+out_has "<memory snapshot='no'/>"
 out_has "<disk name='vda' snapshot='internal'/>"
 out_has "<disk name='sda' snapshot='no'/>"
 out_has "<name>web</name>"
+[ ! -e "$(dirname "$DB")/snapshot" ] || fail "a shut-off domain's snapshot wrote a saved state"
+# a shut-off domain: no memory to save, --live and memory='internal' refused by name
+run 1 tvm snapshot-create-as web --name s0 --live
+err_has "live snapshot creation is supported only during full system snapshots"
+printf '<domainsnapshot><name>s0</name><memory snapshot="internal"/></domainsnapshot>' >mem.xml
+run 1 tvm snapshot-create web mem.xml
+err_is "tvm: memory state cannot be saved with offline or disk-only snapshot"
+[ "$(disk_snaps vda.qcow2)" = "s1 " ] || fail "a refused snapshot touched vda: $(disk_snaps vda.qcow2)"
 ok tvm snapshot-current web --name
 out_is "s1"$'\n'
 

@@ -6,14 +6,20 @@ s="$DATA/snapshot"
 ok tvm define "$DATA/domain/virsh-test.xml"
 dom=$(names)
 
-# taking one needs qcow2 disks (cli/snapshot-disk.sh takes real ones)
+# first.xml is a running guest's (memory internal): of a shut-off domain
+# it cannot be taken (cli/snapshot-disk.sh takes real ones)
 run 1 tvm snapshot-create "$dom" "$s/first.xml"
-err_is "tvm: unsupported configuration: internal snapshot for disk /guest/diskimage1 unsupported for storage type raw"
+err_is "tvm: memory state cannot be saved with offline or disk-only snapshot"
 ok tvm snapshot-list "$dom" --name
 out_is ""
 
 ok tvm snapshot-create "$dom" "$s/first.xml" --redefine
 out_is "Domain snapshot first created from '$s/first.xml'"$'\n'
+# a checkpoint's record redefined from XML carries no saved state
+run 1 tvm snapshot-revert "$dom" first --force
+err_is "tvm: snapshot 'first' holds a running guest's memory, but tvm has no saved state for it (a record redefined from XML carries none)"
+run 1 tvm snapshot-create-as "$dom" x --live
+err_has "live snapshot creation is supported only during full system snapshots"
 run 1 tvm snapshot-current "$dom"
 err_has "domain '$dom' has no current snapshot"
 ok tvm snapshot-create "$dom" "$s/second.xml" --redefine --current

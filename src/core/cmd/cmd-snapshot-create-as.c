@@ -1,5 +1,6 @@
 /* snapshot-create-as DOMAIN [NAME] [DESCRIPTION]: a snapshot described by
- * its arguments, as virsh builds the XML from them. As in virsh, name and
+ * its arguments, as virsh builds the XML from them (cmd-snapshot-disk.c
+ * takes it: a shut-off domain's disks, or a running guest's checkpoint). As in virsh, name and
  * description may be given by position or as --name/--description. */
 #include "core/cmd/cmd-snapshot.h"
 #include "core/base/err.h"
@@ -56,7 +57,10 @@ static enum cmd_result snapshot_create_as_exec(struct cmd_ctx *ctx, struct cmd_a
     free(xml);
     if (rc < 0)
         return CMD_ERROR;
-    enum cmd_result r = snap_take(ctx, args->argv[0], s, cmd_has(args, "no-metadata"), NULL);
+    struct snap_take_opts o = {.no_metadata = cmd_has(args, "no-metadata"),
+                               .halt = cmd_has(args, "halt"),
+                               .live = cmd_has(args, "live")};
+    enum cmd_result r = snap_take(ctx, args->argv[0], s, &o);
     snapshot_free(s);
     return r;
 }
@@ -64,9 +68,9 @@ static enum cmd_result snapshot_create_as_exec(struct cmd_ctx *ctx, struct cmd_a
 const struct cmd_entry cmd_snapshot_create_as_entry = {
     .name = "snapshot-create-as",
     .usage = "snapshot-create-as DOMAIN [NAME] [DESCRIPTION] [--print-xml] [--no-metadata] "
-             "[--atomic]",
-    .summary = "take a snapshot named on the command line (internal qcow2 snapshots of a "
-               "shut-off domain's disks)",
+             "[--atomic] [--halt]",
+    .summary = "take a snapshot named on the command line (internal qcow2 snapshots of the "
+               "disks; of a running guest with its memory and device state)",
     .opts = "print-xml,no-metadata,atomic,disk-only,memspec=,diskspec=,live,quiesce,"
             "reuse-external,halt,validate",
     .min_args = 1,

@@ -62,9 +62,12 @@ static enum cmd_result snapshot_create_exec(struct cmd_ctx *ctx, struct cmd_args
     free(xml);
     if (rc < 0)
         return CMD_ERROR;
-    enum cmd_result r = cmd_has(args, "redefine")
-                            ? redefine(ctx, args, s, path)
-                            : snap_take(ctx, args->argv[0], s, cmd_has(args, "no-metadata"), path);
+    struct snap_take_opts o = {.no_metadata = cmd_has(args, "no-metadata"),
+                               .halt = cmd_has(args, "halt"),
+                               .live = cmd_has(args, "live"),
+                               .from = path};
+    enum cmd_result r = cmd_has(args, "redefine") ? redefine(ctx, args, s, path)
+                                                  : snap_take(ctx, args->argv[0], s, &o);
     snapshot_free(s);
     return r;
 }
@@ -72,10 +75,10 @@ static enum cmd_result snapshot_create_exec(struct cmd_ctx *ctx, struct cmd_args
 const struct cmd_entry cmd_snapshot_create_entry = {
     .name = "snapshot-create",
     .usage = "snapshot-create DOMAIN [XMLFILE] [--redefine [--current]] [--no-metadata] "
-             "[--atomic]",
-    .summary = "take a snapshot from XML (internal qcow2 snapshots of a shut-off domain), or "
-               "record one's metadata (--redefine)",
-    .opts = "redefine,current,validate,no-metadata,atomic,disk-only",
+             "[--atomic] [--halt]",
+    .summary = "take a snapshot from XML (internal qcow2 snapshots of the disks; of a running "
+               "guest with its memory and device state), or record one's metadata (--redefine)",
+    .opts = "redefine,current,validate,no-metadata,atomic,disk-only,halt,live",
     .min_args = 1,
     .max_args = 2,
     .exec = snapshot_create_exec,

@@ -3,14 +3,18 @@
  * record. Children move to the deleted node's parent; their own internal
  * snapshots hold their data (each qcow2 snapshot has its own tables and the
  * refcounts keep every cluster one of them uses), so they stay revertible.
- * --metadata forgets the record only. */
+ * A checkpoint's saved state goes with its record. --metadata forgets the
+ * record (and that file) only, leaving the disks' snapshots. */
 #include "core/cmd/cmd-snapshot.h"
 #include "core/base/err.h"
 #include "core/image/image.h"
 #include "core/virt/vm.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *disk_path(const struct domain *d, const char *dev)
 {
@@ -75,10 +79,19 @@ static int delete_tree(struct cmd_ctx *ctx, const struct store_domain_row *row,
         free(why);
         return -1;
     }
-    if (store_snapshot_delete(st, row->uuid, rows[i].name) < 0 ||
-        store_event_add(st, "snapshot", rows[i].name, "undefined", row->name) < 0)
+    /* The saved state goes after the record: a kill in between leaves a
+     * file no record names, never a record without its file. */
+    char *state = NULL;
+    if (store_snapshot_state_file(st, row->uuid, rows[i].name, &state) < 0 ||
+        store_snapshot_delete(st, row->uuid, rows[i].name) < 0) {
+        free(state);
         return -1;
-    return 0;
+    }
+    if (*state && unlink(state) < 0 && errno != ENOENT)
+        fprintf(stderr, "tvm: warning: snapshot '%s' deleted, its saved state %s stays: %s\n",
+                rows[i].name, state, strerror(errno));
+    free(state);
+    return store_event_add(st, "snapshot", rows[i].name, "undefined", row->name);
 }
 
 static enum cmd_result snapshot_delete_exec(struct cmd_ctx *ctx, struct cmd_args *args)

@@ -1,6 +1,9 @@
-/* Taking a shut-off domain's snapshot: an internal qcow2 snapshot on every
- * writable disk (tvm's image layer, src/core/image/qcow2-snapshot-write.c)
- * and the <domainsnapshot> record libvirt would keep for it. Also the
+/* Taking a snapshot: of a shut-off domain an internal qcow2 snapshot on
+ * every writable disk (tvm's image layer,
+ * src/core/image/qcow2-snapshot-write.c); of a running or paused one a
+ * checkpoint (tvm-vmm snapshots the disks it has open and saves the
+ * guest's state at the same instant, vm_checkpoint); and the
+ * <domainsnapshot> record libvirt would keep for it. Also the
  * snapshot-tree lookups the snapshot verbs share. */
 #include "core/cmd/cmd-snapshot.h"
 #include "core/base/err.h"
@@ -9,10 +12,12 @@
 #include "core/virt/vm.h"
 #include "core/xml/xml-util.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int snap_rows(struct cmd_ctx *ctx, const char *dom, struct store_domain_row *row,
               struct store_snapshot_row **rows, size_t *n, const char *name, ssize_t *idx)
@@ -152,10 +157,13 @@ static int snapshot_disks(const struct domain *d, const struct snapshot *tmpl, c
     return -1;
 }
 
-/* The record libvirt keeps for a shut-off internal snapshot. */
+/* The record libvirt keeps for an internal snapshot: STATE "shutoff" with
+ * memory 'no' (disks only), or the guest's "running"/"paused" with its
+ * memory 'internal' (a checkpoint). */
 static char *snapshot_xml(const struct domain *d, const struct snapshot *tmpl, const char *parent,
-                          int64_t when)
+                          int64_t when, const char *state)
 {
+    bool shutoff = !strcmp(state, "shutoff");
     char *buf = NULL, *dom = domain_format_public(d);
     size_t len = 0;
     FILE *f = dom ? open_memstream(&buf, &len) : NULL;
@@ -171,14 +179,14 @@ static char *snapshot_xml(const struct domain *d, const struct snapshot *tmpl, c
         xml_put_escaped(f, tmpl->description, false);
         fputs("</description>\n", f);
     }
-    fputs("  <state>shutoff</state>\n", f);
+    fprintf(f, "  <state>%s</state>\n", state);
     if (parent) {
         fputs("  <parent>\n    <name>", f);
         xml_put_escaped(f, parent, false);
         fputs("</name>\n  </parent>\n", f);
     }
-    fprintf(f, "  <creationTime>%lld</creationTime>\n  <memory snapshot='no'/>\n  <disks>\n",
-            (long long)when);
+    fprintf(f, "  <creationTime>%lld</creationTime>\n  <memory snapshot='%s'/>\n  <disks>\n",
+            (long long)when, shutoff ? "no" : "internal");
     for (size_t k = 0; k < d->ndisks; k++) {
         const struct domain_disk *disk = &d->disks[k];
         if (!disk->target_dev)
@@ -201,27 +209,45 @@ static const char *current_name(const struct store_snapshot_row *rows, size_t n)
     return NULL;
 }
 
-static enum cmd_result take_claimed(struct cmd_ctx *ctx, struct store *st,
-                                    const struct store_domain_row *row, const struct domain *d,
-                                    struct snapshot *tmpl, bool no_metadata, const char *from)
+/* The record of snapshot TMPL of D in STATE, its parent the current
+ * snapshot; refused when the name is taken. */
+static int new_record(struct store *st, const struct store_domain_row *row, const struct domain *d,
+                      const struct snapshot *tmpl, const char *state, struct snapshot **s)
 {
     struct store_snapshot_row *rows = NULL;
     size_t n = 0;
+    *s = NULL;
     if (store_snapshot_list(st, row->uuid, &rows, &n) < 0)
-        return CMD_ERROR;
+        return -1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         if (!strcmp(rows[i].name, tmpl->name))
             rc = err_set("operation failed: domain snapshot '%s' already exists", tmpl->name);
     int64_t when = (int64_t)time(NULL);
-    char *xml = rc == 0 ? snapshot_xml(d, tmpl, current_name(rows, n), when) : NULL;
-    struct snapshot *s = NULL;
+    char *xml = rc == 0 ? snapshot_xml(d, tmpl, current_name(rows, n), when, state) : NULL;
     if (rc == 0 && !xml)
         rc = err_set("out of memory");
     if (rc == 0)
-        rc = snapshot_parse(xml, strlen(xml), "<domainsnapshot>", &s);
+        rc = snapshot_parse(xml, strlen(xml), "<domainsnapshot>", s);
     free(rows);
     free(xml);
+    return rc;
+}
+
+static void print_created(struct cmd_ctx *ctx, const char *name, const char *from)
+{
+    if (from)
+        fprintf(ctx->out, "Domain snapshot %s created from '%s'\n", name, from);
+    else
+        fprintf(ctx->out, "Domain snapshot %s created\n", name);
+}
+
+static enum cmd_result take_claimed(struct cmd_ctx *ctx, struct store *st,
+                                    const struct store_domain_row *row, const struct domain *d,
+                                    struct snapshot *tmpl, bool no_metadata, const char *from)
+{
+    struct snapshot *s = NULL;
+    int rc = new_record(st, row, d, tmpl, "shutoff", &s);
     if (rc == 0)
         rc = snapshot_disks(d, tmpl, tmpl->name);
     if (rc == 0 && !no_metadata) {
@@ -233,35 +259,122 @@ static enum cmd_result take_claimed(struct cmd_ctx *ctx, struct store *st,
         char detail[600];
         snprintf(detail, sizeof(detail), "%s: created", row->name);
         store_event_add(st, "snapshot", tmpl->name, "defined", detail);
-        if (from)
-            fprintf(ctx->out, "Domain snapshot %s created from '%s'\n", tmpl->name, from);
-        else
-            fprintf(ctx->out, "Domain snapshot %s created\n", tmpl->name);
+        print_created(ctx, tmpl->name, from);
     }
     snapshot_free(s);
     return rc == 0 ? CMD_OK : CMD_ERROR;
 }
 
+/* What a checkpoint cannot be, before the guest is touched (libvirt's
+ * messages). */
+static int check_checkpoint(const struct store_domain_row *row, const struct snapshot *tmpl,
+                            const struct snap_take_opts *o)
+{
+    if (o->no_metadata)
+        return err_set("domain '%s' is running: a snapshot of its memory needs its metadata "
+                       "(the record owns the saved state); drop --no-metadata",
+                       row->name);
+    if (tmpl->memory && !strcmp(tmpl->memory, "no"))
+        return err_set("unsupported configuration: internal snapshot of a running VM must "
+                       "include the memory state");
+    if (tmpl->memory && strcmp(tmpl->memory, "internal") != 0)
+        return err_set("unsupported configuration: %s memory snapshot is not supported by tvm "
+                       "(only internal ones)",
+                       tmpl->memory);
+    return 0;
+}
+
+static int check_offline(const struct snapshot *tmpl)
+{
+    if (tmpl->memory && strcmp(tmpl->memory, "no") != 0)
+        return err_set("memory state cannot be saved with offline or disk-only snapshot");
+    return 0;
+}
+
+/* The target devs of the disks the checkpoint includes. */
+static size_t checkpoint_devices(const struct domain *d, const struct snapshot *tmpl,
+                                 const char **devs)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < d->ndisks; k++)
+        if (disk_included(&d->disks[k], tmpl) && d->disks[k].target_dev)
+            devs[n++] = d->disks[k].target_dev;
+    return n;
+}
+
+/* A running or paused guest: tvm-vmm takes the disks' snapshots and its
+ * state at one instant; the file is whole and synced before the record
+ * names it, so a kill at any moment leaves the previous tree. */
+static enum cmd_result take_checkpoint(struct cmd_ctx *ctx, struct store *st,
+                                       const struct store_domain_row *row, const struct domain *d,
+                                       struct snapshot *tmpl, const struct snap_take_opts *o)
+{
+    struct snapshot *s = NULL;
+    char path[PATH_MAX];
+    const char **devs = calloc(d->ndisks ? d->ndisks : 1, sizeof *devs);
+    struct vm_checkpoint_result res;
+    int rc = devs ? new_record(st, row, d, tmpl, "running", &s) : err_set("out of memory");
+    snapshot_free(s);
+    s = NULL;
+    if (rc == 0)
+        rc = vm_snapshot_state_path(ctx->db_path, row->uuid, tmpl->name, path, sizeof path);
+    if (rc == 0)
+        rc = vm_checkpoint(st, row->uuid, tmpl->name, devs, checkpoint_devices(d, tmpl, devs), path,
+                           &res);
+    free(devs);
+    if (rc < 0)
+        return CMD_ERROR;
+    rc = new_record(st, row, d, tmpl, res.was_running ? "running" : "paused", &s);
+    if (rc == 0)
+        rc = store_snapshot_insert_with_state(st, row->uuid, s, true, path);
+    snapshot_free(s);
+    if (rc < 0) {
+        unlink(path);
+        err_prefix("the disks keep internal snapshot '%s' (remove it with qemu-img snapshot -d "
+                   "once the guest is off): ",
+                   tmpl->name);
+        return CMD_ERROR;
+    }
+    char detail[600];
+    snprintf(detail, sizeof detail, "%s: created while %s, paused %lld ms, state %llu bytes",
+             row->name, res.was_running ? "running" : "paused", (long long)res.paused_ms,
+             (unsigned long long)res.state_bytes);
+    store_event_add(st, "snapshot", tmpl->name, "defined", detail);
+    print_created(ctx, tmpl->name, o->from);
+    if (o->halt && vm_destroy(st, row->uuid) < 0)
+        return CMD_ERROR;
+    return CMD_OK;
+}
+
 enum cmd_result snap_take(struct cmd_ctx *ctx, const char *dom, struct snapshot *tmpl,
-                          bool no_metadata, const char *from)
+                          const struct snap_take_opts *o)
 {
     struct store *st = cmd_store(ctx);
     struct store_domain_row row;
     struct domain *d = NULL;
     if (!st || cmd_domain_load(ctx, dom, &row, &d) < 0)
         return CMD_ERROR;
-    if (cmd_domain_is_active(&row)) {
-        domain_free(d);
-        err_set("domain '%s' is running: a snapshot of a running guest needs its memory saved, "
-                "which tvm cannot do yet; shut it down first",
-                row.name);
-        return CMD_ERROR;
-    }
+    bool running = cmd_domain_is_active(&row);
     bool changed = false;
-    if (vm_resolve_volumes(st, d, true, &changed) < 0 || check_disks(d, tmpl) < 0) {
+    if (o->live) {
+        domain_free(d);
+        err_set("Operation not supported: live snapshot creation is supported only during full "
+                "system snapshots with external memory; tvm takes internal ones (a running "
+                "guest pauses once, briefly)");
+        return CMD_ERROR;
+    }
+    if ((running ? check_checkpoint(&row, tmpl, o) : check_offline(tmpl)) < 0 ||
+        vm_resolve_volumes(st, d, true, &changed) < 0 || check_disks(d, tmpl) < 0) {
         domain_free(d);
         return CMD_ERROR;
     }
+    if (running) {
+        enum cmd_result r = take_checkpoint(ctx, st, &row, d, tmpl, o);
+        domain_free(d);
+        return r;
+    }
+    bool no_metadata = o->no_metadata;
+    const char *from = o->from;
     /* Claimed as a start claims it: no guest starts on these disks meanwhile. */
     bool active;
     int claim = vm_dir_claim(st, &row, VM_CLAIM_WAIT_MS, &active);
@@ -270,8 +383,14 @@ enum cmd_result snap_take(struct cmd_ctx *ctx, const char *dom, struct snapshot 
         r = take_claimed(ctx, st, &row, d, tmpl, no_metadata, from);
         vm_dir_release(row.uuid, claim);
     } else if (active) {
-        err_set("domain '%s' is running: shut it down first", row.name);
+        err_set("domain '%s' started meanwhile: take the snapshot again", row.name);
     }
     domain_free(d);
     return r;
+}
+
+int snap_state_file(struct cmd_ctx *ctx, const char *uuid, const char *name, char **path)
+{
+    struct store *st = cmd_store(ctx);
+    return st ? store_snapshot_state_file(st, uuid, name, path) : -1;
 }

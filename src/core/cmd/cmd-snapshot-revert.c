@@ -1,6 +1,9 @@
 /* snapshot-revert DOMAIN SNAPSHOT [--running|--paused] [--force]: the
- * disks of a shut-off domain go back to the snapshot's internal qcow2
- * snapshots; the snapshot becomes current.
+ * disks go back to the snapshot's internal qcow2 snapshots offline (a
+ * running domain is stopped first, with --force); the snapshot becomes
+ * current. A checkpoint (a running guest's snapshot) then starts a fresh
+ * tvm-vmm from the saved state the snapshot owns, as restore does: the
+ * guest runs (or is paused) from that instant.
  *
  * Changes since the current snapshot are not discarded silently: unless
  * --force, every disk of the current (internal) snapshot is compared with
@@ -15,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The path of the snapshot's disk DEV in the domain's definition D. */
 static const char *disk_path(const struct domain *d, const char *dev)
@@ -35,13 +39,26 @@ static int load_snap(struct store *st, const char *uuid, const char *name, struc
     return rc;
 }
 
-/* Refuses what tvm cannot revert to, before any disk changes. */
-static int check_revertible(const struct snapshot *s, const struct domain *d)
+/* Refuses what tvm cannot revert to, before any disk changes. A
+ * checkpoint (memory 'internal') needs the saved state its record owns:
+ * *STATE its path, NULL for a snapshot of disks only. */
+static int check_revertible(struct cmd_ctx *ctx, const char *uuid, const struct snapshot *s,
+                            const struct domain *d, char **state)
 {
-    if (s->memory && strcmp(s->memory, "no") != 0)
-        return err_set("snapshot '%s' holds a running guest's memory, which tvm cannot restore "
-                       "yet",
-                       s->name);
+    *state = NULL;
+    if (s->memory && !strcmp(s->memory, "external"))
+        return err_set("unsupported configuration: revert to external snapshot not supported "
+                       "yet");
+    if (s->memory && !strcmp(s->memory, "internal")) {
+        if (snap_state_file(ctx, uuid, s->name, state) < 0)
+            return -1;
+        if (!**state)
+            return err_set("snapshot '%s' holds a running guest's memory, but tvm has no saved "
+                           "state for it (a record redefined from XML carries none)",
+                           s->name);
+        if (access(*state, R_OK) < 0)
+            return err_errno("snapshot '%s': its saved state %s", s->name, *state);
+    }
     size_t internal = 0;
     for (size_t i = 0; i < s->ndisks; i++) {
         const struct snapshot_disk *sd = &s->disks[i];
@@ -125,6 +142,20 @@ static enum cmd_result revert_claimed(struct cmd_ctx *ctx, struct cmd_args *args
     return rc == 0 ? CMD_OK : CMD_ERROR;
 }
 
+/* A running or paused domain is stopped first: what it did since is
+ * lost, so only with --force (the TUI asks). */
+static int stop_running(struct store *st, const struct store_domain_row *row, const char *name,
+                        bool force)
+{
+    if (!cmd_domain_is_active(row))
+        return 0;
+    if (!force)
+        return err_set("domain '%s' is running: reverting to '%s' stops it and loses its state "
+                       "since; revert with --force",
+                       row->name, name);
+    return vm_destroy(st, row->uuid);
+}
+
 static enum cmd_result snapshot_revert_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     struct store_domain_row row;
@@ -157,29 +188,35 @@ static enum cmd_result snapshot_revert_exec(struct cmd_ctx *ctx, struct cmd_args
     struct store *st = cmd_store(ctx);
     struct domain *d = NULL;
     struct snapshot *s = NULL;
+    char *state = NULL;
     enum cmd_result r = CMD_ERROR;
     bool changed = false;
-    if (cmd_domain_is_active(&row)) {
-        err_set("domain '%s' is running: shut it down before reverting (tvm cannot revert a "
-                "running guest yet)",
-                row.name);
-    } else if (cmd_domain_load(ctx, row.uuid, NULL, &d) == 0 &&
-               vm_resolve_volumes(st, d, true, &changed) == 0 &&
-               load_snap(st, row.uuid, name, &s) == 0 && check_revertible(s, d) == 0) {
+    if (cmd_domain_load(ctx, row.uuid, NULL, &d) == 0 &&
+        vm_resolve_volumes(st, d, true, &changed) == 0 && load_snap(st, row.uuid, name, &s) == 0 &&
+        check_revertible(ctx, row.uuid, s, d, &state) == 0 &&
+        stop_running(st, &row, name, cmd_has(args, "force")) == 0) {
         bool active;
         int claim = vm_dir_claim(st, &row, VM_CLAIM_WAIT_MS, &active);
         if (claim >= 0) {
             r = revert_claimed(ctx, args, &row, d, s, current);
             vm_dir_release(row.uuid, claim);
         } else if (active) {
-            err_set("domain '%s' is running: shut it down before reverting", row.name);
+            err_set("domain '%s' started meanwhile: revert again", row.name);
         }
     }
-    if (r == CMD_OK && (running || paused)) {
-        struct vm_start_opts o = {.paused = paused};
+    if (r == CMD_OK && state) {
+        /* The checkpoint's guest comes back as it was (running or
+         * paused), or as --running/--paused say. */
+        int run = running ? 1 : paused ? -1 : 0;
+        struct vm_start_opts o = {.db_path = ctx->db_path, .restore = state, .restore_run = run};
+        if (vm_start(st, row.uuid, &o) < 0)
+            r = CMD_ERROR;
+    } else if (r == CMD_OK && (running || paused)) {
+        struct vm_start_opts o = {.paused = paused, .db_path = ctx->db_path};
         if (vm_start(st, row.uuid, &o) < 0)
             r = CMD_ERROR;
     }
+    free(state);
     if (r == CMD_OK)
         fprintf(ctx->out, "Domain snapshot %s reverted\n\n", name);
     snapshot_free(s);
@@ -192,8 +229,9 @@ const struct cmd_entry cmd_snapshot_revert_entry = {
     .name = "snapshot-revert",
     .usage = "snapshot-revert DOMAIN [SNAPSHOTNAME] [--current] [--running | --paused] "
              "[--force]",
-    .summary = "revert a shut-off domain's disks to a snapshot (refused when they changed since "
-               "the current snapshot, unless --force)",
+    .summary = "revert a domain to a snapshot: its disks, and a running guest's memory when "
+               "the snapshot has it (refused when changed since the current snapshot, unless "
+               "--force)",
     .opts = "current,running,paused,force,reset-nvram",
     .min_args = 1,
     .max_args = 2,

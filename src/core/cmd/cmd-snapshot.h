@@ -1,6 +1,7 @@
 /* What the snapshot verbs share (cmd-snapshot-*.c): taking, reverting and
- * deleting the qcow2 internal snapshots of a shut-off domain's disks, and
- * the metadata that records them. Not a public API. */
+ * deleting the qcow2 internal snapshots of a domain's disks, a running
+ * guest's saved state with them, and the metadata that records them. Not
+ * a public API. */
 #ifndef TVM_CORE_CMD_SNAPSHOT_H
 #define TVM_CORE_CMD_SNAPSHOT_H
 
@@ -8,12 +9,24 @@
 #include "core/model/snapshot.h"
 #include "store/store.h"
 
-/* Takes snapshot TEMPLATE (name, description, <disks> choices as parsed
- * from the user's XML) of the shut-off domain DOM: an internal snapshot
- * on every writable disk (all or none), then, unless NO_METADATA, its
- * record as the current snapshot. Prints virsh's line. */
+/* Takes snapshot TEMPLATE (name, description, <disks> and <memory>
+ * choices as parsed from the user's XML) of domain DOM: an internal
+ * snapshot on every writable disk (all or none), then, unless
+ * NO_METADATA, its record as the current snapshot. Of a shut-off domain
+ * that is all; of a running or paused one it is a checkpoint: tvm-vmm
+ * takes the disks' snapshots and saves the guest's state at one instant
+ * (vm_checkpoint), into a file the record owns. Prints virsh's line. */
+struct snap_take_opts {
+    bool no_metadata;
+    bool halt;        /* --halt: the domain is shut off afterwards */
+    bool live;        /* --live: refused (libvirt's, for external memory only) */
+    const char *from; /* the XML file, for the message */
+};
 enum cmd_result snap_take(struct cmd_ctx *ctx, const char *dom, struct snapshot *tmpl,
-                          bool no_metadata, const char *from);
+                          const struct snap_take_opts *o);
+/* The saved state snapshot NAME of domain UUID owns ("" none); freed by
+ * the caller. */
+int snap_state_file(struct cmd_ctx *ctx, const char *uuid, const char *name, char **path);
 
 /* The rows of DOM's snapshots and the index of NAME among them (-1 with
  * libvirt's message when there is none). */

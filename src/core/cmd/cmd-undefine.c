@@ -1,4 +1,5 @@
-/* undefine NAME: remove an inactive domain and its snapshot metadata.
+/* undefine NAME: remove an inactive domain and its snapshot metadata (and
+ * the saved states its checkpoints own).
  * net-undefine and pool-undefine remove an inactive network or pool (a
  * pool only while it holds no volumes) through the kind table (cmd-kind.c). */
 #include "core/cmd/cmd-kind.h"
@@ -9,6 +10,7 @@
 #include "core/virt/vm.h"
 #include "store/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static enum cmd_result refuse_active(const struct store_domain_row *row)
@@ -60,6 +62,9 @@ static enum cmd_result undefine_claimed(struct cmd_ctx *ctx, struct cmd_args *ar
     if (store_domain_delete(st, row.uuid) < 0 ||
         store_event_add(st, "domain", row.name, "undefined", "removed") < 0 || store_commit(st) < 0)
         goto fail;
+    /* After the records: a kill in between leaves files no record names. */
+    if (nsnaps > 0 && vm_snapshot_states_remove(ctx->db_path, row.uuid) < 0)
+        fprintf(stderr, "tvm: warning: %s\n", err_msg());
     fprintf(ctx->out, "Domain '%s' has been undefined\n%s", row.name, more ? "" : "\n");
     return CMD_OK;
 fail:

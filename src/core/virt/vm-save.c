@@ -10,6 +10,8 @@
 #include "core/proto/vmm-protocol.h"
 #include "core/proto/vmstate-file.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <libgen.h>
@@ -196,4 +198,128 @@ bool vm_has_managed_save(const char *db_path, const char *uuid)
         return false;
     }
     return access(path, F_OK) == 0;
+}
+
+/* <dir of the store>/snapshot/<uuid>: where a domain's checkpoints keep
+ * their saved states. */
+static int snapshot_state_dir(const char *db_path, const char *uuid, char *buf, size_t len)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", db_path ? db_path : store_default_path());
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    if ((size_t)snprintf(buf, len, "%s/snapshot/%s", dir, uuid) >= len)
+        return err_set("snapshot state directory path too long");
+    return 0;
+}
+
+int vm_snapshot_state_path(const char *db_path, const char *uuid, const char *snapshot, char *buf,
+                           size_t len)
+{
+    char dir[PATH_MAX];
+    if (snapshot_state_dir(db_path, uuid, dir, sizeof dir) < 0 || paths_mkdir_p(dir, 0700) < 0)
+        return -1;
+    if ((size_t)snprintf(buf, len, "%s/%s.save", dir, snapshot) >= len)
+        return err_set("snapshot state path too long");
+    return 0;
+}
+
+int vm_snapshot_states_remove(const char *db_path, const char *uuid)
+{
+    char dir[PATH_MAX];
+    if (snapshot_state_dir(db_path, uuid, dir, sizeof dir) < 0)
+        return -1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : err_errno("%s", dir);
+    int rc = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            unlinkat(dirfd(d), e->d_name, 0) < 0 && rc == 0)
+            rc = err_errno("%s/%s", dir, e->d_name);
+    closedir(d);
+    if (rc == 0 && rmdir(dir) < 0)
+        rc = err_errno("%s", dir);
+    return rc;
+}
+
+static int read_checkpoint_reply(const char *reply, struct vm_checkpoint_result *out)
+{
+    struct json_object *r = reply ? json_tokener_parse(reply) : NULL, *v;
+    if (!r)
+        return err_set("snapshot-save: tvm-vmm's reply is not JSON");
+    if (json_object_object_get_ex(r, "x-tvm-running", &v))
+        out->was_running = json_object_get_boolean(v);
+    if (json_object_object_get_ex(r, "x-tvm-paused-ms", &v))
+        out->paused_ms = json_object_get_int64(v);
+    if (json_object_object_get_ex(r, "x-tvm-vmstate-bytes", &v))
+        out->state_bytes = json_object_get_uint64(v);
+    json_object_put(r);
+    return 0;
+}
+
+static int checkpoint_qmp(const struct store_domain_row *row, const char *tag,
+                          const char *const *devices, size_t ndevices, int fd,
+                          struct vm_checkpoint_result *out)
+{
+    char sock[PATH_MAX];
+    if (vm_run_path(row->uuid, VMM_SOCK_CONTROL, sock, sizeof sock) < 0)
+        return -1;
+    struct json_object *args = json_object_new_object();
+    struct json_object *devs = json_object_new_array();
+    json_object_object_add(args, "job-id", json_object_new_string("tvm-snapshot"));
+    json_object_object_add(args, "tag", json_object_new_string(tag));
+    json_object_object_add(args, "vmstate", json_object_new_string("fd:tvm-snapshot"));
+    for (size_t i = 0; i < ndevices; i++)
+        json_object_array_add(devs, json_object_new_string(devices[i]));
+    json_object_object_add(args, "devices", devs);
+    struct qmp *q = NULL;
+    char *reply = NULL;
+    int rc = qmp_open(sock, VM_SAVE_TIMEOUT_MS, &q);
+    if (rc == 0)
+        rc = qmp_getfd(q, "tvm-snapshot", fd);
+    if (rc == 0)
+        rc = qmp_execute(q, "snapshot-save",
+                         json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN), &reply);
+    if (q)
+        qmp_close(q);
+    json_object_put(args);
+    if (rc == 0)
+        rc = read_checkpoint_reply(reply, out);
+    free(reply);
+    return rc < 0 ? err_prefix("guest '%s': ", row->name) : 0;
+}
+
+int vm_checkpoint(struct store *st, const char *dom, const char *tag, const char *const *devices,
+                  size_t ndevices, const char *state_path, struct vm_checkpoint_result *out)
+{
+    *out = (struct vm_checkpoint_result){0};
+    struct store_domain_row row;
+    if (vm_lookup_active(st, dom, &row) < 0)
+        return -1;
+    char tmp[PATH_MAX];
+    int fd = open_temp(state_path, tmp, sizeof tmp);
+    if (fd < 0)
+        return -1;
+    int rc = checkpoint_qmp(&row, tag, devices, ndevices, fd, out);
+    bool tagged = rc == 0;
+    if (rc == 0 && fsync(fd) < 0)
+        rc = err_errno("%s", tmp);
+    if (close(fd) < 0 && rc == 0)
+        rc = err_errno("%s", tmp);
+    if (rc == 0 && rename(tmp, state_path) < 0)
+        rc = err_errno("cannot rename '%s' to '%s'", tmp, state_path);
+    if (rc < 0 && tagged)
+        err_prefix("the disks keep internal snapshot '%s' (remove it with qemu-img snapshot -d "
+                   "once the guest is off): ",
+                   tag);
+    if (rc < 0) {
+        unlink(tmp);
+        return -1;
+    }
+    sync_dir_of(state_path);
+    return 0;
 }

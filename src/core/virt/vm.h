@@ -123,6 +123,30 @@ struct vm_job_info {
 };
 int vm_job_info(const char *uuid, struct vm_job_info *out);
 
+/* A checkpoint of a running or paused guest (snapshot-create): its
+ * tvm-vmm pauses it once and, at one instant, takes internal qcow2
+ * snapshot TAG of each disk in DEVICES (target devs; it has the images
+ * open, so only it may write them) and writes the guest's saved state,
+ * which lands at STATE_PATH complete and synced (a temporary file
+ * renamed over it) before this returns; then the guest runs on if it ran.
+ * On failure no disk keeps TAG and STATE_PATH is untouched, except when
+ * the file fails after tvm-vmm succeeded: the error then names the tags
+ * left behind. */
+struct vm_checkpoint_result {
+    bool was_running;     /* the guest ran (else it was paused) */
+    int64_t paused_ms;    /* how long tvm-vmm held it paused */
+    uint64_t state_bytes; /* the saved state's size */
+};
+int vm_checkpoint(struct store *st, const char *dom, const char *tag, const char *const *devices,
+                  size_t ndevices, const char *state_path, struct vm_checkpoint_result *out);
+/* Where snapshot SNAPSHOT's saved state lives:
+ * <dir of the store>/snapshot/<uuid>/<snapshot>.save (directory made). */
+int vm_snapshot_state_path(const char *db_path, const char *uuid, const char *snapshot, char *buf,
+                           size_t len);
+/* Removes every saved state of domain UUID's snapshots and their
+ * directory (undefine --snapshots-metadata); none is fine. */
+int vm_snapshot_states_remove(const char *db_path, const char *uuid);
+
 /* Where a domain's managed save lives: <dir of the store>/save/<uuid>.save. */
 int vm_managed_save_path(const char *db_path, const char *uuid, char *buf, size_t len);
 bool vm_has_managed_save(const char *db_path, const char *uuid);
