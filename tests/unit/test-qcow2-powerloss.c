@@ -216,6 +216,33 @@ static void workload(const char *path, uint64_t size, unsigned seed)
     free(buf);
 }
 
+/* The workload the crash images are taken from, and what every one of
+ * them must still read (NULL: anything, as long as the check is clean). */
+static void (*work)(const char *path, uint64_t size, unsigned seed) = workload;
+static const char *must_read_as;
+
+/* img rebase: a safe rebase onto another backing file (copying what would
+ * read differently), then one onto a name too long for the header's first
+ * sector. The disk reads the same before, after and at every crash. */
+static void rebase_workload(const char *path, uint64_t size, unsigned seed)
+{
+    (void)size;
+    (void)seed;
+    struct image *img = image_open(path, IMAGE_FORMAT_QCOW2, 0);
+    if (!img)
+        fail_msg("open: %s", err_msg());
+    char longname[700];
+    int n = 0;
+    for (int i = 0; i < 300; i++)
+        n += snprintf(longname + n, sizeof(longname) - (size_t)n, "./");
+    snprintf(longname + n, sizeof(longname) - (size_t)n, "pl-b1.qcow2");
+    if (image_rebase(img, "pl-b2.qcow2", IMAGE_FORMAT_QCOW2, false) < 0 ||
+        image_rebase(img, longname, IMAGE_FORMAT_QCOW2, false) < 0)
+        fail_msg("rebase: %s", err_msg());
+    if (image_close(img) < 0)
+        fail_msg("close: %s", err_msg());
+}
+
 static void run_case(const char *what, const char *create_cmd, uint64_t size, unsigned seed)
 {
     sh("rm -f pl.qcow2 pl-base.qcow2 pl-start.qcow2 pl-crash.qcow2");
@@ -223,7 +250,7 @@ static void run_case(const char *what, const char *create_cmd, uint64_t size, un
         fail_msg("%s: %s failed", what, create_cmd);
     assert_int_equal(sh("cp pl.qcow2 pl-start.qcow2"), 0);
     rec_start(tpath("pl.qcow2"));
-    workload(tpath("pl.qcow2"), size, seed);
+    work(tpath("pl.qcow2"), size, seed);
     rec.on = false;
     if (getenv("PL_DUMP")) /* debugging aid: the logged operations */
         for (size_t i = 0; i < rec.n; i++)
@@ -244,6 +271,9 @@ static void run_case(const char *what, const char *create_cmd, uint64_t size, un
                      rec.barriers, rc, out);
         }
         leaks += rc == 3;
+        if (must_read_as && sh("qemu-img compare pl-crash.qcow2 %s >pl.out 2>&1", must_read_as))
+            fail_msg("%s: power loss in epoch %d of %d: the disk reads differently", what, epoch,
+                     rec.barriers);
     }
     print_message("  %s: %zu writes, %d barriers, %d/%d crash images with leaks only\n", what,
                   rec.n, rec.barriers, leaks, trials);
@@ -270,10 +300,30 @@ static void test_power_loss(void **state)
              16 * MiB, seed + 3);
 }
 
+static void test_rebase_power_loss(void **state)
+{
+    (void)state;
+    unsigned seed = (unsigned)time(NULL);
+    srand(seed);
+    work = rebase_workload;
+    must_read_as = "pl-before.raw";
+    run_case("img rebase onto another backing file, then a long name",
+             "qemu-img create -q -f qcow2 -o cluster_size=4k pl-b1.qcow2 4M && qemu-io -c "
+             "'write -P 0x11 0 3M' pl-b1.qcow2 >/dev/null && qemu-img create -q -f qcow2 -o "
+             "cluster_size=4k pl-b2.qcow2 4M && qemu-io -c 'write -P 0x22 1M 3M' pl-b2.qcow2 "
+             ">/dev/null && qemu-img create -q -f qcow2 -o cluster_size=4k -b pl-b1.qcow2 -F "
+             "qcow2 pl.qcow2 && qemu-io -c 'write -P 0x33 512k 1M' pl.qcow2 >/dev/null && "
+             "qemu-img convert -O raw pl.qcow2 pl-before.raw",
+             4 * MiB, seed);
+    work = workload;
+    must_read_as = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_power_loss),
+        cmocka_unit_test(test_rebase_power_loss),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

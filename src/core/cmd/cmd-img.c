@@ -1,4 +1,4 @@
-/* tvm img create|info|check|convert|snapshot|resize|compare (compare in
+/* tvm img create|info|check|convert|snapshot|resize|compare|map|rebase|commit (compare in
  * cmd-img-compare.c): offline work on raw and qcow2 images on tvm's own
  * image layer, in qemu-img's spelling (-f, -F, -b, -O, -s, and --output
  * json with qemu-img's field names), so scripts written for qemu-img need
@@ -9,6 +9,7 @@
 #include "core/base/err.h"
 #include "core/image/image.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 struct img_opts {
     const char *f, *F, *b, *O;
     bool s; /* compare -s: strict about sizes */
+    bool u; /* rebase -u: the header only */
+    bool d; /* commit -d: keep the overlay */
     const char *words[4];
     int nwords;
 };
@@ -33,8 +36,12 @@ static int img_parse(const struct cmd_args *a, struct img_opts *o)
                             : !strcmp(w, "-b") ? &o->b
                             : !strcmp(w, "-O") ? &o->O
                                                : NULL;
-        if (!strcmp(w, "-s")) {
-            o->s = true;
+        bool *flag = !strcmp(w, "-s")   ? &o->s
+                     : !strcmp(w, "-u") ? &o->u
+                     : !strcmp(w, "-d") ? &o->d
+                                        : NULL;
+        if (flag) {
+            *flag = true;
         } else if (slot) {
             if (i + 1 >= a->argc)
                 return err_set("img %s: option %s needs a value", a->argv[0], w);
@@ -439,6 +446,122 @@ static int img_resize(struct cmd_ctx *ctx, const struct img_opts *o, bool shrink
     return rc;
 }
 
+/* qemu-img map's line for one run (qemu-img.c dump_map_entry). */
+static int map_print(FILE *out, bool json, const struct image_map_entry *e, bool last)
+{
+    if (json) {
+        fprintf(out,
+                "{ \"start\": %llu, \"length\": %llu, \"depth\": %u, \"present\": %s, \"zero\": "
+                "%s, \"data\": %s",
+                (unsigned long long)e->start, (unsigned long long)e->length, e->depth,
+                e->present ? "true" : "false", e->zero ? "true" : "false",
+                e->data ? "true" : "false");
+        if (e->has_offset)
+            fprintf(out, ", \"offset\": %llu", (unsigned long long)e->offset);
+        fputs(last ? "}" : "},\n", out);
+        return 0;
+    }
+    if (e->data && !e->has_offset)
+        return err_set("File contains external, encrypted or compressed clusters.");
+    if (e->data && !e->zero) {
+        char a[24], b[24], c[24];
+        snprintf(a, sizeof(a), "%#llx", (unsigned long long)e->start);
+        snprintf(b, sizeof(b), "%#llx", (unsigned long long)e->length);
+        snprintf(c, sizeof(c), "%#llx", (unsigned long long)e->offset);
+        fprintf(out, "%-16s%-16s%-16s%s\n", a, b, c, e->file);
+    }
+    return 0;
+}
+
+/* Runs qemu-img map would print as one (qemu-img.c entry_mergeable). */
+static bool map_mergeable(const struct image_map_entry *a, const struct image_map_entry *b)
+{
+    return a->zero == b->zero && a->data == b->data && a->depth == b->depth &&
+           a->present == b->present && !strcmp(a->file, b->file) &&
+           a->has_offset == b->has_offset && (!a->has_offset || a->offset + a->length == b->offset);
+}
+
+/* img map [-f FMT] [--output human|json] FILE */
+static int img_map(struct cmd_ctx *ctx, const struct img_opts *o, const char *output)
+{
+    enum image_format f;
+    if (o->nwords != 1)
+        return err_set("usage: img map [-f FMT] [--output human|json] FILE");
+    if (output && strcmp(output, "json") && strcmp(output, "human"))
+        return err_set("--output must be used with human or json as argument.");
+    if (fmt_of(o->f, &f) < 0)
+        return -1;
+    struct image *img = image_open(o->words[0], f, IMAGE_OPEN_RDONLY);
+    if (!img)
+        return -1;
+    bool json = output && !strcmp(output, "json");
+    uint64_t size = image_get_size(img);
+    if (json)
+        fputs("[", ctx->out);
+    else
+        fprintf(ctx->out, "%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
+    struct image_map_entry cur = {0}, next;
+    int rc = 0;
+    for (uint64_t off = 0; rc == 0 && off < size; off += next.length) {
+        rc = image_map(img, off, size - off, &next);
+        if (rc == 0 && cur.length && map_mergeable(&cur, &next)) {
+            cur.length += next.length;
+        } else if (rc == 0) {
+            if (cur.length)
+                rc = map_print(ctx->out, json, &cur, false);
+            cur = next;
+        }
+    }
+    if (rc == 0 && cur.length)
+        rc = map_print(ctx->out, json, &cur, true);
+    if (json)
+        fputs("]\n", ctx->out);
+    image_close(img);
+    return rc;
+}
+
+/* img rebase [-f FMT] [-F BACKING_FMT] [-u] -b BACKING FILE ('' for none) */
+static int img_rebase(const struct img_opts *o)
+{
+    enum image_format f, bf = IMAGE_FORMAT_AUTO;
+    if (o->nwords != 1 || !o->b)
+        return err_set("usage: img rebase [-f FMT] [-F BACKING_FMT] [-u] -b BACKING FILE");
+    const char *backing = *o->b ? o->b : NULL;
+    if (fmt_of(o->f, &f) < 0 || (o->F && image_format_parse(o->F, &bf) < 0))
+        return -1;
+    if (backing && !o->F)
+        return err_set("img rebase: give the new backing file's format with -F (it is never "
+                       "probed)");
+    struct image *img = image_open(o->words[0], f, 0);
+    if (!img)
+        return -1;
+    int rc = image_rebase(img, backing, bf, o->u);
+    if (rc < 0 && errno == ENOTSUP)
+        err_prefix("Could not change the backing file to '%s': ", o->b);
+    if (image_close(img) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* img commit [-f FMT] [-d] FILE */
+static int img_commit(struct cmd_ctx *ctx, const struct img_opts *o)
+{
+    enum image_format f;
+    if (o->nwords != 1)
+        return err_set("usage: img commit [-f FMT] [-d] FILE");
+    if (fmt_of(o->f, &f) < 0)
+        return -1;
+    struct image *img = image_open(o->words[0], f, 0);
+    if (!img)
+        return -1;
+    int rc = image_commit(img, o->d);
+    if (image_close(img) < 0)
+        rc = -1;
+    if (rc == 0)
+        fprintf(ctx->out, "Image committed.\n");
+    return rc;
+}
+
 static enum cmd_result img_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     struct img_opts o;
@@ -456,6 +579,12 @@ static enum cmd_result img_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         rc = img_convert(&o);
     else if (!strcmp(sub, "resize"))
         rc = img_resize(ctx, &o, cmd_has(args, "shrink"));
+    else if (!strcmp(sub, "map"))
+        rc = img_map(ctx, &o, cmd_get(args, "output"));
+    else if (!strcmp(sub, "rebase"))
+        rc = img_rebase(&o);
+    else if (!strcmp(sub, "commit"))
+        rc = img_commit(ctx, &o);
     else if (!strcmp(sub, "check")) {
         enum cmd_result r = CMD_ERROR;
         rc = img_check(ctx, &o, cmd_get(args, "output"), &r);
@@ -476,7 +605,7 @@ static enum cmd_result img_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         rc = 0;
     } else {
         err_set("img: unknown subcommand '%s' (create, info, check, convert, snapshot, resize, "
-                "compare)",
+                "compare, map, rebase, commit)",
                 sub);
         return CMD_USAGE;
     }
@@ -485,11 +614,12 @@ static enum cmd_result img_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 
 const struct cmd_entry cmd_img_entry = {
     .name = "img",
-    .usage =
-        "img create [-f raw|qcow2] [-b BACKING -F FMT] FILE [SIZE] | img info [-f FMT] "
-        "[--output json] FILE | img check [-f FMT] [--output json] FILE | img convert [-f "
-        "FMT] [-O raw|qcow2] SRC DST | img snapshot [-f qcow2] -l|-c SNAP|-a SNAP|-d SNAP FILE | "
-        "img resize [--shrink] [-f FMT] FILE [+|-]SIZE | img compare [-f FMT] [-F FMT] [-s] A B",
+    .usage = "img create [-f raw|qcow2] [-b BACKING -F FMT] FILE [SIZE] | img info [-f FMT] "
+             "[--output json] FILE | img check [-f FMT] [--output json] FILE | img convert [-f "
+             "FMT] [-O raw|qcow2] SRC DST | img snapshot [-f qcow2] -l|-c SNAP|-a SNAP|-d SNAP "
+             "FILE | img resize [--shrink] [-f FMT] FILE [+|-]SIZE | img compare [-f FMT] [-F FMT] "
+             "[-s] A B | img map [-f FMT] [--output human|json] FILE | img rebase [-f FMT] [-F "
+             "BACKING_FMT] [-u] -b BACKING FILE | img commit [-f FMT] [-d] FILE",
     .summary = "offline work on raw and qcow2 images, as qemu-img spells it (tvm's own image "
                "layer; convert writes sparsely)",
     .opts = "output=,shrink",

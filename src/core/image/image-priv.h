@@ -26,6 +26,10 @@ struct image {
 extern const struct image_ops image_raw_ops;
 extern const struct image_ops image_qcow2_ops;
 
+/* NAME as a backing file of the image at IMAGE_PATH names it: relative
+ * to that image's directory. malloc'd; NULL when out of memory. */
+char *image_resolve_backing(const char *image_path, const char *name);
+
 /* Reads LEN bytes at OFF from the backing chain of IMG (zeros when there is
  * none or past the backing image's end). */
 int image_read_backing(struct image *img, void *buf, uint64_t off, size_t len);

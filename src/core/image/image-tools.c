@@ -170,3 +170,217 @@ enum image_format image_get_format(const struct image *img)
 {
     return img->format;
 }
+
+/* ---- qemu-img map ---- */
+
+static int map_one(struct image *img, uint64_t off, uint64_t len, uint64_t *pnum, unsigned *status,
+                   uint64_t *host)
+{
+    pthread_mutex_lock(&img->lock);
+    int rc = img->ops->map(img, off, len, pnum, status, host);
+    pthread_mutex_unlock(&img->lock);
+    if (rc == 0 && (*pnum == 0 || *pnum > len))
+        *pnum = len;
+    return rc;
+}
+
+/* As qemu-img map looks: down the chain until an image holds the run. */
+int image_map(struct image *img, uint64_t off, uint64_t len, struct image_map_entry *e)
+{
+    uint64_t size = img->ops->get_size(img);
+    if (off >= size || len == 0) {
+        errno = EINVAL;
+        return err_set("%s: map past the end of the disk", img->path);
+    }
+    if (len > size - off)
+        len = size - off;
+    struct image *cur = img;
+    unsigned depth = 0, status;
+    uint64_t host = 0;
+    bool present = true;
+    for (;;) {
+        if (map_one(cur, off, len, &len, &status, &host) < 0)
+            return -1;
+        if (status & (IMAGE_MAP_DATA | IMAGE_MAP_ZERO))
+            break;
+        struct image *b = cur->backing;
+        if (!b || off >= b->ops->get_size(b)) {
+            status = IMAGE_MAP_ZERO; /* nothing below: zeros, held by nobody */
+            present = false;
+            break;
+        }
+        if (len > b->ops->get_size(b) - off)
+            len = b->ops->get_size(b) - off;
+        cur = b;
+        depth++;
+    }
+    *e = (struct image_map_entry){
+        .start = off,
+        .length = len,
+        .depth = depth,
+        .present = present,
+        .zero = status & IMAGE_MAP_ZERO,
+        .data = status & IMAGE_MAP_DATA,
+        .has_offset = present && (status & IMAGE_MAP_OFFSET),
+        .offset = host,
+        .file = cur->path,
+    };
+    return 0;
+}
+
+/* ---- qemu-img rebase and commit ---- */
+
+/* LEN bytes at OFF as image B reads them: zeros past its end or without B. */
+static int read_or_zeros(struct image *b, uint8_t *buf, uint64_t off, size_t len)
+{
+    uint64_t bsize = b ? image_get_size(b) : 0;
+    size_t inside = off >= bsize ? 0 : (bsize - off < len ? (size_t)(bsize - off) : len);
+    if (inside && image_read(b, buf, off, inside) < 0)
+        return -1;
+    memset(buf + inside, 0, len - inside);
+    return 0;
+}
+
+/* Copies into IMG every cluster it does not hold itself (it reads through
+ * to the backing chain, or zeros without one) that NEW_BACKING (may be
+ * NULL: zeros) would read differently. */
+static int keep_backing_content(struct image *img, struct image *new_backing, uint64_t cs)
+{
+    uint64_t size = image_get_size(img);
+    uint8_t *old = malloc(cs), *now = malloc(cs);
+    int rc = old && now ? 0 : err_set("out of memory");
+    for (uint64_t off = 0; rc == 0 && off < size;) {
+        uint64_t n, host;
+        unsigned status;
+        rc = map_one(img, off, size - off < COPY_CHUNK ? size - off : COPY_CHUNK, &n, &status,
+                     &host);
+        bool through = !(status & (IMAGE_MAP_DATA | IMAGE_MAP_ZERO));
+        for (uint64_t at = off; rc == 0 && through && at < off + n;) {
+            size_t piece = (size_t)(cs - (at & (cs - 1)));
+            if (piece > off + n - at)
+                piece = (size_t)(off + n - at);
+            rc = image_read_backing(img, old, at, piece);
+            if (rc == 0)
+                rc = read_or_zeros(new_backing, now, at, piece);
+            if (rc == 0 && memcmp(old, now, piece) != 0)
+                rc = all_zero(old, piece) ? image_write_zeroes(img, at, piece)
+                                          : image_write(img, old, at, piece);
+            at += piece;
+        }
+        off += n;
+    }
+    free(old);
+    free(now);
+    return rc == 0 ? image_flush(img) : -1;
+}
+
+int image_rebase(struct image *img, const char *backing, enum image_format fmt, bool unsafe)
+{
+    if (img->read_only) {
+        errno = EROFS;
+        return err_set("%s: image is open read-only", img->path);
+    }
+    if (!img->ops->set_backing) {
+        errno = ENOTSUP;
+        return err_set("Operation not supported");
+    }
+    if (backing && fmt != IMAGE_FORMAT_RAW && fmt != IMAGE_FORMAT_QCOW2) {
+        errno = EINVAL;
+        return err_set("%s: the new backing file's format must be given (raw or qcow2; it is "
+                       "never probed)",
+                       img->path);
+    }
+    struct image *nb = NULL;
+    if (backing) {
+        char *path = image_resolve_backing(img->path, backing);
+        if (!path)
+            return err_set("out of memory");
+        nb = image_open(path, fmt, IMAGE_OPEN_RDONLY);
+        free(path);
+        if (!nb && !unsafe)
+            return err_prefix("Could not open new backing file '%s': ", backing);
+    }
+    struct image_info info;
+    int rc = image_get_info(img, &info);
+    if (rc == 0 && !unsafe)
+        rc = keep_backing_content(img, nb, info.cluster_size);
+    if (rc == 0) {
+        pthread_mutex_lock(&img->lock);
+        rc = img->ops->set_backing(img, backing, fmt);
+        pthread_mutex_unlock(&img->lock);
+    }
+    if (rc < 0) {
+        image_close(nb);
+        return -1;
+    }
+    image_close(img->backing);
+    img->backing = nb;
+    return 0;
+}
+
+/* The backing image of IMG opened again, read-write (its own chain stays
+ * read-only); on failure the read-only one is put back. */
+static int backing_writable(struct image *img)
+{
+    struct image *b = img->backing;
+    char *path = strdup(b->path);
+    if (!path)
+        return err_set("out of memory");
+    enum image_format fmt = b->format;
+    image_close(b);
+    img->backing = image_open(path, fmt, 0);
+    if (!img->backing) {
+        char msg[ERR_MSG_MAX];
+        snprintf(msg, sizeof(msg), "%s", err_msg());
+        img->backing = image_open(path, fmt, IMAGE_OPEN_RDONLY);
+        err_set("%s", msg);
+    }
+    free(path);
+    return img->backing && !img->backing->read_only ? 0 : -1;
+}
+
+int image_commit(struct image *img, bool keep)
+{
+    if (img->read_only) {
+        errno = EROFS;
+        return err_set("%s: image is open read-only", img->path);
+    }
+    if (!img->backing) {
+        errno = EINVAL;
+        return err_set("Image does not have a backing file");
+    }
+    if (!img->ops->make_empty) {
+        errno = ENOTSUP;
+        return err_set("%s: a %s image cannot be committed", img->path, img->ops->name);
+    }
+    if (backing_writable(img) < 0)
+        return -1;
+    struct image *b = img->backing;
+    uint64_t size = image_get_size(img);
+    int rc = image_get_size(b) < size ? image_resize(b, size, false) : 0;
+    uint8_t *buf = malloc(COPY_CHUNK);
+    if (!buf)
+        rc = err_set("out of memory");
+    for (uint64_t off = 0; rc == 0 && off < size;) {
+        uint64_t n;
+        enum image_block_kind kind;
+        rc = image_block_status(img, off, COPY_CHUNK, &n, &kind);
+        if (rc == 0 && kind == IMAGE_BLOCK_DATA) {
+            rc = image_read(img, buf, off, (size_t)n);
+            if (rc == 0)
+                rc = image_write(b, buf, off, (size_t)n);
+        } else if (rc == 0 && kind == IMAGE_BLOCK_ZERO) {
+            rc = image_write_zeroes(b, off, n);
+        }
+        off += n;
+    }
+    free(buf);
+    if (rc == 0)
+        rc = image_flush(b);
+    if (rc == 0 && !keep) {
+        pthread_mutex_lock(&img->lock);
+        rc = img->ops->make_empty(img);
+        pthread_mutex_unlock(&img->lock);
+    }
+    return rc;
+}

@@ -116,7 +116,7 @@ int image_pwrite_full(struct image *img, const void *buf, size_t len, uint64_t o
 }
 
 /* A relative backing name is relative to the directory of the image naming it. */
-static char *resolve_backing(const char *image_path, const char *name)
+char *image_resolve_backing(const char *image_path, const char *name)
 {
     if (name[0] == '/')
         return strdup(name);
@@ -310,7 +310,7 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
         goto fail;
     }
     if (img->backing_name) {
-        char *bpath = resolve_backing(path, img->backing_name);
+        char *bpath = image_resolve_backing(path, img->backing_name);
         if (!bpath) {
             err_set("out of memory");
             goto fail;

@@ -83,6 +83,11 @@ enum image_block_kind {
     IMAGE_BLOCK_BACKING, /* not in this image: the backing file's data shows */
 };
 
+/* A run's status for qemu-img map (image_ops.map), QEMU's block status bits. */
+#define IMAGE_MAP_DATA 0x1u   /* stored here */
+#define IMAGE_MAP_ZERO 0x2u   /* reads as zeros, said by this image */
+#define IMAGE_MAP_OFFSET 0x4u /* at a known offset in the file */
+
 /* What image_check found (qemu-img check's figures). */
 struct image_check {
     uint64_t corruptions; /* clusters whose refcount is lower than their references */
@@ -111,6 +116,14 @@ struct image_ops {
                         enum image_block_kind *kind);
     /* NULL: the format has nothing to check */
     int (*check)(struct image *img, FILE *report, struct image_check *res);
+    /* The IMAGE_MAP_* status of the run at OFF in this image alone, its
+     * length in *pnum (1..LEN) and, with IMAGE_MAP_OFFSET, where it starts
+     * in the file (*host). */
+    int (*map)(struct image *img, uint64_t off, uint64_t len, uint64_t *pnum, unsigned *status,
+               uint64_t *host);
+    /* NULL for formats without these (raw). */
+    int (*make_empty)(struct image *img);
+    int (*set_backing)(struct image *img, const char *name, enum image_format fmt);
 };
 
 /* Opens PATH and its backing chain. FORMAT may be IMAGE_FORMAT_AUTO. */
@@ -197,6 +210,34 @@ enum image_format image_get_format(const struct image *img);
 typedef void (*image_progress_fn)(uint64_t done, uint64_t total, void *opaque);
 int image_copy(struct image *src, struct image *dst, bool dst_zeroed, image_progress_fn progress,
                void *opaque);
+
+/* One run of qemu-img map: how [start, start+length) reads, and from
+ * which image of the chain (DEPTH, 0 the top; when nothing in the chain
+ * holds it, DEPTH is the deepest looked at, PRESENT false, ZERO true). */
+struct image_map_entry {
+    uint64_t start, length;
+    unsigned depth;
+    bool present, zero, data, has_offset;
+    uint64_t offset;  /* with HAS_OFFSET: where the run starts in FILE */
+    const char *file; /* the path of the image at DEPTH */
+};
+/* The run at OFF, at most LEN bytes (OFF inside the disk). */
+int image_map(struct image *img, uint64_t off, uint64_t len, struct image_map_entry *e);
+
+/* qemu-img rebase on a writable qcow2 image: its backing file becomes
+ * BACKING (NULL: none, the image stands alone) of format FMT (RAW or
+ * QCOW2; never probed). Unless UNSAFE, every cluster that reads through
+ * to the backing chain and would read differently from the new one is
+ * first copied into the image, so the disk reads the same afterwards.
+ * The header is switched by one sector write (crash-safe: the old or the
+ * new backing file, never a mix). Reads through IMG afterwards see the
+ * new chain (after UNSAFE, none if the new file cannot be opened). */
+int image_rebase(struct image *img, const char *backing, enum image_format fmt, bool unsafe);
+/* qemu-img commit: what the writable qcow2 IMG holds (data and zero
+ * clusters) is written into its backing file, reopened read-write for it
+ * (grown when smaller). Unless KEEP, IMG is emptied afterwards: every
+ * cluster unallocated, reading through to the backing file. */
+int image_commit(struct image *img, bool keep);
 
 /* Copies the image file SRC, as the host holds it (its format's bytes),
  * into a new file DST (refused when it exists; made with SRC's mode):

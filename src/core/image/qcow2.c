@@ -865,6 +865,58 @@ static int qcow2_block_status(struct image *img, uint64_t off, uint64_t len, uin
     return 0;
 }
 
+/* One run for qemu-img map: the first cluster's status, for as many
+ * following clusters as share it (and, with an offset, continue it in the
+ * file). Statuses as QEMU's qcow2 driver gives them: a compressed cluster
+ * is data without an offset, a zero cluster keeping its host cluster has
+ * one. */
+static int qcow2_map(struct image *img, uint64_t off, uint64_t len, uint64_t *pnum,
+                     unsigned *status, uint64_t *host)
+{
+    struct qcow2 *q = qcow2_of(img);
+    uint64_t cs = q->cluster_size, done = 0;
+    while (done < len) {
+        uint64_t at = off + done, in = at & (cs - 1);
+        struct mapping m;
+        if (lookup(q, at, &m) < 0)
+            return -1;
+        unsigned s = m.type == CL_ZERO          ? IMAGE_MAP_ZERO
+                     : m.type == CL_UNALLOCATED ? 0
+                                                : IMAGE_MAP_DATA;
+        if ((m.type == CL_NORMAL || m.type == CL_ZERO) && m.host)
+            s |= IMAGE_MAP_OFFSET;
+        if (done == 0) {
+            *status = s;
+            *host = m.host + in;
+        } else if (s != *status || ((s & IMAGE_MAP_OFFSET) && m.host + in != *host + done)) {
+            break;
+        }
+        uint64_t n = cs - in;
+        done += n < len - done ? n : len - done;
+    }
+    *pnum = done;
+    return 0;
+}
+
+/* Every cluster unallocated again (qemu-img commit's emptying): the
+ * backing file shows through. Snapshots keep what they reference. */
+static int qcow2_make_empty(struct image *img)
+{
+    struct qcow2 *q = qcow2_of(img);
+    if (q->broken)
+        return refuse_broken(q);
+    for (uint64_t g = 0; g < q->size; g += q->cluster_size) {
+        if (!q->l1[l1_index(q, g)]) {
+            g |= (q->cluster_size << q->l2_bits) - 1; /* a whole L2 table's span is empty */
+            g -= q->cluster_size - 1;
+            continue;
+        }
+        if (replace_cluster(q, g, 0) < 0)
+            return -1;
+    }
+    return qcow2_flush_locked(q);
+}
+
 const struct image_ops image_qcow2_ops = {
     .name = "qcow2",
     .open = qcow2_open,
@@ -878,5 +930,8 @@ const struct image_ops image_qcow2_ops = {
     .get_info = qcow2_get_info,
     .resize = qcow2_resize,
     .block_status = qcow2_block_status,
+    .map = qcow2_map,
+    .make_empty = qcow2_make_empty,
+    .set_backing = qcow2_set_backing,
     .check = qcow2_check,
 };

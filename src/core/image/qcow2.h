@@ -239,6 +239,9 @@ void qcow2_snapshots_free(struct qcow2 *q);
 /* Bytes of the table entry at P (already validated by qcow2_snapshots_load). */
 uint64_t qcow2_snapshot_entry_len(const uint8_t *p);
 
+/* qcow2-backing.c: image_ops.set_backing for qcow2. */
+int qcow2_set_backing(struct image *img, const char *name, enum image_format fmt);
+
 /* qcow2-create.c */
 
 /* qcow2-check.c: image_check for qcow2. */

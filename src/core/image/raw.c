@@ -151,6 +151,18 @@ static int raw_block_status(struct image *img, uint64_t off, uint64_t len, uint6
     return 0;
 }
 
+/* As QEMU's file driver says: data or a hole, at the same offset in the file. */
+static int raw_map(struct image *img, uint64_t off, uint64_t len, uint64_t *pnum, unsigned *status,
+                   uint64_t *host)
+{
+    enum image_block_kind kind;
+    if (raw_block_status(img, off, len, pnum, &kind) < 0)
+        return -1;
+    *status = (kind == IMAGE_BLOCK_DATA ? IMAGE_MAP_DATA : IMAGE_MAP_ZERO) | IMAGE_MAP_OFFSET;
+    *host = off;
+    return 0;
+}
+
 const struct image_ops image_raw_ops = {
     .name = "raw",
     .open = raw_open,
@@ -164,4 +176,5 @@ const struct image_ops image_raw_ops = {
     .get_info = raw_get_info,
     .resize = raw_resize,
     .block_status = raw_block_status,
+    .map = raw_map,
 };
