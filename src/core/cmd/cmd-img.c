@@ -22,6 +22,7 @@ struct img_opts {
     bool s; /* compare -s: strict about sizes */
     bool u; /* rebase -u: the header only */
     bool d; /* commit -d: keep the overlay */
+    bool c; /* convert -c: compressed clusters */
     const char *words[4];
     int nwords;
 };
@@ -39,6 +40,7 @@ static int img_parse(const struct cmd_args *a, struct img_opts *o)
         bool *flag = !strcmp(w, "-s")   ? &o->s
                      : !strcmp(w, "-u") ? &o->u
                      : !strcmp(w, "-d") ? &o->d
+                     : !strcmp(w, "-c") ? &o->c
                                         : NULL;
         if (flag) {
             *flag = true;
@@ -304,9 +306,11 @@ static int img_convert(const struct img_opts *o)
 {
     enum image_format sf, df = IMAGE_FORMAT_RAW;
     if (o->nwords != 2)
-        return err_set("usage: img convert [-f FMT] [-O raw|qcow2] SRC DST");
+        return err_set("usage: img convert [-c] [-f FMT] [-O raw|qcow2] SRC DST");
     if (fmt_of(o->f, &sf) < 0 || (o->O && image_format_parse(o->O, &df) < 0))
         return -1;
+    if (o->c && df != IMAGE_FORMAT_QCOW2)
+        return err_set("Compression not supported for this file format");
     struct image *in = image_open(o->words[0], sf, IMAGE_OPEN_RDONLY);
     if (!in)
         return -1;
@@ -317,7 +321,8 @@ static int img_convert(const struct img_opts *o)
     if (rc == 0 && !out)
         rc = -1;
     if (rc == 0)
-        rc = image_copy(in, out, true, NULL, NULL);
+        rc = o->c ? image_copy_compressed(in, out, NULL, NULL)
+                  : image_copy(in, out, true, NULL, NULL);
     if (out && image_close(out) < 0)
         rc = -1;
     image_close(in);
@@ -614,12 +619,13 @@ static enum cmd_result img_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 
 const struct cmd_entry cmd_img_entry = {
     .name = "img",
-    .usage = "img create [-f raw|qcow2] [-b BACKING -F FMT] FILE [SIZE] | img info [-f FMT] "
-             "[--output json] FILE | img check [-f FMT] [--output json] FILE | img convert [-f "
-             "FMT] [-O raw|qcow2] SRC DST | img snapshot [-f qcow2] -l|-c SNAP|-a SNAP|-d SNAP "
-             "FILE | img resize [--shrink] [-f FMT] FILE [+|-]SIZE | img compare [-f FMT] [-F FMT] "
-             "[-s] A B | img map [-f FMT] [--output human|json] FILE | img rebase [-f FMT] [-F "
-             "BACKING_FMT] [-u] -b BACKING FILE | img commit [-f FMT] [-d] FILE",
+    .usage =
+        "img create [-f raw|qcow2] [-b BACKING -F FMT] FILE [SIZE] | img info [-f FMT] "
+        "[--output json] FILE | img check [-f FMT] [--output json] FILE | img convert [-f "
+        "FMT] [-O raw|qcow2] [-c] SRC DST | img snapshot [-f qcow2] -l|-c SNAP|-a SNAP|-d SNAP "
+        "FILE | img resize [--shrink] [-f FMT] FILE [+|-]SIZE | img compare [-f FMT] [-F FMT] "
+        "[-s] A B | img map [-f FMT] [--output human|json] FILE | img rebase [-f FMT] [-F "
+        "BACKING_FMT] [-u] -b BACKING FILE | img commit [-f FMT] [-d] FILE",
     .summary = "offline work on raw and qcow2 images, as qemu-img spells it (tvm's own image "
                "layer; convert writes sparsely)",
     .opts = "output=,shrink",

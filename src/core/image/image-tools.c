@@ -228,6 +228,90 @@ int image_map(struct image *img, uint64_t off, uint64_t len, struct image_map_en
     return 0;
 }
 
+/* ---- compressed writes (qemu-img convert -c) ---- */
+
+int image_write_compressed(struct image *img, const void *buf, uint64_t off)
+{
+    if (img->read_only) {
+        errno = EROFS;
+        return err_set("%s: image is open read-only", img->path);
+    }
+    if (!img->ops->write_compressed) {
+        errno = ENOTSUP;
+        return err_set("%s: a %s image cannot hold compressed clusters", img->path, img->ops->name);
+    }
+    struct image_info info;
+    if (image_get_info(img, &info) < 0)
+        return -1;
+    if (off >= img->ops->get_size(img) || (off & (info.cluster_size - 1))) {
+        errno = EINVAL;
+        return err_set("%s: compressed write at %llu: not a cluster of the disk", img->path,
+                       (unsigned long long)off);
+    }
+    pthread_mutex_lock(&img->lock);
+    int rc = img->ops->write_compressed(img, buf, off);
+    pthread_mutex_unlock(&img->lock);
+    return rc;
+}
+
+/* True when the whole range reads as zeros through SRC's chain. */
+static int chain_all_zero(struct image *src, uint64_t off, uint64_t len, bool *zero)
+{
+    *zero = true;
+    while (len > 0) {
+        uint64_t n;
+        enum image_block_kind kind;
+        if (image_block_status_chain(src, off, len, &n, &kind) < 0)
+            return -1;
+        if (kind != IMAGE_BLOCK_ZERO) {
+            *zero = false;
+            return 0;
+        }
+        off += n;
+        len -= n;
+    }
+    return 0;
+}
+
+int image_copy_compressed(struct image *src, struct image *dst, image_progress_fn progress,
+                          void *opaque)
+{
+    uint64_t size = image_get_size(src);
+    struct image_info info;
+    if (image_get_info(dst, &info) < 0)
+        return -1;
+    if (image_get_size(dst) < size || !info.cluster_size) {
+        errno = EINVAL;
+        return err_set("%s: cannot hold %s compressed", image_path(dst), image_path(src));
+    }
+    uint64_t cs = info.cluster_size;
+    uint64_t chunk = cs > COPY_CHUNK ? cs : COPY_CHUNK; /* a whole number of clusters */
+    uint8_t *buf = malloc(chunk);
+    if (!buf)
+        return err_set("out of memory");
+    for (struct image *i = src; i; i = i->backing)
+        posix_fadvise(i->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    int rc = 0;
+    for (uint64_t off = 0; rc == 0 && off < size; off += chunk) {
+        size_t n = size - off < chunk ? (size_t)(size - off) : (size_t)chunk;
+        bool zero;
+        rc = chain_all_zero(src, off, n, &zero);
+        if (rc == 0 && !zero)
+            rc = image_read(src, buf, off, n);
+        for (size_t at = 0; rc == 0 && !zero && at < n; at += cs) {
+            size_t piece = n - at < cs ? n - at : (size_t)cs;
+            if (!all_zero(buf + at, piece))
+                rc = image_write_compressed(dst, buf + at, off + at);
+        }
+        if (rc == 0 && progress)
+            progress(off + n, size, opaque);
+    }
+    free(buf);
+    if (rc == 0)
+        rc = image_flush(dst);
+    return rc;
+}
+
 /* ---- qemu-img rebase and commit ---- */
 
 /* LEN bytes at OFF as image B reads them: zeros past its end or without B. */

@@ -123,6 +123,7 @@ struct image_ops {
                uint64_t *host);
     /* NULL for formats without these (raw). */
     int (*make_empty)(struct image *img);
+    int (*write_compressed)(struct image *img, const void *buf, uint64_t off);
     int (*set_backing)(struct image *img, const char *name, enum image_format fmt);
 };
 
@@ -210,6 +211,15 @@ enum image_format image_get_format(const struct image *img);
 typedef void (*image_progress_fn)(uint64_t done, uint64_t total, void *opaque);
 int image_copy(struct image *src, struct image *dst, bool dst_zeroed, image_progress_fn progress,
                void *opaque);
+
+/* As image_copy into a fresh qcow2 DST with the same cluster grid: every
+ * cluster that is not all zeros is written compressed (qemu-img convert
+ * -c), or plainly when deflate does not make it smaller. */
+int image_copy_compressed(struct image *src, struct image *dst, image_progress_fn progress,
+                          void *opaque);
+/* One guest cluster of a qcow2 image written compressed: OFF cluster
+ * aligned, BUF a whole cluster (the last one may be short of the end). */
+int image_write_compressed(struct image *img, const void *buf, uint64_t off);
 
 /* One run of qemu-img map: how [start, start+length) reads, and from
  * which image of the chain (DEPTH, 0 the top; when nothing in the chain

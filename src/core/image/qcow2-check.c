@@ -56,8 +56,11 @@ static int count_l2(struct counter *c, uint64_t l2off, bool active)
             uint64_t host = e & ((1ull << x) - 1);
             uint64_t nsect = ((e >> x) & ((1ull << (q->cluster_bits - 8)) - 1)) + 1;
             add_range(c, host, nsect * 512 - (host & 511), "compressed cluster");
+            /* QEMU counts every compressed cluster as fragmented: sub-sector
+             * placement makes even neighbours re-read shared sectors. */
             if (active)
-                c->res->allocated_clusters++, c->res->compressed_clusters++;
+                c->res->allocated_clusters++, c->res->compressed_clusters++,
+                    c->res->fragmented_clusters++;
             continue;
         }
         uint64_t host = e & QCOW2_OFFSET_MASK;

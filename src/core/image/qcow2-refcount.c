@@ -200,6 +200,11 @@ static int refcount_add(struct qcow2 *q, uint64_t cluster, int delta)
     return image_pwrite_full(q->img, rb + lo, hi - lo, q->reftable[bi] + lo);
 }
 
+int qcow2_refcount_ref(struct qcow2 *q, uint64_t cluster)
+{
+    return refcount_add(q, cluster, 1);
+}
+
 /* Makes cluster C, which has no refcount block, into its own refcount block. */
 static int create_refblock(struct qcow2 *q, uint64_t c)
 {
@@ -470,6 +475,7 @@ int qcow2_free_pending(struct qcow2 *q)
     }
     q->npending = 0;
     q->zcached = 0;
+    q->zpack = 0; /* it may have been freed: compressed writes start a new one */
     return 0;
 fail:
     memmove(q->pending, q->pending + i + 1, (q->npending - i - 1) * sizeof(*q->pending));

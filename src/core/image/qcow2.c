@@ -917,6 +917,76 @@ static int qcow2_make_empty(struct image *img)
     return qcow2_flush_locked(q);
 }
 
+/* The deflate stream of one cluster (raw deflate, as qcow2 specifies;
+ * QEMU's 4 KiB window) into OUT; its length, or 0 when it would not be
+ * smaller than the cluster (then the cluster is stored plainly). */
+static size_t compress_cluster(const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+    z_stream zs = {0};
+    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -12, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+        return 0;
+    zs.next_in = (Bytef *)in;
+    zs.avail_in = (uInt)len;
+    zs.next_out = out;
+    zs.avail_out = (uInt)cap;
+    int ret = deflate(&zs, Z_FINISH);
+    size_t n = cap - zs.avail_out;
+    deflateEnd(&zs);
+    return ret == Z_STREAM_END ? n : 0;
+}
+
+/* Where N compressed bytes go: packed after the previous ones in the
+ * current pack cluster (one more reference to it), else at the start of a
+ * new cluster. A stream never spans two clusters. */
+static int place_compressed(struct qcow2 *q, uint64_t n, uint64_t *at)
+{
+    if (q->zpack && q->zpack_used + n <= q->cluster_size) {
+        if (qcow2_refcount_ref(q, q->zpack >> q->cluster_bits) < 0)
+            return -1;
+    } else {
+        bool fresh;
+        if (qcow2_alloc_cluster(q, &q->zpack, &fresh) < 0)
+            return -1;
+        q->zpack_used = 0;
+    }
+    *at = q->zpack + q->zpack_used;
+    q->zpack_used += n;
+    return 0;
+}
+
+/* Writes one whole guest cluster at OFF (cluster aligned) compressed,
+ * or plainly when it does not compress. */
+static int qcow2_write_compressed(struct image *img, const void *buf, uint64_t off)
+{
+    struct qcow2 *q = qcow2_of(img);
+    if (q->broken)
+        return refuse_broken(q);
+    size_t len = q->size - off < q->cluster_size ? (size_t)(q->size - off) : q->cluster_size;
+    const uint8_t *data = buf;
+    if (len < q->cluster_size) { /* the last, partial cluster: zeros after the end */
+        memset(q->bounce, 0, q->cluster_size);
+        memcpy(q->bounce, buf, len);
+        data = q->bounce;
+    }
+    size_t n = compress_cluster(data, q->cluster_size, q->zbuf_in, q->cluster_size - 1);
+    if (n == 0)
+        return qcow2_write(img, buf, off, len);
+    struct mapping m;
+    uint64_t l2off, host;
+    if (lookup(q, off, &m) < 0 || !l2_for_write(q, off, &l2off) ||
+        place_compressed(q, n, &host) < 0 || image_pwrite_full(q->img, q->zbuf_in, n, host) < 0)
+        return -1;
+    /* The stream and its references must be durable before the L2 entry. */
+    q->l2_barrier = true;
+    unsigned x = 62 - (q->cluster_bits - 8);
+    uint64_t nsect = ((host + n - 1) >> 9) - (host >> 9); /* extra sectors, as QEMU counts */
+    uint64_t entry = QCOW2_COMPRESSED | (nsect << x) | host;
+    if (set_l2_entry(q, l2off, off, entry) < 0 || release_mapping(q, &m) < 0)
+        return -1;
+    q->zcached = 0;
+    return maybe_flush_frees(q);
+}
+
 const struct image_ops image_qcow2_ops = {
     .name = "qcow2",
     .open = qcow2_open,
@@ -932,6 +1002,7 @@ const struct image_ops image_qcow2_ops = {
     .block_status = qcow2_block_status,
     .map = qcow2_map,
     .make_empty = qcow2_make_empty,
+    .write_compressed = qcow2_write_compressed,
     .set_backing = qcow2_set_backing,
     .check = qcow2_check,
 };

@@ -129,11 +129,13 @@ struct qcow2 {
 
     bool opened; /* open() finished: close() may flush */
     bool broken;
-    uint8_t *zbuf_in;  /* compressed cluster bytes */
-    uint8_t *zbuf_out; /* last decompressed cluster */
-    uint64_t zcached;  /* L2 entry of the cluster in zbuf_out, 0 = none */
-    uint8_t *bounce;   /* one cluster for copy-on-write assembly */
-    uint8_t *zeros;    /* one cluster of zeros */
+    uint8_t *zbuf_in;    /* compressed cluster bytes */
+    uint8_t *zbuf_out;   /* last decompressed cluster */
+    uint64_t zcached;    /* L2 entry of the cluster in zbuf_out, 0 = none */
+    uint64_t zpack;      /* host cluster compressed writes are packed into, 0 = none */
+    uint64_t zpack_used; /* bytes of it taken */
+    uint8_t *bounce;     /* one cluster for copy-on-write assembly */
+    uint8_t *zeros;      /* one cluster of zeros */
 };
 
 static inline struct qcow2 *qcow2_of(struct image *img)
@@ -227,6 +229,8 @@ int qcow2_free_later(struct qcow2 *q, uint64_t offset, uint64_t len);
 int qcow2_free_pending(struct qcow2 *q);
 /* Gives back unused reservations and trims free clusters at the end of file. */
 int qcow2_release_reservations(struct qcow2 *q);
+/* One more reference to CLUSTER (an index), written at once. */
+int qcow2_refcount_ref(struct qcow2 *q, uint64_t cluster);
 /* Entry IDX of a refcount block held as on disk. */
 uint64_t qcow2_rb_get(const struct qcow2 *q, const uint8_t *rb, uint64_t idx);
 void qcow2_rb_set(const struct qcow2 *q, uint8_t *rb, uint64_t idx, uint64_t value);
