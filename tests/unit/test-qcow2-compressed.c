@@ -1,6 +1,7 @@
-/* Compressed qcow2 clusters: tvm writes them (convert -c) so that
- * qemu-img check is clean and qemu-io reads the data back, and reads them
- * back itself; and hostile compressed clusters — garbage, a stream that
+/* Compressed qcow2 clusters: tvm writes them (convert -c), packed with
+ * streams spilling from one host cluster into the next, so that qemu-img
+ * check is clean and qemu-io reads the data back, and reads them back
+ * itself (also after overwriting them); and hostile compressed clusters — garbage, a stream that
  * inflates to less or more than a cluster, a sector count reaching past
  * the end of the file, a stream cut short — are refused with EIO or read
  * within the cluster, never written past a buffer (ASan runs these too). */
@@ -79,6 +80,45 @@ static void test_write_and_read_back(void **state)
     assert_int_equal(sh("qemu-img check c.qcow2 >/dev/null && qemu-img compare -f raw c.raw "
                         "c.qcow2 >/dev/null"),
                      0);
+}
+
+/* Streams of about half a cluster: every other one spills from one host
+ * cluster into the next (two references). Overwriting each cluster later
+ * drops both; qemu-img check must find neither leaks nor corruption. */
+static void test_spanning_streams(void **state)
+{
+    (void)state;
+    const uint64_t n = 32 * CS;
+    uint8_t *buf = malloc(n);
+    srand(9);
+    for (uint64_t i = 0; i < n; i++)
+        buf[i] = (i & (CS - 1)) < CS / 2 ? (uint8_t)rand() : 0;
+    const char *p = tpath("s.qcow2");
+    unlink(p);
+    assert_int_equal(image_create_qcow2(p, n, 16, NULL, IMAGE_FORMAT_AUTO), 0);
+    struct image *img = image_open(p, IMAGE_FORMAT_QCOW2, 0);
+    assert_non_null(img);
+    for (uint64_t off = 0; off < n; off += CS)
+        assert_int_equal(image_write_compressed(img, buf + off, off), 0);
+    assert_int_equal(image_close(img), 0);
+    raw_pwrite(tpath("s.raw"), buf, n, 0);
+    assert_int_equal(sh("qemu-img check s.qcow2 >check.out && grep -q '100.00%% compressed' "
+                        "check.out && qemu-img compare -f raw s.raw s.qcow2 >/dev/null"),
+                     0);
+    /* fewer host clusters than guest ones: the streams were packed */
+    assert_int_equal(sh("test $(stat -c %%s s.qcow2) -lt %llu", (unsigned long long)(24 * CS)), 0);
+    img = image_open(p, IMAGE_FORMAT_QCOW2, 0);
+    assert_non_null(img);
+    for (uint64_t off = 0; off < n; off += CS) {
+        memset(buf + off + CS - 200, 0x77, 100);
+        assert_int_equal(image_write(img, buf + off + CS - 200, off + CS - 200, 100), 0);
+    }
+    assert_int_equal(image_close(img), 0);
+    raw_pwrite(tpath("s.raw"), buf, n, 0);
+    assert_int_equal(sh("qemu-img check s.qcow2 >/dev/null && qemu-img compare -f raw s.raw "
+                        "s.qcow2 >/dev/null"),
+                     0);
+    free(buf);
 }
 
 /* The L2 entry of guest cluster 0 and where it lives in the file. */
@@ -201,6 +241,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write_and_read_back),
+        cmocka_unit_test(test_spanning_streams),
         cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, tdir_setup, tdir_teardown);

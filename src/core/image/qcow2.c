@@ -935,22 +935,35 @@ static size_t compress_cluster(const uint8_t *in, size_t len, uint8_t *out, size
     return ret == Z_STREAM_END ? n : 0;
 }
 
-/* Where N compressed bytes go: packed after the previous ones in the
- * current pack cluster (one more reference to it), else at the start of a
- * new cluster. A stream never spans two clusters. */
+/* Where N (< one cluster) compressed bytes go: right after the previous
+ * stream, as QEMU packs them. The stream takes one reference to each
+ * cluster it touches: the pack cluster (one more), and a new cluster when
+ * it does not fit (its first reference). It spills into the new cluster
+ * only when that one follows the pack cluster in the file; else it starts
+ * there and the pack cluster's tail stays unused. */
 static int place_compressed(struct qcow2 *q, uint64_t n, uint64_t *at)
 {
-    if (q->zpack && q->zpack_used + n <= q->cluster_size) {
-        if (qcow2_refcount_ref(q, q->zpack >> q->cluster_bits) < 0)
-            return -1;
-    } else {
-        bool fresh;
-        if (qcow2_alloc_cluster(q, &q->zpack, &fresh) < 0)
-            return -1;
-        q->zpack_used = 0;
+    uint64_t cs = q->cluster_size;
+    bool packing = q->zpack && q->zpack_used < cs;
+    if (packing && q->zpack_used + n <= cs) {
+        *at = q->zpack + q->zpack_used;
+        q->zpack_used += n;
+        return qcow2_refcount_ref(q, q->zpack >> q->cluster_bits);
     }
-    *at = q->zpack + q->zpack_used;
-    q->zpack_used += n;
+    uint64_t next;
+    bool fresh;
+    if (qcow2_alloc_cluster(q, &next, &fresh) < 0)
+        return -1;
+    if (packing && next == q->zpack + cs) {
+        *at = q->zpack + q->zpack_used;
+        q->zpack_used = q->zpack_used + n - cs;
+        uint64_t prev = q->zpack;
+        q->zpack = next;
+        return qcow2_refcount_ref(q, prev >> q->cluster_bits);
+    }
+    *at = next;
+    q->zpack = next;
+    q->zpack_used = n;
     return 0;
 }
 
