@@ -10,6 +10,10 @@
 #      the same two peers;
 #   4. tvm clone --linked of a template whose disk is 1, 10 and 100 GiB
 #      (must stay flat), against `qemu-img create -b BASE -F qcow2`.
+#   5. a compressed copy: `tvm img convert -c -O qcow2` against
+#      `qemu-img convert -c -O qcow2` of the same raw disk (ZDISK, with
+#      ZWRITTEN of host binaries in it: real compressibility), and the
+#      two copies' sizes.
 # Each figure is the best of REPEAT runs (shared machines are noisy); the
 # page cache is dropped before each copy when we may (root), else warm for
 # all. Every copy is timed up to a sync: tvm makes its copy durable
@@ -17,7 +21,8 @@
 # default) and cp do not, so without it the peers would stop the clock with
 # the data still in the page cache.
 #
-#   bench/storage.sh [BUILD_DIR]   (env: COUNT, REPEAT, DISK, WRITTEN, BENCH_DIR)
+#   bench/storage.sh [BUILD_DIR]   (env: COUNT, REPEAT, DISK, WRITTEN, ZDISK, ZWRITTEN,
+#                                   BENCH_DIR)
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -117,3 +122,25 @@ for gb in 1 10 100; do
     qemu-img compare -q "$dir/pool/t$gb.qcow2" "$dir/pool/l$gb-1.qcow2" || { echo "storage.sh: the linked clone differs" >&2; exit 1; }
     printf '%-52s %9s %9s %7s\n' "linked clone, ${gb} GiB template: qemu-img create -b / tvm clone --linked" "$ql" "$tl" "$(ratio "$tl" "$ql")"
 done
+
+# ---- 5: compressed copies (convert -c) ----
+zdisk=${ZDISK:-1G}
+zw=$(( $(numfmt --from=iec "${ZWRITTEN:-256M}") ))
+truncate -s "$zdisk" "$dir/z.raw"
+# host binaries (repeated when there are fewer than ZWRITTEN): neither zeros nor noise
+{ cat /usr/bin/* 2>/dev/null || true; } | head -c "$zw" >"$dir/bins" || true
+bins=$(stat -c %s "$dir/bins")
+[ "$bins" -gt 0 ] || { echo "storage.sh: no binaries in /usr/bin to compress" >&2; exit 1; }
+for ((off = 0; off < zw; off += bins)); do
+    dd if="$dir/bins" of="$dir/z.raw" bs=1M seek="$off" oflag=seek_bytes conv=notrunc status=none
+done
+zq=; zt=
+for r in $(seq "$repeat"); do
+    rm -f "$dir/zq.qcow2" "$dir/zt.qcow2"
+    drop; s=$(now); qemu-img convert -c -f raw -O qcow2 "$dir/z.raw" "$dir/zq.qcow2"; sync; zq=$(best "$zq" "$(elapsed "$s")")
+    drop; s=$(now); tvm img convert -c -f raw -O qcow2 "$dir/z.raw" "$dir/zt.qcow2"; sync; zt=$(best "$zt" "$(elapsed "$s")")
+done
+qemu-img compare -q -f raw "$dir/z.raw" "$dir/zt.qcow2" || { echo "storage.sh: the compressed copy differs" >&2; exit 1; }
+printf '%-52s %9s %9s %7s\n' "convert -c $zdisk raw, ${ZWRITTEN:-256M} binaries: qemu-img / tvm img" "$zq" "$zt" "$(ratio "$zt" "$zq")"
+zs() { stat -c %s "$1"; }
+echo "compressed size: qemu-img $(size "$dir/zq.qcow2") ($(zs "$dir/zq.qcow2") bytes), tvm $(size "$dir/zt.qcow2") ($(zs "$dir/zt.qcow2") bytes), tvm/qemu-img $(ratio "$(zs "$dir/zt.qcow2")" "$(zs "$dir/zq.qcow2")")"
