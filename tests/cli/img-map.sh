@@ -2,9 +2,10 @@
 # exit status, human and json, for a raw file with data and holes, a qcow2
 # image, an overlay over a two-level chain (data at every depth, a zero
 # cluster, a run nothing holds, the overlay longer than its backing file),
-# compressed clusters (json; human refuses them as qemu-img does) and a
-# zero cluster that keeps its host cluster. The runs must be merged as
-# qemu-img merges them, so any split or offset that differs shows.
+# compressed clusters (json; human refuses them as qemu-img does), a zero
+# cluster that keeps its host cluster, and an empty disk. The runs must be
+# merged as qemu-img merges them, so any split or offset that differs
+# shows.
 source "$(dirname "$0")/lib.sh"
 command -v qemu-img >/dev/null || fail "qemu-img (package qemu-utils) is missing: run scripts/install-deps.sh"
 command -v qemu-io >/dev/null || fail "qemu-io (package qemu-utils) is missing: run scripts/install-deps.sh"
@@ -34,6 +35,9 @@ for f in r.raw base.qcow2 top.qcow2 za.qcow2; do
     same_as_qemu -f "$fmt" --output json "$f"
 done
 same_as_qemu --output json c.qcow2
+qemu-img create -q -f qcow2 empty.qcow2 0
+same_as_qemu --output json empty.qcow2
+same_as_qemu empty.qcow2
 same_as_qemu --output human c.qcow2     # qemu-img: exit 1, the header only
 grep -q "compressed clusters" "$tmp/t.err" || fail "img map: compressed refusal not explained"
 # the chain is really looked through: three depths, a zero run held by the top

@@ -517,7 +517,8 @@ static int img_map(struct cmd_ctx *ctx, const struct img_opts *o, const char *ou
             cur = next;
         }
     }
-    if (rc == 0 && cur.length)
+    /* An empty disk: qemu-img still prints its one empty run in json. */
+    if (rc == 0 && (cur.length || json))
         rc = map_print(ctx->out, json, &cur, true);
     if (json)
         fputs("]\n", ctx->out);
