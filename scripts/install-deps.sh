@@ -11,6 +11,7 @@ BUILD_PKGS=(build-essential cmake pkg-config libxml2-dev libsqlite3-dev libncurs
     libchafa-dev libglib2.0-dev # tvm's terminal viewer draws pictures with libchafa (glib's headers)
     dnsmasq-base # dnsmasq: DHCP and DNS of tvm's virtual networks, at run time
     lvm2 # pvcreate, vgcreate, lvcreate, lvs ...: logical storage pools, at run time
+    nfs-common # mount.nfs: netfs storage pools, at run time
     dpkg-dev) # dpkg-buildflags: the flags a Debian packager builds with (CI builds with them too)
 # Test oracles and lab: tvm itself never runs QEMU; tests use these to check its work.
 TEST_PKGS=(libxml2-utils libvirt-clients virtinst qemu-utils qemu-system-x86 busybox-static cpio
@@ -23,6 +24,7 @@ TEST_PKGS+=(seabios grub-pc-bin mtools) # firmware boot: the BIOS a domain witho
 # boots (tvm ships none), and what lab/fw-lib.sh makes GRUB disks with
 TEST_PKGS+=(xorriso) # ISO 9660 images for the CD-ROM lab tests (tests/lab/t-scsi-*.sh)
 TEST_PKGS+=(debian-installer-12-netboot-amd64) # a real installer: lab/t-fw-installer.sh boots it from an ISO
+TEST_PKGS+=(nfs-kernel-server) # an NFS server (in the lab's L1) for lab/t-storage-netfs.sh
 TEST_PKGS+=(strace) # cli/img-snapshot.sh kills tvm before chosen system calls (syscall fault injection)
 
 want=("${BUILD_PKGS[@]}")

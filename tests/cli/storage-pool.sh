@@ -128,9 +128,36 @@ ok tvm pool-dumpxml san
 out_has "<pool type='iscsi'>"
 out_has "<device path='iqn.2013-06.com.example:iscsi-pool'/>"
 run 1 tvm pool-start san
-err_has "pool type 'iscsi' is not supported by tvm (dir, fs, logical)"
+err_has "pool type 'iscsi' is not supported by tvm (dir, fs, netfs, logical)"
 ok tvm pool-list --all
 out_has " san       inactive   no"
+
+# ---- netfs: what would reach mount's command line is checked first ----
+# (a real NFS mount: lab/t-storage-netfs.sh, where L1's kernel serves one)
+cat >"$tmp/nfs-bad.xml" <<XML
+<pool type='netfs'>
+  <name>nfsv</name>
+  <source>
+    <host name='srv'/>
+    <dir path='/export'/>
+    <protocol ver='4.1'/>
+  </source>
+  <target><path>$tmp/nfsmnt</path></target>
+</pool>
+XML
+run 1 tvm pool-define "$tmp/nfs-bad.xml"
+err_has "nfs-bad.xml:6: <protocol ver>: '4.1' is malformed (an NFS version: 3, 4)"
+ok tvm pool-define-as nfsh netfs --source-host=-oremount --source-path /export --target "$tmp/nfsmnt"
+ok tvm pool-build nfsh
+[ -d "$tmp/nfsmnt" ] || fail "pool-build made no $tmp/nfsmnt"
+run 1 tvm pool-start nfsh
+err_has "pool 'nfsh': source host '-oremount' is not a host name or address"
+ok tvm pool-define-as nfsf netfs --source-host srv --source-path /export --source-format ceph --target "$tmp/nfsmnt"
+run 1 tvm pool-start nfsf
+err_has "pool 'nfsf': netfs format 'ceph' is not one tvm mounts (auto, nfs, cifs, glusterfs)"
+! findmnt -n "$tmp/nfsmnt" >/dev/null || fail "a refused netfs start mounted something"
+ok tvm pool-list --all
+out_has " nfsh      inactive   no"
 
 # ---- an fs pool: a real file system on a loop device, mounted and unmounted ----
 truncate -s 64M "$tmp/fs.img"

@@ -25,6 +25,25 @@ static int parse_sizes(struct pool *p, xmlNodePtr root, const char *origin)
     return 0;
 }
 
+/* <protocol ver='N'/>: the NFS version a netfs pool mounts with (nfsvers=N). */
+static int parse_protocol_ver(struct pool *p, xmlNodePtr src, const char *origin)
+{
+    xmlNodePtr proto = xml_child(src, "protocol");
+    char *ver = xml_prop(proto, "ver");
+    if (!ver)
+        return 0;
+    char *end = NULL;
+    unsigned long v = ver[0] >= '0' && ver[0] <= '9' ? strtoul(ver, &end, 10) : 0;
+    int rc = 0;
+    if (!end || *end || v == 0 || v > 9)
+        rc = xml_err(origin, proto, "protocol ver", "'%s' is malformed (an NFS version: 3, 4)",
+                     ver);
+    else
+        p->source_protocol_ver = (unsigned)v;
+    free(ver);
+    return rc;
+}
+
 static int parse_source(struct pool *p, xmlNodePtr root, const char *origin)
 {
     xmlNodePtr src = xml_child(root, "source");
@@ -33,6 +52,8 @@ static int parse_source(struct pool *p, xmlNodePtr root, const char *origin)
     p->source_dir = xml_child_prop(src, "dir", "path");
     p->source_name = xml_child_text(src, "name");
     p->source_format = xml_child_prop(src, "format", "type");
+    if (parse_protocol_ver(p, src, origin) < 0)
+        return -1;
     /* What each pool type cannot work without (libvirt's checks). */
     if (!strcmp(p->type, "fs") && !p->source_device)
         return xml_err(origin, src ? src : root, "source device", "missing (needed by fs pools)");

@@ -13,11 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern const struct pool_backend pool_backend_dir, pool_backend_fs, pool_backend_logical;
+extern const struct pool_backend pool_backend_dir, pool_backend_fs, pool_backend_netfs,
+    pool_backend_logical;
 
 static const struct pool_backend *const backends[] = {
     &pool_backend_dir,
     &pool_backend_fs,
+    &pool_backend_netfs,
     &pool_backend_logical,
 };
 
@@ -30,7 +32,7 @@ int pool_backend_find(const char *type, const struct pool_backend **out)
         }
     }
     *out = NULL;
-    return err_set("pool type '%s' is not supported by tvm (dir, fs, logical): it can be "
+    return err_set("pool type '%s' is not supported by tvm (dir, fs, netfs, logical): it can be "
                    "defined and dumped, not started",
                    type ? type : "");
 }

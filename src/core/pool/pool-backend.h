@@ -71,7 +71,7 @@ struct pool_backend {
 };
 
 /* The backend for a pool type; -1 with "pool type 'iscsi' is not supported
- * by tvm (dir, fs, logical)" for the types that are parsed and stored only. */
+ * by tvm (dir, fs, netfs, logical)" for the types that are parsed and stored only. */
 int pool_backend_find(const char *type, const struct pool_backend **out);
 
 /* The directory volumes live in: <target><path>, or /dev/VG for a logical

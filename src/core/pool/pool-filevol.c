@@ -230,3 +230,44 @@ int filevol_resize(const char *path, const char *format, uint64_t size, bool shr
         rc = -1;
     return rc;
 }
+
+/* Table entries for the backends whose volumes are image files in the
+ * pool's target directory (dir, fs, netfs). */
+int filevol_pool_remove(const struct pool *p)
+{
+    return filevol_remove_dir(p->target_path);
+}
+
+int filevol_pool_sizes(const struct pool *p, struct pool_sizes *out)
+{
+    return filevol_sizes(p->target_path, out);
+}
+
+int filevol_pool_list(const struct pool *p, struct pool_vol **vols, size_t *n)
+{
+    return filevol_list(p->target_path, vols, n);
+}
+
+int filevol_pool_vol_create(const struct pool *p, const struct pool_vol_spec *spec, char **path)
+{
+    return filevol_create(p->target_path, spec, path);
+}
+
+int filevol_pool_vol_delete(const struct pool *p, const char *path)
+{
+    (void)p;
+    return filevol_delete(path);
+}
+
+int filevol_pool_vol_resize(const struct pool *p, const char *path, const char *format,
+                            uint64_t size, bool shrink)
+{
+    (void)p;
+    return filevol_resize(path, format, size, shrink);
+}
+
+int filevol_pool_vol_stat(const struct pool *p, const char *path, struct pool_vol *out)
+{
+    (void)p;
+    return filevol_stat(path, out);
+}

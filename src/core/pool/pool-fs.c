@@ -76,21 +76,9 @@ static int fs_build(const struct pool *p, unsigned flags)
     return pool_run(ext ? argv_ext : argv_other, NULL);
 }
 
-/* Whether the target is a mount point now (/proc/self/mounts). */
 static bool fs_is_up(const struct pool *p)
 {
-    FILE *f = fopen("/proc/self/mounts", "re");
-    if (!f)
-        return false;
-    char line[4096];
-    bool found = false;
-    while (!found && fgets(line, sizeof line, f)) {
-        char dev[1024], dir[2048];
-        if (sscanf(line, "%1023s %2047s", dev, dir) == 2 && !strcmp(dir, p->target_path))
-            found = true;
-    }
-    fclose(f);
-    return found;
+    return pool_is_mounted(p->target_path);
 }
 
 static int fs_start(const struct pool *p)
@@ -110,49 +98,7 @@ static int fs_start(const struct pool *p)
 
 static int fs_stop(const struct pool *p)
 {
-    if (!fs_is_up(p))
-        return 0;
-    const char *argv[] = {"umount", p->target_path, NULL};
-    return pool_run(argv, NULL);
-}
-
-static int fs_remove(const struct pool *p)
-{
-    return filevol_remove_dir(p->target_path);
-}
-
-static int fs_sizes(const struct pool *p, struct pool_sizes *out)
-{
-    return filevol_sizes(p->target_path, out);
-}
-
-static int fs_list(const struct pool *p, struct pool_vol **vols, size_t *n)
-{
-    return filevol_list(p->target_path, vols, n);
-}
-
-static int fs_vol_create(const struct pool *p, const struct pool_vol_spec *spec, char **path)
-{
-    return filevol_create(p->target_path, spec, path);
-}
-
-static int fs_vol_delete(const struct pool *p, const char *path)
-{
-    (void)p;
-    return filevol_delete(path);
-}
-
-static int fs_vol_resize(const struct pool *p, const char *path, const char *format, uint64_t size,
-                         bool shrink)
-{
-    (void)p;
-    return filevol_resize(path, format, size, shrink);
-}
-
-static int fs_vol_stat(const struct pool *p, const char *path, struct pool_vol *out)
-{
-    (void)p;
-    return filevol_stat(path, out);
+    return pool_unmount(p->target_path);
 }
 
 const struct pool_backend pool_backend_fs = {
@@ -160,12 +106,12 @@ const struct pool_backend pool_backend_fs = {
     .build = fs_build,
     .start = fs_start,
     .stop = fs_stop,
-    .remove = fs_remove,
+    .remove = filevol_pool_remove,
     .is_up = fs_is_up,
-    .sizes = fs_sizes,
-    .list = fs_list,
-    .vol_create = fs_vol_create,
-    .vol_delete = fs_vol_delete,
-    .vol_resize = fs_vol_resize,
-    .vol_stat = fs_vol_stat,
+    .sizes = filevol_pool_sizes,
+    .list = filevol_pool_list,
+    .vol_create = filevol_pool_vol_create,
+    .vol_delete = filevol_pool_vol_delete,
+    .vol_resize = filevol_pool_vol_resize,
+    .vol_stat = filevol_pool_vol_stat,
 };
