@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Guest lifecycle through tvm on real KVM: start (three guests at once, with
-# 1/2/4 vCPUs and 256 MiB/512 MiB/1 GiB, checked by the guests themselves),
+# 1/2/4 vCPUs and 256 MiB/512 MiB/1 GiB, checked by the guests themselves;
+# one started by start-autostarted, which leaves a running one alone),
 # list, "already active", re-attach from a new tvm process, console through
 # a pipe (banner, backlog, typed input), suspend/resume (the guest's own
 # counter stops and goes on), ACPI shutdown.
@@ -17,8 +18,11 @@ define g1 1 256 tvm.shell
 define g2 2 512 tvm.shell
 define g4 4 1024 tvm.shell
 
-step "start three guests; list shows them running"
-for g in g1 g2 g4; do expect_out "Domain '$g' started" tvm start "$g"; done
+step "start three guests (g4 marked autostart and started as the boot unit starts it); list shows them running"
+for g in g1 g2; do expect_out "Domain '$g' started" tvm start "$g"; done
+tvm autostart g4 >/dev/null && tvm autostart g1 >/dev/null
+out=$(tvm start-autostarted 2>&1) || fail "start-autostarted: $out"
+[ "$out" = "Domain 'g4' started" ] || fail "start-autostarted (g1 already running) printed: $out"
 for g in g1 g2 g4; do
     tvm list | grep -E "^ *[0-9]+ +$g +running" >/dev/null || fail "list: $(tvm list)"
 done

@@ -7,9 +7,11 @@
 # <protocol ver=.../>, pool-info's sizes are the mount's (stat -f),
 # vol-create-as writes a qcow2 file the server sees in its export and
 # qemu-img checks clean, pool-refresh finds a volume the server side made,
-# pool-destroy unmounts; a source path with a comma is refused by name and
-# changes nothing. No L2 guest: the host kernels of the build machines have
-# no NFS server, L1's does.
+# a pool unmounted behind tvm's back is not written to and start-autostarted
+# (the boot unit's command) mounts it again, pool-destroy unmounts; a
+# source path with a comma is refused by name and changes nothing. No L2
+# guest: the host kernels of the build machines have no NFS server, L1's
+# does.
 set -euo pipefail
 : "${TVM:?}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/tvm-netfs-XXXXXX")
@@ -98,6 +100,17 @@ tvm vol-list nfsp
     fail "pool-refresh did not find server-made.img"
 tvm vol-delete v1.qcow2 --pool nfsp
 [ ! -e "$T/export/v1.qcow2" ] || fail "vol-delete left the file on the server"
+
+step "unmounted behind tvm's back (as by a reboot): no volume lands on the bare mount point; start-autostarted mounts it again"
+tvm pool-autostart nfsp
+umount "$T/mnt"
+if "$TVM" --db "$T/tvm.db" vol-create-as nfsp lost.img 1M 2>"$T/err"; then fail "vol-create-as wrote to an unmounted pool"; fi
+grep -q "storage pool 'nfsp' is not active" "$T/err" || fail "unexpected error: $(cat "$T/err")"
+[ -z "$(ls -A "$T/mnt")" ] || fail "something was written under the bare mount point: $(ls -A "$T/mnt")"
+"$TVM" --db "$T/tvm.db" start-autostarted >"$T/out" 2>"$T/err" || fail "start-autostarted: $(cat "$T/err")"
+grep -qx "Pool nfsp started" "$T/out" || fail "start-autostarted printed: $(cat "$T/out")"
+findmnt -n "$T/mnt" >/dev/null || fail "start-autostarted did not mount nfsp again"
+[ -f "$T/mnt/server-made.img" ] || fail "the export's files are not back under the mount"
 
 step "pool-destroy unmounts; <protocol ver='4'/> mounts with nfsvers=4"
 tvm pool-destroy nfsp

@@ -97,6 +97,11 @@ int cmd_pool_load(struct cmd_ctx *ctx, const char *key, struct cmd_pool *out)
         out->be = NULL;
         err_clear();
     }
+    /* Recorded active, but its storage is gone (unmounted, a VG
+     * deactivated, the host rebooted): it is not active, so no volume is
+     * written into a bare mount point, and pool-start brings it back. */
+    if (rc == 0 && out->row.active && out->be && !out->be->is_up(out->def))
+        out->row.active = false;
     return rc;
 }
 
