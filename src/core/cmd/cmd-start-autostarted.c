@@ -21,8 +21,7 @@ struct autostart_run {
     char why[2048]; /* "domain 'a': ...; network 'n': ..." */
 };
 
-static void start_one(struct autostart_run *r, const char *verb, const char *kind,
-                      const char *name)
+static void start_one(struct autostart_run *r, const char *verb, const char *kind, const char *name)
 {
     char *argv[] = {(char *)verb, (char *)name, NULL};
     if (cmd_run_argv(r->ctx, 2, argv) == CMD_OK) {
@@ -38,7 +37,7 @@ static void start_one(struct autostart_run *r, const char *verb, const char *kin
 
 /* Whether the pool's storage is up now: cmd_pool_load() checks the host
  * (a mount gone with a reboot is not active, whatever the record says). */
-static bool pool_up(struct autostart_run *r, const struct store_object_row *row)
+static bool pool_up(struct autostart_run *r, struct store_object_row *row)
 {
     struct cmd_pool p;
     bool up = cmd_pool_load(r->ctx, row->uuid, &p) == 0 && p.row.active;
@@ -56,28 +55,18 @@ static bool network_up(struct autostart_run *r, struct store_object_row *row)
     return up;
 }
 
-static int start_pools(struct autostart_run *r)
+/* Pools or networks: each marked one that is not up is started by VERB. */
+static int start_objects(struct autostart_run *r, const char *verb, const char *kind,
+                         int (*list)(struct store *, struct store_object_row **, size_t *),
+                         bool (*up)(struct autostart_run *, struct store_object_row *))
 {
     struct store_object_row *rows = NULL;
     size_t n = 0;
-    if (store_pool_list(cmd_store(r->ctx), &rows, &n) < 0)
+    if (list(cmd_store(r->ctx), &rows, &n) < 0)
         return -1;
     for (size_t i = 0; i < n; i++)
-        if (rows[i].autostart && !pool_up(r, &rows[i]))
-            start_one(r, "pool-start", "pool", rows[i].name);
-    free(rows);
-    return 0;
-}
-
-static int start_networks(struct autostart_run *r)
-{
-    struct store_object_row *rows = NULL;
-    size_t n = 0;
-    if (store_network_list(cmd_store(r->ctx), &rows, &n) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (rows[i].autostart && !network_up(r, &rows[i]))
-            start_one(r, "net-start", "network", rows[i].name);
+        if (rows[i].autostart && !up(r, &rows[i]))
+            start_one(r, verb, kind, rows[i].name);
     free(rows);
     return 0;
 }
@@ -100,7 +89,9 @@ static enum cmd_result start_autostarted_exec(struct cmd_ctx *ctx, struct cmd_ar
 {
     (void)args;
     struct autostart_run r = {.ctx = ctx};
-    if (!cmd_store(ctx) || start_pools(&r) < 0 || start_networks(&r) < 0 || start_domains(&r) < 0)
+    if (!cmd_store(ctx) || start_objects(&r, "pool-start", "pool", store_pool_list, pool_up) < 0 ||
+        start_objects(&r, "net-start", "network", store_network_list, network_up) < 0 ||
+        start_domains(&r) < 0)
         return CMD_ERROR;
     if (r.failed) {
         err_set("%d of %d autostart objects did not start: %s", r.failed, r.failed + r.started,

@@ -33,12 +33,6 @@ const struct pool_backend pool_backend_dir = {
     .build = dir_build,
     .start = dir_start,
     .stop = dir_stop,
-    .remove = filevol_pool_remove,
     .is_up = dir_is_up,
-    .sizes = filevol_pool_sizes,
-    .list = filevol_pool_list,
-    .vol_create = filevol_pool_vol_create,
-    .vol_delete = filevol_pool_vol_delete,
-    .vol_resize = filevol_pool_vol_resize,
-    .vol_stat = filevol_pool_vol_stat,
+    FILEVOL_POOL_OPS,
 };

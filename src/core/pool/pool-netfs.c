@@ -123,12 +123,6 @@ const struct pool_backend pool_backend_netfs = {
     .build = netfs_build,
     .start = netfs_start,
     .stop = netfs_stop,
-    .remove = filevol_pool_remove,
     .is_up = netfs_is_up,
-    .sizes = filevol_pool_sizes,
-    .list = filevol_pool_list,
-    .vol_create = filevol_pool_vol_create,
-    .vol_delete = filevol_pool_vol_delete,
-    .vol_resize = filevol_pool_vol_resize,
-    .vol_stat = filevol_pool_vol_stat,
+    FILEVOL_POOL_OPS,
 };

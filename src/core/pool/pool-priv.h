@@ -26,6 +26,11 @@ int filevol_pool_vol_delete(const struct pool *p, const char *path);
 int filevol_pool_vol_resize(const struct pool *p, const char *path, const char *format,
                             uint64_t size, bool shrink);
 int filevol_pool_vol_stat(const struct pool *p, const char *path, struct pool_vol *out);
+/* Those entries of a backend's table, for the backends that use them all. */
+#define FILEVOL_POOL_OPS                                                                           \
+    .remove = filevol_pool_remove, .sizes = filevol_pool_sizes, .list = filevol_pool_list,         \
+    .vol_create = filevol_pool_vol_create, .vol_delete = filevol_pool_vol_delete,                  \
+    .vol_resize = filevol_pool_vol_resize, .vol_stat = filevol_pool_vol_stat
 
 /* Whether DIR is a mount point now (/proc/self/mounts). */
 bool pool_is_mounted(const char *dir);
