@@ -13,6 +13,8 @@
 #    domrename) while list / dominfo show it running with its CPU time;
 #  - the live and the inactive views (dumpxml, domiflist, domblklist with
 #    and without --inactive) — see the end;
+#  - blockresize of the running guest's disk: domblkinfo, the file and the
+#    guest's own /sys/block/vda/size follow;
 #  - the guest powers itself off from its console: tvm-vmm's own exit.json
 #    makes it "shut off (shutdown)", the run directory goes, and the
 #    refused commands work again.
@@ -175,10 +177,24 @@ else
 fi
 for v in "${views[@]}"; do echo "   VIEW: $v"; done
 
+step "blockresize through tvm while the guest runs: domblkinfo and the guest see 32 MiB"
+tvm blockresize live vda 32M >"$T/o" 2>&1 || fail "blockresize: $(cat "$T/o")"
+grep -qx "Block device 'vda' is resized" "$T/o" || fail "blockresize printed: $(cat "$T/o")"
+tvm domblkinfo live vda | grep -qE '^Capacity: +33554432$' || fail "domblkinfo: $(tvm domblkinfo live vda)"
+[ "$(stat -c %s "$T/images/vda.raw")" = 33554432 ] || fail "vda.raw is $(stat -c %s "$T/images/vda.raw") bytes"
+
 step "the guest powers itself off: the real tvm-vmm's exit.json is read"
 pid=$(vmm_pid live)
-{ sleep 1; printf 'poweroff -f\r'; sleep 2; printf '\035'; } |
-    timeout 60 ip netns exec "$NS" "$TVM" --db "$DB" console live >/dev/null 2>&1 || true
+{
+    sleep 1
+    printf 'echo VDA-SECTORS=$(cat /sys/block/vda/size)\r'
+    sleep 2
+    printf 'poweroff -f\r'
+    sleep 2
+    printf '\035'
+} | timeout 60 ip netns exec "$NS" "$TVM" --db "$DB" console live >"$T/off.out" 2>&1 || true
+grep -qa 'VDA-SECTORS=65536' "$T/off.out" ||
+    fail "the guest does not see vda at 32 MiB: $(tr -d '\r' <"$T/off.out" | grep -a VDA-SECTORS)"
 gone "$pid" || { sleep 20; gone "$pid"; } || fail "tvm-vmm $pid still alive after the guest's poweroff"
 [ "$(state live)" = "shut off (shutdown)" ] || fail "after the guest's own poweroff: $(state live)"
 [ ! -e "$TVM_RUNDIR/$u" ] || fail "run directory left after the guest powered off"

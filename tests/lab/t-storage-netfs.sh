@@ -41,10 +41,12 @@ done
 # host's: its modules are loaded from the unpacked kernel package, each
 # after the modules it depends on (modinfo names them).
 kmods=${TVM_LAB_CACHE:-/nonexistent}/l1/root/lib/modules/$(uname -r)
+# One walk of the module tree (it is read over 9p, slowly), then lookups.
+find "$kmods/kernel" -name '*.ko*' >"$T/modules" 2>/dev/null || true
 load_module() { # NAME
     local name=${1//-/_} ko dep
     grep -q "^$name " /proc/modules && return 0
-    ko=$(find "$kmods/kernel" -name "$name.ko*" -o -name "${1//_/-}.ko*" 2>/dev/null | head -1)
+    ko=$(grep -E "/(${name}|${1//_/-})\.ko(\.xz)?\$" "$T/modules" | head -1)
     [ -n "$ko" ] || { modprobe "$1" 2>/dev/null || true; return 0; }
     for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do load_module "$dep"; done
     insmod "$ko" 2>/dev/null || true
@@ -60,21 +62,22 @@ mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
 mount -t tmpfs tmpfs /var/lib/nfs
 mkdir -p /var/lib/nfs/v4recovery /var/lib/nfs/rpc_pipefs
 : >/var/lib/nfs/etab
-# tmpfs has no UUID: the export needs an fsid.
-exportfs -i -o rw,no_root_squash,no_subtree_check,insecure,fsid=4711 "127.0.0.1:$T/export"
+# The export is the server's NFSv4 root (fsid=0; clients name it "/"):
+# L1's own / is a 9p mount, which NFS cannot build a pseudo-root on.
+exportfs -i -o rw,no_root_squash,no_subtree_check,insecure,fsid=0 "127.0.0.1:$T/export"
 rpc.mountd -N 2 -N 3 -n 2>"$T/mountd.err" || fail "rpc.mountd: $(cat "$T/mountd.err")"
 # A short grace period: no client has state to reclaim from a fresh server.
-rpc.nfsd -N 2 -N 3 -U -G 10 -L 10 2 2>"$T/nfsd.err" || fail "rpc.nfsd: $(cat "$T/nfsd.err")"
+rpc.nfsd -N 3 -U -G 10 -L 10 2 2>"$T/nfsd.err" || fail "rpc.nfsd: $(cat "$T/nfsd.err")"
 
 step "pool-define-as / build / start: the export mounted as libvirt mounts it"
-tvm pool-define-as nfsp netfs --source-host 127.0.0.1 --source-path "$T/export" \
+tvm pool-define-as nfsp netfs --source-host 127.0.0.1 --source-path / \
     --source-format nfs --target "$T/mnt"
 tvm pool-build nfsp
 tvm pool-start nfsp
 findmnt -n -o SOURCE,FSTYPE,OPTIONS "$T/mnt" >"$T/mnt.info" || fail "nothing mounted on $T/mnt"
 cat "$T/mnt.info"
 read -r src fstype opts <"$T/mnt.info"
-[ "$src" = "127.0.0.1:$T/export" ] || fail "mounted source is '$src'"
+[ "$src" = "127.0.0.1:/" ] || fail "mounted source is '$src'"
 case $fstype in nfs | nfs4) ;; *) fail "mounted file system type is '$fstype', not NFS" ;; esac
 for o in nodev nosuid noexec; do [[ ,$opts, == *,$o,* ]] || fail "mount options lack $o: $opts"; done
 tvm pool-list --all
@@ -121,7 +124,7 @@ cat >"$T/p4.xml" <<XML
   <name>nfs4p</name>
   <source>
     <host name='127.0.0.1'/>
-    <dir path='$T/export'/>
+    <dir path='/'/>
     <format type='nfs'/>
     <protocol ver='4'/>
   </source>
@@ -135,9 +138,9 @@ opts=$(findmnt -n -o OPTIONS "$T/mnt2") || fail "nfs4p not mounted"
 tvm pool-destroy nfs4p
 
 step "a source path mount would misread is refused, and nothing changes"
-tvm pool-define-as badp netfs --source-host 127.0.0.1 --source-path "$T/export,ro" --target "$T/mnt"
+tvm pool-define-as badp netfs --source-host 127.0.0.1 --source-path "/export,ro" --target "$T/mnt"
 if "$TVM" --db "$T/tvm.db" pool-start badp 2>"$T/err"; then fail "pool-start badp succeeded"; fi
-grep -q "source path '$T/export,ro' must be an absolute path without spaces, commas" "$T/err" ||
+grep -q "source path '/export,ro' must be an absolute path without spaces, commas" "$T/err" ||
     fail "unexpected error: $(cat "$T/err")"
 ! findmnt -n "$T/mnt" >/dev/null || fail "the refused start mounted something"
 grep -q "^ badp *inactive" <("$TVM" --db "$T/tvm.db" pool-list --all) || fail "badp is not inactive"
