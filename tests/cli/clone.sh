@@ -165,7 +165,7 @@ ok tvm define "$tmp/base.xml"
 ok tvm template base
 out_is "Domain 'base' is a template"$'\n'
 xml_of base >"$tmp/base-dump.xml"
-grep -q "<tvm:template xmlns:tvm='urn:x-tvm:domain:1'/>" "$tmp/base-dump.xml" || fail "no template mark in the XML"
+grep -q '<tvm:template xmlns:tvm="urn:x-tvm:domain:1"/>' "$tmp/base-dump.xml" || fail "no template mark in the XML"
 ok tvm define "$tmp/base-dump.xml" # the mark goes with the definition
 ok tvm list --all --template --name
 out_is "base"$'\n'

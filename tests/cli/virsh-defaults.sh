@@ -1,8 +1,10 @@
 # The defaults libvirt writes into a definition at define, compared with
 # virsh's test driver on the same files: <boot dev='hd'/> when nothing says
 # how to boot, an address <listen> for graphics without one, match='exact'
-# and fallback='allow' on a custom CPU model. The test driver's own inventions (a tap name on an inactive
-# interface) are the only lines left out.
+# and fallback='allow' on a custom CPU model, and the implicit devices below.
+# The test driver's own inventions (a tap name on an inactive interface)
+# are the only lines left out, and tvm's model for a SCSI controller
+# (virtio-scsi, tvm(1) COMPATIBILITY) is written into virsh's answer.
 source "$(dirname "$0")/lib.sh"
 command -v virsh >/dev/null || fail "virsh (package libvirt-clients) is missing: run scripts/install-deps.sh"
 
@@ -40,11 +42,47 @@ cat >"$tmp/defaults.xml" <<XML
   </devices>
 </domain>
 XML
-for f in "$tmp/defaults.xml" "$DATA/domain/serial-console.xml" "$DATA/domain/vnc-none.xml"; do
+# Implicit devices and libvirt's order: disks grouped by bus with drive
+# addresses and the SATA/IDE/SCSI controllers they need, a virtio-serial
+# controller for a virtio console and channel, video memory and heads,
+# device kinds in libvirt's order, an interface's children in libvirt's
+# order, a unix channel with no path, <metadata> and
+# an unused namespace on <domain>.
+cat >"$tmp/implicit.xml" <<XML
+<domain type='kvm' xmlns:unused='urn:x-unused'>
+  <name>implicit</name>
+  <uuid>5b1f4c2e-8d4a-4a57-9f0e-1c2d3e4f5a6c</uuid>
+  <metadata><app:info xmlns:app='urn:x-app' team='web'>alice &amp; bob</app:info></metadata>
+  <memory unit='KiB'>262144</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <interface type='network'>
+      <model type='virtio'/>
+      <source network='default'/>
+      <mac address='52:54:00:aa:bb:02'/>
+    </interface>
+    <disk type='file' device='disk'><source file='/var/lib/tvm/c.img'/><target dev='sdd' bus='sata'/></disk>
+    <disk type='file' device='disk'><source file='/var/lib/tvm/a.img'/><target dev='vda' bus='virtio'/></disk>
+    <disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk>
+    <disk type='file' device='disk'><source file='/var/lib/tvm/b.img'/><target dev='sdb' bus='sata'/></disk>
+    <disk type='file' device='disk'><source file='/var/lib/tvm/d.img'/><target dev='sdh'/></disk>
+    <filesystem type='mount'><source dir='/srv'/><target dir='srv'/></filesystem>
+    <video><model type='vga' vram='9000'/></video>
+    <video><model type='virtio' primary='yes'/></video>
+    <console type='pty'><target type='virtio' port='1'/></console>
+    <channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    <video><model type='qxl' ram='30000'/></video>
+  </devices>
+</domain>
+XML
+for f in "$tmp/implicit.xml" "$tmp/defaults.xml" "$DATA/domain/serial-console.xml" "$DATA/domain/vnc-none.xml"; do
     name=$(xmllint --xpath 'string(/domain/name)' "$f")
     printf 'define %s\ndumpxml %s --inactive\n' "$f" "$name" >"$tmp/script"
     virsh -c test:///default "$(tr '\n' ';' <"$tmp/script")" 2>&1 |
-        grep -v "<target dev='testnet[0-9]*'/>" >"$tmp/virsh.out" || true
+        grep -v "<target dev='testnet[0-9]*'/>" |
+        sed "s|<controller type='scsi' index='\([0-9]*\)'/>|<controller type='scsi' index='\1' model='virtio-scsi'/>|" \
+            >"$tmp/virsh.out" || true
     rm -f "$DB"
     tvm --batch "$tmp/script" >"$tmp/tvm.out" 2>&1 || fail "$name: tvm failed: $(cat "$tmp/tvm.out")"
     if ! cmp -s "$tmp/virsh.out" "$tmp/tvm.out"; then

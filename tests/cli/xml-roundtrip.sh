@@ -126,6 +126,9 @@ for f in "$DATA"/domain/*.xml; do
             paths+=("count(/domain/devices/disk[$i]/$x)")
         done
     done
+    # disks in libvirt's order (grouped by bus): compared with virsh's dump
+    [ "${#paths[@]}" -eq 0 ] || agree "$name" "$tmp/dom.xml" "$tmp/virsh.xml" "${paths[@]}"
+    paths=()
     for ((i = 1; i <= nnic; i++)); do
         for x in @type "source/@*[1]" model/@type link/@state target/@dev; do
             paths+=("/domain/devices/interface[$i]/$x")

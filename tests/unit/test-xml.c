@@ -238,8 +238,13 @@ static void test_corpus_matches_virsh(void **state)
             bool found = false;
             for (size_t k = 0; k < virsh->ndevices && !found; k++) {
                 const struct domain_device *y = &virsh->devices[k];
+                /* tvm writes its SCSI default (virtio-scsi); the test driver none */
+                bool scsi_default = !strcmp(x->type, "scsi") && x->model &&
+                                    !strcmp(x->model, "virtio-scsi") && !y->model;
+                bool same_model = (!y->model && !x->model) ||
+                                  (y->model && x->model && !strcmp(y->model, x->model));
                 found = !strcmp(y->element, "controller") && !strcmp(y->type, x->type) &&
-                        y->model && x->model && !strcmp(y->model, x->model) && y->index == x->index;
+                        (same_model || scsi_default) && y->index == x->index;
             }
             if (!found)
                 fail_msg("%s: controller %s/%s index %d not in virsh's", files[i], x->type,
@@ -274,7 +279,7 @@ static void test_unknown_kept(void **state)
     char *out = domain_format(d);
     assert_string_equal(out, in);
     const char *kept[] = {
-        "<app:owner team='web'>alice</app:owner>",
+        "<app:owner team=\"web\">alice</app:owner>",
         "<entry name='serial'>XYZ-42</entry>",
         "<total_iops_sec>500</total_iops_sec>",
         "<inbound average='1000' peak='5000' burst='1024'/>",
@@ -659,7 +664,8 @@ static void test_escaping(void **state)
     test_validate(out, "domain", "escaping");
     assert_non_null(strstr(out, "<title>it&apos;s &quot;q&quot; &amp; &lt;b&gt;</title>"));
     assert_non_null(strstr(out, "<source file='/a&apos;b &quot;c&quot;'/>"));
-    assert_non_null(strstr(out, "<x:n xmlns:x='urn:x' v='1&#10;2&#9;3 &lt;&amp;&gt;'>t</x:n>"));
+    /* <metadata> as libvirt writes it, with libxml2's serialiser */
+    assert_non_null(strstr(out, "<x:n xmlns:x=\"urn:x\" v=\"1&#10;2&#9;3 &lt;&amp;&gt;\">t</x:n>"));
     /* libvirt's defaults for a disk: device disk, bus from the vd prefix. */
     assert_non_null(strstr(out, "<disk type='file' device='disk'>"));
     assert_non_null(strstr(out, "<target dev='vda' bus='virtio'/>"));

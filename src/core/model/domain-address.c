@@ -275,8 +275,28 @@ static void mark(bool *used, const struct domain_pci_addr *a)
         used[a->slot] = true;
 }
 
+/* The virtio-serial controller with index 0 that has a slot on bus 0. */
+static const struct domain_device *virtio_serial0(const struct domain *d)
+{
+    for (size_t i = 0; i < d->ndevices; i++) {
+        const struct domain_device *x = &d->devices[i];
+        if (is(x->element, "controller") && is(x->type, "virtio-serial") && x->index == 0 &&
+            x->pci.set && x->pci.domain == 0 && x->pci.bus == 0 && x->pci.slot < PCI_SLOTS)
+            return x;
+    }
+    return NULL;
+}
+
 unsigned domain_console_pci_slot(const struct domain *d, unsigned n)
 {
+    /* The first virtio console is where the domain's virtio-serial
+     * controller is (libvirt adds one for it): the slot that controller
+     * holds is the console's, not an empty one. */
+    const struct domain_device *vs = virtio_serial0(d);
+    if (vs && n == 1)
+        return vs->pci.slot;
+    if (vs)
+        n--;
     bool used[PCI_SLOTS] = {true}; /* slot 0: the host bridge */
     for (size_t i = 0; i < d->ndisks; i++)
         mark(used, &d->disks[i].pci);

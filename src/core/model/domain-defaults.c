@@ -249,3 +249,263 @@ int domain_cpu_fallback_default(xmlNodePtr cpu)
         return err_set("out of memory");
     return 0;
 }
+
+/* libvirt keeps a domain's disks grouped by bus, each disk placed as
+ * virDomainDiskInsert places it: before the first disk of its bus whose
+ * name comes later (sdc before sdd), else after the last of its bus, else
+ * at the end. The disks then stand together where the first one was. */
+int domain_disks_order(xmlNodePtr devices)
+{
+    size_t n = xml_count(devices, "disk");
+    if (n < 2)
+        return 0;
+    xmlNodePtr *order = calloc(n, sizeof *order);
+    char **bus = calloc(n, sizeof *bus);
+    long *index = calloc(n, sizeof *index);
+    int rc = order && bus && index ? 0 : err_set("out of memory");
+    size_t k = 0;
+    for (xmlNodePtr d = xml_child(devices, "disk"); rc == 0 && d; d = xml_next(d, "disk"), k++) {
+        char *b = domain_disk_node_bus(d), *dev = xml_child_prop(d, "target", "dev");
+        long idx = domain_disk_name_index(dev);
+        free(dev);
+        long at = -1;
+        for (long i = (long)k - 1; i >= 0; i--) {
+            bool same = (!b && !bus[i]) || (b && bus[i] && !strcmp(b, bus[i]));
+            if (same && index[i] > idx)
+                at = i;
+            else if (same && at == -1)
+                at = i + 1;
+        }
+        if (at < 0)
+            at = (long)k;
+        memmove(order + at + 1, order + at, (k - (size_t)at) * sizeof *order);
+        memmove(bus + at + 1, bus + at, (k - (size_t)at) * sizeof *bus);
+        memmove(index + at + 1, index + at, (k - (size_t)at) * sizeof *index);
+        order[at] = d;
+        bus[at] = b;
+        index[at] = idx;
+    }
+    /* Re-link them in that order after the first disk's predecessor. */
+    xmlNodePtr first = xml_child(devices, "disk");
+    xmlNodePtr anchor = rc == 0 ? xmlNewDocNode(devices->doc, NULL, BAD_CAST "anchor", NULL) : NULL;
+    if (rc == 0 && (!anchor || !xmlAddPrevSibling(first, anchor)))
+        rc = err_set("out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        xmlUnlinkNode(order[i]);
+        xmlAddPrevSibling(anchor, order[i]);
+    }
+    if (anchor) {
+        xmlUnlinkNode(anchor);
+        xmlFreeNode(anchor);
+    }
+    for (size_t i = 0; bus && i < n; i++)
+        free(bus[i]);
+    free(order);
+    free(bus);
+    free(index);
+    return rc;
+}
+
+/* libvirt's video memory in KiB for a model without vram (virDomainVideo
+ * DefaultRAM): what QEMU gives each card; 0 writes none. */
+static unsigned video_default_vram(const char *type)
+{
+    static const struct {
+        const char *type;
+        unsigned kib;
+    } defaults[] = {{"vga", 16384},   {"cirrus", 16384}, {"vmvga", 16384},
+                    {"bochs", 16384}, {"xen", 4096},     {"qxl", 65536}};
+    for (size_t i = 0; type && i < sizeof defaults / sizeof defaults[0]; i++)
+        if (!strcmp(type, defaults[i].type))
+            return defaults[i].kib;
+    return 0;
+}
+
+/* A memory size attribute of <model> as libvirt keeps it: rounded up to a
+ * power of two, DEF when absent or 0; left alone when it is not a number
+ * (parse_video() reports that). */
+static int video_size(xmlNodePtr model, const char *attr, unsigned def, const char *after)
+{
+    char *v = xml_prop(model, attr);
+    int kib = 0;
+    bool bad = v && xml_parse_int(v, 0, INT32_MAX, &kib) < 0;
+    free(v);
+    if (bad)
+        return 0;
+    unsigned size = kib ? 1 : def;
+    while (kib && size < (unsigned)kib && size < (1u << 30))
+        size <<= 1;
+    if (!size)
+        return 0;
+    char buf[16];
+    snprintf(buf, sizeof buf, "%u", size);
+    return xml_set_prop_after(model, attr, buf, after);
+}
+
+/* The <model> of a <video> as libvirt writes it at define: type cirrus
+ * when none is given; ram (qxl) and vram with the card's defaults, rounded
+ * up to a power of two (tvm-vmm sizes the framebuffer BAR from vram the
+ * same way); heads 1; primary='yes' on the first video device only. */
+int domain_video_defaults(xmlNodePtr video)
+{
+    xmlNodePtr model = xml_child(video, "model");
+    if (!model) {
+        model = xmlNewDocNode(video->doc, NULL, BAD_CAST "model", NULL);
+        if (!model || !xml_insert_after(video, NULL, model))
+            return err_set("out of memory");
+    }
+    if (!xmlHasProp(model, BAD_CAST "type") && xml_set_prop(model, "type", "cirrus") < 0)
+        return -1;
+    char *type = xml_prop(model, "type");
+    if (!type)
+        return err_set("out of memory");
+    bool none = !strcmp(type, "none"), qxl = !strcmp(type, "qxl");
+    unsigned vram = video_default_vram(type);
+    free(type);
+    if (none)
+        return 0;
+    if ((qxl && video_size(model, "ram", 65536, "type") < 0) ||
+        video_size(model, "vram", vram, qxl ? "ram" : "type") < 0)
+        return -1;
+    /* the rest in libvirt's order: vram64, vgamem, heads, primary */
+    const char *last = xmlHasProp(model, BAD_CAST "vram") ? "vram" : qxl ? "ram" : "type";
+    static const char *const then[] = {"vram64", "vgamem"};
+    for (size_t i = 0; i < 2; i++) {
+        char *v = xml_prop(model, then[i]);
+        int rc = v ? xml_set_prop_after(model, then[i], v, last) : 0;
+        free(v);
+        if (rc < 0)
+            return -1;
+        if (xmlHasProp(model, BAD_CAST then[i]))
+            last = then[i];
+    }
+    char *heads = xml_prop(model, "heads");
+    int rc = 0;
+    if (heads && !strcmp(heads, "0"))
+        xmlUnsetProp(model, BAD_CAST "heads");
+    else
+        rc = xml_set_prop_after(model, "heads", heads ? heads : "1", last);
+    free(heads);
+    if (rc < 0)
+        return -1;
+    if (xmlHasProp(model, BAD_CAST "heads"))
+        last = "heads";
+    bool first = xml_child(video->parent, "video") == video;
+    xmlUnsetProp(model, BAD_CAST "primary");
+    return first ? xml_set_prop_after(model, "primary", "yes", last) : 0;
+}
+
+static size_t rank_of(xmlNodePtr n, const char *const *ranks, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (xml_is(n, ranks[i]))
+            return i;
+    return count; /* elements libvirt does not know stay last, in order */
+}
+
+/* Puts PARENT's element children in the order of RANKS (stable: elements of
+ * one rank keep their order), as libvirt's formatter writes them. */
+static void children_order(xmlNodePtr parent, const char *const *ranks, size_t count)
+{
+    size_t n = 0;
+    for (xmlNodePtr c = xml_child(parent, NULL); c; c = xml_next(c, NULL))
+        n++;
+    xmlNodePtr *kids = n ? calloc(n, sizeof *kids) : NULL;
+    size_t *rank = n ? calloc(n, sizeof *rank) : NULL;
+    if (!kids || !rank) { /* left as it is: only the order is lost */
+        free(kids);
+        free(rank);
+        return;
+    }
+    size_t k = 0;
+    for (xmlNodePtr c = xml_child(parent, NULL); c; c = xml_next(c, NULL), k++) {
+        size_t r = rank_of(c, ranks, count), at = k;
+        for (; at > 0 && rank[at - 1] > r; at--) { /* insertion sort: stable */
+            kids[at] = kids[at - 1];
+            rank[at] = rank[at - 1];
+        }
+        kids[at] = c;
+        rank[at] = r;
+    }
+    for (size_t i = 0; i < n; i++) {
+        xmlUnlinkNode(kids[i]);
+        xmlAddChild(parent, kids[i]);
+    }
+    free(kids);
+    free(rank);
+}
+
+/* virDomainDefFormatInternal's order of device kinds. */
+void domain_devices_order(xmlNodePtr devices)
+{
+    static const char *const kinds[] = {
+        "emulator", "disk",       "controller", "lease",   "filesystem", "interface",   "smartcard",
+        "serial",   "parallel",   "console",    "channel", "input",      "tpm",         "graphics",
+        "sound",    "audio",      "video",      "hostdev", "redirdev",   "redirfilter", "hub",
+        "watchdog", "memballoon", "rng",        "nvram",   "panic",      "shmem",       "memory",
+        "iommu",    "vsock",      "crypto"};
+    if (devices)
+        children_order(devices, kinds, sizeof kinds / sizeof kinds[0]);
+}
+
+/* virDomainNetDefFormat's order of an <interface>'s children. */
+void domain_nic_order(xmlNodePtr nic)
+{
+    static const char *const kinds[] = {
+        "mac",      "source",  "vlan",       "virtualport",   "bandwidth", "port",  "ip",
+        "route",    "script",  "downscript", "backenddomain", "target",    "guest", "model",
+        "driver",   "backend", "filterref",  "tune",          "teaming",   "link",  "mtu",
+        "coalesce", "boot",    "alias",      "rom",           "address",   "acpi"};
+    children_order(nic, kinds, sizeof kinds / sizeof kinds[0]);
+}
+
+/* A video device marked primary goes first, where libvirt puts it. */
+static void video_primary_first(xmlNodePtr devices)
+{
+    xmlNodePtr first = xml_child(devices, "video");
+    for (xmlNodePtr v = first ? xml_next(first, "video") : NULL; v; v = xml_next(v, "video")) {
+        char *primary = xml_child_prop(v, "model", "primary");
+        bool yes = primary && !strcmp(primary, "yes");
+        free(primary);
+        if (yes) {
+            xmlUnlinkNode(v);
+            xmlAddPrevSibling(first, v);
+            return;
+        }
+    }
+}
+
+/* A virtio console's port is its place among the consoles (libvirt
+ * numbers them so); a filesystem's access mode is passthrough. */
+static int console_ports(xmlNodePtr devices)
+{
+    unsigned i = 0;
+    for (xmlNodePtr c = xml_child(devices, "console"); c; c = xml_next(c, "console"), i++) {
+        xmlNodePtr target = xml_child(c, "target");
+        char *type = xml_prop(target, "type");
+        bool virtio = type && !strcmp(type, "virtio");
+        free(type);
+        char buf[16];
+        snprintf(buf, sizeof buf, "%u", i);
+        if (virtio && xml_set_prop(target, "port", buf) < 0)
+            return -1;
+    }
+    for (xmlNodePtr f = xml_child(devices, "filesystem"); f; f = xml_next(f, "filesystem")) {
+        char *type = xml_prop(f, "type");
+        bool mount = !type || !strcmp(type, "mount");
+        free(type);
+        if (mount && !xmlHasProp(f, BAD_CAST "accessmode") &&
+            xml_set_prop_after(f, "accessmode", "passthrough", "type") < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int domain_devices_compat(xmlNodePtr devices)
+{
+    if (!devices)
+        return 0;
+    domain_devices_order(devices);
+    video_primary_first(devices);
+    return console_ports(devices);
+}

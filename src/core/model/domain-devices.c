@@ -117,6 +117,7 @@ static int parse_nic(struct domain *d, xmlNodePtr n, const char *origin)
     struct domain_nic *nic = grow((void **)&d->nics, &d->nnics, sizeof(*nic));
     if (!nic)
         return -1;
+    domain_nic_order(n);
     nic->type = xml_prop(n, "type");
     if (!nic->type)
         return xml_err(origin, n, "interface type", "missing");
@@ -197,6 +198,10 @@ static int parse_chardev(struct domain *d, xmlNodePtr n, const char *origin)
     c->element = strdup((const char *)n->name);
     c->type = xml_prop(n, "type");
     c->source_path = xml_child_prop(n, "source", "path");
+    /* A unix socket without a path is one the hypervisor names at start:
+     * libvirt keeps no <source> for it in the definition. */
+    if (c->type && !strcmp(c->type, "unix") && !c->source_path)
+        xml_remove_children(n, "source");
     xmlNodePtr target = xml_child(n, "target");
     c->target_type = xml_prop(target, "type");
     c->target_name = xml_prop(target, "name");
@@ -289,6 +294,8 @@ static int parse_other(struct domain *d, xmlNodePtr n, const char *origin)
         return -1;
     dev->element = strdup((const char *)n->name);
     dev->index = -1;
+    if (xml_is(n, "video") && domain_video_defaults(n) < 0)
+        return -1;
     if (xml_is(n, "video"))
         dev->type = xml_child_prop(n, "model", "type");
     else
@@ -317,7 +324,8 @@ static int parse_other(struct domain *d, xmlNodePtr n, const char *origin)
 
 int domain_parse_devices(struct domain *d, xmlNodePtr devices, const char *origin)
 {
-    if (domain_console_compat(d, devices) < 0 || domain_scsi_compat(devices, origin) < 0)
+    if (domain_devices_compat(devices) < 0 || domain_console_compat(d, devices) < 0 || domain_disks_order(devices) < 0 ||
+        domain_controllers_compat(devices, origin) < 0)
         return -1;
     for (xmlNodePtr n = xml_child(devices, NULL); n; n = xml_next(n, NULL)) {
         int rc;

@@ -329,6 +329,40 @@ static int parse_type(struct domain *d, xmlNodePtr root, const char *origin)
     return 0;
 }
 
+static bool ns_used(xmlNodePtr n, xmlNsPtr ns)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (n->ns == ns)
+            return true;
+        for (xmlAttrPtr a = n->properties; a; a = a->next)
+            if (a->ns == ns)
+                return true;
+        if (ns_used(n->children, ns))
+            return true;
+    }
+    return false;
+}
+
+/* libvirt keeps no namespace declarations of its own on <domain> (its
+ * metadata's namespaces sit on the metadata's elements): those that no
+ * element or attribute uses are dropped. */
+static void drop_unused_ns(xmlNodePtr root)
+{
+    xmlNsPtr *link = &root->nsDef;
+    while (*link) {
+        xmlNsPtr ns = *link;
+        if (ns_used(root, ns)) {
+            link = &ns->next;
+            continue;
+        }
+        *link = ns->next;
+        ns->next = NULL;
+        xmlFreeNs(ns);
+    }
+}
+
 int domain_parse(const char *xml, size_t len, const char *origin, struct domain **out)
 {
     *out = NULL;
@@ -344,6 +378,7 @@ int domain_parse(const char *xml, size_t len, const char *origin, struct domain 
     }
     d->doc = doc;
     xmlNodePtr root = xmlDocGetRootElement(doc);
+    drop_unused_ns(root);
     if (parse_type(d, root, origin) < 0 || parse_identity(d, root, origin) < 0 ||
         parse_memory(d, root, origin) < 0 || parse_vcpu(d, root, origin) < 0 ||
         parse_cpu(d, root, origin) < 0 || parse_os(d, root, origin) < 0 ||

@@ -264,9 +264,11 @@ int domain_assign_pci(struct domain *d);
 bool domain_pci_complete(const struct domain *d);
 /* Virtio consoles (<console><target type='virtio'/>) each get a device of
  * their own in tvm-vmm, but libvirt gives a console no PCI address to
- * store: the Nth of them (1, 2, ...) sits in the Nth slot no device of
- * the domain has. Derived from the addresses, so both sides agree. 0 if
- * the bus is full. */
+ * store: the first sits in the slot of the virtio-serial controller with
+ * index 0 (libvirt adds one for a virtio console), the others (and all of
+ * them without such a controller) in the Nth slot no device of the domain
+ * has. Derived from the addresses, so both sides agree. 0 if the bus is
+ * full. */
 unsigned domain_console_pci_slot(const struct domain *d, unsigned n);
 
 #endif

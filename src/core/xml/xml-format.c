@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/base/err.h"
 
@@ -56,8 +57,34 @@ static void put_qname(FILE *f, xmlNsPtr ns, const xmlChar *name)
 
 static void put_node(FILE *f, xmlNodePtr n, int depth, bool format);
 
+static bool named(xmlNodePtr n, const char *name)
+{
+    return n && n->type == XML_ELEMENT_NODE && !n->ns && !strcmp((const char *)n->name, name);
+}
+
+/* A domain's <metadata> is foreign XML that libvirt writes with libxml2's
+ * own serialiser (xmlNodeDump: double quotes, its escaping), so tvm does
+ * the same. */
+static bool put_metadata(FILE *f, xmlNodePtr n, int depth)
+{
+    if (!named(n, "metadata") || !named(n->parent, "domain") ||
+        n->parent->parent != (xmlNodePtr)n->doc)
+        return false;
+    xmlBufferPtr buf = xmlBufferCreate();
+    int indent = xmlIndentTreeOutput;
+    xmlIndentTreeOutput = 1;
+    int rc = buf ? xmlNodeDump(buf, n->doc, n, depth, 1) : -1;
+    xmlIndentTreeOutput = indent;
+    if (rc >= 0)
+        fputs((const char *)xmlBufferContent(buf), f);
+    xmlBufferFree(buf);
+    return rc >= 0;
+}
+
 static void put_element(FILE *f, xmlNodePtr n, int depth, bool format)
 {
+    if (put_metadata(f, n, depth))
+        return;
     fputc('<', f);
     put_qname(f, n->ns, n->name);
     for (xmlNsPtr ns = n->nsDef; ns; ns = ns->next) {
@@ -76,6 +103,11 @@ static void put_element(FILE *f, xmlNodePtr n, int depth, bool format)
         xml_put_escaped(f, (const char *)v, true);
         fputc('\'', f);
         xmlFree(v);
+    }
+    if (!n->children && named(n, "redirdev") && format) {
+        /* libvirt 9.0 writes an empty <redirdev> open and closed on two lines */
+        fprintf(f, ">\n%*s</redirdev>", 2 * depth, "");
+        return;
     }
     if (!n->children) {
         fputs("/>", f);
