@@ -126,6 +126,19 @@ grep -q "<source file='$tmp/given-b.img'/>" "$tmp/given.xml" || fail "--file for
 [ "$(($(blocks "$tmp/given-b.img") * 512))" -ge $((64 << 20)) ] || fail "--nonsparse left holes"
 qemu-img compare -q -f raw -F raw "$P/data.img" "$tmp/given-b.img" || fail "given-b.img reads otherwise"
 
+# ---- virt-clone's repeated options: --file a --file b, --mac twice ----
+ok tvm clone --original web --name repeated --file "$tmp/rep-a.qcow2" --file="$tmp/rep-b.img" \
+    --mac 52:54:00:aa:bb:dd --mac RANDOM
+xml_of repeated >"$tmp/repeated.xml"
+grep -q "<source file='$tmp/rep-a.qcow2'/>" "$tmp/repeated.xml" || fail "first --file not used"
+grep -q "<source file='$tmp/rep-b.img'/>" "$tmp/repeated.xml" || fail "second --file not used"
+grep -q "<mac address='52:54:00:aa:bb:dd'/>" "$tmp/repeated.xml" || fail "repeated --mac not used"
+ok tvm undefine repeated --remove-all-storage
+# an option that takes one value is refused when repeated
+run 2 tvm clone --original web --name bad --uuid 1b4e28ba-2fa1-11d2-883f-0016d3cca428 \
+    --uuid 1b4e28ba-2fa1-11d2-883f-0016d3cca429
+err_has "option --uuid already seen (it takes one value)"
+
 # ---- refusals: nothing is left behind ----
 before="$(ls "$P" | sort | tr '\n' ' ')"
 run 1 tvm clone --original web --name given
@@ -148,6 +161,8 @@ no_leftovers "$before" bad
 run 2 tvm clone --original web
 err_has "--name NEW or --auto-clone"
 run 1 tvm clone --original web --name bad --file "$tmp/a.qcow2,$tmp/b.img,$tmp/c.img"
+err_has "$tmp/c.img: the domain has no further disk to copy"
+run 1 tvm clone --original web --name bad --file "$tmp/a.qcow2" --file "$tmp/b.img,$tmp/c.img"
 err_has "$tmp/c.img: the domain has no further disk to copy"
 
 # ---- --preserve-data: the given files, untouched ----

@@ -49,7 +49,7 @@ out_is "hello"
 run 2 tvm dominfo --dom m2
 err_has "command 'dominfo' doesn't support option --dom"
 run 2 tvm dominfo --domain m2 --domain m2
-err_has "option --domain given twice"
+err_has "option --domain already seen"
 run 2 tvm domrename --new-name m3
 err_has "missing argument --domain"
 run 2 tvm dominfo --domain

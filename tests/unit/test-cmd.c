@@ -272,7 +272,36 @@ static void test_args_errors(void **state)
 
     const char *twice[] = {"vol-dumpxml", "a", "--all", "--all", NULL};
     assert_int_equal(parse(&a, twice), CMD_USAGE);
-    assert_non_null(strstr(err_msg(), "option --all given twice"));
+    assert_non_null(strstr(err_msg(), "option --all already seen (it takes one value)"));
+}
+
+/* An option marked '=*' may be repeated, each value kept in order; the
+ * others may not. */
+static void test_args_repeated(void **state)
+{
+    (void)state;
+    static const struct cmd_entry e = {
+        .name = "rep", .usage = "rep [--file PATH]... [--one X]", .opts = "file=*,one=,flag"};
+    const char *argv[] = {"rep", "--file", "a", "--one", "x", "--file=b,c", "--file", "d", NULL};
+    struct cmd_args a;
+    assert_int_equal(cmd_parse_args(&e, 8, (char **)argv, &a), CMD_OK);
+    const char *v[4];
+    assert_int_equal(cmd_get_all(&a, "file", v, 4), 3);
+    assert_string_equal(v[0], "a");
+    assert_string_equal(v[1], "b,c");
+    assert_string_equal(v[2], "d");
+    assert_string_equal(cmd_get(&a, "file"), "a");
+    assert_int_equal(cmd_get_all(&a, "one", v, 4), 1);
+    assert_int_equal(cmd_get_all(&a, "flag", v, 4), 0);
+    assert_int_equal(cmd_get_all(&a, "file", v, 2), 2); /* bounded by max */
+    cmd_free_args(&a);
+
+    const char *one[] = {"rep", "--one", "x", "--one=y", NULL};
+    assert_int_equal(cmd_parse_args(&e, 4, (char **)one, &a), CMD_USAGE);
+    assert_non_null(strstr(err_msg(), "rep: option --one already seen (it takes one value)"));
+    const char *flag[] = {"rep", "--flag", "--flag", NULL};
+    assert_int_equal(cmd_parse_args(&e, 3, (char **)flag, &a), CMD_USAGE);
+    assert_non_null(strstr(err_msg(), "option --flag already seen"));
 }
 
 int main(void)
@@ -287,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_split_prefixes),
         cmocka_unit_test(test_args_options),
         cmocka_unit_test(test_args_errors),
+        cmocka_unit_test(test_args_repeated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,15 +17,21 @@
 #include <string.h>
 
 /* The spec entry for `name` (length n), or NULL; *takes_value tells whether
- * it ends in '='. */
-static const char *spec_lookup(const char *spec, const char *name, size_t n, bool *takes_value)
+ * it ends in '=', *repeatable whether in '=*' (a list given as repeated
+ * options, as virsh's and virt-clone's `--file a --file b`). */
+static const char *spec_lookup(const char *spec, const char *name, size_t n, bool *takes_value,
+                               bool *repeatable)
 {
     for (const char *p = spec; p && *p;) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
+        bool repeat = len > 1 && p[len - 2] == '=' && p[len - 1] == '*';
+        if (repeat)
+            len--;
         bool value = len > 0 && p[len - 1] == '=';
         if ((value ? len - 1 : len) == n && strncmp(p, name, n) == 0) {
             *takes_value = value;
+            *repeatable = repeat;
             return p;
         }
         p = end ? end + 1 : NULL;
@@ -140,6 +146,15 @@ const char *cmd_get(const struct cmd_args *a, const char *opt)
     return i < 0 ? NULL : a->opt_values[i];
 }
 
+int cmd_get_all(const struct cmd_args *a, const char *opt, const char **values, int max)
+{
+    int n = 0;
+    for (int i = 0; i < a->nopts; i++)
+        if (strcmp(a->opt_names[i], opt) == 0 && n < max)
+            values[n++] = a->opt_values[i];
+    return n;
+}
+
 static enum cmd_result usage_error(const struct cmd_entry *e, const char *what)
 {
     err_set("%s; usage: %s", what, e->usage);
@@ -167,7 +182,8 @@ static enum cmd_result add_named_positional(const struct cmd_entry *e, struct cm
         return usage_error(e, what);
     }
     if (out->named[slot]) {
-        snprintf(what, sizeof(what), "%s: option --%s given twice", e->name, names[slot]);
+        snprintf(what, sizeof(what), "%s: option --%s already seen (it takes one value)", e->name,
+                 names[slot]);
         return usage_error(e, what);
     }
     if (eq)
@@ -229,10 +245,10 @@ static enum cmd_result add_option(const struct cmd_entry *e, struct cmd_args *ou
     const char *arg = argv[*i] + 2;
     const char *eq = strchr(arg, '=');
     size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-    bool takes_value;
+    bool takes_value, repeatable;
     char what[512];
 
-    const char *spec = spec_lookup(e->opts, arg, n, &takes_value);
+    const char *spec = spec_lookup(e->opts, arg, n, &takes_value, &repeatable);
     if (!spec)
         return add_named_positional(e, out, argv, argc, i);
     if (out->nopts >= CMD_MAX_OPTS)
@@ -244,8 +260,9 @@ static enum cmd_result add_option(const struct cmd_entry *e, struct cmd_args *ou
     }
     const char *value = "";
     what[0] = '\0';
-    if (opt_index(out, name) >= 0)
-        snprintf(what, sizeof(what), "%s: option --%s given twice", e->name, name);
+    if (opt_index(out, name) >= 0 && !repeatable)
+        snprintf(what, sizeof(what), "%s: option --%s already seen (it takes one value)", e->name,
+                 name);
     else if (takes_value && eq)
         value = eq + 1;
     else if (takes_value && *i + 1 < argc)

@@ -253,14 +253,30 @@ static int plan_disk(struct cmd_ctx *ctx, struct clone_plan *p, size_t i, const 
     return check_source(disk, cd, o->linked);
 }
 
-static int plan_disks(struct cmd_ctx *ctx, struct clone_plan *p, const char *files,
+/* The values of a repeated option, each of them a comma list too
+ * (`--file a,b --file c`), joined into one comma list in BUF. */
+static int joined_list(const struct cmd_args *args, const char *opt, char *buf, size_t size)
+{
+    const char *values[CMD_MAX_OPTS];
+    int n = cmd_get_all(args, opt, values, CMD_MAX_OPTS);
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        int w = snprintf(buf + used, size - used, "%s%s", i ? "," : "", values[i]);
+        if (w < 0 || (size_t)w >= size - used)
+            return err_set("--%s: list too long", opt);
+        used += (size_t)w;
+    }
+    return 0;
+}
+
+static int plan_disks(struct cmd_ctx *ctx, struct clone_plan *p, const struct cmd_args *args,
                       const struct clone_opts *o)
 {
-    char buf[8192] = "";
+    char buf[8192];
     char *list[64];
-    if (files && strlen(files) >= sizeof buf)
-        return err_set("--file: list too long");
-    snprintf(buf, sizeof buf, "%s", files ? files : "");
+    if (joined_list(args, "file", buf, sizeof buf) < 0)
+        return -1;
     size_t nfiles = split_list(buf, list, 64), used = 0;
     p->n = p->orig->ndisks;
     p->disks = calloc(p->n ? p->n : 1, sizeof *p->disks);
@@ -280,13 +296,12 @@ static int plan_disks(struct cmd_ctx *ctx, struct clone_plan *p, const char *fil
 
 /* ---- the new definition ---- */
 
-static int set_macs(struct domain *d, const char *macs)
+static int set_macs(struct domain *d, const struct cmd_args *args)
 {
-    char buf[4096] = "";
+    char buf[4096];
     char *list[64];
-    if (macs && strlen(macs) >= sizeof buf)
-        return err_set("--mac: list too long");
-    snprintf(buf, sizeof buf, "%s", macs ? macs : "");
+    if (joined_list(args, "mac", buf, sizeof buf) < 0)
+        return -1;
     size_t n = split_list(buf, list, 64);
     if (n > d->nnics)
         return err_set("--mac %s: the domain has %zu interface%s", list[d->nnics], d->nnics,
@@ -320,7 +335,7 @@ static int set_disks(struct clone_plan *p)
 /* The original's definition with what must be unique changed, parsed
  * again so that it is checked as define would check it. */
 static int make_definition(struct cmd_ctx *ctx, struct clone_plan *p, const char *name,
-                           const char *uuid, const char *macs)
+                           const char *uuid, const struct cmd_args *args)
 {
     char new_uuid[UUID_STR_LEN];
     if (uuid ? uuid_parse(uuid, new_uuid) < 0 : uuid_generate(new_uuid) < 0)
@@ -334,7 +349,7 @@ static int make_definition(struct cmd_ctx *ctx, struct clone_plan *p, const char
         return -1;
     int rc = domain_parse(xml, strlen(xml), "clone", &p->copy);
     free(xml);
-    if (rc < 0 || domain_prepare_clone(p->copy, name, new_uuid) < 0 || set_macs(p->copy, macs) < 0)
+    if (rc < 0 || domain_prepare_clone(p->copy, name, new_uuid) < 0 || set_macs(p->copy, args) < 0)
         return -1;
     return 0;
 }
@@ -471,9 +486,8 @@ static int clone_run(struct cmd_ctx *ctx, struct cmd_args *args, const struct cl
     } else if (generate_name(ctx->store, row.name, name, sizeof name) < 0) {
         return -1;
     }
-    if (make_definition(ctx, p, name, cmd_get(args, "uuid"), cmd_get(args, "mac")) < 0 ||
-        plan_disks(ctx, p, cmd_get(args, "file"), o) < 0 || set_disks(p) < 0 ||
-        reparse(&p->copy) < 0)
+    if (make_definition(ctx, p, name, cmd_get(args, "uuid"), args) < 0 ||
+        plan_disks(ctx, p, args, o) < 0 || set_disks(p) < 0 || reparse(&p->copy) < 0)
         return -1;
     int rc = 0;
     for (size_t i = 0; i < p->n && rc == 0; i++)
@@ -529,11 +543,11 @@ static enum cmd_result clone_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 
 const struct cmd_entry cmd_clone_entry = {
     .name = "clone",
-    .usage = "clone --original DOMAIN (--name NEW | --auto-clone) [--file PATH[,PATH...]] "
-             "[--linked] [--mac MAC[,MAC...]] [--uuid UUID] [--preserve-data] [--nonsparse] "
+    .usage = "clone --original DOMAIN (--name NEW | --auto-clone) [--file PATH[,PATH...]]... "
+             "[--linked] [--mac MAC[,MAC...]]... [--uuid UUID] [--preserve-data] [--nonsparse] "
              "[--reflink] [--force]",
     .summary = "copy a domain and its disks, as virt-clone (--linked: qcow2 overlays)",
-    .opts = "original=,name=,auto-clone,file=,linked,mac=,uuid=,preserve-data,nonsparse,reflink,"
+    .opts = "original=,name=,auto-clone,file=*,linked,mac=*,uuid=,preserve-data,nonsparse,reflink,"
             "force",
     .min_args = 0,
     .max_args = 0,

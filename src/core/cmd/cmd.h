@@ -5,7 +5,10 @@
  *
  * Options follow virsh: `--all`, `--file PATH` or `--file=PATH`. An entry's
  * option spec is a comma-separated list; a trailing '=' means the option
- * takes a value: "all,name,inactive,file=". `--` ends options.
+ * takes a value: "all,name,inactive,file=". A trailing '=*' means it may
+ * be given again, each time with one more value ("file=*": `--file a
+ * --file b`, read with cmd_get_all()); any other option given twice is a
+ * usage error. `--` ends options.
  * Exit codes: 0 ok, 1 command failed, 2 usage error.
  */
 #ifndef TVM_CORE_CMD_H
@@ -23,7 +26,7 @@ enum cmd_result {
     CMD_USAGE = 2, /* bad arguments or unknown command */
 };
 
-#define CMD_MAX_OPTS 16
+#define CMD_MAX_OPTS 64
 #define CMD_MAX_POSITIONAL 8
 #define CMD_NAME_MAX 32
 
@@ -42,6 +45,8 @@ struct cmd_args {
 };
 bool cmd_has(const struct cmd_args *a, const char *opt);
 const char *cmd_get(const struct cmd_args *a, const char *opt); /* NULL if absent */
+/* Every value of a repeatable option in the order given; how many (<= max). */
+int cmd_get_all(const struct cmd_args *a, const char *opt, const char **values, int max);
 
 /* What a command runs against. Output goes to `out`, errors are returned
  * through err_set() and printed by the caller (with FILE:LINE in batch). */
