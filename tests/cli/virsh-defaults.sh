@@ -46,7 +46,7 @@ XML
 # addresses and the SATA/IDE/SCSI controllers they need, a virtio-serial
 # controller for a virtio console and channel, video memory and heads,
 # device kinds in libvirt's order, an interface's children in libvirt's
-# order, a unix channel with no path, <metadata> and
+# order, a tap name of libvirt's own (dropped), a unix channel with no path, <metadata> and
 # an unused namespace on <domain>.
 cat >"$tmp/implicit.xml" <<XML
 <domain type='kvm' xmlns:unused='urn:x-unused'>
@@ -61,6 +61,7 @@ cat >"$tmp/implicit.xml" <<XML
       <model type='virtio'/>
       <source network='default'/>
       <mac address='52:54:00:aa:bb:02'/>
+      <target dev='vnet3'/>
     </interface>
     <disk type='file' device='disk'><source file='/var/lib/tvm/c.img'/><target dev='sdd' bus='sata'/></disk>
     <disk type='file' device='disk'><source file='/var/lib/tvm/a.img'/><target dev='vda' bus='virtio'/></disk>

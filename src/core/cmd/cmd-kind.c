@@ -112,7 +112,7 @@ static int domain_kind_parse_runnable(const char *xml, size_t len, const char *o
 {
     if (domain_kind_parse(xml, len, origin, obj) < 0)
         return -1;
-    if (domain_check_runnable(*obj, origin) < 0) {
+    if (domain_drop_generated_ifnames(*obj) < 0 || domain_check_runnable(*obj, origin) < 0) {
         domain_free(*obj);
         *obj = NULL;
         return -1;

@@ -238,3 +238,33 @@ int domain_set_disk_path(struct domain *d, size_t index, const char *path, bool 
     disk->source_pool = disk->source_volume = NULL;
     return 0;
 }
+
+/* libvirt keeps the prefixes vnet, macvtap and macvlan for the taps it
+ * names itself, and forgets such a name in a definition (a guest's tap
+ * from an earlier run, written back by hand); a tap tvm is told not to
+ * manage (managed='no') keeps its name. */
+int domain_drop_generated_ifnames(struct domain *d)
+{
+    static const char *const prefixes[] = {"vnet", "macvtap", "macvlan"};
+    for (size_t i = 0; i < d->nnics; i++) {
+        const char *dev = d->nics[i].target_dev;
+        bool generated = false;
+        for (size_t k = 0; dev && k < sizeof prefixes / sizeof prefixes[0]; k++)
+            generated = generated || !strncmp(dev, prefixes[k], strlen(prefixes[k]));
+        xmlNodePtr n = generated ? nic_node(d, i) : NULL;
+        xmlNodePtr t = n ? xml_child(n, "target") : NULL;
+        char *managed = xml_prop(t, "managed");
+        bool unmanaged = managed && !strcmp(managed, "no");
+        free(managed);
+        if (!t || unmanaged)
+            continue;
+        xmlUnsetProp(t, BAD_CAST "dev");
+        if (!t->properties && !t->children) {
+            xmlUnlinkNode(t);
+            xmlFreeNode(t);
+        }
+        free(d->nics[i].target_dev);
+        d->nics[i].target_dev = NULL;
+    }
+    return 0;
+}

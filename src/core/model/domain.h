@@ -226,6 +226,9 @@ int domain_set_disk_path(struct domain *d, size_t index, const char *path, bool 
 int domain_set_run_id(struct domain *d, int64_t id);
 /* <target dev=DEV> of the index-th NIC: the host tap it really uses. */
 int domain_set_nic_target_dev(struct domain *d, size_t index, const char *dev);
+/* At define and edit, as libvirt parses an inactive definition: a tap name
+ * with libvirt's own prefixes (vnet, macvtap, macvlan) is dropped. */
+int domain_drop_generated_ifnames(struct domain *d);
 
 /* domain-drive.c: a CD-ROM's medium. <source file=PATH> (<source dev=PATH>
  * and type='block' when BLOCK) of the index-th disk, placed where libvirt
