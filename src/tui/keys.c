@@ -351,7 +351,9 @@ static void hint_key(const struct key_binding *b, char *buf, size_t len)
 }
 
 /* Which of N entries of WIDTHS (each with its priority) fit in WIDTH
- * columns: the most important first, equal ones in table order. */
+ * columns: the most important first, equal ones in table order, until one
+ * does not fit; none after it shows, so no entry is ever shown in place of
+ * a more important one. */
 static void fit(const int *widths, const int *prios, int n, int width, bool *keep)
 {
     int used = 0;
@@ -359,9 +361,10 @@ static void fit(const int *widths, const int *prios, int n, int width, bool *kee
         for (int i = 0; i < n; i++) {
             if (prios[i] != p)
                 continue;
-            keep[i] = used + widths[i] <= width;
-            if (keep[i])
-                used += widths[i];
+            if (used + widths[i] > width)
+                return;
+            keep[i] = true;
+            used += widths[i];
         }
 }
 
