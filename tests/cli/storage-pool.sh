@@ -147,6 +147,27 @@ cat >"$tmp/nfs-bad.xml" <<XML
 XML
 run 1 tvm pool-define "$tmp/nfs-bad.xml"
 err_has "nfs-bad.xml:6: <protocol ver>: '4.1' is malformed (an NFS version: 3, 4)"
+# libvirt's storagepool fs namespace: each option a plain word; the
+# target path cleaned as libvirt cleans it
+cat >"$tmp/nfs-opts.xml" <<XML
+<pool type='netfs' xmlns:fs='http://libvirt.org/schemas/storagepool/fs/1.0'>
+  <name>nfso</name>
+  <source><host name='srv'/><dir path='/export'/></source>
+  <target><path>$tmp//nfs///mnt/</path></target>
+  <fs:mount_opts>
+    <fs:option name='sync'/>
+    <fs:option name='ro,remount'/>
+  </fs:mount_opts>
+</pool>
+XML
+run 1 tvm pool-define "$tmp/nfs-opts.xml"
+err_has "nfs-opts.xml:7: <mount option>: 'ro,remount' is not a plain mount option"
+sed -i '/ro,remount/d' "$tmp/nfs-opts.xml"
+ok tvm pool-define "$tmp/nfs-opts.xml"
+ok tvm pool-dumpxml nfso
+out_has "<path>$tmp/nfs/mnt</path>"
+out_has "<fs:option name='sync'/>"
+ok tvm pool-undefine nfso
 ok tvm pool-define-as nfsh netfs --source-host=-oremount --source-path /export --target "$tmp/nfsmnt"
 ok tvm pool-build nfsh
 [ -d "$tmp/nfsmnt" ] || fail "pool-build made no $tmp/nfsmnt"

@@ -4,7 +4,7 @@
 # NFSv4 only, so no rpcbind) and tvm mounts it as libvirt does. Checks:
 # pool-build makes the target, pool-start mounts HOST:PATH there as NFS
 # with nodev,nosuid,noexec (findmnt is the oracle) and nfsvers from
-# <protocol ver=.../>, pool-info's sizes are the mount's (stat -f),
+# <protocol ver=.../> and <fs:mount_opts>, pool-info's sizes are the mount's (stat -f),
 # vol-create-as writes a qcow2 file the server sees in its export and
 # qemu-img checks clean, pool-refresh finds a volume the server side made,
 # a pool unmounted behind tvm's back is not written to and start-autostarted
@@ -115,12 +115,12 @@ grep -qx "Pool nfsp started" "$T/out" || fail "start-autostarted printed: $(cat 
 findmnt -n "$T/mnt" >/dev/null || fail "start-autostarted did not mount nfsp again"
 [ -f "$T/mnt/server-made.img" ] || fail "the export's files are not back under the mount"
 
-step "pool-destroy unmounts; <protocol ver='4'/> mounts with nfsvers=4"
+step "pool-destroy unmounts; <protocol ver='4'/> mounts with nfsvers=4, <fs:mount_opts> are added, the target path is cleaned"
 tvm pool-destroy nfsp
 ! findmnt -n "$T/mnt" >/dev/null || fail "pool-destroy left $T/mnt mounted"
 mkdir -p "$T/mnt2"
 cat >"$T/p4.xml" <<XML
-<pool type='netfs'>
+<pool type='netfs' xmlns:fs='http://libvirt.org/schemas/storagepool/fs/1.0'>
   <name>nfs4p</name>
   <source>
     <host name='127.0.0.1'/>
@@ -128,13 +128,17 @@ cat >"$T/p4.xml" <<XML
     <format type='nfs'/>
     <protocol ver='4'/>
   </source>
-  <target><path>$T/mnt2</path></target>
+  <target><path>$T//mnt2/</path></target>
+  <fs:mount_opts>
+    <fs:option name='sync'/>
+  </fs:mount_opts>
 </pool>
 XML
 tvm pool-define "$T/p4.xml"
 tvm pool-start nfs4p
 opts=$(findmnt -n -o OPTIONS "$T/mnt2") || fail "nfs4p not mounted"
 [[ ,$opts, == *,vers=4* ]] || fail "nfs4p is not mounted as NFSv4: $opts"
+[[ ,$opts, == *,sync,* ]] || fail "nfs4p's <fs:mount_opts> sync is not in its options: $opts"
 tvm pool-destroy nfs4p
 
 step "a source path mount would misread is refused, and nothing changes"

@@ -36,8 +36,8 @@ static int parse_protocol_ver(struct pool *p, xmlNodePtr src, const char *origin
     unsigned long v = ver[0] >= '0' && ver[0] <= '9' ? strtoul(ver, &end, 10) : 0;
     int rc = 0;
     if (!end || *end || v == 0 || v > 9)
-        rc = xml_err(origin, proto, "protocol ver", "'%s' is malformed (an NFS version: 3, 4)",
-                     ver);
+        rc =
+            xml_err(origin, proto, "protocol ver", "'%s' is malformed (an NFS version: 3, 4)", ver);
     else
         p->source_protocol_ver = (unsigned)v;
     free(ver);
@@ -66,11 +66,64 @@ static int parse_source(struct pool *p, xmlNodePtr root, const char *origin)
     return 0;
 }
 
+/* As libvirt cleans a pool's target path: runs of '/' become one and a
+ * trailing '/' goes ("///var//lib/x/" is "/var/lib/x"), so the path
+ * compares equal to the kernel's mount table and to volume keys. */
+static void sanitize_path(char *path)
+{
+    char *w = path;
+    for (const char *r = path; *r; r++)
+        if (!(*r == '/' && w > path && w[-1] == '/'))
+            *w++ = *r;
+    if (w > path + 1 && w[-1] == '/')
+        w--;
+    *w = 0;
+}
+
+/* <fs:mount_opts><fs:option name=.../> (libvirt's storagepool fs
+ * namespace): extra options for a netfs or fs mount, each a plain word. */
+static int parse_mount_opts(struct pool *p, xmlNodePtr root, const char *origin)
+{
+    static const char fs_ns[] = "http://libvirt.org/schemas/storagepool/fs/1.0";
+    for (xmlNodePtr n = root->children; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || !n->ns || !xmlStrEqual(n->ns->href, BAD_CAST fs_ns) ||
+            !xmlStrEqual(n->name, BAD_CAST "mount_opts"))
+            continue;
+        for (xmlNodePtr o = n->children; o; o = o->next) {
+            if (o->type != XML_ELEMENT_NODE || !xmlStrEqual(o->name, BAD_CAST "option"))
+                continue;
+            char *name = xml_prop(o, "name");
+            bool ok = name && *name && strlen(name) < 64;
+            for (const char *c = name; ok && *c; c++)
+                ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                     (*c >= '0' && *c <= '9') || strchr("_-.=", *c);
+            size_t have = p->mount_opts ? strlen(p->mount_opts) : 0;
+            char *joined = ok && have + strlen(name) < 1024
+                               ? realloc(p->mount_opts, have + strlen(name) + 2)
+                               : NULL;
+            if (!joined) {
+                int rc = xml_err(origin, o, "mount option", "'%s' is not a plain mount option",
+                                 name ? name : "");
+                free(name);
+                return rc;
+            }
+            sprintf(joined + have, "%s%s", have ? "," : "", name);
+            p->mount_opts = joined;
+            free(name);
+        }
+    }
+    return 0;
+}
+
 static int parse_target(struct pool *p, xmlNodePtr root, const char *origin)
 {
     xmlNodePtr target = xml_child(root, "target");
     xmlNodePtr path = xml_child(target, "path");
     p->target_path = xml_text(path);
+    if (p->target_path && p->target_path[0] == '/') {
+        sanitize_path(p->target_path);
+        xml_set_child_text(target, "path", p->target_path, NULL);
+    }
     static const char *const needs_target[] = {"dir", "fs", "netfs", NULL};
     if (!p->target_path && !xml_in_list(p->type, needs_target))
         return 0; /* logical: libvirt derives /dev/VG; network pools have none */
@@ -138,6 +191,8 @@ int pool_parse(const char *xml, size_t len, const char *origin, struct pool **ou
         rc = parse_source(p, root, origin);
     if (rc == 0)
         rc = parse_target(p, root, origin);
+    if (rc == 0)
+        rc = parse_mount_opts(p, root, origin);
     if (rc < 0) {
         pool_free(p);
         return -1;
@@ -155,8 +210,8 @@ void pool_free(struct pool *p)
 {
     if (!p)
         return;
-    char *s[] = {p->name,        p->type,       p->target_path, p->source_device,
-                 p->source_host, p->source_dir, p->source_name, p->source_format};
+    char *s[] = {p->name,       p->type,        p->target_path,   p->source_device, p->source_host,
+                 p->source_dir, p->source_name, p->source_format, p->mount_opts};
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
         free(s[i]);
     xmlFreeDoc(p->doc);

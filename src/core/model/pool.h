@@ -15,6 +15,7 @@ struct pool {
     char *source_name;       /* logical VG name */
     char *source_format;     /* <source><format type=...> */
     unsigned source_protocol_ver; /* netfs <source><protocol ver=...>; 0 if not given */
+    char *mount_opts;             /* <fs:mount_opts> as "a,b"; NULL if none */
     uint64_t capacity_bytes; /* as last seen; 0 if unknown */
     uint64_t allocation_bytes;
     uint64_t available_bytes;

@@ -1,9 +1,9 @@
 /* netfs pools: a network file system (NFS, CIFS, GlusterFS) mounted on the
  * target directory, holding image files as a dir pool does. As libvirt
  * does: build makes the directory, start runs `mount -t FORMAT SOURCE
- * TARGET -o nodev,nosuid,noexec[,nfsvers=N]` (CIFS as a guest), stop
- * unmounts. The export's host and path reach mount's command line, so
- * both are checked to be plain names first. */
+ * TARGET -o nodev,nosuid,noexec[,nfsvers=N][,<fs:mount_opts>]` (CIFS as a
+ * guest), stop unmounts. The export's host and path reach mount's command
+ * line, so both are checked to be plain names first. */
 #include "core/pool/pool-priv.h"
 #include "core/base/err.h"
 
@@ -92,9 +92,11 @@ static void netfs_options(const struct pool *p, char *buf, size_t len)
     if (!strcmp(f, "nfs") && p->source_protocol_ver && n > 0 && (size_t)n < len)
         n += snprintf(buf + n, len - (size_t)n, ",nfsvers=%u", p->source_protocol_ver);
     if (!strcmp(f, "cifs") && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, ",guest");
+        n += snprintf(buf + n, len - (size_t)n, ",guest");
     else if (!strcmp(f, "glusterfs") && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, ",direct-io-mode=1");
+        n += snprintf(buf + n, len - (size_t)n, ",direct-io-mode=1");
+    if (p->mount_opts && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, ",%s", p->mount_opts);
 }
 
 static int netfs_start(const struct pool *p)
@@ -106,7 +108,7 @@ static int netfs_start(const struct pool *p)
                        p->target_path, p->name);
     if (netfs_is_up(p))
         return err_set("pool '%s': something is already mounted on '%s'", p->name, p->target_path);
-    char src[1400], opts[128];
+    char src[1400], opts[1200];
     netfs_source(p, src, sizeof src);
     netfs_options(p, opts, sizeof opts);
     const char *argv[] = {"mount", "-t", netfs_format(p), src, p->target_path, "-o", opts, NULL};
