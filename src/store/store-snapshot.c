@@ -203,6 +203,23 @@ int store_snapshot_state_file(struct store *st, const char *domain_uuid, const c
     return found < 0 ? -1 : 0;
 }
 
+int store_snapshot_set_xml(struct store *st, const char *domain_uuid, const char *name,
+                           const char *xml)
+{
+    int64_t dom;
+    if (store_resolve(st, STMT_DOMAIN_ID, "domain", domain_uuid, &dom) < 0)
+        return -1;
+    sqlite3_stmt *stmt = store_stmt(st, STMT_SNAPSHOT_SET_XML);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_int64(stmt, 1, dom);
+    store_bind_text(stmt, 2, name);
+    store_bind_text(stmt, 3, xml);
+    if (store_step_done(st, stmt, "cannot store the snapshot") < 0)
+        return -1;
+    return sqlite3_changes(st->db) == 1 ? 0 : err_set("snapshot '%s' not found", name);
+}
+
 /* The element after which <parent> goes, in libvirt's order
  * (name, description, state, parent, creationTime ...). */
 static xmlNodePtr store_snapshot_parent_anchor(xmlNodePtr root)

@@ -119,6 +119,7 @@
       "SELECT id, parent, is_current FROM snapshots WHERE domain_id = ?1 AND name = ?2")           \
     X(SNAPSHOT_XML, "SELECT xml FROM snapshots WHERE domain_id = ?1 AND name = ?2")                \
     X(SNAPSHOT_STATE_FILE, "SELECT state_file FROM snapshots WHERE domain_id = ?1 AND name = ?2")  \
+    X(SNAPSHOT_SET_XML, "UPDATE snapshots SET xml = ?3 WHERE domain_id = ?1 AND name = ?2")        \
     X(SNAPSHOT_SET_STATE_FILE,                                                                     \
       "UPDATE snapshots SET state_file = ?3 WHERE domain_id = ?1 AND name = ?2")                   \
     X(SNAPSHOT_CHILDREN,                                                                           \

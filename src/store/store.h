@@ -148,6 +148,10 @@ int store_snapshot_insert_with_state(struct store *st, const char *domain_uuid,
                                      const struct snapshot *s, bool make_current,
                                      const char *state_file);
 int store_snapshot_get_xml(struct store *st, const char *domain_uuid, const char *name, char **xml);
+/* Replaces snapshot NAME's XML (snapshot-edit; its name, parent and state
+ * columns are the caller's to keep unchanged). */
+int store_snapshot_set_xml(struct store *st, const char *domain_uuid, const char *name,
+                           const char *xml);
 /* *PATH: the saved state snapshot NAME owns, "" when it has none (free it). */
 int store_snapshot_state_file(struct store *st, const char *domain_uuid, const char *name,
                               char **path);

@@ -1,5 +1,6 @@
 # Snapshot metadata: snapshot-create --redefine, list (table, --name,
-# --parent, --tree), current, dumpxml, delete --metadata, undefine with snapshots.
+# --parent, --tree), current, dumpxml, edit, delete --metadata, undefine with
+# snapshots.
 source "$(dirname "$0")/lib.sh"
 
 s="$DATA/snapshot"
@@ -65,6 +66,38 @@ out_lacks "alien"
 run 1 tvm undefine "$dom"
 err_has "snapshots"
 [ "$(names)" = "$dom" ] || fail "refused undefine removed the domain"
+
+# snapshot-edit: the description may change; the name and what was taken
+# may not, and a refused edit changes nothing
+ok tvm snapshot-dumpxml "$dom" second
+cp "$tmp/out" "$tmp/second-before.xml"
+cat >"$tmp/ed-desc.sh" <<'SH'
+sed -i 's|<description>after upgrade</description>|<description>after the 12.4 upgrade</description>|' "$1"
+SH
+EDITOR="sh $tmp/ed-desc.sh" ok tvm snapshot-edit "$dom" --current
+out_is "Snapshot second edited."$'\n'
+ok tvm snapshot-dumpxml "$dom" second
+out_has "<description>after the 12.4 upgrade</description>"
+diff <(grep -v '<description>' "$tmp/second-before.xml") <(grep -v '<description>' "$tmp/out") >/dev/null ||
+    fail "snapshot-edit changed more than the description"
+ok tvm snapshot-dumpxml "$dom" second
+cp "$tmp/out" "$tmp/second-edited.xml"
+cat >"$tmp/ed-state.sh" <<'SH'
+sed -i 's|<state>[a-z]*</state>|<state>paused</state>|' "$1"
+SH
+EDITOR="sh $tmp/ed-state.sh" run 1 tvm snapshot-edit "$dom" second </dev/null
+err_has "only the snapshot's <description> can be edited"
+cat >"$tmp/ed-name.sh" <<'SH'
+sed -i 's|<name>second</name>|<name>renamed</name>|' "$1"
+SH
+EDITOR="sh $tmp/ed-name.sh" run 1 tvm snapshot-edit "$dom" second </dev/null
+err_has "Cannot rename snapshot second to renamed"
+run 2 tvm snapshot-edit "$dom" second --rename
+err_has "--rename is not supported by tvm"
+ok tvm snapshot-dumpxml "$dom" second
+cmp -s "$tmp/out" "$tmp/second-edited.xml" || fail "a refused snapshot-edit changed the snapshot"
+VISUAL=true ok tvm snapshot-edit "$dom" second
+out_is "Snapshot second XML configuration not changed."$'\n'
 
 # deleting the parent re-parents the children
 ok tvm snapshot-delete "$dom" first --metadata

@@ -144,6 +144,34 @@ int snapshot_check_redefine(const struct snapshot *s, const char *origin)
     return 0;
 }
 
+/* The snapshot's XML without its <description>; malloc'd, NULL on failure. */
+static char *format_without_description(const struct snapshot *s)
+{
+    xmlDocPtr copy = xmlCopyDoc(s->doc, 1);
+    if (!copy)
+        return NULL;
+    xml_remove_children(xmlDocGetRootElement(copy), "description");
+    char *xml = xml_format_doc(copy);
+    xmlFreeDoc(copy);
+    return xml;
+}
+
+int snapshot_check_edit(const struct snapshot *before, const struct snapshot *after,
+                        const char *origin)
+{
+    char *a = format_without_description(before), *b = format_without_description(after);
+    int rc = 0;
+    if (!a || !b)
+        rc = err_set("%s: out of memory", origin);
+    else if (strcmp(a, b) != 0)
+        rc = err_set("%s: only the snapshot's <description> can be edited: its name, parent, "
+                     "state, disks, memory and domain record what was taken",
+                     origin);
+    free(a);
+    free(b);
+    return rc;
+}
+
 char *snapshot_format(const struct snapshot *s)
 {
     return xml_format_doc(s->doc);

@@ -29,6 +29,10 @@ int snapshot_parse(const char *xml, size_t len, const char *origin, struct snaps
  * a creation time, a state and the domain's definition, refused with
  * libvirt's messages. */
 int snapshot_check_redefine(const struct snapshot *s, const char *origin);
+/* snapshot-edit: AFTER may differ from BEFORE in its <description> only;
+ * -1 naming what may change otherwise. */
+int snapshot_check_edit(const struct snapshot *before, const struct snapshot *after,
+                        const char *origin);
 char *snapshot_format(const struct snapshot *s);
 void snapshot_free(struct snapshot *s);
 
