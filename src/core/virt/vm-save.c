@@ -172,15 +172,21 @@ int vm_restore(struct store *st, const char *path, const struct vm_start_opts *o
     return vm_start(st, row.uuid, &so);
 }
 
-int vm_managed_save_path(const char *db_path, const char *uuid, char *buf, size_t len)
+/* The directory the inventory is in: saved states live beside it. */
+static void inventory_dir(const char *db_path, char dir[PATH_MAX])
 {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", db_path ? db_path : store_default_path());
+    snprintf(dir, PATH_MAX, "%s", db_path ? db_path : store_default_path());
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
     else
-        snprintf(dir, sizeof dir, ".");
+        snprintf(dir, PATH_MAX, ".");
+}
+
+int vm_managed_save_path(const char *db_path, const char *uuid, char *buf, size_t len)
+{
+    char dir[PATH_MAX];
+    inventory_dir(db_path, dir);
     if ((size_t)snprintf(buf, len, "%s/save", dir) >= len)
         return err_set("managed save directory path too long");
     if (paths_mkdir_p(buf, 0700) < 0)
@@ -205,12 +211,7 @@ bool vm_has_managed_save(const char *db_path, const char *uuid)
 static int snapshot_state_dir(const char *db_path, const char *uuid, char *buf, size_t len)
 {
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", db_path ? db_path : store_default_path());
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
+    inventory_dir(db_path, dir);
     if ((size_t)snprintf(buf, len, "%s/snapshot/%s", dir, uuid) >= len)
         return err_set("snapshot state directory path too long");
     return 0;
