@@ -297,6 +297,7 @@ int act_vol_new(struct app *a);
 int act_vol_delete(struct app *a);
 int act_vol_resize(struct app *a);
 int act_vol_wipe(struct app *a);
+int act_vol_upload(struct app *a);
 int keys_storage_menu(struct app *a);
 
 /* snapshots.c: the selected domain's snapshot tree, take/revert/delete */

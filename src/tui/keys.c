@@ -144,6 +144,8 @@ const struct key_binding keys_storage[] = {
      "resize", 6, .when = WHEN_ANY},
     {'w', "w", "wipe the volume: zeros over all of it (asks first; progress below)", act_vol_wipe,
      "Wipe volume...", "wipe", 6, .when = WHEN_ANY},
+    {'u', "u", "upload a local file into the volume (asks the file, then first; progress below)",
+     act_vol_upload, "Upload into volume...", "upload", 7, .when = WHEN_ANY},
     {':', ":", "command line: any batch verb (pool-info, vol-info ...)", act_command,
      "Command line...", "command", 3, .when = WHEN_ANY},
     {KEY_CTRL('l'), "Ctrl-L", "redraw and reload", act_redraw, .when = WHEN_ANY},

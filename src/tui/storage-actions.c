@@ -224,3 +224,21 @@ int act_vol_wipe(struct app *a)
     const char *words[] = {"vol-wipe", vol, "--pool", pool, NULL, NULL};
     return actions_run_steps(a, what, false, words);
 }
+
+/* vol-upload: a local file's bytes replace the volume's content (a qcow2
+ * volume takes a qcow2 image), with progress below, as wipe shows it. */
+int act_vol_upload(struct app *a)
+{
+    char pool[256], vol[256], file[1024] = "", what[300];
+    if (!need_volume(a, pool, vol, sizeof(pool)))
+        return R_REDRAW;
+    if (!ask(a, "Upload into the volume from file: ", file, sizeof(file)))
+        return R_REDRAW;
+    if (!widget_confirm(a, "Upload '%s' into volume '%s' (its content is replaced)?", file, vol)) {
+        app_message(a, false, "upload into volume '%s' cancelled", vol);
+        return R_REDRAW;
+    }
+    snprintf(what, sizeof(what), "uploading into %s", vol);
+    const char *words[] = {"vol-upload", vol, file, "--pool", pool, NULL, NULL};
+    return actions_run_steps(a, what, false, words);
+}

@@ -94,6 +94,29 @@ keys y
 wait_for "Vol disk2.img wiped"
 cmp -n 33554432 "$POOLDIR/disk2.img" /dev/zero || fail "disk2 was not wiped"
 
+# u uploads a local file into disk2 (asks the file, then first): its bytes
+# are the volume's; n keeps the volume as it was
+head -c 3000000 /dev/urandom >"$TMP/upload.bin"
+keys u
+wait_for "Upload into the volume from file"
+keys -l "$TMP/upload.bin"
+keys Enter
+wait_for "Upload '$TMP/upload.bin' into volume 'disk2.img'"
+keys n
+wait_for "upload into volume 'disk2.img' cancelled"
+cmp -n 33554432 "$POOLDIR/disk2.img" /dev/zero || fail "'n' uploaded anyway"
+keys u
+wait_for "Upload into the volume from file"
+keys -l "$TMP/upload.bin"
+keys Enter
+wait_for "Upload '$TMP/upload.bin' into volume 'disk2.img'"
+keys y
+for ((i = 0; i < 100; i++)); do
+    cmp -s -n 3000000 "$POOLDIR/disk2.img" "$TMP/upload.bin" && break
+    sleep 0.1
+done
+cmp -n 3000000 "$POOLDIR/disk2.img" "$TMP/upload.bin" || fail "disk2 does not hold the uploaded bytes"
+
 # d deletes (asks first): n keeps, y deletes
 keys d
 wait_for "Delete volume 'disk2.img' of pool 'tpool'"
@@ -127,7 +150,8 @@ keys '?'
 wait_for "tvm keys"
 keys NPage
 wait_for "Storage pane (S)"
-for text in "new directory pool" "new volume in the pool" "resize the volume" "wipe the volume"; do
+for text in "new directory pool" "new volume in the pool" "resize the volume" "wipe the volume" \
+    "upload a local file into the volume"; do
     screen | grep -qF -- "$text" || fail "help lacks '$text'"
 done
 keys q
