@@ -37,9 +37,9 @@ static enum cmd_result snapshot_create_as_exec(struct cmd_ctx *ctx, struct cmd_a
 {
     const char *name = args->argc > 1 && args->argv[1][0] ? args->argv[1] : NULL;
     const char *desc = args->argc > 2 ? args->argv[2] : NULL;
-    if (cmd_has(args, "disk-only") || cmd_get(args, "memspec") || cmd_get(args, "diskspec")) {
-        err_set("snapshot-create-as: external snapshots (--disk-only, --diskspec, --memspec) are "
-                "not supported by tvm yet; internal snapshots are");
+    if (cmd_get(args, "memspec") || cmd_get(args, "diskspec")) {
+        err_set("snapshot-create-as: --diskspec and --memspec are not supported by tvm; "
+                "--disk-only makes external overlays with libvirt's default names");
         return CMD_ERROR;
     }
     char *xml = create_as_xml(name, desc);
@@ -60,7 +60,8 @@ static enum cmd_result snapshot_create_as_exec(struct cmd_ctx *ctx, struct cmd_a
     struct snap_take_opts o = {.no_metadata = cmd_has(args, "no-metadata"),
                                .halt = cmd_has(args, "halt"),
                                .live = cmd_has(args, "live")};
-    enum cmd_result r = snap_take(ctx, args->argv[0], s, &o);
+    enum cmd_result r = cmd_has(args, "disk-only") ? snap_take_external(ctx, args->argv[0], s, &o)
+                                                   : snap_take(ctx, args->argv[0], s, &o);
     snapshot_free(s);
     return r;
 }
@@ -68,7 +69,7 @@ static enum cmd_result snapshot_create_as_exec(struct cmd_ctx *ctx, struct cmd_a
 const struct cmd_entry cmd_snapshot_create_as_entry = {
     .name = "snapshot-create-as",
     .usage = "snapshot-create-as DOMAIN [NAME] [DESCRIPTION] [--print-xml] [--no-metadata] "
-             "[--atomic] [--halt]",
+             "[--atomic] [--halt] [--disk-only]",
     .summary = "take a snapshot named on the command line (internal qcow2 snapshots of the "
                "disks; of a running guest with its memory and device state)",
     .opts = "print-xml,no-metadata,atomic,disk-only,memspec=,diskspec=,live,quiesce,"

@@ -68,7 +68,7 @@ static const char *disk_choice(const struct snapshot *tmpl, const char *dev)
 
 /* Whether disk K takes part, as libvirt decides by default: CD-ROMs and
  * read-only disks do not. */
-static bool disk_included(const struct domain_disk *k, const struct snapshot *tmpl)
+bool snap_disk_included(const struct domain_disk *k, const struct snapshot *tmpl)
 {
     const char *c = disk_choice(tmpl, k->target_dev);
     if (c)
@@ -96,7 +96,7 @@ static int check_disks(const struct domain *d, const struct snapshot *tmpl)
     size_t taken = 0;
     for (size_t k = 0; k < d->ndisks; k++) {
         const struct domain_disk *disk = &d->disks[k];
-        if (!disk_included(disk, tmpl))
+        if (!snap_disk_included(disk, tmpl))
             continue;
         taken++;
         if (!disk->source)
@@ -119,7 +119,7 @@ static void remove_from_disks(const struct domain *d, const struct snapshot *tmp
 {
     char *keep = strdup(err_msg());
     for (size_t k = 0; k < upto; k++) {
-        if (!disk_included(&d->disks[k], tmpl))
+        if (!snap_disk_included(&d->disks[k], tmpl))
             continue;
         struct image *img = image_open(d->disks[k].source, IMAGE_FORMAT_QCOW2, 0);
         if (img)
@@ -137,7 +137,7 @@ static int snapshot_disks(const struct domain *d, const struct snapshot *tmpl, c
     size_t k;
     for (k = 0; k < d->ndisks; k++) {
         const struct domain_disk *disk = &d->disks[k];
-        if (!disk_included(disk, tmpl))
+        if (!snap_disk_included(disk, tmpl))
             continue;
         struct image *img = image_open(disk->source, IMAGE_FORMAT_QCOW2, 0);
         int rc = img ? 0 : -1;
@@ -157,13 +157,14 @@ static int snapshot_disks(const struct domain *d, const struct snapshot *tmpl, c
     return -1;
 }
 
-/* The record libvirt keeps for an internal snapshot: STATE "shutoff" with
- * memory 'no' (disks only), or the guest's "running"/"paused" with its
- * memory 'internal' (a checkpoint). */
+/* The record libvirt keeps for a snapshot: STATE "shutoff" with memory
+ * 'no' (disks only), the guest's "running"/"paused" with its memory
+ * 'internal' (a checkpoint), or "disk-snapshot" with memory 'no' and each
+ * included disk's external overlay (OVERLAYS[k], NULL for internal). */
 static char *snapshot_xml(const struct domain *d, const struct snapshot *tmpl, const char *parent,
-                          int64_t when, const char *state)
+                          int64_t when, const char *state, const char *const *overlays)
 {
-    bool shutoff = !strcmp(state, "shutoff");
+    bool shutoff = !strcmp(state, "shutoff") || !strcmp(state, "disk-snapshot");
     char *buf = NULL, *dom = domain_format_public(d);
     size_t len = 0;
     FILE *f = dom ? open_memstream(&buf, &len) : NULL;
@@ -193,7 +194,16 @@ static char *snapshot_xml(const struct domain *d, const struct snapshot *tmpl, c
             continue;
         fputs("    <disk name='", f);
         xml_put_escaped(f, disk->target_dev, true);
-        fprintf(f, "' snapshot='%s'/>\n", disk_included(disk, tmpl) ? "internal" : "no");
+        if (overlays && overlays[k]) {
+            fputs("' snapshot='external' type='file'>\n      <driver type='qcow2'/>\n"
+                  "      <source file='",
+                  f);
+            xml_put_escaped(f, overlays[k], true);
+            fputs("'/>\n    </disk>\n", f);
+            continue;
+        }
+        fprintf(f, "' snapshot='%s'/>\n",
+                !overlays && snap_disk_included(disk, tmpl) ? "internal" : "no");
     }
     fprintf(f, "  </disks>\n%s</domainsnapshot>\n", dom);
     fclose(f);
@@ -211,8 +221,9 @@ static const char *current_name(const struct store_snapshot_row *rows, size_t n)
 
 /* The record of snapshot TMPL of D in STATE, its parent the current
  * snapshot; refused when the name is taken. */
-static int new_record(struct store *st, const struct store_domain_row *row, const struct domain *d,
-                      const struct snapshot *tmpl, const char *state, struct snapshot **s)
+int snap_new_record(struct store *st, const struct store_domain_row *row, const struct domain *d,
+                    const struct snapshot *tmpl, const char *state, const char *const *overlays,
+                    struct snapshot **s)
 {
     struct store_snapshot_row *rows = NULL;
     size_t n = 0;
@@ -224,7 +235,8 @@ static int new_record(struct store *st, const struct store_domain_row *row, cons
         if (!strcmp(rows[i].name, tmpl->name))
             rc = err_set("operation failed: domain snapshot '%s' already exists", tmpl->name);
     int64_t when = (int64_t)time(NULL);
-    char *xml = rc == 0 ? snapshot_xml(d, tmpl, current_name(rows, n), when, state) : NULL;
+    char *xml =
+        rc == 0 ? snapshot_xml(d, tmpl, current_name(rows, n), when, state, overlays) : NULL;
     if (rc == 0 && !xml)
         rc = err_set("out of memory");
     if (rc == 0)
@@ -234,7 +246,7 @@ static int new_record(struct store *st, const struct store_domain_row *row, cons
     return rc;
 }
 
-static void print_created(struct cmd_ctx *ctx, const char *name, const char *from)
+void snap_print_created(struct cmd_ctx *ctx, const char *name, const char *from)
 {
     if (from)
         fprintf(ctx->out, "Domain snapshot %s created from '%s'\n", name, from);
@@ -247,7 +259,7 @@ static enum cmd_result take_claimed(struct cmd_ctx *ctx, struct store *st,
                                     struct snapshot *tmpl, bool no_metadata, const char *from)
 {
     struct snapshot *s = NULL;
-    int rc = new_record(st, row, d, tmpl, "shutoff", &s);
+    int rc = snap_new_record(st, row, d, tmpl, "shutoff", NULL, &s);
     if (rc == 0)
         rc = snapshot_disks(d, tmpl, tmpl->name);
     if (rc == 0 && !no_metadata) {
@@ -259,7 +271,7 @@ static enum cmd_result take_claimed(struct cmd_ctx *ctx, struct store *st,
         char detail[600];
         snprintf(detail, sizeof(detail), "%s: created", row->name);
         store_event_add(st, "snapshot", tmpl->name, "defined", detail);
-        print_created(ctx, tmpl->name, from);
+        snap_print_created(ctx, tmpl->name, from);
     }
     snapshot_free(s);
     return rc == 0 ? CMD_OK : CMD_ERROR;
@@ -284,7 +296,7 @@ static int check_checkpoint(const struct store_domain_row *row, const struct sna
     return 0;
 }
 
-static int check_offline(const struct snapshot *tmpl)
+int snap_check_offline(const struct snapshot *tmpl)
 {
     if (tmpl->memory && strcmp(tmpl->memory, "no") != 0)
         return err_set("memory state cannot be saved with offline or disk-only snapshot");
@@ -297,7 +309,7 @@ static size_t checkpoint_devices(const struct domain *d, const struct snapshot *
 {
     size_t n = 0;
     for (size_t k = 0; k < d->ndisks; k++)
-        if (disk_included(&d->disks[k], tmpl) && d->disks[k].target_dev)
+        if (snap_disk_included(&d->disks[k], tmpl) && d->disks[k].target_dev)
             devs[n++] = d->disks[k].target_dev;
     return n;
 }
@@ -313,7 +325,8 @@ static enum cmd_result take_checkpoint(struct cmd_ctx *ctx, struct store *st,
     char path[PATH_MAX];
     const char **devs = calloc(d->ndisks ? d->ndisks : 1, sizeof *devs);
     struct vm_checkpoint_result res;
-    int rc = devs ? new_record(st, row, d, tmpl, "running", &s) : err_set("out of memory");
+    int rc =
+        devs ? snap_new_record(st, row, d, tmpl, "running", NULL, &s) : err_set("out of memory");
     snapshot_free(s);
     s = NULL;
     if (rc == 0)
@@ -324,7 +337,7 @@ static enum cmd_result take_checkpoint(struct cmd_ctx *ctx, struct store *st,
     free(devs);
     if (rc < 0)
         return CMD_ERROR;
-    rc = new_record(st, row, d, tmpl, res.was_running ? "running" : "paused", &s);
+    rc = snap_new_record(st, row, d, tmpl, res.was_running ? "running" : "paused", NULL, &s);
     if (rc == 0)
         rc = store_snapshot_insert_with_state(st, row->uuid, s, true, path);
     snapshot_free(s);
@@ -340,7 +353,7 @@ static enum cmd_result take_checkpoint(struct cmd_ctx *ctx, struct store *st,
              row->name, res.was_running ? "running" : "paused", (long long)res.paused_ms,
              (unsigned long long)res.state_bytes);
     store_event_add(st, "snapshot", tmpl->name, "defined", detail);
-    print_created(ctx, tmpl->name, o->from);
+    snap_print_created(ctx, tmpl->name, o->from);
     if (o->halt && vm_destroy(st, row->uuid) < 0)
         return CMD_ERROR;
     return CMD_OK;
@@ -363,7 +376,7 @@ enum cmd_result snap_take(struct cmd_ctx *ctx, const char *dom, struct snapshot 
                 "guest pauses once, briefly)");
         return CMD_ERROR;
     }
-    if ((running ? check_checkpoint(&row, tmpl, o) : check_offline(tmpl)) < 0 ||
+    if ((running ? check_checkpoint(&row, tmpl, o) : snap_check_offline(tmpl)) < 0 ||
         vm_resolve_volumes(st, d, true, &changed) < 0 || check_disks(d, tmpl) < 0) {
         domain_free(d);
         return CMD_ERROR;

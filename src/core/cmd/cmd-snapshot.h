@@ -6,6 +6,7 @@
 #define TVM_CORE_CMD_SNAPSHOT_H
 
 #include "core/cmd/cmd-util.h"
+#include "core/model/domain.h"
 #include "core/model/snapshot.h"
 #include "store/store.h"
 
@@ -24,6 +25,23 @@ struct snap_take_opts {
 };
 enum cmd_result snap_take(struct cmd_ctx *ctx, const char *dom, struct snapshot *tmpl,
                           const struct snap_take_opts *o);
+/* snapshot-create-as --disk-only of a shut-off domain
+ * (cmd-snapshot-external.c): a qcow2 overlay on every included disk, the
+ * definition moved onto the overlays, the record state 'disk-snapshot'. */
+enum cmd_result snap_take_external(struct cmd_ctx *ctx, const char *dom, struct snapshot *tmpl,
+                                   const struct snap_take_opts *o);
+/* What the two share (cmd-snapshot-disk.c): whether disk K takes part
+ * (CD-ROMs and read-only disks do not, unless the XML names them); the
+ * record of TMPL of D in STATE, its parent the current snapshot (OVERLAYS:
+ * per disk, the external file, or NULL for internal snapshots); memory
+ * refused for an offline snapshot; virsh's "created" line. */
+bool snap_disk_included(const struct domain_disk *k, const struct snapshot *tmpl);
+int snap_new_record(struct store *st, const struct store_domain_row *row, const struct domain *d,
+                    const struct snapshot *tmpl, const char *state, const char *const *overlays,
+                    struct snapshot **s);
+int snap_check_offline(const struct snapshot *tmpl);
+void snap_print_created(struct cmd_ctx *ctx, const char *name, const char *from);
+
 /* The saved state snapshot NAME of domain UUID owns ("" none); freed by
  * the caller. */
 int snap_state_file(struct cmd_ctx *ctx, const char *uuid, const char *name, char **path);

@@ -239,6 +239,22 @@ int domain_set_disk_path(struct domain *d, size_t index, const char *path, bool 
     return 0;
 }
 
+int domain_set_disk_format(struct domain *d, size_t index, const char *format)
+{
+    if (index >= d->ndisks)
+        return err_set("no disk #%zu (domain has %zu)", index, d->ndisks);
+    xmlNodePtr n = disk_node(d, index);
+    xmlNodePtr drv = n ? xml_child(n, "driver") : NULL;
+    if (n && !drv) {
+        drv = xmlNewDocNode(n->doc, NULL, BAD_CAST "driver", NULL);
+        if (!drv || !xml_insert_after(n, NULL, drv) || xml_set_prop(drv, "name", "qemu") < 0)
+            return err_set("out of memory");
+    }
+    if (!drv || xml_set_prop(drv, "type", format) < 0)
+        return -1;
+    return replace(&d->disks[index].driver_type, format);
+}
+
 /* libvirt keeps the prefixes vnet, macvtap and macvlan for the taps it
  * names itself, and forgets such a name in a definition (a guest's tap
  * from an earlier run, written back by hand); a tap tvm is told not to

@@ -220,6 +220,9 @@ int domain_set_nic_network_bridge(struct domain *d, size_t index, const char *br
  * <source file=PATH> (BLOCK: type 'block', <source dev=PATH>), the pool and
  * volume attributes gone. */
 int domain_set_disk_path(struct domain *d, size_t index, const char *path, bool block);
+/* <driver type=FORMAT> of the index-th disk (a <driver name='qemu'> made
+ * first when it has none): an external snapshot's overlay is qcow2. */
+int domain_set_disk_format(struct domain *d, size_t index, const char *format);
 /* What only a running guest has, for its live XML (virsh dumpxml without
  * --inactive); domain_parse() drops the id again, so neither reaches a
  * stored definition through define. <domain id='ID'>: */
