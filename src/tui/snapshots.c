@@ -1,7 +1,8 @@
 /* The snapshot dialog of the selected domain (key T): its snapshot tree
  * with dates, descriptions and the current node marked; take a snapshot
- * (asks a name and a description), revert to one or delete one (each asks
- * first). The tree is a quick inventory read; the commands run on the
+ * (asks a name and a description), revert to one (optionally after taking
+ * a snapshot of the current state, so nothing is lost) or delete one (each
+ * asks first). The tree is a quick inventory read; the commands run on the
  * command worker like every other action, so the screen never waits. */
 #include "tui/app.h"
 #include "core/base/err.h"
@@ -53,13 +54,25 @@ static int take(struct app *a, const char *dom)
 
 static int act_on(struct app *a, const char *dom, const struct inv_snapshot *s)
 {
-    static const char *const choices[] = {"Revert to it", "Delete it",
-                                          "Delete it and its descendants"};
+    static const char *const choices[] = {"Revert to it", "Snapshot the current state, then revert",
+                                          "Delete it", "Delete it and its descendants"};
     char name[256];
     snprintf(name, sizeof(name), "%s", s->name);
-    int c = widget_menu(a, name, choices, 3);
+    int c = widget_menu(a, name, choices, 4);
     if (c < 0)
         return R_REDRAW;
+    if (c == 1) {
+        /* Nothing is lost: the current state becomes a snapshot (named
+         * after its creation time) before the revert discards it. */
+        if (!widget_confirm(a, "Snapshot the current state of '%s', then revert it to '%s'?", dom,
+                            name)) {
+            app_message(a, false, "revert of '%s' cancelled", dom);
+            return R_REDRAW;
+        }
+        const char *words[] = {
+            "snapshot-create-as", dom, NULL, "snapshot-revert", dom, name, "--force", NULL, NULL};
+        return actions_run_steps(a, "snapshot, then revert", false, words);
+    }
     if (c == 0) {
         /* The question is the TUI's --force: changes since the current
          * snapshot are lost, and the user says so here. */
@@ -72,12 +85,12 @@ static int act_on(struct app *a, const char *dom, const struct inv_snapshot *s)
         return actions_run(a, false, 4, argv);
     }
     if (!widget_confirm(a, "Delete snapshot '%s'%s of '%s'?", name,
-                        c == 2 ? " and its descendants" : "", dom)) {
+                        c == 3 ? " and its descendants" : "", dom)) {
         app_message(a, false, "delete of snapshot '%s' cancelled", name);
         return R_REDRAW;
     }
     const char *argv[] = {"snapshot-delete", dom, name, "--children"};
-    return actions_run(a, false, c == 2 ? 4 : 3, argv);
+    return actions_run(a, false, c == 3 ? 4 : 3, argv);
 }
 
 int act_snapshots(struct app *a)

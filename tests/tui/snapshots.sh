@@ -1,6 +1,7 @@
 # The snapshot dialog (T): the tree with dates, descriptions and the
 # current node marked; take a snapshot (name and description asked),
-# revert and delete (each asked first). What it did is checked on the
+# revert (also after snapshotting the current state) and delete (each
+# asked first). What it did is checked on the
 # disk with qemu-img and in the inventory with tvm.
 source "$(dirname "$0")/lib.bash"
 command -v qemu-img >/dev/null || fail "qemu-img (package qemu-utils) is missing: run scripts/install-deps.sh"
@@ -58,16 +59,31 @@ keys y
 wait_for "Domain snapshot s1 reverted"
 [ "$("$TVM" --db "$DB" snapshot-current web --name)" = s1 ] || fail "revert did not make s1 current"
 
-# delete s2: asked first
+# back to s2, keeping what is now: the current state becomes a snapshot
+# (named after its creation time, a child of s1) before the revert
 keys T
 wait_for "* s1"
 keys Down Down Enter
-wait_for "Delete it"
+wait_for "Snapshot the current state, then revert"
 keys Down Enter
+wait_for "Snapshot the current state of 'web', then revert it to 's2'?"
+keys y
+wait_for "Domain snapshot s2 reverted"
+[ "$("$TVM" --db "$DB" snapshot-current web --name)" = s2 ] || fail "s2 is not current"
+kept=$("$TVM" --db "$DB" snapshot-list web --name | sed '/^$/d' | grep -vx -e s1 -e s2)
+[ -n "$kept" ] || fail "no snapshot of the state before the revert"
+[ "$("$TVM" --db "$DB" snapshot-parent web "$kept")" = s1 ] || fail "$kept's parent is not s1"
+
+# delete s2: asked first
+keys T
+wait_for "* s2"
+keys Down Down Enter
+wait_for "Delete it"
+keys Down Down Enter
 wait_for "Delete snapshot 's2' of 'web'?"
 keys y
 wait_for "Domain snapshot s2 deleted"
-[ "$(tags)" = "s1 " ] || fail "after deleting s2 the disk has: $(tags)"
+[ "$(tags)" = "s1 $kept " ] || fail "after deleting s2 the disk has: $(tags)"
 "$TVM" --db "$DB" snapshot-list web --name | grep -qx s2 && fail "s2 still recorded"
 
 keys q
