@@ -99,7 +99,8 @@ static void log_line(const char *line)
     if (used < LOG_BURST) {
         used++;
         if (dropped)
-            fprintf(stderr, "tvm-vmm: vnc: (%u messages left out)\n", dropped);
+            fprintf(stderr, "tvm-vmm: vnc: (%u message%s left out)\n", dropped,
+                    dropped == 1 ? "" : "s");
         dropped = 0;
         fprintf(stderr, "tvm-vmm: vnc: %s\n", line);
     } else {
