@@ -27,6 +27,7 @@ cleanup() {
     pkill -x rpc.mountd 2>/dev/null || true
     exportfs -ua 2>/dev/null || true
     umount /var/lib/nfs /proc/fs/nfsd 2>/dev/null || true
+    umount "$T/export" 2>/dev/null || true
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -57,6 +58,9 @@ grep -qw nfs4 /proc/filesystems || fail "no NFSv4 client in this kernel (nfsv4)"
 
 step "an NFSv4 export served by L1's kernel"
 mkdir -p "$T/export" "$T/mnt"
+# A file system of its own: the sizes compared below are the export's, and
+# nothing else (this test's scratch files in /tmp) may change them meanwhile.
+mount -t tmpfs -o size=64m tmpfs "$T/export"
 mountpoint -q /proc/fs/nfsd || mount -t nfsd nfsd /proc/fs/nfsd
 # /var/lib/nfs is the host's (read-only here): the server's state goes to a tmpfs.
 mount -t tmpfs tmpfs /var/lib/nfs
