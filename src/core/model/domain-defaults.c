@@ -407,6 +407,15 @@ static size_t rank_of(xmlNodePtr n, const char *const *ranks, size_t count)
  * one rank keep their order), as libvirt's formatter writes them. */
 static void children_order(xmlNodePtr parent, const char *const *ranks, size_t count)
 {
+    /* Text between the elements means nothing here (libvirt drops it) and
+     * would not move with them, so the order would differ each time. */
+    for (xmlNodePtr c = parent->children, next; c; c = next) {
+        next = c->next;
+        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        }
+    }
     size_t n = 0;
     for (xmlNodePtr c = xml_child(parent, NULL); c; c = xml_next(c, NULL))
         n++;
