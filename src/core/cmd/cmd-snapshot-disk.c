@@ -246,8 +246,10 @@ int snap_new_record(struct store *st, const struct store_domain_row *row, const 
     return rc;
 }
 
-void snap_print_created(struct cmd_ctx *ctx, const char *name, const char *from)
+void snap_created(struct cmd_ctx *ctx, struct store *st, const char *name, const char *from,
+                  const char *detail)
 {
+    store_event_add(st, "snapshot", name, "defined", detail);
     if (from)
         fprintf(ctx->out, "Domain snapshot %s created from '%s'\n", name, from);
     else
@@ -270,8 +272,7 @@ static enum cmd_result take_claimed(struct cmd_ctx *ctx, struct store *st,
     if (rc == 0) {
         char detail[600];
         snprintf(detail, sizeof(detail), "%s: created", row->name);
-        store_event_add(st, "snapshot", tmpl->name, "defined", detail);
-        snap_print_created(ctx, tmpl->name, from);
+        snap_created(ctx, st, tmpl->name, from, detail);
     }
     snapshot_free(s);
     return rc == 0 ? CMD_OK : CMD_ERROR;
@@ -352,8 +353,7 @@ static enum cmd_result take_checkpoint(struct cmd_ctx *ctx, struct store *st,
     snprintf(detail, sizeof detail, "%s: created while %s, paused %lld ms, state %llu bytes",
              row->name, res.was_running ? "running" : "paused", (long long)res.paused_ms,
              (unsigned long long)res.state_bytes);
-    store_event_add(st, "snapshot", tmpl->name, "defined", detail);
-    snap_print_created(ctx, tmpl->name, o->from);
+    snap_created(ctx, st, tmpl->name, o->from, detail);
     if (o->halt && vm_destroy(st, row->uuid) < 0)
         return CMD_ERROR;
     return CMD_OK;

@@ -128,8 +128,7 @@ static enum cmd_result take_external(struct cmd_ctx *ctx, struct store *st,
     }
     char detail[600];
     snprintf(detail, sizeof detail, "%s: created (external, disk-only)", row->name);
-    store_event_add(st, "snapshot", tmpl->name, "defined", detail);
-    snap_print_created(ctx, tmpl->name, o->from);
+    snap_created(ctx, st, tmpl->name, o->from, detail);
     return CMD_OK;
 }
 

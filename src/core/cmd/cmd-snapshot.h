@@ -34,13 +34,15 @@ enum cmd_result snap_take_external(struct cmd_ctx *ctx, const char *dom, struct 
  * (CD-ROMs and read-only disks do not, unless the XML names them); the
  * record of TMPL of D in STATE, its parent the current snapshot (OVERLAYS:
  * per disk, the external file, or NULL for internal snapshots); memory
- * refused for an offline snapshot; virsh's "created" line. */
+ * refused for an offline snapshot; a taken snapshot's event (DETAIL) and
+ * virsh's "created" line. */
 bool snap_disk_included(const struct domain_disk *k, const struct snapshot *tmpl);
 int snap_new_record(struct store *st, const struct store_domain_row *row, const struct domain *d,
                     const struct snapshot *tmpl, const char *state, const char *const *overlays,
                     struct snapshot **s);
 int snap_check_offline(const struct snapshot *tmpl);
-void snap_print_created(struct cmd_ctx *ctx, const char *name, const char *from);
+void snap_created(struct cmd_ctx *ctx, struct store *st, const char *name, const char *from,
+                  const char *detail);
 
 /* The saved state snapshot NAME of domain UUID owns ("" none); freed by
  * the caller. */
