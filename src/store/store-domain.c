@@ -105,6 +105,12 @@ int store_domain_set_autostart(struct store *st, const char *uuid, bool on)
                                  "cannot set domain autostart");
 }
 
+int store_domain_set_persistent(struct store *st, const char *uuid, bool on)
+{
+    return store_set_flag_by_key(st, STMT_DOMAIN_ID, "domain", uuid, STMT_DOMAIN_SET_PERSISTENT, on,
+                                 "cannot set domain persistence");
+}
+
 int store_domain_list(struct store *st, unsigned flags, struct store_domain_row **rows, size_t *n)
 {
     unsigned which = flags & (STORE_LIST_ACTIVE | STORE_LIST_INACTIVE);

@@ -59,6 +59,7 @@
       "UPDATE domains SET state = ?2, state_reason = ?3, run_id = ?4, updated_ms = ?5 "            \
       "WHERE id = ?1")                                                                             \
     X(DOMAIN_SET_AUTOSTART, "UPDATE domains SET autostart = ?2, updated_ms = ?3 WHERE id = ?1")    \
+    X(DOMAIN_SET_PERSISTENT, "UPDATE domains SET persistent = ?2, updated_ms = ?3 WHERE id = ?1")  \
     /* ?1: 0 all, 1 active only, 2 inactive only (states as in store_domain_list) */               \
     X(DOMAIN_LIST,                                                                                 \
       "SELECT " DOMAIN_ROW_COLS " FROM domains WHERE ?1 = 0 "                                      \

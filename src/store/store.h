@@ -72,6 +72,9 @@ int store_domain_delete(struct store *st, const char *uuid);
 int store_domain_set_state(struct store *st, const char *uuid, enum domain_state s, int reason,
                            int64_t run_id);
 int store_domain_set_autostart(struct store *st, const char *uuid, bool on);
+/* A transient domain (persistent off) exists only while it runs: whoever
+ * records its stop removes it instead (core/virt, vm.h). */
+int store_domain_set_persistent(struct store *st, const char *uuid, bool on);
 
 enum store_list_flags {
     STORE_LIST_ALL = 0,
