@@ -120,6 +120,16 @@ static int domain_kind_parse_runnable(const char *xml, size_t len, const char *o
     return 0;
 }
 
+/* A definition written over a running transient domain (define, edit)
+ * makes it persistent, as libvirt does: it stays once it stops. */
+static int domain_kind_update_persistent(struct cmd_ctx *ctx, const void *obj)
+{
+    const struct domain *d = obj;
+    if (domain_kind_update(ctx, obj) < 0)
+        return -1;
+    return store_domain_set_persistent(ctx->store, d->uuid, true);
+}
+
 const struct cmd_kind cmd_kind_domain = {
     .kind = "domain",
     .label = "Domain '%s'",
@@ -130,7 +140,7 @@ const struct cmd_kind cmd_kind_domain = {
     .get_row = domain_kind_get_row,
     .get_xml = domain_kind_get_xml,
     .insert = domain_kind_insert,
-    .update = domain_kind_update,
+    .update = domain_kind_update_persistent,
     .delete = domain_kind_delete,
 };
 

@@ -94,6 +94,7 @@ CMD(cmd_sysinfo_entry)
 CMD(cmd_host_validate_entry)
 /* lifecycle (VMM) */
 CMD(cmd_start_entry)
+CMD(cmd_create_entry)
 CMD(cmd_start_autostarted_entry)
 CMD(cmd_save_entry)
 CMD(cmd_restore_entry)

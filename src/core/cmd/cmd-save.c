@@ -41,6 +41,17 @@ static enum cmd_result save_to(struct cmd_ctx *ctx, struct cmd_args *args, const
     struct store_domain_row row;
     if (run == -2 || !st || vm_lookup(st, args->argv[0], &row) < 0)
         return CMD_ERROR;
+    /* Its record goes when it stops, and restore starts a defined domain. */
+    if (!row.persistent) {
+        if (path)
+            err_set("Requested operation is not valid: cannot save transient domain '%s': tvm "
+                    "restores only a defined domain (make it persistent with tvm define)",
+                    row.name);
+        else
+            err_set("Requested operation is not valid: cannot do managed save for transient "
+                    "domain");
+        return CMD_ERROR;
+    }
     char managed[4096];
     if (!path) {
         if (vm_managed_save_path(ctx->db_path, row.uuid, managed, sizeof managed) < 0)

@@ -1,5 +1,5 @@
 /* undefine NAME: remove an inactive domain and its snapshot metadata (and
- * the saved states its checkpoints own).
+ * the saved states its checkpoints own); a running one becomes transient.
  * net-undefine and pool-undefine remove an inactive network or pool (a
  * pool only while it holds no volumes) through the kind table (cmd-kind.c). */
 #include "core/cmd/cmd-kind.h"
@@ -72,6 +72,45 @@ fail:
     return CMD_ERROR;
 }
 
+/* A running domain loses only its persistence, as libvirt's: it goes
+ * when it stops (core/virt, vm_record_stop). Its disks stay while the
+ * guest uses them, and its snapshots, whose saved states only an
+ * undefine of the stopped domain removes, keep it persistent. */
+static enum cmd_result undefine_running(struct cmd_ctx *ctx, struct cmd_args *args,
+                                        const struct store_domain_row *row)
+{
+    struct store *st = cmd_store(ctx);
+    if (cmd_get(args, "storage") || cmd_has(args, "remove-all-storage")) {
+        err_set("Storage volume deletion is supported only on stopped domains");
+        return CMD_ERROR;
+    }
+    if (!row->persistent) {
+        err_set("Requested operation is not valid: cannot undefine transient domain");
+        return CMD_ERROR;
+    }
+    struct store_snapshot_row *snaps = NULL;
+    size_t nsnaps = 0;
+    if (store_snapshot_list(st, row->uuid, &snaps, &nsnaps) < 0)
+        return CMD_ERROR;
+    free(snaps);
+    if (nsnaps > 0) {
+        err_set("Requested operation is not valid: domain '%s' is running and has %zu "
+                "snapshots; delete them, or undefine it once it is shut off",
+                row->name, nsnaps);
+        return CMD_ERROR;
+    }
+    if (store_begin(st) < 0)
+        return CMD_ERROR;
+    if (store_domain_set_persistent(st, row->uuid, false) < 0 ||
+        store_event_add(st, "domain", row->name, "undefined", "transient until it stops") < 0 ||
+        store_commit(st) < 0) {
+        store_rollback(st);
+        return CMD_ERROR;
+    }
+    fprintf(ctx->out, "Domain '%s' has been undefined\n\n", row->name);
+    return CMD_OK;
+}
+
 static enum cmd_result undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     struct store *st = cmd_store(ctx);
@@ -79,7 +118,7 @@ static enum cmd_result undefine_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     if (!st || cmd_domain_load(ctx, args->argv[0], &row, NULL) < 0)
         return CMD_ERROR;
     if (cmd_domain_is_active(&row))
-        return refuse_active(&row);
+        return undefine_running(ctx, args, &row);
     /* The disks are read before the definition goes; a --storage entry
      * that names no disk refuses the whole undefine, as virsh does. */
     struct domain *d = NULL;
@@ -120,7 +159,7 @@ const struct cmd_entry cmd_undefine_entry = {
     .name = "undefine",
     .usage = "undefine DOMAIN [--snapshots-metadata] [--remove-all-storage | --storage "
              "VDA,PATH,...]",
-    .summary = "undefine an inactive domain",
+    .summary = "undefine a domain (a running one stays until it stops)",
     .opts = "snapshots-metadata,remove-all-storage,storage=,nvram,keep-nvram,managed-save",
     .min_args = 1,
     .max_args = 1,

@@ -132,17 +132,8 @@ static int stop_and_record(struct store *st, const char *dom, bool graceful, int
     const char *how;
     int rc = stop_vmm(&row, pidfd, pid, graceful, &how);
     close(pidfd);
-    if (rc == 0 && store_begin(st) == 0) {
-        if (store_domain_set_state(st, row.uuid, DOMAIN_SHUTOFF, reason, -1) < 0 ||
-            (event && store_event_add(st, "domain", row.name, event, how) < 0)) {
-            store_rollback(st);
-            rc = -1;
-        } else {
-            rc = store_commit(st);
-        }
-    } else {
-        rc = -1;
-    }
+    if (rc == 0)
+        rc = vm_record_stop(st, row.uuid, DOMAIN_SHUTOFF, reason, event, how);
     /* Recorded first, removed second: a concurrent reconcile never sees the
      * guest gone while the store still says running. */
     if (rc == 0)

@@ -569,18 +569,12 @@ static int load_saved(const struct store_domain_row *row, const char *path, bool
     return rc;
 }
 
-int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
+/* The guest of ROW, whose run directory the caller has claimed, started (or, on
+ * failure, nothing left running and the run directory removed); the
+ * caller ends the claim. */
+static int start_claimed(struct store *st, struct store_domain_row row,
+                         const struct vm_start_opts *o)
 {
-    struct store_domain_row row;
-    if (paths_rundir_ready() < 0 || vm_lookup(st, dom, &row) < 0 || vm_reconcile_row(st, &row) < 0)
-        return -1;
-    /* The run directory, created locked, is this start's claim on the
-     * domain: an undefine (or another start) waits for it, and everything
-     * read from the store from here on stays true until the guest runs. */
-    bool active;
-    int lock = vm_dir_claim(st, &row, VM_CLAIM_WAIT_MS, &active);
-    if (lock < 0)
-        return -1;
     char *xml = NULL;
     pid_t pid = -1;
     int pidfd = -1;
@@ -612,13 +606,102 @@ int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
         launch_cleanup(&row, pidfd);
         if (pidfd >= 0)
             close(pidfd);
-        vm_dir_unlock(lock);
         return -1;
     }
     close(pidfd);
     rc = record_started(st, &row, pid, restore ? !running : o && o->paused, restore != NULL);
     if (rc == 0 && restore)
         rc = store_event_add(st, "domain", row.name, "restored", restore);
+    return rc;
+}
+
+int vm_start(struct store *st, const char *dom, const struct vm_start_opts *o)
+{
+    struct store_domain_row row;
+    if (paths_rundir_ready() < 0 || vm_lookup(st, dom, &row) < 0 || vm_reconcile_row(st, &row) < 0)
+        return -1;
+    /* The run directory, created locked, is this start's claim on the
+     * domain: an undefine (or another start) waits for it, and everything
+     * read from the store from here on stays true until the guest runs. */
+    bool active;
+    int lock = vm_dir_claim(st, &row, VM_CLAIM_WAIT_MS, &active);
+    if (lock < 0)
+        return -1;
+    int rc = start_claimed(st, row, o);
     vm_dir_unlock(lock);
     return rc;
+}
+
+/* virsh's refusals of a definition that clashes with a stored domain. */
+static int create_check_clash(struct store *st, const struct domain *d)
+{
+    struct store_domain_row by_uuid, by_name;
+    bool have_uuid = store_domain_get_row(st, d->uuid, &by_uuid) == 0;
+    bool have_name = store_domain_get_row(st, d->name, &by_name) == 0;
+    err_clear();
+    if (have_uuid && strcmp(by_uuid.name, d->name) != 0)
+        return err_set("operation failed: domain '%s' is already defined with uuid %s",
+                       by_uuid.name, d->uuid);
+    if (have_name && strcmp(by_name.uuid, d->uuid) != 0)
+        return err_set("operation failed: domain '%s' already exists with uuid %s", d->name,
+                       by_name.uuid);
+    if (have_uuid && vm_state_is_active(by_uuid.state))
+        return err_set("Requested operation is not valid: domain '%s' is already active", d->name);
+    if (have_uuid) /* libvirt would run it on D, keeping its stored definition */
+        return err_set("Requested operation is not valid: domain '%s' is already defined; start "
+                       "it (tvm start %s) or undefine it first: tvm does not run a persistent "
+                       "domain on another definition",
+                       d->name, d->name);
+    return 0;
+}
+
+/* The transient domain's row, removed again (a start that failed). */
+static void create_forget(struct store *st, const struct domain *d)
+{
+    if (store_begin(st) == 0 && store_domain_delete(st, d->uuid) == 0 && store_commit(st) == 0)
+        return;
+    store_rollback(st);
+}
+
+int vm_create(struct store *st, const struct domain *d, const struct vm_start_opts *o)
+{
+    if (paths_rundir_ready() < 0 || vm_reconcile(st) < 0 || create_check_clash(st, d) < 0)
+        return -1;
+    struct store_domain_row row = {.state = DOMAIN_SHUTOFF, .id = -1};
+    snprintf(row.name, sizeof row.name, "%s", d->name);
+    snprintf(row.uuid, sizeof row.uuid, "%s", d->uuid);
+    /* Claimed before the row exists: a reconcile removes a stopped
+     * transient domain whose run directory nobody holds (a create that was
+     * killed half-way), and must not take this one for such. */
+    bool active;
+    int lock = vm_dir_claim(st, &row, VM_CLAIM_WAIT_MS, &active);
+    if (lock < 0)
+        return -1;
+    int rc = store_begin(st);
+    /* No "defined" event: libvirt reports a created domain as started only. */
+    if (rc == 0 && (create_check_clash(st, d) < 0 || store_domain_insert(st, d) < 0 ||
+                    store_domain_set_persistent(st, d->uuid, false) < 0)) {
+        store_rollback(st);
+        rc = -1;
+    } else if (rc == 0) {
+        rc = store_commit(st);
+    }
+    if (rc < 0) {
+        vm_dir_release(row.uuid, lock);
+        return -1;
+    }
+    /* The start removes the run directory if it fails; the row goes too,
+     * under the same claim, so no other tvm sees a stopped transient domain. */
+    if (start_claimed(st, row, o) == 0) {
+        vm_dir_unlock(lock);
+        return 0;
+    }
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", err_msg());
+    pid_t pid = vm_pid(row.uuid); /* started, but its start could not be recorded */
+    if (pid > 0 && kill(pid, SIGKILL) == 0)
+        vm_wait_gone(pid, row.uuid, 3000);
+    create_forget(st, d);
+    vm_dir_release(row.uuid, lock);
+    return err_set("%s", msg);
 }

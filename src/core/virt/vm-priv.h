@@ -61,6 +61,11 @@ bool vm_wait_gone(pid_t pid, const char *uuid, int timeout_ms);
 int vm_remove_rundir(const char *uuid);
 /* Brings one domain's store row in line with its run directory. */
 int vm_reconcile_row(struct store *st, const struct store_domain_row *row);
+/* Records that domain UUID's guest stopped, with EVENT (unless NULL) in
+ * the event log, in one transaction: the state, or for a transient domain
+ * its removal. The caller removes the run directory after. */
+int vm_record_stop(struct store *st, const char *uuid, enum domain_state state, int reason,
+                   const char *event, const char *detail);
 /* vm_destroy, recorded as shut off (saved), for vm_save. */
 int vm_stop_saved(struct store *st, const char *dom);
 /* The row, reconciled, and an error unless the guest is alive. */

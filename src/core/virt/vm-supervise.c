@@ -312,6 +312,29 @@ static bool read_exit(const char *uuid, struct vm_exit *x)
     return true;
 }
 
+int vm_record_stop(struct store *st, const char *uuid, enum domain_state state, int reason,
+                   const char *event, const char *detail)
+{
+    struct store_domain_row row;
+    if (store_begin(st) < 0)
+        return -1;
+    /* Read inside the transaction: an undefine or define of the running
+     * domain may have changed whether it stays. */
+    int rc = store_domain_get_row(st, uuid, &row);
+    if (rc == 0)
+        rc = row.persistent ? store_domain_set_state(st, uuid, state, reason, -1)
+                            : store_domain_delete(st, uuid);
+    if (rc == 0 && event)
+        rc = store_event_add(st, "domain", row.name, event, detail);
+    if (rc == 0 && !row.persistent)
+        rc = store_event_add(st, "domain", row.name, "undefined", "transient, stopped");
+    if (rc < 0) {
+        store_rollback(st);
+        return -1;
+    }
+    return store_commit(st);
+}
+
 /* The VMM is gone: record why and remove what it left. */
 static int record_exit(struct store *st, const struct store_domain_row *row)
 {
@@ -323,14 +346,7 @@ static int record_exit(struct store *st, const struct store_domain_row *row)
     /* State and event together or not at all, and the run directory
      * removed only once both are stored: a failure leaves everything for
      * the next reconcile to record whole. */
-    if (store_begin(st) < 0)
-        return -1;
-    if (store_domain_set_state(st, row->uuid, x.state, x.reason, -1) < 0 ||
-        store_event_add(st, "domain", row->name, x.event, x.detail) < 0) {
-        store_rollback(st);
-        return -1;
-    }
-    if (store_commit(st) < 0)
+    if (vm_record_stop(st, row->uuid, x.state, x.reason, x.event, x.detail) < 0)
         return -1;
     return vm_remove_rundir(row->uuid);
 }
@@ -390,14 +406,16 @@ int vm_reconcile_row(struct store *st, const struct store_domain_row *row)
             return 0; /* being started or destroyed right now */
         if (errno != ENOENT)
             return err_errno("cannot open run directory %s", dir);
+        /* A stopped transient domain nobody is starting: a create that
+         * was killed before its guest ran. */
         if (!vm_state_is_active(row->state))
-            return 0;
+            return row->persistent
+                       ? 0
+                       : vm_record_stop(st, row->uuid, row->state, row->state_reason, NULL, NULL);
         /* Recorded as active, but nothing is left of it (host reboot, or
          * someone removed the run directory): it is not running. */
-        if (store_domain_set_state(st, row->uuid, DOMAIN_SHUTOFF, VM_SHUTOFF_UNKNOWN, -1) < 0)
-            return -1;
-        return store_event_add(st, "domain", row->name, "crashed",
-                               "run directory vanished while the domain was recorded as active");
+        return vm_record_stop(st, row->uuid, DOMAIN_SHUTOFF, VM_SHUTOFF_UNKNOWN, "crashed",
+                              "run directory vanished while the domain was recorded as active");
     }
     pid_t pid = vm_read_pid(row->uuid);
     int rc;
@@ -447,6 +465,17 @@ int vm_reconcile(struct store *st)
             vm_reconcile_row(st, &rows[i]) < 0)
             rc = -1;
     }
+    free(rows);
+    /* ...and every stopped transient domain: none outlives its run. */
+    rows = NULL;
+    n = 0;
+    if (store_domain_list(st, STORE_LIST_INACTIVE, &rows, &n) < 0) {
+        free(rows);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!rows[i].persistent && vm_reconcile_row(st, &rows[i]) < 0)
+            rc = -1;
     free(rows);
     return rc;
 }

@@ -51,6 +51,12 @@ struct vm_start_opts {
  * running, or paused with --paused). On failure nothing is left behind and
  * the state stays shut off. */
 int vm_start(struct store *st, const char *dom, const struct vm_start_opts *opts);
+/* A transient domain (virsh create): D, which no stored domain may
+ * clash with, is recorded not persistent and started as vm_start does,
+ * under one claim on its run directory. It exists only while it runs:
+ * whatever records its stop (destroy, shutdown, a reconcile finding its
+ * tvm-vmm gone) removes it, and a failed start leaves nothing. */
+int vm_create(struct store *st, const struct domain *d, const struct vm_start_opts *opts);
 /* The tvm-vmm binary guests run on: $TVM_VMM, else beside the tvm binary.
  * -1 with err_msg() when it cannot be run. */
 int vm_vmm_path(char *buf, size_t len);
