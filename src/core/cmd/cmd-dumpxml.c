@@ -9,6 +9,36 @@
 #include "store/store.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* dumpxml --update-cpu: libvirt rewrites a host-model or custom <cpu> as
+ * the named model and features the guest gets. tvm-vmm gives every guest
+ * the host's CPU as KVM supports it, whatever <cpu> says (libvirt's
+ * host-passthrough), and tvm has no table of named models to describe
+ * that as one honestly: such a <cpu> is refused. One that already says
+ * host-passthrough or maximum, or names no model, is what libvirt leaves
+ * as it is, and so does tvm. */
+static int check_update_cpu(struct cmd_ctx *ctx, const struct store_domain_row *row,
+                            const struct domain *live)
+{
+    struct domain *stored = NULL;
+    const struct domain *d = live;
+    if (!d) {
+        if (cmd_domain_load(ctx, row->uuid, NULL, &stored) < 0)
+            return -1;
+        d = stored;
+    }
+    const char *mode = d->cpu_mode ? d->cpu_mode : "custom";
+    bool named = !strcmp(mode, "host-model") || (!strcmp(mode, "custom") && d->cpu_model);
+    int rc = 0;
+    if (named)
+        rc = err_set("dumpxml --update-cpu is not supported for <cpu mode='%s'>: tvm-vmm gives "
+                     "the guest the host's CPU as KVM supports it (host-passthrough), and tvm "
+                     "has no CPU model table to describe it as a named model with features",
+                     mode);
+    domain_free(stored);
+    return rc;
+}
 
 /* As virsh: a running domain's live XML (the definition it was started
  * with, its run id and taps: vm_live_view) unless --inactive, else the
@@ -31,6 +61,10 @@ static enum cmd_result dumpxml_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         }
         err_clear(); /* it stopped meanwhile: the stored definition is all there is */
         d = NULL;
+    }
+    if (cmd_has(args, "update-cpu") && check_update_cpu(ctx, &row, d) < 0) {
+        domain_free(d);
+        return CMD_ERROR;
     }
     char *xml = NULL;
     if (d) {
@@ -57,11 +91,12 @@ static enum cmd_result dumpxml_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     return rc == 0 ? CMD_OK : CMD_ERROR;
 }
 
-/* --update-cpu and --migratable are accepted as virsh scripts pass them:
- * tvm's definitions have nothing they would change. */
+/* --migratable is accepted as virsh scripts pass it: tvm's definitions
+ * have nothing it would change. */
 const struct cmd_entry cmd_dumpxml_entry = {
     .name = "dumpxml",
-    .usage = "dumpxml DOMAIN [--inactive] [--security-info] [--migratable] [--xpath EXPR] [--wrap]",
+    .usage = "dumpxml DOMAIN [--inactive] [--security-info] [--update-cpu] [--migratable] "
+             "[--xpath EXPR] [--wrap]",
     .summary = "print the domain's XML definition",
     .opts = "inactive,security-info,update-cpu,migratable,xpath=,wrap",
     .min_args = 1,
