@@ -120,6 +120,7 @@ static void tab_overview(struct app *a, const struct dom_item *it, const struct 
     if (d->description && *d->description)
         add(t, "Description", "%s", d->description);
     add(t, "State", "%s", domain_state_name(it->state));
+    add(t, "Persistent", "%s", it->transient ? "no (transient: gone once it stops)" : "yes");
     add(t, "Autostart", "%s", it->autostart ? "yes" : "no");
     add(t, "vCPUs", "%u (maximum %u)", d->vcpus_current, d->vcpus);
     fmt_kib(cur, sizeof(cur), d->current_memory_kib);

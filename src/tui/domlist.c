@@ -40,7 +40,7 @@ static bool rows_equal(const struct domlist *l, const struct inv_domain *rows, s
         const struct inv_domain *r = &rows[i];
         if (strcmp(it->uuid, r->uuid) || strcmp(it->name, r->name) || it->state != r->state ||
             it->vcpus != r->vcpus || it->memory_kib != r->memory_kib ||
-            it->autostart != r->autostart)
+            it->autostart != r->autostart || it->transient == r->persistent)
             return false;
     }
     return true;
@@ -72,6 +72,7 @@ int domlist_apply(struct domlist *l, const struct inv_domain *rows, size_t n)
         it->vcpus = rows[i].vcpus;
         it->memory_kib = rows[i].memory_kib;
         it->autostart = rows[i].autostart;
+        it->transient = !rows[i].persistent;
         it->cpu_pct = -1;
         const struct dom_item *old = is_live(it->state) ? find_old(l, it->uuid, i) : NULL;
         if (old && old->pid) {

@@ -19,6 +19,7 @@ struct dom_item {
     unsigned vcpus;
     uint64_t memory_kib;
     bool autostart;
+    bool transient; /* tvm create's: leaves the list once it stops */
     /* live, for running/paused guests */
     pid_t pid;
     uint64_t cpu_ticks;

@@ -160,7 +160,8 @@ static void draw_row(struct app *a, struct rect r, int y, const struct dom_item 
     else
         snprintf(rss, sizeof(rss), "-");
     char name[512];
-    snprintf(name, sizeof(name), " %s", it->name);
+    /* virt-manager's word for a domain that is gone once it stops */
+    snprintf(name, sizeof(name), " %s%s", it->name, it->transient ? " (transient)" : "");
     draw_put(y, r.x, nw + 1, name, base);
     int x = r.x + nw + 1;
     const char *state = domain_state_name(it->state);

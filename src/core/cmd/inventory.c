@@ -27,6 +27,7 @@ int inventory_domains(struct cmd_ctx *ctx, struct inv_domain **rows, size_t *n)
         out[i].vcpus = r[i].vcpus_current ? r[i].vcpus_current : r[i].vcpus;
         out[i].memory_kib = r[i].memory_kib;
         out[i].autostart = r[i].autostart;
+        out[i].persistent = r[i].persistent;
     }
     free(r);
     *rows = out;

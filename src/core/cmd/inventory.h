@@ -21,6 +21,7 @@ struct inv_domain {
     unsigned vcpus; /* current vCPUs */
     uint64_t memory_kib;
     bool autostart;
+    bool persistent; /* false: transient (tvm create), gone once it stops */
 };
 
 /* Every domain, ordered by name. *rows malloc'd (free()). -1 with err_msg(). */
