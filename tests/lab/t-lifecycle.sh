@@ -5,6 +5,12 @@
 # list, "already active", re-attach from a new tvm process, console through
 # a pipe (banner, backlog, typed input), suspend/resume (the guest's own
 # counter stops and goes on), ACPI shutdown.
+# Transient domains on the same boots: g2 is made by `tvm create --console`
+# (booted to its console, listed while it runs, Persistent: no; define
+# makes it persistent and undefine transient again) and vanishes with its
+# destroy; g4 is undefined while it runs and vanishes when its tvm-vmm is
+# SIGKILLed (the next tvm to look removes it). Neither leaves a record,
+# a run directory or a process; dominfo then says it is not found.
 set -euo pipefail
 . "$(dirname "$0")/lifecycle-lib.sh"
 
@@ -15,11 +21,19 @@ for c in 'for hardware virtualization' 'if device /dev/kvm exists' 'if device /d
 done
 
 define g1 1 256 tvm.shell
-define g2 2 512 tvm.shell
+guest_xml g2 2 512 "console=ttyS0 quiet panic=-1 tvm.shell" >"$T/g2.xml"
 define g4 4 1024 tvm.shell
 
-step "start three guests (g4 marked autostart and started as the boot unit starts it); list shows them running"
-for g in g1 g2; do expect_out "Domain '$g' started" tvm start "$g"; done
+step "start three guests (g2 transient, by create --console; g4 marked autostart and started as the boot unit starts it); list shows them running"
+expect_out "Domain 'g1' started" tvm start g1
+# create --console: attached once started; Ctrl-] once the guest is up.
+{
+    wait_count g2 TVM-GUEST-UP 1 || exit 1
+    printf '\035'
+} | timeout "$((BOOT_TIMEOUT + 30))" "$TVM" --db "$DB" create "$T/g2.xml" --console >"$T/create.out" 2>&1 &
+create_pid=$!
+for ((i = 0; i < 300; i++)); do grep -qF "Domain 'g2' created from $T/g2.xml" "$T/create.out" && break; sleep 0.2; done
+grep -qF "Domain 'g2' created from $T/g2.xml" "$T/create.out" || fail "create --console: $(cat "$T/create.out")"
 tvm autostart g4 >/dev/null && tvm autostart g1 >/dev/null
 out=$(tvm start-autostarted 2>&1) || fail "start-autostarted: $out"
 [ "$out" = "Domain 'g4' started" ] || fail "start-autostarted (g1 already running) printed: $out"
@@ -43,11 +57,40 @@ tvm list --id | grep -qx "$id" || fail "list --id lacks $id: $(tvm list --id)"
 
 step "the guests see their vCPUs and memory"
 for g in g1 g2 g4; do wait_count "$g" TVM-GUEST-UP 1; done
+wait "$create_pid" || fail "create --console did not detach cleanly: $(cat "$T/create.out")"
+grep -qF "Connected to domain 'g2'" "$T/create.out" || fail "create --console: no banner: $(cat "$T/create.out")"
+grep -q "TVM-GUEST-UP" "$T/create.out" || fail "create --console did not show the boot: $(tail -5 "$T/create.out")"
 check_guest g1 1 256
 check_guest g2 2 512
 check_guest g4 4 1024
+
+step "transient domains: listed while they run, define/undefine switch them"
+[ "$(tvm list --transient --name | sed '/^$/d')" = g2 ] || fail "list --transient: $(tvm list --transient --all)"
+tvm dominfo g2 | grep -qE '^Persistent: +no$' || fail "dominfo g2: $(tvm dominfo g2)"
+expect_err "Requested operation is not valid: domain 'g2' is already active" tvm create "$T/g2.xml"
+expect_err "Requested operation is not valid: cannot undefine transient domain" tvm undefine g2
+expect_err "cannot do managed save for transient domain" tvm managedsave g2
+expect_out "Domain 'g2' defined from $T/g2.xml" tvm define "$T/g2.xml"
+tvm dominfo g2 | grep -qE '^Persistent: +yes$' || fail "define did not make g2 persistent"
+expect_out "Domain 'g2' has been undefined" tvm undefine g2
+tvm dominfo g2 | grep -qE '^Persistent: +no$' || fail "undefine did not make g2 transient"
+expect_err "Storage volume deletion is supported only on stopped domains" tvm undefine g4 --remove-all-storage
+expect_out "Domain 'g4' has been undefined" tvm undefine g4
+[ "$(tvm list --transient --name | sed '/^$/d' | paste -sd' ')" = "g2 g4" ] ||
+    fail "list --transient after undefine g4: $(tvm list --transient --all)"
+u2=$(uuid_of g2) u4=$(uuid_of g4) p4=$(vmm_pid g4)
+
+step "a transient domain goes with its destroy, and with its killed tvm-vmm"
 expect_out "Domain 'g2' destroyed" tvm destroy --domain g2 --graceful
-expect_out "Domain 'g4' destroyed" tvm destroy g4
+tvm list --all --name | grep -qx g2 && fail "g2 still listed after destroy: $(tvm list --all)"
+expect_err "domain 'g2'" tvm dominfo g2
+[ ! -e "$TVM_RUNDIR/$u2" ] || fail "g2's run directory left after destroy"
+kill -KILL "$p4"
+gone "$p4" || fail "tvm-vmm $p4 of g4 survived SIGKILL"
+tvm list --all --name | grep -qx g4 && fail "g4 still listed after its tvm-vmm was killed: $(tvm list --all)"
+expect_err "domain 'g4'" tvm dominfo g4
+[ ! -e "$TVM_RUNDIR/$u4" ] || fail "g4's run directory left after its tvm-vmm was killed"
+[ "$(tvm list --all --name | sed '/^$/d')" = g1 ] || fail "list --all: $(tvm list --all)"
 
 step "console through a pipe: banner, backlog, and input reaching the guest"
 # The typed line also starts the guest's own counter (TICK-N every second),
@@ -83,5 +126,6 @@ wait_state g1 "shut off (shutdown)"
 [ ! -e "$TVM_RUNDIR/$u" ] || fail "run directory left after shutdown"
 gone "$pid" || fail "tvm-vmm $pid still alive after shutdown"
 events_have g1 started suspended resumed shutdown
-events_have g2 started destroyed
+events_have g2 started destroyed undefined
+events_have g4 started crashed undefined
 echo "ok"

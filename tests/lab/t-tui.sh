@@ -4,7 +4,8 @@
 # memory use, without a keypress; the console pane shows the guest's
 # output and sends keys to its shell; Ctrl-] returns to the list; the
 # full-screen attach works like `tvm console` and returns to the TUI;
-# destroy asks first and the row goes back to shut off.
+# undefined by another tvm while it runs, the row and the details mark it
+# transient; destroy asks first and the row leaves the list.
 # Env: TVM, TVM_SRC, LAB_KERNEL, LAB_INITRD.
 set -euo pipefail
 : "${LAB_KERNEL:?} ${LAB_INITRD:?}"
@@ -64,12 +65,22 @@ keys C-]
 wait_for "detached from the console of 'labvm'" 30
 wait_for "F1Help"
 
-# destroy asks, then the guest goes away
+# undefined elsewhere while it runs, it is transient: marked so in the
+# list and the details, as virt-manager marks it
+"$TVM" --db "$DB" undefine labvm >/dev/null
+for ((i = 0; i < 100; i++)); do row labvm | grep -q "labvm (transient) *running" && break; sleep 0.2; done
+row labvm | grep -q "labvm (transient) *running" || fail "transient labvm not marked: $(row labvm)"
+wait_for "no (transient: gone once it stops)" 10
+screen | grep -Eq "Persistent +no \(transient" || fail "details do not say Persistent: no"
+
+# destroy asks, then the transient guest leaves the list
 keys D
 wait_for "Destroy (power off at once) domain 'labvm'?"
 keys y
-wait_for "shut off" 60
-"$TVM" --db "$DB" domstate labvm | grep -q "shut off" || fail "store not shut off"
+for ((i = 0; i < 300; i++)); do [ -z "$(row labvm)" ] && break; sleep 0.2; done
+[ -z "$(row labvm)" ] || fail "destroyed transient labvm still listed: $(row labvm)"
+wait_for "no domains defined" 10
+"$TVM" --db "$DB" dominfo labvm >/dev/null 2>&1 && fail "labvm still in the store after destroy"
 
 keys q
 wait_for "TVM-EXIT=0"
