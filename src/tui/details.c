@@ -9,6 +9,7 @@
 
 #include <curses.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,9 +199,21 @@ static void tab_nics(const struct domain *d, struct pane_text *t)
 static void tab_graphics(const struct app *a, const struct dom_item *it, const struct domain *d,
                          struct pane_text *t)
 {
+    /* A running guest's automatic port is the one its VMM bound. */
+    size_t live_index = SIZE_MAX;
+    int live_port = -1;
+    char live_addr[64];
+    if (!it->pid || inventory_vnc_address(it->uuid, &live_index, &live_port, live_addr,
+                                          sizeof live_addr) <= 0) {
+        err_clear();
+        live_index = SIZE_MAX;
+    }
     for (size_t i = 0; i < d->ngraphics; i++) {
         const struct domain_graphics *g = &d->graphics[i];
-        if (g->autoport || g->port < 0)
+        if (i == live_index && g->autoport)
+            add(t, "Graphics", "%s, port %d (automatic), listen %s", s_or(g->type, "?"), live_port,
+                live_addr);
+        else if (g->autoport || g->port < 0)
             add(t, "Graphics", "%s, port auto, listen %s", s_or(g->type, "?"),
                 s_or(g->listen, "127.0.0.1"));
         else

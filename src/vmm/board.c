@@ -21,6 +21,7 @@
 #include "display.h"
 #include "fdmap.h"
 #include "pci.h"
+#include "runfile.h"
 #include "virtio/vconsole.h"
 #include "virtio/virtio.h"
 #include "x86/acpi.h"
@@ -403,23 +404,10 @@ static int nic_bridge(const struct domain_nic *n, const char **bridge)
 
 /* VMM_FILE_NICS (vmm-protocol.h): which tap each NIC got, for tvm's live
  * XML. Written now, still privileged and before the control socket serves,
- * so it is there by the time tvm sees the guest started; renamed into
- * place so a reader never sees half of it. */
+ * so it is there by the time tvm sees the guest started. */
 static int write_nics(struct board *b, const char *text)
 {
-    char path[PATH_MAX], tmp[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s/%s", b->o.rundir, VMM_FILE_NICS) >= (int)sizeof path ||
-        snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return err_set("%s/%s: path too long", b->o.rundir, VMM_FILE_NICS);
-    FILE *f = fopen(tmp, "we");
-    if (!f)
-        return err_errno("%s", tmp);
-    fputs(text, f);
-    if (fclose(f) != 0 || rename(tmp, path) < 0) {
-        unlink(tmp);
-        return err_errno("%s", path);
-    }
-    return 0;
+    return runfile_write(b->o.rundir, VMM_FILE_NICS, text);
 }
 
 /* <interface> with model virtio (or none) is a virtio-net on a tap; other
@@ -634,6 +622,7 @@ int board_display_config(const struct domain *d, struct display_config *c)
     };
     if (vnc) {
         c->vnc_tcp = true;
+        c->graphics_index = (int)(vnc - d->graphics);
         c->listen = vnc->listen;
         c->port = vnc->autoport ? -1 : vnc->port;
         c->passwd = vnc->passwd;

@@ -18,6 +18,7 @@
 #include "core/proto/keymap.h"
 #include "core/proto/vmm-protocol.h"
 #include "dev/legacy.h"
+#include "runfile.h"
 #include "sandbox.h"
 #include "virtio/virtio.h"
 #include "vnc/vnc.h"
@@ -427,6 +428,15 @@ static int register_qmp(void)
 
 /* ---- life ---- */
 
+/* VMM_FILE_GRAPHICS (vmm-protocol.h): the port autoport chose, for tvm's
+ * live XML and the TUI, without a QMP round trip. */
+static int write_graphics(const struct display *d, int index)
+{
+    char line[128];
+    snprintf(line, sizeof line, "%d %d %s\n", index, vnc_port(d->vnc), vnc_listen(d->vnc));
+    return runfile_write(d->rundir, VMM_FILE_GRAPHICS, line);
+}
+
 struct display *display_new(struct vm *vm, const struct display_config *c)
 {
     struct display *d = calloc(1, sizeof *d);
@@ -490,9 +500,12 @@ struct display *display_new(struct vm *vm, const struct display_config *c)
     d->vnc = vnc_new(&vc);
     if (!d->vnc || vnc_start(d->vnc) < 0)
         goto fail;
-    if (vnc_port(d->vnc) >= 0)
+    if (vnc_port(d->vnc) >= 0) {
         fprintf(stderr, "tvm-vmm: VNC on %s port %d (display :%d) and %s\n", vnc_listen(d->vnc),
                 vnc_port(d->vnc), vnc_port(d->vnc) - 5900, VMM_SOCK_VNC);
+        if (write_graphics(d, c->graphics_index) < 0)
+            goto fail;
+    }
     return d;
 fail:
     display_free(d);
@@ -515,6 +528,9 @@ void display_free(struct display *d)
          * sandbox has dropped the privileges that walk to it. */
         char sock[PATH_MAX];
         if (snprintf(sock, sizeof sock, "%s/%s", d->rundir, VMM_SOCK_VNC) < (int)sizeof sock)
+            sandbox_unlink(sock);
+        /* the port is free again: its note goes too */
+        if (snprintf(sock, sizeof sock, "%s/%s", d->rundir, VMM_FILE_GRAPHICS) < (int)sizeof sock)
             sandbox_unlink(sock);
     }
     if (d->timer_fd >= 0) {

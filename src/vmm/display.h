@@ -31,6 +31,7 @@ struct display_config {
     struct pci_bus *pci; /* NULL: no display adapter (send-key only) */
     struct vga_config vga;
     bool vnc_tcp;        /* <graphics type='vnc'>: TCP as below */
+    int graphics_index;  /* which <graphics> element that is (document order) */
     const char *listen;  /* TCP address (NULL: 127.0.0.1, as libvirt's default vnc_listen) */
     int port;            /* -1: autoport */
     const char *passwd;  /* NULL: none */

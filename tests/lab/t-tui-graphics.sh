@@ -129,6 +129,7 @@ text='echo VT2-SCREEN >/dev/tty2;echo TEXT-LINE-42 >/dev/tty0;while read -r l </
 guest_xml txt 1 256 "console=tty0 console=ttyS0 quiet panic=-1 tvm.run=$(esc "$text")" restart \
     "    <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
+    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
     <video><model type='vga'/></video>" >"$TMP/txt.xml"
 # red | green over blue | white, 1024x768 XRGB (bytes B G R X), rows built by doubling
 pattern='cd /tmp;printf "\000\000\377\000" >r;printf "\000\377\000\000" >g;printf "\377\000\000\000" >b;printf "\377\377\377\000" >w;for f in r g b w;do i=0;while [ $i -lt 9 ];do cat $f $f >$f.n;mv $f.n $f;i=$((i+1));done;done;cat r g >t;cat b w >u;for f in t u;do i=0;while [ $i -lt 7 ];do cat $f $f >$f.n;mv $f.n $f;i=$((i+1));done;cat $f $f $f >$f.n;mv $f.n $f;done;cat t u >/dev/fb0 && echo FB-PATTERN-DONE;sleep 600'
@@ -145,9 +146,20 @@ tui_start 120 40
 wait_for " txt "
 wait_log txt "TVM-GUEST-UP"
 
-step "txt: the graphical console pane shows tty0's text as text"
+step "txt: the details' graphics tab shows the port autoport chose, as vncdisplay and dumpxml"
 # the list is sorted by name: fb, txt
 keys j
+disp=$("$TVM" --db "$DB" vncdisplay txt) || fail "vncdisplay txt"
+port=$((5900 + ${disp##*:}))
+keys 4
+wait_for "vnc, port $port (automatic), listen 127.0.0.1" 10
+"$TVM" --db "$DB" dumpxml txt | grep -qF "<graphics type='vnc' port='$port' autoport='yes' listen='127.0.0.1'>" ||
+    fail "live dumpxml lacks port $port: $("$TVM" --db "$DB" dumpxml txt | grep graphics)"
+"$TVM" --db "$DB" dumpxml --inactive txt | grep -qF "<graphics type='vnc' port='-1' autoport='yes'" ||
+    fail "inactive dumpxml: $("$TVM" --db "$DB" dumpxml --inactive txt | grep graphics)"
+keys 1
+
+step "txt: the graphical console pane shows tty0's text as text"
 keys g
 wait_for "graphics: txt (text 80x25)" 30
 # the view's connection came from tvm by QMP getfd + add_client, not by vnc.sock

@@ -180,3 +180,8 @@ void inventory_ctx_close(struct cmd_ctx *ctx)
         store_close(ctx->store);
     ctx->store = NULL;
 }
+
+int inventory_vnc_address(const char *uuid, size_t *index, int *port, char *addr, size_t len)
+{
+    return vm_vnc_address(uuid, index, port, addr, len);
+}

@@ -31,6 +31,10 @@ int inventory_domains(struct cmd_ctx *ctx, struct inv_domain **rows, size_t *n);
  * stored text does not parse, *xml is still set, *dom is NULL and the
  * return is -1 with the parser's message. */
 int inventory_domain_details(struct cmd_ctx *ctx, const char *dom, char **xml, struct domain **d);
+/* Where a running guest's VNC server listens on TCP (vm_vnc_address: one
+ * small file read, fit for the UI thread): 1 with the <graphics> INDEX,
+ * PORT and listen ADDR, 0 when it has none. */
+int inventory_vnc_address(const char *uuid, size_t *index, int *port, char *addr, size_t len);
 /* vm_reconcile() on ctx's store: the store's states made true before they
  * are listed. Asks every live guest over QMP, so it can take a while. */
 int inventory_reconcile(struct cmd_ctx *ctx);

@@ -182,6 +182,25 @@ int domain_set_run_id(struct domain *d, int64_t id)
     return xml_set_prop_after(root_of(d), "id", buf, "type");
 }
 
+int domain_set_graphics_port(struct domain *d, size_t index, int port)
+{
+    if (index >= d->ngraphics)
+        return err_set("no graphics #%zu (domain has %zu)", index, d->ngraphics);
+    if (port < 1 || port > 65535)
+        return err_set("graphics #%zu: port %d out of range", index, port);
+    xmlNodePtr n = xml_child(xml_child(root_of(d), "devices"), "graphics");
+    for (size_t i = 0; n && i < index; i++)
+        n = xml_next(n, "graphics");
+    if (!n)
+        return err_set("graphics #%zu not found in the document", index);
+    char buf[8];
+    snprintf(buf, sizeof buf, "%d", port);
+    if (xml_set_prop_after(n, "port", buf, "type") < 0)
+        return -1;
+    d->graphics[index].port = port;
+    return 0;
+}
+
 int domain_set_nic_target_dev(struct domain *d, size_t index, const char *dev)
 {
     if (index >= d->nnics)

@@ -229,6 +229,9 @@ int domain_set_disk_format(struct domain *d, size_t index, const char *format);
 int domain_set_run_id(struct domain *d, int64_t id);
 /* <target dev=DEV> of the index-th NIC: the host tap it really uses. */
 int domain_set_nic_target_dev(struct domain *d, size_t index, const char *dev);
+/* The live port of the INDEXth <graphics> (document order): port='PORT',
+ * autoport kept, as libvirt shows a running guest's automatic port. */
+int domain_set_graphics_port(struct domain *d, size_t index, int port);
 /* At define and edit, as libvirt parses an inactive definition: a tap name
  * with libvirt's own prefixes (vnet, macvtap, macvlan) is dropped. */
 int domain_drop_generated_ifnames(struct domain *d);

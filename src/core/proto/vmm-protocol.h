@@ -62,6 +62,14 @@
  * it. tvm shows it as each interface's <target dev> in the live XML
  * (dumpxml, domiflist). No NIC on a tap: no file.
  *
+ * VNC: when its VNC server listens on TCP (<graphics type='vnc'>), the VMM
+ * writes VMM_FILE_GRAPHICS the same way, one line
+ *     INDEX PORT ADDR
+ * INDEX the <graphics> element's position (0-based, document order), PORT
+ * the TCP port it bound (autoport's choice included), ADDR the listen
+ * address. tvm shows PORT in the live XML (<graphics port='N'
+ * autoport='yes'>, as libvirt) and in the TUI's details.
+ *
  * Exit: when the guest powers off (or on_reboot/on_crash say stop), or on
  * `quit`, the VMM writes VMM_FILE_EXIT as one JSON object
  *     {"reason": "shutdown"|"destroyed"|"crashed"|"error", "detail": "...", "exit_code": N}
@@ -194,6 +202,7 @@
 #define VMM_FILE_LOG "vmm.log"
 #define VMM_FILE_EXIT "exit.json"
 #define VMM_FILE_NICS "nics"
+#define VMM_FILE_GRAPHICS "graphics"
 #define VMM_FILE_FDS "fds"
 #define VMM_FDS_MAX 128
 #define VMM_SOCK_CONTROL "control.sock"

@@ -217,6 +217,39 @@ static int apply_nics(const char *uuid, struct domain *d)
     return rc;
 }
 
+int vm_vnc_address(const char *uuid, size_t *index, int *port, char *addr, size_t addr_len)
+{
+    char path[PATH_MAX], line[128], host[64];
+    if (vm_run_path(uuid, VMM_FILE_GRAPHICS, path, sizeof(path)) < 0)
+        return -1;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT ? 0 : err_errno("%s", path); /* no VNC on TCP */
+    bool ok = fgets(line, sizeof(line), f) && sscanf(line, "%zu %d %63s", index, port, host) == 3 &&
+              *port > 0 && *port < 65536;
+    fclose(f);
+    if (!ok)
+        return err_set("%s: not 'INDEX PORT ADDR'", path);
+    snprintf(addr, addr_len, "%s", host);
+    return 1;
+}
+
+/* The port tvm-vmm's VNC server bound, on the <graphics> it serves; a
+ * line that names no VNC graphics of D (some other definition) is not
+ * trusted. */
+static int apply_graphics(const char *uuid, struct domain *d)
+{
+    size_t index;
+    int port;
+    char addr[64];
+    int found = vm_vnc_address(uuid, &index, &port, addr, sizeof addr);
+    if (found <= 0)
+        return found;
+    if (index >= d->ngraphics || strcmp(d->graphics[index].type, "vnc") != 0)
+        return 0;
+    return domain_set_graphics_port(d, index, port);
+}
+
 int vm_live_view(const char *uuid, struct domain **out)
 {
     struct domain *d;
@@ -224,7 +257,8 @@ int vm_live_view(const char *uuid, struct domain **out)
         return -1;
     int64_t id = vm_read_run_id(uuid);
     /* No run id yet: a start that has not recorded it; virsh shows none either. */
-    if ((id >= 0 && domain_set_run_id(d, id) < 0) || apply_nics(uuid, d) < 0) {
+    if ((id >= 0 && domain_set_run_id(d, id) < 0) || apply_nics(uuid, d) < 0 ||
+        apply_graphics(uuid, d) < 0) {
         domain_free(d);
         return -1;
     }

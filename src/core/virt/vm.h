@@ -213,9 +213,14 @@ int vm_block_resize(const struct store_domain_row *row, const char *dev, uint64_
 /* The running guest's live XML as virsh dumpxml (without --inactive)
  * shows it: vm_live_domain() plus what exists only while it runs, the run
  * id as <domain id='N'> and, on each NIC, the tap its VMM really uses as
- * <target dev> (from VMM_FILE_NICS, which outlives any tvm process). -1
- * with VM_ERR_NOT_RUNNING if it is not running. */
+ * <target dev> (from VMM_FILE_NICS, which outlives any tvm process), and
+ * the VNC server's port (VMM_FILE_GRAPHICS). -1 with VM_ERR_NOT_RUNNING if
+ * it is not running. */
 int vm_live_view(const char *uuid, struct domain **out);
+/* Where a running guest's VNC server listens on TCP, from its run
+ * directory (one small read, no QMP: fit for the UI thread): 1 with the
+ * <graphics> INDEX, PORT and listen ADDR; 0 when it has none. */
+int vm_vnc_address(const char *uuid, size_t *index, int *port, char *addr, size_t addr_len);
 /* A running guest's size after its balloon (QMP query-balloon), in KiB;
  * -1 if it has no balloon or does not answer within a short time. */
 int vm_balloon_actual_kib(const char *uuid, uint64_t *kib);
