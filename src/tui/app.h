@@ -77,7 +77,9 @@ enum key_when {
  * the Enter menu (NULL: not in the menu), its short label on the hint line
  * (or, for a function key, on the key bar) with that label's priority (1
  * is kept longest when the line is too narrow; 0: not shown), and the
- * domain states it applies to. */
+ * domain states it applies to. tvm(1)'s key lists are generated from the
+ * same rows (keys_roff): the help, or DOC where the page says more (roff
+ * source, one sentence or more, ending with its full stop). */
 struct key_binding {
     int key;
     const char *key_name;
@@ -87,6 +89,7 @@ struct key_binding {
     const char *label;
     int prio;
     enum key_when when;
+    const char *doc;
 };
 
 struct details {
@@ -206,6 +209,9 @@ extern const struct key_binding keys_graphics[];
 int keys_dispatch(struct app *a, int key);
 int keys_menu(struct app *a); /* Enter: the table's menu entries */
 char *keys_help_text(void);
+/* The key list of one of tvm(1)'s sections as roff .TP paragraphs: SECTION
+ * "list", "storage", "console" or "graphics". -1 for another name. */
+int keys_roff(FILE *f, const char *section);
 /* The table the keys go to now (focus and view). */
 const struct key_binding *keys_current(const struct app *a);
 /* Whether a row of keys_current() applies to the selected domain's state. */

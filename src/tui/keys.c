@@ -38,7 +38,7 @@ const struct key_binding keys_list[] = {
     ALSO(KEY_BTAB, act_prev_tab),
     ALSO(KEY_RIGHT, act_next_tab),
     ALSO(KEY_LEFT, act_prev_tab),
-    {'?', "?, F1", "this help", act_help, .label = "help", .prio = 1},
+    {'?', "?, F1", "this help", act_help, .label = "help", .prio = 1, .doc = "the key help."},
     FKEY(1, act_help, "Help", 1),
     {'\r', "Enter", "menu of the actions that apply to the selected domain", keys_menu,
      .label = "menu", .prio = 1},
@@ -48,43 +48,64 @@ const struct key_binding keys_list[] = {
     {'[', "[ ]", "scroll the details pane (the XML tab)", act_details_up, .when = WHEN_ANY},
     ALSO(']', act_details_down),
     {'s', "s, F2", "start the domain (when shut off)", act_start, "Start", "start", 2,
-     WHEN_INACTIVE},
+     .when = WHEN_INACTIVE},
     FKEY(2, act_start, "Start", 3),
     {'h', "h, F3", "shut down: ACPI power button (when running)", act_shutdown, "Shut down",
-     "shutdown", 3, WHEN_ACTIVE},
+     "shutdown", 3, .when = WHEN_ACTIVE},
     FKEY(3, act_shutdown, "Shutdown", 4),
-    {'r', "r", "reboot (when running)", act_reboot, "Reboot", NULL, 0, WHEN_ACTIVE},
-    {'R', "R", "reset (when running; asks first)", act_reset, "Reset...", NULL, 0, WHEN_ACTIVE},
+    {'r', "r", "reboot (when running)", act_reboot, "Reboot", NULL, 0, .when = WHEN_ACTIVE},
+    {'R', "R", "reset (when running; asks first)", act_reset, "Reset...", NULL, 0,
+     .when = WHEN_ACTIVE},
     {'p', "p", "suspend / resume (when running or paused)", act_pause, "Suspend / resume", NULL, 0,
-     WHEN_SUSPENDABLE},
+     .when = WHEN_SUSPENDABLE},
     {'D', "D, F8", "destroy: power off at once (when running; asks first)", act_destroy,
-     "Destroy...", "destroy", 4, WHEN_ACTIVE},
+     "Destroy...", "destroy", 4, .when = WHEN_ACTIVE},
     FKEY(8, act_destroy, "Destroy", 5),
     {'c', "c, F5", "console pane (Ctrl-] back to the list)", act_console, "Console pane", "console",
-     3, .when = WHEN_ANY},
+     3, .when = WHEN_ANY, .doc = "the serial console pane inside the screen (its keys: below)."},
     FKEY(5, act_console, "Console", 5),
     {'C', "C", "full-screen console, as 'tvm console' (Ctrl-] detaches)", act_console_full,
-     "Full-screen console", .when = WHEN_ANY},
+     "Full-screen console", .when = WHEN_ANY,
+     .doc = "a full-screen attach, as\n.B tvm console\n(Ctrl\\-] detaches)."},
     {'g', "g", "graphical console pane: the guest's screen (Ctrl-] back)", act_graphics,
-     "Graphical console pane", .when = WHEN_ANY},
+     "Graphical console pane", .when = WHEN_ANY,
+     .doc = "the graphical console pane: the guest's screen as\n.B vncviewer\nshows it (text mode "
+            "as text, a framebuffer as a picture fitted to the pane)."},
     {'G', "G", "full-screen graphical console, as 'tvm vncviewer' (Ctrl-] leaves)",
-     act_graphics_full, "Full-screen graphical console", .when = WHEN_ANY},
+     act_graphics_full, "Full-screen graphical console", .when = WHEN_ANY,
+     .doc = "the full-screen graphical console, as\n.B tvm vncviewer\n(Ctrl\\-] leaves)."},
     {'e', "e, F7", "edit the XML in $EDITOR, as 'tvm edit'", act_edit, "Edit XML", "edit", 5,
-     .when = WHEN_ANY},
+     .when = WHEN_ANY, .doc = "edit the XML in the editor, as\n.BR \"tvm edit\" ."},
     FKEY(7, act_edit, "Edit", 6),
     {'T', "T", "snapshots: the tree; take, revert, delete (asks first)", act_snapshots,
-     "Snapshots...", "snapshots", 7, .when = WHEN_ANY},
+     "Snapshots...", "snapshots", 7, .when = WHEN_ANY,
+     .doc = "the selected domain's snapshots: the tree (children indented below their\n"
+            "parent) with creation dates and descriptions, the current one marked\n.BR * .\n"
+            "\"Take a snapshot...\" asks a name and a description\n"
+            ".RB ( snapshot\\-create\\-as );\n"
+            "on a snapshot, revert to it (asks first: changes since the current\n"
+            "snapshot are lost, as\n.B snapshot\\-revert \\-\\-force\n"
+            "does), or first snapshot the current state (named after its creation\n"
+            "time) and then revert, so nothing is lost, or delete it, alone or with its\n"
+            "descendants (asks first). The commands run in the background; their\n"
+            "result shows in the message line."},
     {'u', "u, F9", "undefine (asks first)", act_undefine, "Undefine...", "undefine", 6,
      .when = WHEN_ANY},
     FKEY(9, act_undefine, "Undefine", 7),
     {'S', "S", "storage pane: pools and their volumes (S or Esc back)", act_storage,
      "Storage pools and volumes", "storage", 5, .when = WHEN_ANY},
     {'y', "y", "clone the domain: asks the new name, then a full or linked copy", act_clone,
-     "Clone...", "clone", 8, .when = WHEN_ANY},
+     "Clone...", "clone", 8, .when = WHEN_ANY,
+     .doc = "clone the selected domain as\n.B tvm clone\n"
+            "does: asks the new name (NAME\\-clone offered), then a full copy or a\n"
+            "linked one (qcow2 overlays); the copy runs in the background with its\n"
+            "progress on the status line."},
     {'a', "a", "define a domain from an XML file", act_define, "Define from file...", "define", 8,
      .when = WHEN_ANY},
     {':', ":", "command line: any batch verb (list, dominfo, net-list ...), :theme NAME",
-     act_command, "Command line...", "command", 2, .when = WHEN_ANY},
+     act_command, "Command line...", "command", 2, .when = WHEN_ANY,
+     .doc = "a command line: any command of this page, as in a batch file;\n"
+            ".BI \":theme \" NAME\nswitches the theme."},
     {'t', "t", "choose a colour theme (kept in tvm.conf)", act_theme, "Theme...", "theme", 9,
      .when = WHEN_ANY},
     {'/', "/, F4", "filter by name (Enter keeps, Esc clears)", act_filter, .label = "filter",
@@ -114,7 +135,7 @@ const struct key_binding keys_storage[] = {
     ALSO('j', act_storage_down),
     {KEY_HOME, "Home/End", "first/last row", act_storage_home, .when = WHEN_ANY},
     ALSO(KEY_END, act_storage_end),
-    {'?', "?, F1", "this help", act_help, .label = "help", .prio = 1},
+    {'?', "?, F1", "this help", act_help, .label = "help", .prio = 1, .doc = "the key help."},
     FKEY(1, act_help, "Help", 1),
     {'S', "S, Esc", "back to the domain list", act_storage, .label = "back", .prio = 1},
     ALSO(KEY_ESC, act_storage),
@@ -126,7 +147,9 @@ const struct key_binding keys_storage[] = {
     {'\r', "Enter", "menu of the storage actions", keys_storage_menu, .label = "menu", .prio = 2},
     ALSO(KEY_ENTER, keys_storage_menu),
     {'N', "N", "new directory pool (asks its name and directory; built and started)", act_pool_new,
-     "New directory pool...", "new pool", 3, .when = WHEN_ANY},
+     "New directory pool...", "new pool", 3, .when = WHEN_ANY,
+     .doc = "a new directory pool: asks its name and directory; defined, built and\n"
+            "started, as\n.BR pool\\-define\\-as \", \" pool\\-build \", \" pool\\-start ."},
     {'s', "s", "start the pool", act_pool_start, "Start pool", "start", 4, .when = WHEN_ANY},
     {'x', "x", "stop the pool (pool-destroy: its volumes stay on disk)", act_pool_stop, "Stop pool",
      "stop", 4, .when = WHEN_ANY},
@@ -135,7 +158,9 @@ const struct key_binding keys_storage[] = {
     {'A', "A", "autostart the pool on/off", act_pool_autostart, "Toggle autostart", "autostart", 8,
      .when = WHEN_ANY},
     {'D', "D", "delete the pool: stop it, remove its empty directory, undefine it (asks first)",
-     act_pool_delete, "Delete pool...", "delete pool", 5, .when = WHEN_ANY},
+     act_pool_delete, "Delete pool...", "delete pool", 5, .when = WHEN_ANY,
+     .doc = "delete the pool (asks first): stop it, remove its empty directory with\n"
+            ".BR pool\\-delete ,\nundefine it."},
     {'n', "n", "new volume in the pool (asks name, capacity, raw or qcow2; sparse)", act_vol_new,
      "New volume...", "new vol", 3, .when = WHEN_ANY},
     {'d', "d", "delete the volume (asks first)", act_vol_delete, "Delete volume...", "delete", 5,
@@ -446,4 +471,58 @@ char *keys_help_text(void)
                 cmd_table[i]->summary ? cmd_table[i]->summary : "");
     fclose(f);
     return text;
+}
+
+/* TEXT as roff running text: a minus sign is \-, a backslash \e, and a
+ * line may not start with a control character. */
+static void roff_escaped(FILE *f, const char *text)
+{
+    if (*text == '.' || *text == '\'')
+        fputs("\\&", f);
+    for (const char *c = text; *c; c++) {
+        if (*c == '-')
+            fputs("\\-", f);
+        else if (*c == '\\')
+            fputs("\\e", f);
+        else
+            fputc(*c, f);
+    }
+}
+
+static void roff_section(FILE *f, const struct key_binding *table)
+{
+    bool first = true;
+    for (const struct key_binding *b = table; !row_end(b); b++) {
+        if (!b->key_name || !b->help)
+            continue;
+        fputs(first ? ".TP 16\n.B " : ".TP\n.B ", f);
+        first = false;
+        roff_escaped(f, b->key_name);
+        fputc('\n', f);
+        if (b->doc) {
+            fprintf(f, "%s\n", b->doc);
+        } else {
+            roff_escaped(f, b->help);
+            fputs(".\n", f);
+        }
+    }
+}
+
+int keys_roff(FILE *f, const char *section)
+{
+    static const struct {
+        const char *name;
+        const struct key_binding *table;
+    } sections[] = {
+        {"list", keys_list},
+        {"storage", keys_storage},
+        {"console", keys_console},
+        {"graphics", keys_graphics},
+    };
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        if (!strcmp(section, sections[i].name)) {
+            roff_section(f, sections[i].table);
+            return 0;
+        }
+    return -1;
 }
