@@ -13,28 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/err.h"
+#include "core/cmd/cmd-util.h"
 #include "tui/app.h"
 
 #define BEGIN_MARK ".\\\" keys: "
 #define END_MARK ".\\\" end of keys"
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return NULL;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    char buf[8192];
-    size_t n;
-    while (m && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        fwrite(buf, 1, n, m);
-    fclose(f);
-    if (m)
-        fclose(m);
-    return text;
-}
 
 /* The page with every block regenerated, in OUT; 0, or -1 naming the
  * first malformed block on stderr. *STALE: a block's text changed. */
@@ -99,9 +83,11 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *path = argv[2];
-    char *page = slurp(path);
-    if (!page) {
-        perror(path);
+    char *page = NULL;
+    size_t page_len;
+    struct cmd_ctx ctx = {0}; /* a path, never stdin: no batch to share it with */
+    if (cmd_read_input(&ctx, path, &page, &page_len) < 0) {
+        fprintf(stderr, "%s\n", err_msg());
         return 2;
     }
     char *text = NULL;
