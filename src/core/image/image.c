@@ -2,6 +2,7 @@
  * and dispatch to the format's ops table. */
 #include "core/image/image-priv.h"
 #include "core/base/err.h"
+#include "core/image/qcow2.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,6 +135,7 @@ struct chain_seen {
     ino_t ino[IMAGE_MAX_CHAIN_DEPTH + 1];
     int n;
     const struct image_opener *opener; /* NULL: open(2) */
+    struct image *attach;              /* image_open_overlay: the top's backing, already open */
 };
 
 static int image_free_one(struct image *img)
@@ -255,6 +257,40 @@ static int open_fd(struct image *img, unsigned flags, const struct image_opener 
     return img->fd < 0 ? -1 : 0;
 }
 
+static int chain_depth(const struct image *img)
+{
+    int n = 0;
+    for (; img; img = img->backing)
+        n++;
+    return n;
+}
+
+/* The overlay IMG gets B, already open, as its backing image: only the
+ * one its header names, by path and format (never probed), so the disk
+ * reads as it did below the new top. */
+static int attach_backing(struct image *img, struct image *b)
+{
+    errno = EINVAL;
+    if (!img->backing_name)
+        return err_set("%s: names no backing file; its backing must be %s", img->path, b->path);
+    char *bpath = image_resolve_backing(img->path, img->backing_name);
+    if (!bpath)
+        return err_set("out of memory");
+    int rc = 0;
+    if (strcmp(bpath, b->path) != 0)
+        rc = err_set("%s: its backing file is '%s', not the disk's image '%s'", img->path, bpath,
+                     b->path);
+    else if (img->backing_format != b->format)
+        rc = err_set("%s: its backing format is %s, the disk's image %s is %s", img->path,
+                     image_format_name(img->backing_format), b->path, image_format_name(b->format));
+    else if (chain_depth(b) > IMAGE_MAX_CHAIN_DEPTH)
+        rc = err_set("%s: backing chain deeper than %d images", img->path, IMAGE_MAX_CHAIN_DEPTH);
+    free(bpath);
+    if (rc == 0)
+        img->backing = b;
+    return rc;
+}
+
 static struct image *open_chain(const char *path, enum image_format format, unsigned flags,
                                 struct chain_seen *seen, const char *top)
 {
@@ -309,7 +345,10 @@ static struct image *open_chain(const char *path, enum image_format format, unsi
                 path, img->backing_name, img->backing_name, path);
         goto fail;
     }
-    if (img->backing_name) {
+    if (seen->attach) {
+        if (attach_backing(img, seen->attach) < 0)
+            goto fail;
+    } else if (img->backing_name) {
         char *bpath = image_resolve_backing(path, img->backing_name);
         if (!bpath) {
             err_set("out of memory");
@@ -349,6 +388,87 @@ struct image *image_open_with(const char *path, enum image_format format, unsign
     struct chain_seen seen = {.n = 0, .opener = opener};
     errno = 0;
     return open_chain(path, format, flags, &seen, path);
+}
+
+/* The one descriptor image_open_overlay() was given, O_DIRECT switched
+ * as asked; an EINVAL leaves it for the retry without. */
+struct overlay_fd {
+    int fd;
+    bool taken;
+};
+
+static int overlay_fd_open(void *opaque, const char *path, int oflags)
+{
+    struct overlay_fd *o = opaque;
+    if (o->taken)
+        return err_set("%s: opened twice", path);
+    int fl = fcntl(o->fd, F_GETFL);
+    if (fl < 0)
+        return err_errno("%s", path);
+    if ((fl & O_ACCMODE) != O_RDWR)
+        return errno = EACCES, err_set("%s: the descriptor is not open for writing", path);
+    int want = (fl & ~O_DIRECT) | (oflags & O_DIRECT);
+    if (want != fl && fcntl(o->fd, F_SETFL, want) < 0)
+        return err_errno("%s", path);
+    o->taken = true;
+    return o->fd;
+}
+
+struct image *image_open_overlay(const char *path, int fd, struct image *backing, unsigned flags)
+{
+    struct overlay_fd ofd = {.fd = fd};
+    struct image_opener opener = {.open = overlay_fd_open, .opaque = &ofd};
+    struct chain_seen seen = {.n = 0, .opener = &opener, .attach = backing};
+    /* The backing chain's files count for the loop check: the overlay must
+     * be none of them. */
+    for (struct image *b = backing; b && seen.n < IMAGE_MAX_CHAIN_DEPTH; b = b->backing) {
+        struct stat st;
+        if (fstat(b->fd, &st) == 0) {
+            seen.dev[seen.n] = st.st_dev;
+            seen.ino[seen.n++] = st.st_ino;
+        }
+    }
+    errno = 0;
+    struct image *img =
+        open_chain(path, IMAGE_FORMAT_QCOW2, flags & IMAGE_OPEN_DIRECT, &seen, path);
+    if (!img && !ofd.taken)
+        close(fd);
+    return img;
+}
+
+int image_close_top(struct image *img)
+{
+    if (!img)
+        return 0;
+    img->backing = NULL;
+    return image_free_one(img);
+}
+
+int image_quiesce(struct image *img)
+{
+    if (img->read_only)
+        return 0;
+    pthread_mutex_lock(&img->lock);
+    int rc =
+        img->format == IMAGE_FORMAT_QCOW2 ? qcow2_quiesce(qcow2_of(img)) : img->ops->flush(img);
+    pthread_mutex_unlock(&img->lock);
+    return rc;
+}
+
+void image_set_read_only(struct image *img)
+{
+    if (img->read_only || img->force_share)
+        return;
+    pthread_mutex_lock(&img->lock);
+    img->read_only = true;
+    pthread_mutex_unlock(&img->lock);
+    /* A reader's locks from now on, as a backing file holds them: writing
+     * and resizing stay forbidden to others, reading is allowed. */
+    static const int dropped[] = {PERM_WRITE, PERM_WRITE_UNCHANGED, PERM_RESIZE};
+    for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++) {
+        struct flock fl;
+        lock_byte(img->fd, F_OFD_SETLK, &fl, F_UNLCK, LOCK_PERM + dropped[i]);
+    }
 }
 
 void image_files_close(struct image_file *files, int n)

@@ -141,6 +141,25 @@ struct image_opener {
 struct image *image_open_with(const char *path, enum image_format format, unsigned flags,
                               const struct image_opener *opener);
 
+/* A running disk's external snapshot (QEMU's blockdev-snapshot-sync with
+ * mode 'existing'): the qcow2 overlay PATH, open read-write as FD (taken
+ * over, closed on failure too), opened on top of BACKING, an image
+ * already open, which must be what the overlay's header names (its path
+ * resolved as image_open() resolves it, and its format): nothing is
+ * opened by path. FLAGS: IMAGE_OPEN_DIRECT or 0. The result owns BACKING
+ * from then on (image_close() closes the whole chain); image_close_top()
+ * closes only the overlay, leaving BACKING open and as it was. */
+struct image *image_open_overlay(const char *path, int fd, struct image *backing, unsigned flags);
+int image_close_top(struct image *img);
+/* Turning a writable image into a backing file: image_quiesce() makes
+ * all it holds durable (qcow2: tables written, clusters reserved for
+ * later writes given back, so qemu-img check finds no leak), and may
+ * fail; image_set_read_only(), which cannot fail, refuses writes from
+ * then on and keeps only a reader's locks, so qemu-img may read it. No
+ * write may come between the two. */
+int image_quiesce(struct image *img);
+void image_set_read_only(struct image *img);
+
 /* tvm's half of handing a disk to tvm-vmm: the files of PATH's chain
  * (the top first; paths as image_open() resolves them), each opened as
  * image_open(FLAGS) would (the top read-write unless IMAGE_OPEN_RDONLY,

@@ -54,14 +54,17 @@ static char *backing_resolved(const char *path, const char *backing)
     return out;
 }
 
-/* Opens the backing chain once: it must exist, and it gives the format and size. */
+/* Opens the backing chain once: it must exist, and it gives the format and
+ * size. Only its headers are read, so an image a guest is writing may be
+ * the backing file (a running disk's snapshot): shared, as qemu-img
+ * create opens it (force-share). */
 static int check_backing(const char *path, const char *backing, enum image_format *fmt,
                          uint64_t *size)
 {
     char *rp = backing_resolved(path, backing);
     if (!rp)
         return err_set("out of memory");
-    struct image *b = image_open(rp, *fmt, IMAGE_OPEN_RDONLY);
+    struct image *b = image_open(rp, *fmt, IMAGE_OPEN_RDONLY | IMAGE_OPEN_FORCE_SHARE);
     free(rp);
     if (!b)
         return err_prefix("%s: backing file: ", path);
