@@ -14,6 +14,10 @@
  * snapshot-save is a checkpoint: the same saved state, and at the same
  * instant an internal qcow2 snapshot of each disk named, taken by this
  * process because it has the images open.
+ *
+ * transaction (QEMU's, with blockdev-snapshot-sync actions) is a
+ * disk-only snapshot: each disk named goes onto a qcow2 overlay tvm made,
+ * its old image read-only below, all disks or none.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -25,6 +29,7 @@
 
 #include "control.h"
 #include "core/base/err.h"
+#include "core/image/image.h"
 #include "migrate.h"
 #include "virtio/virtio.h"
 #include "vm.h"
@@ -244,6 +249,160 @@ static int qmp_snapshot_save(struct json_object *args, struct json_object **ret)
     return 0;
 }
 
+/* ---- transaction: external (disk-only) snapshots ---- */
+
+struct overlay_action {
+    const char *dev, *file;
+    int fd;
+    struct image *ov;
+};
+
+static const char *str_arg(struct json_object *o, const char *key)
+{
+    struct json_object *v = NULL;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string) ||
+        !*json_object_get_string(v))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/* {"type": "blockdev-snapshot-sync", "data": {"device": TARGET,
+ * "snapshot-file": PATH, "format": "qcow2", "mode": "existing",
+ * "x-tvm-fdname": NAME}}: PATH already made (by tvm, naming the disk's
+ * image as its backing file), open as descriptor NAME (getfd). */
+static int overlay_action_args(struct json_object *a, struct overlay_action *o)
+{
+    struct json_object *data = NULL;
+    const char *type = json_object_is_type(a, json_type_object) ? str_arg(a, "type") : NULL;
+    if (!type || strcmp(type, "blockdev-snapshot-sync") != 0)
+        return err_set("transaction: only actions of type 'blockdev-snapshot-sync' are supported");
+    if (!json_object_object_get_ex(a, "data", &data) ||
+        !json_object_is_type(data, json_type_object))
+        return err_set("transaction: action without 'data'");
+    json_object_object_foreach(data, key, val)
+    {
+        (void)val;
+        if (strcmp(key, "device") && strcmp(key, "snapshot-file") && strcmp(key, "format") &&
+            strcmp(key, "mode") && strcmp(key, "x-tvm-fdname"))
+            return err_set("blockdev-snapshot-sync: parameter '%s' is unexpected", key);
+    }
+    const char *fmt = str_arg(data, "format"), *mode = str_arg(data, "mode"),
+               *fdname = str_arg(data, "x-tvm-fdname");
+    o->dev = str_arg(data, "device");
+    o->file = str_arg(data, "snapshot-file");
+    if (!o->dev || !o->file)
+        return err_set("blockdev-snapshot-sync: 'device' and 'snapshot-file' are required");
+    if (fmt && strcmp(fmt, "qcow2") != 0)
+        return err_set("blockdev-snapshot-sync: format '%s': only qcow2 overlays", fmt);
+    /* tvm-vmm creates no file (its sandbox opens no new path): the caller
+     * made the overlay and sends it open. */
+    if (!mode || strcmp(mode, "existing") != 0 || !fdname)
+        return err_set("blockdev-snapshot-sync %s: tvm-vmm creates no file: make the overlay, "
+                       "send it with getfd and pass \"mode\": \"existing\" and "
+                       "\"x-tvm-fdname\"",
+                       o->dev);
+    o->fd = control_take_fd(fdname);
+    return o->fd < 0 ? -1 : 0;
+}
+
+static int transaction_args(struct json_object *args, struct overlay_action *acts, unsigned *n)
+{
+    struct json_object *list = NULL;
+    *n = 0;
+    json_object_object_foreach(args, key, val)
+    {
+        (void)val;
+        if (strcmp(key, "actions") != 0)
+            return err_set("Parameter '%s' is unexpected", key);
+    }
+    if (!json_object_object_get_ex(args, "actions", &list) ||
+        !json_object_is_type(list, json_type_array) || json_object_array_length(list) == 0)
+        return err_set("Parameter 'actions' (a non-empty array) is missing");
+    if (json_object_array_length(list) > CHECKPOINT_MAX_DISKS)
+        return err_set("Parameter 'actions': more than %d", CHECKPOINT_MAX_DISKS);
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        struct overlay_action *o = &acts[*n];
+        if (overlay_action_args(json_object_array_get_idx(list, i), o) < 0)
+            return -1;
+        (*n)++;
+        for (unsigned k = 0; k + 1 < *n; k++)
+            if (strcmp(acts[k].dev, o->dev) == 0)
+                return err_set("transaction: disk '%s' named twice", o->dev);
+    }
+    return 0;
+}
+
+static void overlays_drop(struct overlay_action *acts, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (acts[i].ov)
+            image_close_top(acts[i].ov);
+        else if (acts[i].fd >= 0)
+            close(acts[i].fd);
+        acts[i].ov = NULL;
+        acts[i].fd = -1;
+    }
+}
+
+/* Every overlay opened, then each disk's queue stopped and its image made
+ * durable, then all switched: a failure before the switch leaves every
+ * disk on its image, and the switch itself cannot fail. */
+static int switch_overlays(struct overlay_action *acts, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        int fd = acts[i].fd;
+        acts[i].fd = -1;
+        if (virtio_blk_overlay_open(acts[i].dev, acts[i].file, fd, &acts[i].ov) < 0)
+            return -1;
+    }
+    unsigned held;
+    for (held = 0; held < n; held++)
+        if (virtio_blk_quiesce(acts[held].dev) < 0)
+            break;
+    for (unsigned i = 0; i < held; i++) {
+        virtio_blk_overlay_switch(acts[i].dev, held == n ? acts[i].ov : NULL);
+        if (held == n)
+            acts[i].ov = NULL;
+    }
+    return held == n ? 0 : -1;
+}
+
+/* transaction {"actions": [blockdev-snapshot-sync...]}: QEMU's command,
+ * as libvirt sends it for snapshot-create --disk-only on a running guest
+ * (--atomic is what a transaction is). The guest is paused for the switch
+ * and runs on afterwards if it ran; the reply adds tvm's x-tvm-paused-ms. */
+static int qmp_transaction(struct json_object *args, struct json_object **ret)
+{
+    struct overlay_action acts[CHECKPOINT_MAX_DISKS];
+    for (unsigned i = 0; i < CHECKPOINT_MAX_DISKS; i++)
+        acts[i] = (struct overlay_action){.fd = -1};
+    unsigned n = 0;
+    enum vm_run_state s = vm_run_state(mig.vm);
+    int rc = transaction_args(args, acts, &n);
+    if (rc == 0 && s != VM_RUNNING && s != VM_PAUSED)
+        rc = err_set("the guest is not running");
+    bool was_running = s == VM_RUNNING;
+    int64_t started = now_ms();
+    if (rc == 0)
+        rc = vm_pause(mig.vm);
+    bool paused = rc == 0;
+    if (rc == 0)
+        rc = switch_overlays(acts, n);
+    int64_t paused_ms = now_ms() - started;
+    char why[256] = "";
+    if (rc < 0)
+        snprintf(why, sizeof why, "%s", err_msg());
+    overlays_drop(acts, CHECKPOINT_MAX_DISKS);
+    if (paused && was_running && vm_resume(mig.vm) < 0 && rc == 0)
+        return err_prefix("the disks were switched, but the guest does not resume: ");
+    if (rc < 0)
+        return err_set("%s", why);
+    *ret = json_object_new_object();
+    json_object_object_add(*ret, "x-tvm-running", json_object_new_boolean(was_running));
+    json_object_object_add(*ret, "x-tvm-paused-ms", json_object_new_int64(paused_ms));
+    return 0;
+}
+
 static int qmp_query_migrate(struct json_object *args, struct json_object **ret)
 {
     if (json_object_object_length(args) > 0)
@@ -273,7 +432,8 @@ int migrate_init(struct vm *vm, const char *domain_xml)
     if (control_register("migrate", qmp_migrate) < 0 ||
         control_register("migrate-incoming", qmp_migrate_incoming) < 0 ||
         control_register("query-migrate", qmp_query_migrate) < 0 ||
-        control_register("snapshot-save", qmp_snapshot_save) < 0)
+        control_register("snapshot-save", qmp_snapshot_save) < 0 ||
+        control_register("transaction", qmp_transaction) < 0)
         return -1;
     return 0;
 }

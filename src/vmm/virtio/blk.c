@@ -4,7 +4,10 @@
  * offers VIRTIO_BLK_F_RO and still answers any write with IOERR. QMP
  * block_resize grows a disk while the guest runs: the image grows, the
  * config's capacity changes, and the config-change interrupt tells the
- * driver (virtio 1.2, 2.5.1; 4.1.4.5), which reads the new size.
+ * driver (virtio 1.2, 2.5.1; 4.1.4.5), which reads the new size. A
+ * disk-only snapshot (migrate.c's transaction) puts a new qcow2 overlay
+ * on top of the image while the queue waits: the old image becomes its
+ * read-only backing file and every later write goes to the overlay.
  *
  * Request layout (5.2.6): {le32 type, le32 reserved, le64 sector} in
  * device-readable buffers, then the data (readable for writes, writable for
@@ -12,6 +15,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +73,7 @@ struct blk {
     struct image *img;
     char target[32]; /* <target dev>: how QMP names the disk */
     bool readonly;
+    bool direct; /* cache='none': an overlay is opened so too */
     uint64_t sectors;
     char serial[BLK_ID_BYTES];
     uint8_t config[CFG_SIZE];
@@ -342,6 +347,54 @@ int virtio_blk_snapshot_delete(const char *target, const char *tag)
     return image_snapshot_delete(b->img, tag) < 0 ? err_prefix("disk '%s': ", target) : 0;
 }
 
+int virtio_blk_overlay_open(const char *target, const char *path, int fd, struct image **ov)
+{
+    *ov = NULL;
+    struct blk *b = find_disk(target);
+    if (!b || b->readonly) {
+        close(fd);
+        return b ? err_set("disk '%s' is read-only", target) : -1;
+    }
+    /* Only the main loop changes b->img (here and in virtio_blk_overlay_switch),
+     * so reading it without the device lock is safe on this thread. */
+    *ov = image_open_overlay(path, fd, b->img, b->direct ? IMAGE_OPEN_DIRECT : 0);
+    if (!*ov)
+        return err_prefix("disk '%s': ", target);
+    uint64_t size = image_get_size(*ov);
+    if (size != b->sectors * SECTOR) {
+        image_close_top(*ov);
+        *ov = NULL;
+        return err_set("disk '%s': overlay %s has %" PRIu64 " bytes, the disk %" PRIu64, target,
+                       path, size, b->sectors * SECTOR);
+    }
+    return 0;
+}
+
+int virtio_blk_quiesce(const char *target)
+{
+    struct blk *b = find_disk(target);
+    if (!b)
+        return -1;
+    virtio_dev_lock(&b->vdev);
+    int rc = image_quiesce(b->img);
+    if (rc < 0)
+        virtio_dev_unlock(&b->vdev);
+    return rc < 0 ? err_prefix("disk '%s': ", target) : 0;
+}
+
+void virtio_blk_overlay_switch(const char *target, struct image *ov)
+{
+    struct blk *b = find_disk(target);
+    if (!b)
+        return;
+    if (ov) {
+        image_set_read_only(b->img); /* ov owns it now, as its backing file */
+        b->img = ov;
+        b->error_logged = false;
+    }
+    virtio_dev_unlock(&b->vdev);
+}
+
 /* block_resize {"device": TARGET-DEV, "size": BYTES}, as QEMU's (which
  * also takes "node-name"; here the disk's target names it). */
 static int qmp_block_resize(struct json_object *args, struct json_object **ret)
@@ -455,6 +508,7 @@ struct virtio_dev *virtio_blk_new(struct vm *vm, const struct virtio_blk_config_
     snprintf(b->vdev.id, sizeof b->vdev.id, "virtio-blk %s", c->target ? c->target : "?");
     snprintf(b->target, sizeof b->target, "%s", c->target ? c->target : "");
     b->readonly = c->readonly;
+    b->direct = c->direct;
     if (c->serial) {
         /* GET_ID: up to 20 bytes, NUL-padded, no terminator when 20 long */
         size_t n = strlen(c->serial);

@@ -211,6 +211,20 @@ int virtio_blk_resize(const char *target, uint64_t size);
  * frozen (vm_state_save_with's hook): no request is half done. */
 int virtio_blk_snapshot_create(const char *target, const char *tag, uint64_t vm_clock_nsec);
 int virtio_blk_snapshot_delete(const char *target, const char *tag);
+struct image;
+/* An external snapshot of disk TARGET (migrate.c's transaction), in
+ * three steps so that several disks switch all or none:
+ * virtio_blk_overlay_open() opens the qcow2 overlay PATH from FD (taken
+ * over) on top of the disk's image (image_open_overlay: it must name that
+ * image and its format), *OV; nothing changes for the guest yet, and
+ * image_close_top(*OV) undoes it. virtio_blk_quiesce() stops the disk's
+ * queue (it holds the device lock until the switch; on failure it holds
+ * nothing) and makes its image durable. virtio_blk_overlay_switch() then
+ * makes OV the disk's image, the old one read-only below it (OV NULL:
+ * nothing changes), and lets the queue go on. Main loop only. */
+int virtio_blk_overlay_open(const char *target, const char *path, int fd, struct image **ov);
+int virtio_blk_quiesce(const char *target);
+void virtio_blk_overlay_switch(const char *target, struct image *ov);
 
 /* scsi.c: a virtio-scsi host adapter and its CD-ROM drives; also serves
  * the QMP commands eject and x-tvm-change-medium (by the drive's target
