@@ -9,7 +9,10 @@
 # prints them; raw disks and incomplete --redefine XML refused with
 # libvirt's messages; --disk-only makes external qcow2 overlays (libvirt's
 # names, its record, the definition moved onto them; revert and data
-# deletion refused as Debian's libvirt refuses them). qemu-img check finds nothing after every step.
+# deletion refused as Debian's libvirt refuses them; --diskspec and
+# snapshot-create --disk-only choose disks and files; --quiesce and
+# internal choices refused by name, leaving no file). qemu-img check finds
+# nothing after every step.
 source "$(dirname "$0")/lib.sh"
 for t in qemu-img qemu-io virsh; do
     command -v $t >/dev/null || fail "$t is missing: run scripts/install-deps.sh"
@@ -94,7 +97,7 @@ err_is "tvm: unsupported configuration: internal snapshot for disk $tmp/raw.img 
 run 1 tvm snapshot-create-as web --name s1
 err_has "domain snapshot 's1' already exists"
 run 1 tvm snapshot-create-as web --name e1 --diskspec vda,snapshot=external
-err_has "--diskspec and --memspec are not supported by tvm"
+err_has "--diskspec needs --disk-only"
 [ "$(disk_snaps vda.qcow2)" = "s1 " ] || fail "a refused duplicate touched vda"
 
 # ---- a three-level tree with a branch: s1 - s2 - s3, s2 - s4 ----
@@ -234,13 +237,40 @@ err_has "use --metadata to forget only the record"
 # the overlay name is taken: refused, nothing changes
 run 1 tvm snapshot-create-as rawdom ext1 --disk-only
 err_has "external snapshot file for disk vda already exists and is not a block device: $tmp/raw.ext1"
-run 1 tvm snapshot-create-as rawdom ext2 --disk-only --diskspec vda,snapshot=external
-err_has "--diskspec and --memspec are not supported by tvm"
+run 1 tvm snapshot-create-as rawdom ext2 --disk-only --quiesce
+err_is "tvm: snapshot-create-as: --quiesce needs a guest agent to freeze the guest's file systems, and tvm has none; take the snapshot without --quiesce"
+run 1 tvm snapshot-create-as rawdom ext2 --diskspec vda,snapshot=external
+err_has "--diskspec needs --disk-only"
+run 1 tvm snapshot-create-as rawdom ext2 --disk-only --diskspec vda,snapshot=internal
+err_is "tvm: unsupported configuration: disk 'vda' must use snapshot mode 'external' in a disk-only snapshot (it asks for 'internal')"
+run 1 tvm snapshot-create-as rawdom ext2 --disk-only --diskspec vdz
+err_is "tvm: no disk named 'vdz'"
+run 1 tvm snapshot-create-as rawdom ext2 --disk-only --diskspec vda,file=rel.qcow2
+err_has "external snapshot file 'rel.qcow2' must be an absolute path"
+run 2 tvm snapshot-create rawdom --disk-only --redefine
+err_has "mutually exclusive"
+ls ./*.ext2 2>/dev/null && fail "a refused snapshot left an overlay: $(ls ./*.ext2)"
 ok tvm snapshot-list rawdom --name
 out_is "ext1"$'\n\n'
 ok tvm snapshot-delete rawdom ext1 --metadata
 ok tvm domblklist rawdom
 out_has "vda      $tmp/raw.ext1"
+# --diskspec picks disks and files ("snapshot=no" leaves one out; ",," is a
+# comma in a name, as in virsh); snapshot-create --disk-only takes the XML
+ok tvm snapshot-create-as rawdom ext2 --disk-only --diskspec "vda,snapshot=external,file=$tmp/my,,top.qcow2" --diskspec vdb,snapshot=no
+qemu-img info --output json "my,top.qcow2" >info.json || fail "no overlay my,top.qcow2"
+grep -q "\"backing-filename\": \"$tmp/raw.ext1\"" info.json || fail "my,top.qcow2 is not over raw.ext1"
+[ ! -e vdb.ext2 ] || fail "--diskspec vdb,snapshot=no made an overlay"
+ok tvm domblklist rawdom
+out_has "vda      $tmp/my,top.qcow2"
+out_has "vdb      $tmp/vdb.ext1"
+printf "<domainsnapshot><name>ext3</name><disks><disk name='vda' snapshot='no'/></disks></domainsnapshot>" >ext3.xml
+ok tvm snapshot-create rawdom ext3.xml --disk-only
+out_is "Domain snapshot ext3 created from 'ext3.xml'"$'\n'
+[ -e vdb.ext3 ] && [ ! -e my.ext3 ] || fail "snapshot-create --disk-only: $(ls)"
+ok tvm snapshot-dumpxml rawdom ext3
+out_has "<source file='$tmp/vdb.ext3'/>"
+for f in "my,top.qcow2" vdb.ext3; do qemu-img check -q "$f" || fail "qemu-img check $f"; done
 
 # --redefine needs what libvirt needs (virsh's own messages)
 printf '<domainsnapshot><name>x</name></domainsnapshot>' >nt.xml

@@ -11,7 +11,12 @@
 # reverted to live1 runs from it; qemu-img check is clean and snapshot -l
 # lists the tags; deleting live1 takes its saved state, undefine
 # --snapshots-metadata the rest. Refusals while it runs: --no-metadata, a
-# memory-less internal snapshot.
+# memory-less internal snapshot. Last, p1 is reverted to run again and
+# takes a disk-only snapshot ds1: vda goes onto the overlay live.ds1 while
+# the guest counts on; it writes its file after that, and the overlay
+# alone holds it, while live.qcow2 stays as it was at ds1 (qemu-img
+# compare against a copy taken then, its count between the ticks around
+# ds1), both clean for qemu-img check, the chain overlay -> live.qcow2.
 set -euo pipefail
 . "$(dirname "$0")/lifecycle-lib.sh"
 : "${TVM_SRC:?}"
@@ -143,6 +148,64 @@ expect_out "Domain snapshot live1 deleted" tvm snapshot-delete liveg live1
 qemu-img check -q "$T/live.qcow2" || fail "qemu-img check after deleting live1"
 tags=$(qemu-img snapshot -l "$T/live.qcow2" | awk 'NR > 2 { printf "%s ", $2 }')
 [ "$tags" = "p1 " ] || fail "after deleting live1 qemu-img lists: $tags"
+
+step "a disk-only snapshot of the running guest: vda goes onto an overlay, the guest writes on"
+expect_out "Domain snapshot p1 reverted" tvm snapshot-revert liveg p1 --running
+ticks_past -1
+ticks_past $(($(last_tick) + 1))
+n0=$(last_tick)
+expect_err "needs a guest agent" tvm snapshot-create-as liveg ds1 --disk-only --quiesce
+expect_out "Domain snapshot ds1 created" tvm snapshot-create-as liveg ds1 --disk-only --atomic
+n1=$(last_tick)
+ov=$T/live.ds1
+# The old image, as the snapshot left it: read-only below the overlay from
+# now on, so a copy taken now is its content at the snapshot.
+cp "$T/live.qcow2" "$T/at-ds1.qcow2"
+[ "$(state liveg)" = "running (restored)" ] || fail "after the disk-only snapshot: $(state liveg)"
+[ ! -e "$T/go.ds1" ] || fail "the read-only disk vdb got an overlay"
+ticks_past $((n1 + 1))
+expect_out "<source file='$ov'/>" tvm dumpxml liveg
+tvm dumpxml liveg | tr -d '\n' | grep -q "<source file='$ov'/>  *<backingStore type='file'>  *<format type='qcow2'/>  *<source file='$T/live.qcow2'/>  *<backingStore/>  *</backingStore>" ||
+    fail "the live XML does not show the overlay over live.qcow2: $(tvm dumpxml liveg | grep -A8 "dev='vda'\|$ov")"
+expect_out "<source file='$ov'/>" tvm dumpxml liveg --inactive
+expect_out "<state>disk-snapshot</state>" tvm snapshot-dumpxml liveg ds1
+expect_out "<disk name='vda' snapshot='external' type='file'>" tvm snapshot-dumpxml liveg ds1
+echo "   taken between TICK-$n0 and TICK-$n1; $(tvm events | grep -o 'disk-only) while running, paused [0-9]* ms' | tail -1)"
+
+say GO # the guest writes its file now: into the overlay
+deadline=$((SECONDS + 120))
+until ticks | grep -q ' LIVE-FILE$'; do
+    [ $SECONDS -lt $deadline ] || fail "the guest never wrote its file after the disk-only snapshot"
+    sleep 0.5
+done
+later=$(last_tick)
+ticks_past $((later + 2)) # counting on, each tick read back through the overlay
+# The old image changes no more (qemu-img may read it while the guest
+# runs: tvm-vmm holds it as a backing file, read-only).
+qemu-img compare -q "$T/at-ds1.qcow2" "$T/live.qcow2" || fail "live.qcow2 changed after ds1"
+old=$(qemu-io -r -f qcow2 -c 'read -v 51200 16' "$T/live.qcow2" | sed -n 's/^0000c800: .*  \([0-9]*\).*/\1/p')
+[ "$old" -ge "$n0" ] && [ "$old" -le $((n1 + 1)) ] ||
+    fail "live.qcow2 holds count '$old'; ds1 was taken between TICK-$n0 and TICK-$n1"
+! qemu-io -r -f qcow2 -c 'read -v 102400 512' "$T/live.qcow2" | grep -q 'LIVE' ||
+    fail "the file written after ds1 is in live.qcow2"
+[ "$(state liveg)" = "running (restored)" ] || fail "the guest stopped: $(state liveg)"
+expect_out "Domain 'liveg' destroyed" tvm destroy liveg
+
+qemu-img check -q "$ov" || fail "qemu-img check of the overlay"
+qemu-img check -q "$T/live.qcow2" || fail "qemu-img check of live.qcow2 below the overlay"
+qemu-img info --backing-chain "$ov" >"$T/chain.txt"
+grep -q "^backing file: $T/live.qcow2$" "$T/chain.txt" &&
+    grep -q '^backing file format: qcow2$' "$T/chain.txt" &&
+    [ "$(grep -c '^image: ' "$T/chain.txt")" = 2 ] || fail "backing chain: $(cat "$T/chain.txt")"
+# The overlay alone (its backing cut off) holds what the guest wrote after
+# ds1: its file and the later counts; the chain reads the last count.
+alone="json:{\"driver\":\"qcow2\",\"backing\":null,\"file\":{\"driver\":\"file\",\"filename\":\"$ov\"}}"
+qemu-io -r -c 'read -v 102400 512' "$alone" | grep -q 'LIVE-FILE' || fail "the file is not in the overlay"
+cnt=$(qemu-io -r -c 'read -v 51200 16' "$alone" | sed -n 's/^0000c800: .*  \([0-9]*\).*/\1/p')
+[ "$cnt" -gt "$later" ] || fail "the overlay holds count '$cnt', the guest counted past $later"
+qemu-img compare -q "$T/live.qcow2" "$ov" >/dev/null && fail "the overlay's chain reads as live.qcow2"
+echo "   after ds1 the guest wrote its file and counted to $cnt, all in the overlay; live.qcow2 stays at $old"
+
 dir=$T/snapshot/$(uuid_of liveg)
 expect_out "Domain 'liveg' has been undefined" tvm undefine liveg --snapshots-metadata
 [ ! -e "$dir" ] || fail "undefine left saved states: $(ls "$dir")"

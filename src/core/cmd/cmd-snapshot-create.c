@@ -1,5 +1,6 @@
 /* snapshot-create DOMAIN [XMLFILE]: take a snapshot described by
- * <domainsnapshot> XML (cmd-snapshot-disk.c), or with --redefine record
+ * <domainsnapshot> XML (cmd-snapshot-disk.c; with --disk-only external
+ * overlays, cmd-snapshot-external.c), or with --redefine record
  * existing snapshot metadata, as virsh does when restoring it elsewhere. */
 #include "core/cmd/cmd-snapshot.h"
 #include "core/base/err.h"
@@ -37,8 +38,13 @@ static enum cmd_result snapshot_create_exec(struct cmd_ctx *ctx, struct cmd_args
         err_set("--current requires --redefine");
         return CMD_USAGE;
     }
-    if (cmd_has(args, "disk-only")) {
-        err_set("snapshot-create --disk-only: external snapshots are not supported by tvm yet");
+    if (cmd_has(args, "disk-only") && cmd_has(args, "redefine")) {
+        err_set("--disk-only and --redefine are mutually exclusive");
+        return CMD_USAGE;
+    }
+    if (cmd_has(args, "quiesce")) {
+        err_set("snapshot-create: --quiesce needs a guest agent to freeze the guest's file "
+                "systems, and tvm has none; take the snapshot without --quiesce");
         return CMD_ERROR;
     }
     char *xml = NULL;
@@ -66,8 +72,9 @@ static enum cmd_result snapshot_create_exec(struct cmd_ctx *ctx, struct cmd_args
                                .halt = cmd_has(args, "halt"),
                                .live = cmd_has(args, "live"),
                                .from = path};
-    enum cmd_result r = cmd_has(args, "redefine") ? redefine(ctx, args, s, path)
-                                                  : snap_take(ctx, args->argv[0], s, &o);
+    enum cmd_result r = cmd_has(args, "redefine")    ? redefine(ctx, args, s, path)
+                        : cmd_has(args, "disk-only") ? snap_take_external(ctx, args->argv[0], s, &o)
+                                                     : snap_take(ctx, args->argv[0], s, &o);
     snapshot_free(s);
     return r;
 }
@@ -75,10 +82,10 @@ static enum cmd_result snapshot_create_exec(struct cmd_ctx *ctx, struct cmd_args
 const struct cmd_entry cmd_snapshot_create_entry = {
     .name = "snapshot-create",
     .usage = "snapshot-create DOMAIN [XMLFILE] [--redefine [--current]] [--no-metadata] "
-             "[--atomic] [--halt]",
+             "[--atomic] [--halt] [--disk-only]",
     .summary = "take a snapshot from XML (internal qcow2 snapshots of the disks; of a running "
                "guest with its memory and device state), or record one's metadata (--redefine)",
-    .opts = "redefine,current,validate,no-metadata,atomic,disk-only,halt,live",
+    .opts = "redefine,current,validate,no-metadata,atomic,disk-only,halt,live,quiesce",
     .min_args = 1,
     .max_args = 2,
     .exec = snapshot_create_exec,

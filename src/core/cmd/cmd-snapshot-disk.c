@@ -386,20 +386,23 @@ enum cmd_result snap_take(struct cmd_ctx *ctx, const char *dom, struct snapshot 
         domain_free(d);
         return r;
     }
-    bool no_metadata = o->no_metadata;
-    const char *from = o->from;
-    /* Claimed as a start claims it: no guest starts on these disks meanwhile. */
-    bool active;
-    int claim = vm_dir_claim(st, &row, VM_CLAIM_WAIT_MS, &active);
+    int claim = snap_claim(st, &row);
     enum cmd_result r = CMD_ERROR;
     if (claim >= 0) {
-        r = take_claimed(ctx, st, &row, d, tmpl, no_metadata, from);
+        r = take_claimed(ctx, st, &row, d, tmpl, o->no_metadata, o->from);
         vm_dir_release(row.uuid, claim);
-    } else if (active) {
-        err_set("domain '%s' started meanwhile: take the snapshot again", row.name);
     }
     domain_free(d);
     return r;
+}
+
+int snap_claim(struct store *st, const struct store_domain_row *row)
+{
+    bool active = false;
+    int claim = vm_dir_claim(st, row, VM_CLAIM_WAIT_MS, &active);
+    if (claim < 0 && active)
+        err_set("domain '%s' started meanwhile: take the snapshot again", row->name);
+    return claim;
 }
 
 int snap_state_file(struct cmd_ctx *ctx, const char *uuid, const char *name, char **path)

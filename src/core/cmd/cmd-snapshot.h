@@ -25,9 +25,11 @@ struct snap_take_opts {
 };
 enum cmd_result snap_take(struct cmd_ctx *ctx, const char *dom, struct snapshot *tmpl,
                           const struct snap_take_opts *o);
-/* snapshot-create-as --disk-only of a shut-off domain
+/* snapshot-create-as / snapshot-create --disk-only
  * (cmd-snapshot-external.c): a qcow2 overlay on every included disk, the
- * definition moved onto the overlays, the record state 'disk-snapshot'. */
+ * definition moved onto the overlays, the record state 'disk-snapshot';
+ * a running or paused guest is switched onto them by its tvm-vmm
+ * (vm_disk_snapshot), all disks or none. */
 enum cmd_result snap_take_external(struct cmd_ctx *ctx, const char *dom, struct snapshot *tmpl,
                                    const struct snap_take_opts *o);
 /* What the two share (cmd-snapshot-disk.c): whether disk K takes part
@@ -41,6 +43,11 @@ int snap_new_record(struct store *st, const struct store_domain_row *row, const 
                     const struct snapshot *tmpl, const char *state, const char *const *overlays,
                     struct snapshot **s);
 int snap_check_offline(const struct snapshot *tmpl);
+/* A shut-off domain's run directory claimed as a start claims it, so that
+ * no guest starts on its disks while a snapshot changes them: the claim
+ * for vm_dir_release(), or -1 (libvirt-style message when it started
+ * meanwhile). */
+int snap_claim(struct store *st, const struct store_domain_row *row);
 void snap_created(struct cmd_ctx *ctx, struct store *st, const char *name, const char *from,
                   const char *detail);
 

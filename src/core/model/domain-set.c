@@ -274,6 +274,34 @@ int domain_set_disk_format(struct domain *d, size_t index, const char *format)
     return replace(&d->disks[index].driver_type, format);
 }
 
+int domain_push_disk_backing(struct domain *d, size_t index, const char *path, const char *format)
+{
+    if (index >= d->ndisks)
+        return err_set("no disk #%zu (domain has %zu)", index, d->ndisks);
+    xmlNodePtr n = disk_node(d, index);
+    xmlNodePtr src = n ? xml_child(n, "source") : NULL;
+    if (!src)
+        return err_set("disk #%zu has no <source>", index);
+    xmlNodePtr below = xml_child(n, "backingStore");
+    xmlNodePtr bs = xmlNewDocNode(n->doc, NULL, BAD_CAST "backingStore", NULL);
+    xmlNodePtr fmt = bs ? xmlNewChild(bs, NULL, BAD_CAST "format", NULL) : NULL;
+    xmlNodePtr file = bs ? xmlNewChild(bs, NULL, BAD_CAST "source", NULL) : NULL;
+    if (!fmt || !file || xml_set_prop(bs, "type", "file") < 0 ||
+        xml_set_prop(fmt, "type", format) < 0 || xml_set_prop(file, "file", path) < 0) {
+        xmlFreeNode(bs);
+        return err_set("out of memory");
+    }
+    if (below)
+        xmlUnlinkNode(below);
+    else
+        below = xmlNewDocNode(n->doc, NULL, BAD_CAST "backingStore", NULL);
+    if (!below || !xmlAddChild(bs, below) || !xml_insert_after(n, src, bs)) {
+        xmlFreeNode(bs);
+        return err_set("out of memory");
+    }
+    return 0;
+}
+
 /* libvirt keeps the prefixes vnet, macvtap and macvlan for the taps it
  * names itself, and forgets such a name in a definition (a guest's tap
  * from an earlier run, written back by hand); a tap tvm is told not to

@@ -223,6 +223,12 @@ int domain_set_disk_path(struct domain *d, size_t index, const char *path, bool 
 /* <driver type=FORMAT> of the index-th disk (a <driver name='qemu'> made
  * first when it has none): an external snapshot's overlay is qcow2. */
 int domain_set_disk_format(struct domain *d, size_t index, const char *format);
+/* The live XML of a disk a running guest's snapshot put onto an overlay,
+ * as libvirt shows it: <backingStore type='file'> with <format type=FORMAT>
+ * and <source file=PATH> (the image it wrote to until then) after its
+ * <source>, holding what was the disk's <backingStore> (or an empty one,
+ * the end of the chain). Call before moving the disk onto the overlay. */
+int domain_push_disk_backing(struct domain *d, size_t index, const char *path, const char *format);
 /* What only a running guest has, for its live XML (virsh dumpxml without
  * --inactive); domain_parse() drops the id again, so neither reaches a
  * stored definition through define. <domain id='ID'>: */

@@ -145,6 +145,18 @@ struct vm_checkpoint_result {
 };
 int vm_checkpoint(struct store *st, const char *dom, const char *tag, const char *const *devices,
                   size_t ndevices, const char *state_path, struct vm_checkpoint_result *out);
+/* A disk-only (external) snapshot of a running or paused guest: its
+ * tvm-vmm puts each disk DEVICES[i] (target devs) onto the qcow2 overlay
+ * OVERLAYS[i], which the caller made with the disk's image as its backing
+ * file (tvm-vmm creates no file: each goes to it open, QMP getfd +
+ * transaction of blockdev-snapshot-sync). All disks or none, with the
+ * guest paused for the switch; then it runs on if it ran. */
+struct vm_disk_snapshot_result {
+    bool was_running;
+    int64_t paused_ms;
+};
+int vm_disk_snapshot(struct store *st, const char *dom, const char *const *devices,
+                     const char *const *overlays, size_t n, struct vm_disk_snapshot_result *out);
 /* Where snapshot SNAPSHOT's saved state lives:
  * <dir of the store>/snapshot/<uuid>/<snapshot>.save (directory made). */
 int vm_snapshot_state_path(const char *db_path, const char *uuid, const char *snapshot, char *buf,
