@@ -17,7 +17,8 @@
  *
  * transaction (QEMU's, with blockdev-snapshot-sync actions) is a
  * disk-only snapshot: each disk named goes onto a qcow2 overlay tvm made,
- * its old image read-only below, all disks or none.
+ * its old image read-only below, all disks or none; the definition a
+ * later save carries names the overlays from then on.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -30,6 +31,7 @@
 #include "control.h"
 #include "core/base/err.h"
 #include "core/image/image.h"
+#include "core/model/domain.h"
 #include "migrate.h"
 #include "virtio/virtio.h"
 #include "vm.h"
@@ -367,6 +369,38 @@ static int switch_overlays(struct overlay_action *acts, unsigned n)
     return held == n ? 0 : -1;
 }
 
+/* The definition a saved state carries (a restore starts from it) once
+ * the disks of ACTS are on their overlays: each names its overlay, with
+ * the image below as its <backingStore>, as tvm's live XML does. Made
+ * before the switch, so that nothing can fail after it. */
+static char *xml_onto_overlays(const struct overlay_action *acts, unsigned n)
+{
+    struct domain *d = NULL;
+    if (domain_parse(mig.domain_xml, strlen(mig.domain_xml), "the running definition", &d) < 0)
+        return NULL;
+    int rc = 0;
+    for (unsigned i = 0; i < n && rc == 0; i++) {
+        size_t k = 0;
+        while (k < d->ndisks && (!d->disks[k].target_dev || !d->disks[k].source ||
+                                 strcmp(d->disks[k].target_dev, acts[i].dev) != 0))
+            k++;
+        if (k == d->ndisks) {
+            rc = err_set("disk '%s' is not in the running definition", acts[i].dev);
+            break;
+        }
+        const struct domain_disk *disk = &d->disks[k];
+        rc = domain_push_disk_backing(d, k, disk->source,
+                                      disk->driver_type ? disk->driver_type : "raw");
+        if (rc == 0)
+            rc = domain_set_disk_path(d, k, acts[i].file, false);
+        if (rc == 0)
+            rc = domain_set_disk_format(d, k, "qcow2");
+    }
+    char *xml = rc == 0 ? domain_format(d) : NULL;
+    domain_free(d);
+    return xml;
+}
+
 /* transaction {"actions": [blockdev-snapshot-sync...]}: QEMU's command,
  * as libvirt sends it for snapshot-create --disk-only on a running guest
  * (--atomic is what a transaction is). The guest is paused for the switch
@@ -381,6 +415,9 @@ static int qmp_transaction(struct json_object *args, struct json_object **ret)
     int rc = transaction_args(args, acts, &n);
     if (rc == 0 && s != VM_RUNNING && s != VM_PAUSED)
         rc = err_set("the guest is not running");
+    char *xml = rc == 0 ? xml_onto_overlays(acts, n) : NULL;
+    if (rc == 0 && !xml)
+        rc = -1;
     bool was_running = s == VM_RUNNING;
     int64_t started = now_ms();
     if (rc == 0)
@@ -393,6 +430,12 @@ static int qmp_transaction(struct json_object *args, struct json_object **ret)
     if (rc < 0)
         snprintf(why, sizeof why, "%s", err_msg());
     overlays_drop(acts, CHECKPOINT_MAX_DISKS);
+    if (rc == 0) {
+        free(mig.domain_xml);
+        mig.domain_xml = xml;
+    } else {
+        free(xml);
+    }
     if (paused && was_running && vm_resume(mig.vm) < 0 && rc == 0)
         return err_prefix("the disks were switched, but the guest does not resume: ");
     if (rc < 0)
