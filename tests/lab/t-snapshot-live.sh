@@ -16,7 +16,8 @@
 # the guest counts on; it writes its file after that, and the overlay
 # alone holds it, while live.qcow2 stays as it was at ds1 (qemu-img
 # compare against a copy taken then, its count between the ticks around
-# ds1), both clean for qemu-img check, the chain overlay -> live.qcow2.
+# ds1), both clean for qemu-img check, the chain overlay -> live.qcow2;
+# a managed save taken then names the overlay and the guest resumes on it.
 set -euo pipefail
 . "$(dirname "$0")/lifecycle-lib.sh"
 : "${TVM_SRC:?}"
@@ -188,7 +189,16 @@ old=$(qemu-io -r -f qcow2 -c 'read -v 51200 16' "$T/live.qcow2" | sed -n 's/^000
     fail "live.qcow2 holds count '$old'; ds1 was taken between TICK-$n0 and TICK-$n1"
 ! qemu-io -r -f qcow2 -c 'read -v 102400 512' "$T/live.qcow2" | grep -q 'LIVE' ||
     fail "the file written after ds1 is in live.qcow2"
-[ "$(state liveg)" = "running (restored)" ] || fail "the guest stopped: $(state liveg)"
+# A state saved now carries the overlay: the guest resumes on it, reading
+# its file back (live.qcow2 has none).
+expect_out "Domain 'liveg' state saved" tvm managedsave liveg
+m=$(last_tick)
+expect_out "<source file='$ov'/>" tvm save-image-dumpxml "${DB_DIR:-$T}/save/$(uuid_of liveg).save"
+expect_out "Domain 'liveg' started" tvm start liveg
+ticks_past $((m + 2))
+[ "$(first_tick)" -ge "$m" ] || fail "the count started over: TICK-$(first_tick) after TICK-$m"
+ticks | awk '$2 != "LIVE-FILE" { bad = 1 } END { exit bad }' ||
+    fail "resumed, the guest does not read its file through the overlay: $(ticks | tr '\n' ' ')"
 expect_out "Domain 'liveg' destroyed" tvm destroy liveg
 
 qemu-img check -q "$ov" || fail "qemu-img check of the overlay"
