@@ -2,12 +2,14 @@
 #include "core/cmd/cmd-util.h"
 #include "core/base/err.h"
 #include "core/model/domain.h"
+#include "core/virt/vm.h"
 #include "store/store.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 static bool list_has_state_filter(const struct cmd_args *args)
 {
@@ -63,6 +65,21 @@ static int list_snapshot_wanted(struct store *st, const struct cmd_args *args,
     return (with && n > 0) || (without && n == 0);
 }
 
+/* --with-managed-save / --without-managed-save: whether a managed save image
+ * (tvm managedsave) waits for the domain's next start. */
+static bool list_managed_save_wanted(struct cmd_ctx *ctx, const struct cmd_args *args,
+                                     const struct store_domain_row *r)
+{
+    bool with = cmd_has(args, "with-managed-save");
+    if (!with && !cmd_has(args, "without-managed-save"))
+        return true;
+    char path[4096];
+    bool has = vm_managed_save_path(ctx->db_path, r->uuid, path, sizeof path) == 0 &&
+               access(path, F_OK) == 0;
+    err_clear();
+    return has == with;
+}
+
 static bool list_row_active(const struct store_domain_row *r)
 {
     return r->state != DOMAIN_SHUTOFF && r->state != DOMAIN_CRASHED &&
@@ -105,7 +122,8 @@ static ssize_t list_filter(struct cmd_ctx *ctx, const struct cmd_args *args,
         int snap = list_snapshot_wanted(ctx->store, args, &rows[i]);
         if (snap < 0)
             return -1;
-        if (snap && list_wanted(args, &rows[i]) && list_template_wanted(ctx, args, &rows[i])) {
+        if (snap && list_wanted(args, &rows[i]) && list_template_wanted(ctx, args, &rows[i]) &&
+            list_managed_save_wanted(ctx, args, &rows[i])) {
             if (kept != i)
                 rows[kept] = rows[i];
             kept++;
@@ -200,11 +218,12 @@ const struct cmd_entry cmd_list_entry = {
     .usage = "list [--all] [--inactive] [--name] [--uuid] [--id] [--table] [--title] "
              "[--state-running] [--state-paused] [--state-shutoff] [--state-other] [--autostart] "
              "[--no-autostart] [--persistent] [--transient] [--with-snapshot] "
-             "[--without-snapshot] [--template] [--no-template]",
+             "[--without-snapshot] [--with-managed-save] [--without-managed-save] [--template] "
+             "[--no-template]",
     .summary = "list domains (running ones unless --all or --inactive)",
     .opts = "all,inactive,name,uuid,id,title,table,state-running,state-paused,state-shutoff,"
             "state-other,autostart,no-autostart,persistent,transient,with-snapshot,"
-            "without-snapshot,template,no-template",
+            "without-snapshot,with-managed-save,without-managed-save,template,no-template",
     .min_args = 0,
     .max_args = 0,
     .exec = list_exec,

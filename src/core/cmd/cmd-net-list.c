@@ -6,8 +6,17 @@
 
 #include <stdlib.h>
 
+/* virsh's filters combine: the state (--all, --inactive), then --autostart
+ * or --no-autostart, then --persistent or --transient (every network tvm
+ * knows is persistent: it has no transient ones). */
 static bool net_list_wanted(const struct cmd_args *args, const struct store_object_row *r)
 {
+    if (cmd_has(args, "autostart") && !r->autostart)
+        return false;
+    if (cmd_has(args, "no-autostart") && r->autostart)
+        return false;
+    if (cmd_has(args, "transient") && !cmd_has(args, "persistent"))
+        return false;
     if (cmd_has(args, "all"))
         return true;
     if (cmd_has(args, "inactive"))
@@ -54,9 +63,10 @@ static enum cmd_result net_list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 
 const struct cmd_entry cmd_net_list_entry = {
     .name = "net-list",
-    .usage = "net-list [--all] [--inactive] [--name] [--uuid]",
+    .usage = "net-list [--all] [--inactive] [--name] [--uuid] [--table] [--persistent] "
+             "[--transient] [--autostart] [--no-autostart]",
     .summary = "list networks (active ones unless --all or --inactive)",
-    .opts = "all,inactive,name,uuid",
+    .opts = "all,inactive,name,uuid,table,persistent,transient,autostart,no-autostart",
     .min_args = 0,
     .max_args = 0,
     .exec = net_list_exec,

@@ -6,9 +6,35 @@
 #include "store/store.h"
 
 #include <stdlib.h>
+#include <string.h>
 
+/* Whether TYPE is one of the comma-separated TYPES (--type dir,fs). */
+static bool type_listed(const char *types, const char *type)
+{
+    size_t n = strlen(type);
+    for (const char *p = types; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, type, n) == 0)
+            return true;
+        p += len + (p[len] == ',');
+    }
+    return false;
+}
+
+/* virsh's filters combine: the state (--all, --inactive), --type, then
+ * --autostart or --no-autostart, then --persistent or --transient (every
+ * pool tvm knows is persistent: it has no transient ones). */
 static bool pool_list_wanted(const struct cmd_args *args, const struct store_object_row *r)
 {
+    const char *types = cmd_get(args, "type");
+    if (types && !type_listed(types, r->kind))
+        return false;
+    if (cmd_has(args, "autostart") && !r->autostart)
+        return false;
+    if (cmd_has(args, "no-autostart") && r->autostart)
+        return false;
+    if (cmd_has(args, "transient") && !cmd_has(args, "persistent"))
+        return false;
     if (cmd_has(args, "all"))
         return true;
     if (cmd_has(args, "inactive"))
@@ -75,9 +101,10 @@ static enum cmd_result pool_list_exec(struct cmd_ctx *ctx, struct cmd_args *args
 
 const struct cmd_entry cmd_pool_list_entry = {
     .name = "pool-list",
-    .usage = "pool-list [--all] [--inactive] [--name] [--uuid] [--details]",
+    .usage = "pool-list [--all] [--inactive] [--name] [--uuid] [--details] [--type TYPES] "
+             "[--persistent] [--transient] [--autostart] [--no-autostart]",
     .summary = "list storage pools (active ones unless --all or --inactive)",
-    .opts = "all,inactive,name,uuid,details",
+    .opts = "all,inactive,name,uuid,details,type=,persistent,transient,autostart,no-autostart",
     .min_args = 0,
     .max_args = 0,
     .exec = pool_list_exec,
