@@ -63,7 +63,8 @@ static int store_snapshot_make_current(struct store *st, int64_t dom, const char
     if (store_step_done(st, stmt, "cannot set the current snapshot") < 0)
         return -1;
     if (sqlite3_changes(st->db) == 0)
-        return err_set("snapshot '%s' not found", name);
+        return err_set("Domain snapshot not found: no domain snapshot with matching name '%s'",
+                       name);
     return 0;
 }
 
@@ -181,7 +182,8 @@ int store_snapshot_get_xml(struct store *st, const char *domain_uuid, const char
     store_bind_text(stmt, 2, name);
     int found = store_fetch_xml(st, stmt, xml);
     if (found == 0)
-        return err_set("snapshot '%s' not found", name);
+        return err_set("Domain snapshot not found: no domain snapshot with matching name '%s'",
+                       name);
     return found < 0 ? -1 : 0;
 }
 
@@ -199,7 +201,8 @@ int store_snapshot_state_file(struct store *st, const char *domain_uuid, const c
     store_bind_text(stmt, 2, name);
     int found = store_fetch_xml(st, stmt, path);
     if (found == 0)
-        return err_set("snapshot '%s' not found", name);
+        return err_set("Domain snapshot not found: no domain snapshot with matching name '%s'",
+                       name);
     return found < 0 ? -1 : 0;
 }
 
@@ -217,7 +220,10 @@ int store_snapshot_set_xml(struct store *st, const char *domain_uuid, const char
     store_bind_text(stmt, 3, xml);
     if (store_step_done(st, stmt, "cannot store the snapshot") < 0)
         return -1;
-    return sqlite3_changes(st->db) == 1 ? 0 : err_set("snapshot '%s' not found", name);
+    return sqlite3_changes(st->db) == 1
+               ? 0
+               : err_set("Domain snapshot not found: no domain snapshot with matching name '%s'",
+                         name);
 }
 
 /* The element after which <parent> goes, in libvirt's order
@@ -354,7 +360,11 @@ static int store_snapshot_delete_in(struct store *st, int64_t dom, const char *n
     struct store_snapshot_node node;
     int found = store_snapshot_find(st, dom, name, &node);
     if (found <= 0)
-        return found == 0 ? err_set("snapshot '%s' not found", name) : -1;
+        return found == 0
+                   ? err_set(
+                         "Domain snapshot not found: no domain snapshot with matching name '%s'",
+                         name)
+                   : -1;
     int rc = store_snapshot_reparent_children(st, dom, name, node.parent);
     sqlite3_stmt *stmt = rc == 0 ? store_stmt(st, STMT_SNAPSHOT_DELETE) : NULL;
     if (stmt) {

@@ -25,26 +25,26 @@ err_has "No such file"
 # runs a command, however unique: "undef" must not undefine, "dump" is not
 # dumpxml; the error suggests what it abbreviates.
 run 2 tvm frobnicate
-err_is "tvm: unknown command 'frobnicate'"
+err_is "tvm: unknown command: 'frobnicate'"
 run 2 tvm dom
-err_has "unknown command 'dom' (did you mean "
+err_has "unknown command: 'dom' (did you mean "
 err_has "dominfo"
 run 2 tvm domin "$name"
-err_is "tvm: unknown command 'domin' (did you mean dominfo?)"
+err_is "tvm: unknown command: 'domin' (did you mean dominfo?)"
 run 2 tvm undef "$name"
-err_is "tvm: unknown command 'undef' (did you mean undefine?)"
+err_is "tvm: unknown command: 'undef' (did you mean undefine?)"
 ok tvm dominfo "$name"
 out_has "Name:           $name"
 printf 'dominfo %s\nundef %s\n' "$name" "$name" >"$tmp/abbrev.tvm"
 run 2 tvm --batch "$tmp/abbrev.tvm"
-err_has "abbrev.tvm:2: unknown command 'undef'"
+err_has "abbrev.tvm:2: unknown command: 'undef'"
 ok tvm dominfo "$name"
 
 # Wrong argument count: exit 2 with the usage
 run 2 tvm dominfo
-err_is "tvm: dominfo: missing argument; usage: dominfo DOMAIN"
+err_is "tvm: command 'dominfo' requires <domain> option; usage: dominfo DOMAIN"
 run 2 tvm dominfo a b
-err_is "tvm: dominfo: unexpected argument 'b'; usage: dominfo DOMAIN"
+err_is "tvm: unexpected data 'b'; usage: dominfo DOMAIN"
 run 2 tvm domrename onlyone
 err_has "usage: domrename DOMAIN NEW-NAME"
 

@@ -24,7 +24,7 @@ out_has "usage: list [--all]"
 ok tvm dominfo --help
 out_has "usage: dominfo DOMAIN"
 run 2 tvm help nosuchcmd
-err_has "unknown command 'nosuchcmd'"
+err_has "unknown command: 'nosuchcmd'"
 
 ok "$TVM" --version
 out_is "tvm 0.1.0"
@@ -34,9 +34,9 @@ out_has "tvm 0.1.0"
 # no abbreviations on the command line (virsh has none): the error lists
 # the candidates
 run 2 tvm vers
-err_is "tvm: unknown command 'vers' (did you mean version?)"
+err_is "tvm: unknown command: 'vers' (did you mean version?)"
 run 2 tvm net-
-err_has "unknown command 'net-' (did you mean net-"
+err_has "unknown command: 'net-' (did you mean net-"
 # `--` ends options: a domain may be called --odd
 printf "<domain type='kvm'><name>--odd</name><memory>65536</memory><os><type>hvm</type></os></domain>\n" \
     >"$tmp/odd.xml"

@@ -98,7 +98,7 @@ err_has "storage pool 'default-pool' is not active"
 
 # an active pool cannot be undefined; stopped, its volumes are not listed
 run 1 tvm pool-undefine vols
-err_has "storage pool 'vols' is still active"
+err_has "storage pool 'vols' is active"
 ok tvm vol-delete "$vol" --pool vols
 [ ! -e "$tmp/vols/$vol" ] || fail "vol-delete left $tmp/vols/$vol"
 ok tvm pool-destroy vols

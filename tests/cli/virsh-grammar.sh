@@ -55,7 +55,7 @@ err_has "missing argument --domain"
 run 2 tvm dominfo --domain
 err_has "option --domain needs a value"
 run 2 tvm undefine m2 extra
-err_has "unexpected argument 'extra'"
+err_has "unexpected data 'extra'"
 run 2 tvm list --table --name
 err_has "Options --table and --name are mutually exclusive"
 ok tvm list --all --name

@@ -89,7 +89,7 @@ static void test_find(void **state)
     assert_string_equal(e->name, "list");
     /* no abbreviation runs a command; the error names what it abbreviates */
     assert_null(cmd_find("domre"));
-    assert_string_equal(err_msg(), "unknown command 'domre' (did you mean domrename?)");
+    assert_string_equal(err_msg(), "unknown command: 'domre' (did you mean domrename?)");
     /* the TUI prompt's lookup completes a unique prefix */
     e = cmd_find_prefix("domre");
     assert_non_null(e);
@@ -98,7 +98,7 @@ static void test_find(void **state)
     assert_non_null(strstr(err_msg(), "ambiguous command 'dom': "));
     assert_non_null(strstr(err_msg(), "dominfo"));
     assert_null(cmd_find("nosuchcommand"));
-    assert_string_equal(err_msg(), "unknown command 'nosuchcommand'");
+    assert_string_equal(err_msg(), "unknown command: 'nosuchcommand'");
     assert_null(cmd_find(""));
     /* every entry is well formed and unique */
     for (size_t i = 0; cmd_table[i]; i++) {

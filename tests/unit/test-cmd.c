@@ -256,11 +256,11 @@ static void test_args_errors(void **state)
     struct cmd_args a;
     const char *none[] = {"vol-dumpxml", NULL};
     assert_int_equal(parse(&a, none), CMD_USAGE);
-    assert_non_null(strstr(err_msg(), "missing argument"));
+    assert_non_null(strstr(err_msg(), "command 'vol-dumpxml' requires <vol> option"));
 
     const char *many[] = {"vol-dumpxml", "a", "b", "c", NULL};
     assert_int_equal(parse(&a, many), CMD_USAGE);
-    assert_non_null(strstr(err_msg(), "unexpected argument 'c'"));
+    assert_non_null(strstr(err_msg(), "unexpected data 'c'"));
 
     const char *novalue[] = {"vol-dumpxml", "a", "--pool", NULL};
     assert_int_equal(parse(&a, novalue), CMD_USAGE);

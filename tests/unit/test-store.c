@@ -810,7 +810,8 @@ static void test_snapshot_tree(void **state)
     free(rows);
 
     assert_int_equal(store_snapshot_set_current(st, "web", "d"), 0);
-    expect_error(store_snapshot_set_current(st, "web", "zz"), "snapshot 'zz' not found");
+    expect_error(store_snapshot_set_current(st, "web", "zz"),
+                 "Domain snapshot not found: no domain snapshot with matching name 'zz'");
     assert_int_equal(store_snapshot_list(st, "web", &rows, &n), 0);
     assert_snapshot(rows, n, "d", "a", true);
     assert_int_equal(count_current(rows, n), 1);
@@ -837,8 +838,10 @@ static void test_snapshot_tree(void **state)
     assert_int_equal(c->creation_time, 3000);
     snapshot_free(c);
     free(xml);
-    expect_error(store_snapshot_get_xml(st, "web", "b", &xml), "snapshot 'b' not found");
-    expect_error(store_snapshot_delete(st, "web", "b"), "snapshot 'b' not found");
+    expect_error(store_snapshot_get_xml(st, "web", "b", &xml),
+                 "Domain snapshot not found: no domain snapshot with matching name 'b'");
+    expect_error(store_snapshot_delete(st, "web", "b"),
+                 "Domain snapshot not found: no domain snapshot with matching name 'b'");
 
     /* deleting the root a makes c and d roots, with no <parent> left */
     assert_int_equal(store_snapshot_delete(st, "web", "a"), 0);
@@ -913,7 +916,8 @@ static void test_snapshot_state_file(void **state)
     assert_int_equal(store_snapshot_state_file(st, "web", "disk", &path), 0);
     assert_string_equal(path, "");
     free(path);
-    expect_error(store_snapshot_state_file(st, "web", "nope", &path), "snapshot 'nope' not found");
+    expect_error(store_snapshot_state_file(st, "web", "nope", &path),
+                 "Domain snapshot not found: no domain snapshot with matching name 'nope'");
     /* a parent that is not there: no row, so no row names the file */
     xml = "<domainsnapshot><name>orphan</name><parent><name>gone</name></parent>"
           "<creationTime>3</creationTime></domainsnapshot>";
@@ -922,7 +926,7 @@ static void test_snapshot_state_file(void **state)
                  "parent snapshot 'gone' of 'orphan' not found");
     snapshot_free(s);
     expect_error(store_snapshot_state_file(st, "web", "orphan", &path),
-                 "snapshot 'orphan' not found");
+                 "Domain snapshot not found: no domain snapshot with matching name 'orphan'");
     store_close(st);
 }
 

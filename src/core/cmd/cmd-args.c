@@ -321,14 +321,20 @@ enum cmd_result cmd_parse_args(const struct cmd_entry *e, int argc, char **argv,
     }
     char what[512];
     if (out->argc < e->min_args) {
-        snprintf(what, sizeof(what), "%s: missing argument%s", e->name,
-                 e->min_args - out->argc > 1 ? "s" : "");
+        /* virsh's words, naming the first argument missing */
+        char names[CMD_MAX_POSITIONAL][CMD_NAME_MAX];
+        int count = cmd_positional_names(e, names, CMD_MAX_POSITIONAL);
+        if (out->argc < count && names[out->argc][0])
+            snprintf(what, sizeof(what), "command '%s' requires <%s> option", e->name,
+                     names[out->argc]);
+        else
+            snprintf(what, sizeof(what), "%s: missing argument%s", e->name,
+                     e->min_args - out->argc > 1 ? "s" : "");
         args_release(out);
         return usage_error(e, what);
     }
     if (e->max_args >= 0 && out->argc > e->max_args) {
-        snprintf(what, sizeof(what), "%s: unexpected argument '%.200s'", e->name,
-                 out->argv[e->max_args]);
+        snprintf(what, sizeof(what), "unexpected data '%.200s'", out->argv[e->max_args]);
         args_release(out);
         return usage_error(e, what);
     }

@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static enum cmd_result domrename_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
@@ -20,8 +21,11 @@ static enum cmd_result domrename_exec(struct cmd_ctx *ctx, struct cmd_args *args
     int rc = 0;
     if (cmd_domain_is_active(&row))
         rc = err_set("Requested operation is not valid: cannot rename active domain");
+    else if (strcmp(row.name, new_name) == 0)
+        rc = err_set("Requested operation is not valid: Can't rename domain to itself");
     else if (store_domain_get_row(st, new_name, &other) == 0)
-        rc = err_set("domain '%s' already exists with uuid %s", new_name, other.uuid);
+        rc = err_set("Requested operation is not valid: domain with name '%s' already exists",
+                     new_name);
     else if (domain_set_name(d, new_name) < 0)
         rc = -1;
     if (rc == 0)

@@ -284,10 +284,10 @@ enum cmd_result cmd_kind_undefine_exec(struct cmd_ctx *ctx, struct cmd_args *arg
         return CMD_ERROR;
     if (row.active) {
         if (k->stop_verb)
-            err_set("Requested operation is not valid: %s '%s' is still active (tvm %s %s)",
+            err_set("Requested operation is not valid: %s '%s' is active (tvm %s %s)",
                     k->busy_noun, row.name, k->stop_verb, row.name);
         else
-            err_set("Requested operation is not valid: %s '%s' is still active", k->busy_noun,
+            err_set("Requested operation is not valid: %s '%s' is active", k->busy_noun,
                     row.name);
         return CMD_ERROR;
     }

@@ -99,7 +99,7 @@ static enum cmd_result setmem_exec(struct cmd_ctx *ctx, struct cmd_args *args)
         return CMD_USAGE;
     }
     if (!size && args->argc < 2) {
-        err_set("setmem: the new memory size is missing");
+        err_set("command 'setmem' requires --size option");
         return CMD_USAGE;
     }
     uint64_t kib = 0;
@@ -117,7 +117,10 @@ static enum cmd_result setmem_exec(struct cmd_ctx *ctx, struct cmd_args *args)
     if (rc == 0 && live)
         rc = setmem_live(&row, kib);
     domain_free(d);
-    return rc == 0 ? CMD_OK : CMD_ERROR;
+    if (rc < 0)
+        return CMD_ERROR;
+    fputc('\n', ctx->out); /* virsh's setmem writes an empty line, and scripts see it */
+    return CMD_OK;
 }
 
 const struct cmd_entry cmd_setmem_entry = {

@@ -59,7 +59,7 @@ int cmd_read_input(struct cmd_ctx *ctx, const char *path, char **buf, size_t *le
     }
     FILE *f = fopen(path, "r");
     if (!f)
-        return err_errno("failed to open file '%s'", path);
+        return err_errno("Failed to open file '%s'", path);
     int rc = read_stream(f, path, buf, len);
     fclose(f);
     return rc;

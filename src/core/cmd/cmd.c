@@ -61,9 +61,9 @@ const struct cmd_entry *cmd_find(const char *name)
     char candidates[ERR_MSG_MAX / 2];
     int matches = prefix_matches(name, &found, candidates, sizeof(candidates));
     if (matches > 0)
-        err_set("unknown command '%s' (did you mean %s?)", name, candidates);
+        err_set("unknown command: '%s' (did you mean %s?)", name, candidates);
     else
-        err_set("unknown command '%s'", name);
+        err_set("unknown command: '%s'", name);
     return NULL;
 }
 
