@@ -45,7 +45,7 @@ dominfo nope2
 TVM
 run 2 "$TVM" --db "$DB" --batch "$tmp/keep.tvm" --keep-going
 err_has "$tmp/keep.tvm:1: domain 'nope1' not found"
-err_has "$tmp/keep.tvm:3: unknown command 'frobnicate'"
+err_has "$tmp/keep.tvm:3: unknown command: 'frobnicate'"
 err_has "$tmp/keep.tvm:4: domain 'nope2' not found"
 [ "$(wc -l <"$tmp/err")" -eq 3 ] || fail "keep-going printed $(wc -l <"$tmp/err") errors, want 3"
 names | grep -qx full || fail "keep-going did not run line 2"

@@ -46,7 +46,7 @@ err_has "domain is not running"
 run 2 tvm setmem rng-balloon 256M --live --current
 err_has "mutually exclusive"
 run 2 tvm setmem rng-balloon
-err_has "size is missing"
+err_has "command 'setmem' requires --size option"
 run 1 tvm setmem nosuch 256M
 err_has "nosuch"
 [ "$(tvm dumpxml rng-balloon)" = "$before" ] || fail "a refused setmem changed the definition"
