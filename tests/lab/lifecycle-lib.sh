@@ -48,7 +48,11 @@ expect_err() {
 }
 state() { tvm domstate --reason "$1" | head -1; }
 # count NAME PATTERN: occurrences of PATTERN in NAME's console log.
-count() { grep -c -- "$2" "$LOGDIR/$1.console.log" 2>/dev/null || true; }
+count() {
+    local n
+    n=$(grep -c -- "$2" "$LOGDIR/$1.console.log" 2>/dev/null) || true
+    echo "${n:-0}" # 0, not nothing, before the guest's log exists
+}
 # wait_count NAME PATTERN N [TIMEOUT]
 wait_count() {
     local deadline=$((SECONDS + ${4:-$BOOT_TIMEOUT}))

@@ -26,9 +26,11 @@ define g4 4 1024 tvm.shell
 
 step "start three guests (g2 transient, by create --console; g4 marked autostart and started as the boot unit starts it); list shows them running"
 expect_out "Domain 'g1' started" tvm start g1
-# create --console: attached once started; Ctrl-] once the guest is up.
+# create --console: attached once started; Ctrl-] once the guest is up
+# and its banner has had time to reach the console.
 {
     wait_count g2 TVM-GUEST-UP 1 || exit 1
+    sleep 2
     printf '\035'
 } | timeout "$((BOOT_TIMEOUT + 30))" "$TVM" --db "$DB" create "$T/g2.xml" --console >"$T/create.out" 2>&1 &
 create_pid=$!
@@ -70,6 +72,7 @@ tvm dominfo g2 | grep -qE '^Persistent: +no$' || fail "dominfo g2: $(tvm dominfo
 expect_err "Requested operation is not valid: domain 'g2' is already active" tvm create "$T/g2.xml"
 expect_err "Requested operation is not valid: cannot undefine transient domain" tvm undefine g2
 expect_err "cannot do managed save for transient domain" tvm managedsave g2
+expect_err "cannot set autostart for transient domain" tvm autostart g2
 expect_out "Domain 'g2' defined from $T/g2.xml" tvm define "$T/g2.xml"
 tvm dominfo g2 | grep -qE '^Persistent: +yes$' || fail "define did not make g2 persistent"
 expect_out "Domain 'g2' has been undefined" tvm undefine g2

@@ -15,8 +15,13 @@ static enum cmd_result autostart_exec(struct cmd_ctx *ctx, struct cmd_args *args
     bool on = !cmd_has(args, "disable");
     struct store *st = cmd_store(ctx);
     struct store_domain_row row;
-    if (!st || cmd_domain_load(ctx, args->argv[0], &row, NULL) < 0 ||
-        store_domain_set_autostart(st, row.uuid, on) < 0 ||
+    if (!st || cmd_domain_load(ctx, args->argv[0], &row, NULL) < 0)
+        return CMD_ERROR;
+    if (!row.persistent) { /* libvirt's refusal: it is gone once it stops */
+        err_set("Requested operation is not valid: cannot set autostart for transient domain");
+        return CMD_ERROR;
+    }
+    if (store_domain_set_autostart(st, row.uuid, on) < 0 ||
         store_event_add(st, "domain", row.name, "updated", on ? "autostart on" : "autostart off") <
             0)
         return CMD_ERROR;
