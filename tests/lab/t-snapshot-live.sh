@@ -208,9 +208,9 @@ grep -q "^backing file: $T/live.qcow2$" "$T/chain.txt" &&
     grep -q '^backing file format: qcow2$' "$T/chain.txt" &&
     [ "$(grep -c '^image: ' "$T/chain.txt")" = 2 ] || fail "backing chain: $(cat "$T/chain.txt")"
 # The overlay alone (its backing cut off) holds what the guest wrote after
-# ds1: its file and the later counts; the chain reads the last count.
+# ds1: its file (qemu-io prints its '-' as '.') and the later counts.
 alone="json:{\"driver\":\"qcow2\",\"backing\":null,\"file\":{\"driver\":\"file\",\"filename\":\"$ov\"}}"
-qemu-io -r -c 'read -v 102400 512' "$alone" | grep -q 'LIVE-FILE' || fail "the file is not in the overlay"
+qemu-io -r -c 'read -v 102400 512' "$alone" | grep -q 'LIVE.FILE' || fail "the file is not in the overlay"
 cnt=$(qemu-io -r -c 'read -v 51200 16' "$alone" | sed -n 's/^0000c800: .*  \([0-9]*\).*/\1/p')
 [ "$cnt" -gt "$later" ] || fail "the overlay holds count '$cnt', the guest counted past $later"
 qemu-img compare -q "$T/live.qcow2" "$ov" >/dev/null && fail "the overlay's chain reads as live.qcow2"
