@@ -106,8 +106,23 @@ static enum cmd_result snapshot_delete_exec(struct cmd_ctx *ctx, struct cmd_args
         err_set("--children and --children-only are mutually exclusive");
         return CMD_USAGE;
     }
-    if (snap_rows(ctx, args->argv[0], &row, &rows, &n, args->argv[1], &idx) < 0)
+    const char *name = args->argc > 1 ? args->argv[1] : NULL;
+    if (!name && !cmd_has(args, "current")) {
+        err_set("--snapshotname or --current is required");
+        return CMD_USAGE;
+    }
+    if (snap_rows(ctx, args->argv[0], &row, &rows, &n, name, &idx) < 0)
         return CMD_ERROR;
+    for (size_t i = 0; !name && i < n; i++)
+        if (rows[i].current)
+            idx = (ssize_t)i;
+    if (idx < 0) {
+        free(rows);
+        err_set("Domain snapshot not found: the domain does not have a current snapshot");
+        return CMD_ERROR;
+    }
+    char deleted[sizeof(rows[0].name)];
+    snprintf(deleted, sizeof deleted, "%s", rows[idx].name);
     struct store *st = cmd_store(ctx);
     struct domain *d = NULL;
     enum cmd_result r = CMD_ERROR;
@@ -133,7 +148,7 @@ static enum cmd_result snapshot_delete_exec(struct cmd_ctx *ctx, struct cmd_args
     if (r == CMD_OK)
         fprintf(ctx->out,
                 only ? "Domain snapshot %s children deleted\n\n" : "Domain snapshot %s deleted\n\n",
-                args->argv[1]);
+                deleted);
     domain_free(d);
     free(rows);
     return r;
@@ -141,11 +156,12 @@ static enum cmd_result snapshot_delete_exec(struct cmd_ctx *ctx, struct cmd_args
 
 const struct cmd_entry cmd_snapshot_delete_entry = {
     .name = "snapshot-delete",
-    .usage = "snapshot-delete DOMAIN SNAPSHOTNAME [--children | --children-only] [--metadata]",
+    .usage = "snapshot-delete DOMAIN {SNAPSHOTNAME | --current} [--children | --children-only] "
+             "[--metadata]",
     .summary = "delete a snapshot: its internal disk snapshots and record (children move to "
                "its parent and keep their data)",
     .opts = "children,children-only,metadata,current",
-    .min_args = 2,
+    .min_args = 1,
     .max_args = 2,
     .exec = snapshot_delete_exec,
     .flags = CMD_F_WRITES,

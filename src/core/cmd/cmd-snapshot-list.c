@@ -91,8 +91,9 @@ static bool under(const struct store_snapshot_row *rows, size_t n, size_t i, siz
     return false;
 }
 
-/* Keeps the rows the filters select (virsh's --roots, --leaves, --current,
- * --from/--current with --descendants); returns how many. */
+/* Keeps the rows the filters select (virsh's --roots, --leaves, and --from
+ * or --current: the children of that snapshot, with --descendants all that
+ * is below it); returns how many. */
 static size_t snap_filter(struct store_snapshot_row *rows, size_t n, const struct cmd_args *args,
                           ssize_t from)
 {
@@ -142,12 +143,6 @@ static enum cmd_result snapshot_list_exec(struct cmd_ctx *ctx, struct cmd_args *
             free(rows);
             err_set("Domain snapshot not found: the domain does not have a current snapshot");
             return CMD_ERROR;
-        }
-        if (!cmd_has(args, "descendants") && !tree) {
-            /* --current alone: that one snapshot */
-            rows[0] = rows[from];
-            n = 1;
-            from = -1;
         }
     }
     struct store_snapshot_row self = from >= 0 ? rows[from] : (struct store_snapshot_row){0};
