@@ -21,7 +21,10 @@ for c in 'for hardware virtualization' 'if device /dev/kvm exists' 'if device /d
 done
 
 define g1 1 256 tvm.shell
-guest_xml g2 2 512 "console=ttyS0 quiet panic=-1 tvm.shell" >"$T/g2.xml"
+# With a uuid, create and define find the same domain again, as virsh's
+# do (one without gets a new uuid each time, which clashes by name).
+guest_xml g2 2 512 "console=ttyS0 quiet panic=-1 tvm.shell" |
+    sed "s:<name>g2</name>:&<uuid>$(cat /proc/sys/kernel/random/uuid)</uuid>:" >"$T/g2.xml"
 define g4 4 1024 tvm.shell
 
 step "start three guests (g2 transient, by create --console; g4 marked autostart and started as the boot unit starts it); list shows them running"
