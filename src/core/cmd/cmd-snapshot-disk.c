@@ -359,6 +359,19 @@ static enum cmd_result take_checkpoint(struct cmd_ctx *ctx, struct store *st,
     return CMD_OK;
 }
 
+/* A checkpoint is of the machine that runs: its disks and its record's
+ * <domain> come from the live definition (what tvm-vmm was started with,
+ * media changed since included), not from a stored one edited since. */
+static int running_definition(const struct store_domain_row *row, struct domain **d)
+{
+    struct domain *live;
+    if (vm_live_domain(row->uuid, &live) < 0)
+        return err_prefix("live definition of domain '%s': ", row->name);
+    domain_free(*d);
+    *d = live;
+    return 0;
+}
+
 enum cmd_result snap_take(struct cmd_ctx *ctx, const char *dom, struct snapshot *tmpl,
                           const struct snap_take_opts *o)
 {
@@ -377,6 +390,7 @@ enum cmd_result snap_take(struct cmd_ctx *ctx, const char *dom, struct snapshot 
         return CMD_ERROR;
     }
     if ((running ? check_checkpoint(&row, tmpl, o) : snap_check_offline(tmpl)) < 0 ||
+        (running && running_definition(&row, &d) < 0) ||
         vm_resolve_volumes(st, d, true, &changed) < 0 || check_disks(d, tmpl) < 0) {
         domain_free(d);
         return CMD_ERROR;
