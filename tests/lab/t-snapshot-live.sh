@@ -128,14 +128,16 @@ step "a paused guest's checkpoint is paused and leaves it paused; it is of the m
 expect_out "Domain 'liveg' suspended" tvm suspend liveg
 # a disk defined meanwhile is the next boot's, not the running machine's
 "$TVM" img create -f qcow2 "$T/later.qcow2" 16M >/dev/null
-sed "s#</devices>#$(disk_xml "$T/later.qcow2" qcow2 vdc)</devices>#" "$T/liveg.xml" >"$T/liveg-later.xml"
+sed -e "s#</devices>#$(disk_xml "$T/later.qcow2" qcow2 vdc)</devices>#" \
+    -e "s#<name>liveg</name>#&<uuid>$(uuid_of liveg)</uuid>#" "$T/liveg.xml" >"$T/liveg-later.xml"
 grep -q "dev='vdc'" "$T/liveg-later.xml" || fail "the test's vdc did not go into the XML"
 tvm define "$T/liveg-later.xml" >/dev/null || fail "define liveg with vdc while it runs"
 expect_out "Domain snapshot p1 created" tvm snapshot-create-as liveg p1
 expect_out "<state>paused</state>" tvm snapshot-dumpxml liveg p1
 ! tvm snapshot-dumpxml liveg p1 | grep -q "vdc" || fail "p1 names vdc, which the guest never had"
 qemu-img snapshot -l "$T/later.qcow2" | grep -q p1 && fail "vdc got an internal snapshot p1"
-tvm define "$T/liveg.xml" >/dev/null || fail "define liveg back"
+sed "s#<name>liveg</name>#&<uuid>$(uuid_of liveg)</uuid>#" "$T/liveg.xml" >"$T/liveg-back.xml"
+tvm define "$T/liveg-back.xml" >/dev/null || fail "define liveg back"
 [ "$(tvm domstate liveg | head -1)" = "paused" ] || fail "after a paused checkpoint: $(state liveg)"
 
 step "shut off: qemu-img sees both tags; reverted to live1 it runs from there"
