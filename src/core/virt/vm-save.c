@@ -368,7 +368,7 @@ int vm_disk_snapshot(struct store *st, const char *dom, const char *const *devic
     struct qmp *q = NULL;
     int rc = qmp_open(sock, VM_SAVE_TIMEOUT_MS, &q);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        char fdname[32];
+        char fdname[48]; /* "tvm-overlay-" and any size_t */
         snprintf(fdname, sizeof fdname, "tvm-overlay-%zu", i);
         /* tvm-vmm opens no new path: the overlay goes to it open. */
         int fd = open(overlays[i], O_RDWR | O_CLOEXEC);
