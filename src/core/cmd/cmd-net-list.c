@@ -6,24 +6,6 @@
 
 #include <stdlib.h>
 
-/* virsh's filters combine: the state (--all, --inactive), then --autostart
- * or --no-autostart, then --persistent or --transient (every network tvm
- * knows is persistent: it has no transient ones). */
-static bool net_list_wanted(const struct cmd_args *args, const struct store_object_row *r)
-{
-    if (cmd_has(args, "autostart") && !r->autostart)
-        return false;
-    if (cmd_has(args, "no-autostart") && r->autostart)
-        return false;
-    if (cmd_has(args, "transient") && !cmd_has(args, "persistent"))
-        return false;
-    if (cmd_has(args, "all"))
-        return true;
-    if (cmd_has(args, "inactive"))
-        return !r->active;
-    return r->active;
-}
-
 static enum cmd_result net_list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
 {
     struct store *st = cmd_store(ctx);
@@ -42,7 +24,7 @@ static enum cmd_result net_list_exec(struct cmd_ctx *ctx, struct cmd_args *args)
             cmd_tbl_free(t);
             return CMD_ERROR;
         }
-        if (!net_list_wanted(args, r))
+        if (!cmd_object_wanted(args, r))
             continue;
         if (t)
             cmd_tbl_add(t, r->name, r->active ? "active" : "inactive", r->autostart ? "yes" : "no",

@@ -21,25 +21,11 @@ static bool type_listed(const char *types, const char *type)
     return false;
 }
 
-/* virsh's filters combine: the state (--all, --inactive), --type, then
- * --autostart or --no-autostart, then --persistent or --transient (every
- * pool tvm knows is persistent: it has no transient ones). */
+/* --type, then the filters every pool and network list shares. */
 static bool pool_list_wanted(const struct cmd_args *args, const struct store_object_row *r)
 {
     const char *types = cmd_get(args, "type");
-    if (types && !type_listed(types, r->kind))
-        return false;
-    if (cmd_has(args, "autostart") && !r->autostart)
-        return false;
-    if (cmd_has(args, "no-autostart") && r->autostart)
-        return false;
-    if (cmd_has(args, "transient") && !cmd_has(args, "persistent"))
-        return false;
-    if (cmd_has(args, "all"))
-        return true;
-    if (cmd_has(args, "inactive"))
-        return !r->active;
-    return r->active;
+    return (!types || type_listed(types, r->kind)) && cmd_object_wanted(args, r);
 }
 
 static void pool_list_detail_row(struct cmd_ctx *ctx, struct cmd_tbl *t,

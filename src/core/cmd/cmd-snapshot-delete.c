@@ -111,16 +111,8 @@ static enum cmd_result snapshot_delete_exec(struct cmd_ctx *ctx, struct cmd_args
         err_set("--snapshotname or --current is required");
         return CMD_USAGE;
     }
-    if (snap_rows(ctx, args->argv[0], &row, &rows, &n, name, &idx) < 0)
+    if (snap_rows_or_current(ctx, args->argv[0], &row, &rows, &n, name, &idx) < 0)
         return CMD_ERROR;
-    for (size_t i = 0; !name && i < n; i++)
-        if (rows[i].current)
-            idx = (ssize_t)i;
-    if (idx < 0) {
-        free(rows);
-        err_set("Domain snapshot not found: the domain does not have a current snapshot");
-        return CMD_ERROR;
-    }
     char deleted[sizeof(rows[0].name)];
     snprintf(deleted, sizeof deleted, "%s", rows[idx].name);
     struct store *st = cmd_store(ctx);

@@ -40,6 +40,36 @@ int snap_rows(struct cmd_ctx *ctx, const char *dom, struct store_domain_row *row
     return err_set("Domain snapshot not found: no domain snapshot with matching name '%s'", name);
 }
 
+int snap_rows_or_current(struct cmd_ctx *ctx, const char *dom, struct store_domain_row *row,
+                         struct store_snapshot_row **rows, size_t *n, const char *name,
+                         ssize_t *idx)
+{
+    *idx = -1;
+    if (snap_rows(ctx, dom, row, rows, n, name, idx) < 0)
+        return -1;
+    for (size_t i = 0; !name && i < *n; i++)
+        if ((*rows)[i].current)
+            *idx = (ssize_t)i;
+    if (*idx >= 0)
+        return 0;
+    free(*rows);
+    *rows = NULL;
+    return err_set("Domain snapshot not found: the domain does not have a current snapshot");
+}
+
+int snap_check_disk_names(const struct domain *d, const struct snapshot *tmpl)
+{
+    for (size_t i = 0; i < tmpl->ndisks; i++) {
+        bool found = false;
+        for (size_t k = 0; k < d->ndisks; k++)
+            found = found || (d->disks[k].target_dev &&
+                              !strcmp(d->disks[k].target_dev, tmpl->disks[i].name));
+        if (!found)
+            return err_set("no disk named '%s'", tmpl->disks[i].name);
+    }
+    return 0;
+}
+
 size_t snap_children(const struct store_snapshot_row *rows, size_t n, size_t i)
 {
     size_t c = 0;
@@ -80,13 +110,9 @@ bool snap_disk_included(const struct domain_disk *k, const struct snapshot *tmpl
  * is touched (libvirt's messages). */
 static int check_disks(const struct domain *d, const struct snapshot *tmpl)
 {
+    if (snap_check_disk_names(d, tmpl) < 0)
+        return -1;
     for (size_t i = 0; i < tmpl->ndisks; i++) {
-        bool found = false;
-        for (size_t k = 0; k < d->ndisks; k++)
-            found = found || (d->disks[k].target_dev &&
-                              !strcmp(d->disks[k].target_dev, tmpl->disks[i].name));
-        if (!found)
-            return err_set("no disk named '%s'", tmpl->disks[i].name);
         const char *c = tmpl->disks[i].snapshot;
         if (c && (!strcmp(c, "external") || !strcmp(c, "manual")))
             return err_set("unsupported configuration: %s snapshot of disk '%s' is not supported "

@@ -52,16 +52,8 @@ static enum cmd_result snapshot_edit_exec(struct cmd_ctx *ctx, struct cmd_args *
     struct store_snapshot_row *rows;
     size_t n;
     ssize_t idx = -1;
-    if (snap_rows(ctx, args->argv[0], &row, &rows, &n, name, &idx) < 0)
+    if (snap_rows_or_current(ctx, args->argv[0], &row, &rows, &n, name, &idx) < 0)
         return CMD_ERROR;
-    for (size_t i = 0; !name && i < n; i++)
-        if (rows[i].current)
-            idx = (ssize_t)i;
-    if (idx < 0) {
-        free(rows);
-        err_set("Domain snapshot not found: the domain does not have a current snapshot");
-        return CMD_ERROR;
-    }
     char snap_name[sizeof rows[0].name];
     snprintf(snap_name, sizeof snap_name, "%s", rows[idx].name);
     free(rows);

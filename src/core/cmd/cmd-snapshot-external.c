@@ -91,14 +91,8 @@ static int check_external(const struct domain *d, const struct snapshot *tmpl, c
             return err_set("out of memory");
         taken++;
     }
-    for (size_t i = 0; i < tmpl->ndisks; i++) {
-        bool found = false;
-        for (size_t k = 0; k < d->ndisks; k++)
-            found = found || (d->disks[k].target_dev &&
-                              !strcmp(d->disks[k].target_dev, tmpl->disks[i].name));
-        if (!found)
-            return err_set("no disk named '%s'", tmpl->disks[i].name);
-    }
+    if (snap_check_disk_names(d, tmpl) < 0)
+        return -1;
     return taken ? 0 : err_set("unsupported configuration: domain has no disk to snapshot");
 }
 

@@ -55,6 +55,13 @@ void snap_created(struct cmd_ctx *ctx, struct store *st, const char *name, const
  * the caller. */
 int snap_state_file(struct cmd_ctx *ctx, const char *uuid, const char *name, char **path);
 
+/* snap_rows(), and with no NAME the current snapshot in *IDX (refused
+ * when there is none, as libvirt). */
+int snap_rows_or_current(struct cmd_ctx *ctx, const char *dom, struct store_domain_row *row,
+                         struct store_snapshot_row **rows, size_t *n, const char *name,
+                         ssize_t *idx);
+/* Every disk TMPL names is one of D's (libvirt's message otherwise). */
+int snap_check_disk_names(const struct domain *d, const struct snapshot *tmpl);
 /* The rows of DOM's snapshots and the index of NAME among them (-1 with
  * libvirt's message when there is none). */
 int snap_rows(struct cmd_ctx *ctx, const char *dom, struct store_domain_row *row,

@@ -307,3 +307,21 @@ int cmd_affect_resolve(const struct store_domain_row *row, bool *live, bool *con
     }
     return *live && !active ? err_set(VM_ERR_NOT_RUNNING) : 0;
 }
+
+/* virsh's filters combine: the state (--all, --inactive), then --autostart
+ * or --no-autostart, then --persistent or --transient (every network and
+ * pool tvm knows is persistent: it has no transient ones). */
+bool cmd_object_wanted(const struct cmd_args *args, const struct store_object_row *r)
+{
+    if (cmd_has(args, "autostart") && !r->autostart)
+        return false;
+    if (cmd_has(args, "no-autostart") && r->autostart)
+        return false;
+    if (cmd_has(args, "transient") && !cmd_has(args, "persistent"))
+        return false;
+    if (cmd_has(args, "all"))
+        return true;
+    if (cmd_has(args, "inactive"))
+        return !r->active;
+    return r->active;
+}

@@ -10,6 +10,7 @@
 
 struct domain;
 struct store_domain_row;
+struct store_object_row;
 
 /* Whole file (or stdin for "-") into a NUL-terminated buffer. */
 int cmd_read_input(struct cmd_ctx *ctx, const char *path, char **buf, size_t *len);
@@ -50,6 +51,9 @@ void cmd_reconcile(struct cmd_ctx *ctx);
  * console --graphics. MODE_NAME NULL: ask the terminal. */
 enum cmd_result cmd_graphics_view(struct cmd_ctx *ctx, const char *name, const char *mode_name);
 /* True while the domain is running, paused or otherwise active. */
+/* Whether net-list / pool-list show R under ARGS' state, autostart and
+ * persistence filters, as virsh combines them. */
+bool cmd_object_wanted(const struct cmd_args *args, const struct store_object_row *r);
 bool cmd_domain_is_active(const struct store_domain_row *row);
 /* virsh's --live/--config/--current: neither flag affects the running
  * guest if there is one, else the stored definition; --live on a domain
