@@ -113,12 +113,18 @@ int domain_set_current_memory(struct domain *d, uint64_t kib)
 }
 
 /* The index-th <interface> under <devices>, in document order. */
+/* The INDEXth <devices> child named ELEMENT (document order), or NULL. */
+static xmlNodePtr nth_device(struct domain *d, const char *element, size_t index)
+{
+    xmlNodePtr n = xml_child(xml_child(root_of(d), "devices"), element);
+    for (size_t i = 0; n && i < index; i++)
+        n = xml_next(n, element);
+    return n;
+}
+
 static xmlNodePtr nic_node(struct domain *d, size_t index)
 {
-    xmlNodePtr n = xml_child(xml_child(root_of(d), "devices"), "interface");
-    for (size_t i = 0; n && i < index; i++)
-        n = xml_next(n, "interface");
-    return n;
+    return nth_device(d, "interface", index);
 }
 
 int domain_set_nic_network_bridge(struct domain *d, size_t index, const char *bridge)
@@ -188,9 +194,7 @@ int domain_set_graphics_port(struct domain *d, size_t index, int port)
         return err_set("no graphics #%zu (domain has %zu)", index, d->ngraphics);
     if (port < 1 || port > 65535)
         return err_set("graphics #%zu: port %d out of range", index, port);
-    xmlNodePtr n = xml_child(xml_child(root_of(d), "devices"), "graphics");
-    for (size_t i = 0; n && i < index; i++)
-        n = xml_next(n, "graphics");
+    xmlNodePtr n = nth_device(d, "graphics", index);
     if (!n)
         return err_set("graphics #%zu not found in the document", index);
     char buf[8];
@@ -229,10 +233,7 @@ int domain_set_nic_target_dev(struct domain *d, size_t index, const char *dev)
 
 static xmlNodePtr disk_node(struct domain *d, size_t index)
 {
-    xmlNodePtr n = xml_child(xml_child(root_of(d), "devices"), "disk");
-    for (size_t i = 0; n && i < index; i++)
-        n = xml_next(n, "disk");
-    return n;
+    return nth_device(d, "disk", index);
 }
 
 int domain_set_disk_path(struct domain *d, size_t index, const char *path, bool block)
